@@ -1,0 +1,60 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { AppDeps } from './context.js';
+import { registerErrorHandling } from './plugins/errors.js';
+import { registerJsonBody } from './plugins/json-body.js';
+import { registerAuth } from './plugins/auth.js';
+import { validatorCompiler } from './validation.js';
+import { healthRoutes } from './routes/health.js';
+import { apiRoutes } from './routes/index.js';
+import { version } from '../version.js';
+
+export interface BuildAppOptions {
+  /** A pino logger to log requests with; none (tests) keeps the app quiet. */
+  logger?: FastifyBaseLogger;
+}
+
+/** Builds the HTTP application; it does not listen. Tests drive it with `app.inject()`. */
+export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+    bodyLimit: 1024 * 1024,
+    // Bounds on what a client controls before any route runs.
+    routerOptions: { maxParamLength: 200 },
+    http: { maxHeaderSize: 16 * 1024 },
+    genReqId: () => Math.random().toString(36).slice(2, 10),
+    ajv: { customOptions: { removeAdditional: false } },
+  });
+  app.decorate('deps', deps);
+  app.setValidatorCompiler(validatorCompiler);
+  registerErrorHandling(app);
+  registerJsonBody(app);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Hookline API',
+        version,
+        description: 'Webhook delivery: publish events, register webhooks, inspect every delivery attempt.',
+      },
+      components: {
+        securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key: hk_…' } },
+      },
+      security: [{ apiKey: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoutes);
+  await app.register(
+    async (api) => {
+      registerAuth(api);
+      await api.register(apiRoutes);
+    },
+    { prefix: '/api/v1' },
+  );
+  return app;
+}

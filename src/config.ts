@@ -1,0 +1,136 @@
+/**
+ * Hookline's configuration: defaults, then `HOOKLINE_*` environment variables
+ * (and DATABASE_URL), then command-line flags. Every setting is declared once
+ * here, with its variable and its flag, so `--help` and the README stay true.
+ */
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl?: string;
+  /** Pool size per process on PostgreSQL. */
+  poolSize: number;
+  /** Allows http:// and private destinations; local development only. */
+  dev: boolean;
+  /** Loads the demo catalogs of event types. */
+  demo: boolean;
+  /** The first admin key, when set (≥ 32 characters). */
+  adminKey?: string;
+  /** Base64 or hex of 32 bytes: encrypts webhook secrets at rest (AES-256-GCM). */
+  encryptionKey?: string;
+  /** CIDRs exempt from the SSRF guard. */
+  allowCidrs: string[];
+  retentionDays: number;
+  /** A webhook failing every delivery for this long is disabled. */
+  disableAfterDays: number;
+  logLevel: string;
+  /** Requests per minute per API key on the management API. */
+  rateLimitPerMinute: number;
+  /** Requests per minute per API key on POST /events and /events/batch. */
+  publishRateLimitPerMinute: number;
+  /** Synchronous webhook tests per minute per webhook. */
+  testsPerMinute: number;
+  /** Run the delivery worker inside `serve`. */
+  worker: boolean;
+  /** Deliveries claimed per batch by one worker. */
+  workerBatchSize: number;
+  /** HTTP attempts in flight at once per worker process. */
+  workerConcurrency: number;
+  /** How long a claimed delivery stays leased before another worker may take it. */
+  leaseSeconds: number;
+}
+
+type Kind = 'string' | 'int' | 'bool' | 'list';
+
+interface Setting {
+  key: keyof Config;
+  env: string;
+  flag: string;
+  kind: Kind;
+  description: string;
+  default?: Config[keyof Config];
+  /** Shown in --help, but never printed with its value. */
+  secret?: boolean;
+}
+
+/** Every setting, in the order `--help` lists them. */
+export const settings: Setting[] = [
+  { key: 'port', env: 'HOOKLINE_PORT', flag: '--port', kind: 'int', default: 8080, description: 'HTTP port' },
+  { key: 'host', env: 'HOOKLINE_HOST', flag: '--host', kind: 'string', default: '127.0.0.1', description: 'interface to listen on' },
+  { key: 'dataDir', env: 'HOOKLINE_DATA_DIR', flag: '--data-dir', kind: 'string', default: './.hookline', description: 'where the embedded database keeps its files' },
+  { key: 'databaseUrl', env: 'DATABASE_URL', flag: '--database-url', kind: 'string', description: 'postgres:// URL of a PostgreSQL server (default: embedded database)', secret: true },
+  { key: 'poolSize', env: 'HOOKLINE_POOL_SIZE', flag: '--pool-size', kind: 'int', default: 10, description: 'PostgreSQL connections per process' },
+  { key: 'dev', env: 'HOOKLINE_DEV', flag: '--dev', kind: 'bool', default: false, description: 'allow http:// and private addresses (local development only)' },
+  { key: 'demo', env: 'HOOKLINE_DEMO', flag: '--demo', kind: 'bool', default: false, description: 'load the demo catalogs of event types' },
+  { key: 'adminKey', env: 'HOOKLINE_ADMIN_KEY', flag: '--admin-key', kind: 'string', description: 'the first admin key, on an empty database (at least 32 characters)', secret: true },
+  { key: 'encryptionKey', env: 'HOOKLINE_ENCRYPTION_KEY', flag: '--encryption-key', kind: 'string', description: '32-byte key (base64 or hex) encrypting webhook secrets at rest', secret: true },
+  { key: 'allowCidrs', env: 'HOOKLINE_ALLOW_CIDRS', flag: '--allow-cidrs', kind: 'list', default: [], description: 'comma-separated CIDRs exempt from the private-address guard' },
+  { key: 'retentionDays', env: 'HOOKLINE_RETENTION_DAYS', flag: '--retention-days', kind: 'int', default: 30, description: 'days to keep events and delivery attempts' },
+  { key: 'disableAfterDays', env: 'HOOKLINE_DISABLE_AFTER_DAYS', flag: '--disable-after-days', kind: 'int', default: 5, description: 'disable a webhook whose deliveries all failed for this many days' },
+  { key: 'logLevel', env: 'HOOKLINE_LOG_LEVEL', flag: '--log-level', kind: 'string', default: 'info', description: 'fatal, error, warn, info, debug or trace' },
+  { key: 'rateLimitPerMinute', env: 'HOOKLINE_RATE_LIMIT', flag: '--rate-limit', kind: 'int', default: 600, description: 'management API requests per minute per key' },
+  { key: 'publishRateLimitPerMinute', env: 'HOOKLINE_PUBLISH_RATE_LIMIT', flag: '--publish-rate-limit', kind: 'int', default: 600_000, description: 'publish requests per minute per key' },
+  { key: 'testsPerMinute', env: 'HOOKLINE_TESTS_PER_MINUTE', flag: '--tests-per-minute', kind: 'int', default: 5, description: 'webhook test sends per minute per webhook' },
+  { key: 'worker', env: 'HOOKLINE_WORKER', flag: '--worker', kind: 'bool', default: true, description: 'run the delivery worker in this process (--no-worker to disable)' },
+  { key: 'workerBatchSize', env: 'HOOKLINE_WORKER_BATCH', flag: '--worker-batch', kind: 'int', default: 200, description: 'deliveries claimed per batch' },
+  { key: 'workerConcurrency', env: 'HOOKLINE_WORKER_CONCURRENCY', flag: '--worker-concurrency', kind: 'int', default: 256, description: 'HTTP requests in flight per worker' },
+  { key: 'leaseSeconds', env: 'HOOKLINE_LEASE_SECONDS', flag: '--lease-seconds', kind: 'int', default: 150, description: 'lease on a claimed delivery before another worker may retry it' },
+];
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function parseValue(s: Setting, raw: unknown, source: string): unknown {
+  if (s.kind === 'bool') {
+    if (typeof raw === 'boolean') return raw;
+    const v = String(raw).toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+    if (['0', 'false', 'no', 'off', ''].includes(v)) return false;
+    throw new ConfigError(`${source}: expected true or false, got "${raw}"`);
+  }
+  if (s.kind === 'int') {
+    const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
+    if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${source}: expected a whole number ≥ 0, got "${raw}"`);
+    return n;
+  }
+  if (s.kind === 'list') {
+    if (Array.isArray(raw)) return raw.map(String);
+    return String(raw).split(',').map((x) => x.trim()).filter(Boolean);
+  }
+  return String(raw);
+}
+
+/**
+ * Builds the configuration. `flags` holds values given on the command line,
+ * keyed by Config field; undefined means "not given".
+ */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  flags: Partial<Record<keyof Config, unknown>> = {},
+): Config {
+  const out: Record<string, unknown> = {};
+  for (const s of settings) {
+    let value: unknown = s.default;
+    const fromEnv = env[s.env];
+    if (fromEnv !== undefined && fromEnv !== '') value = parseValue(s, fromEnv, s.env);
+    const fromFlag = flags[s.key];
+    if (fromFlag !== undefined) value = parseValue(s, fromFlag, s.flag);
+    if (value !== undefined) out[s.key] = value;
+  }
+  const config = out as unknown as Config;
+  if (config.port > 65535) throw new ConfigError(`--port: ${config.port} is not a TCP port`);
+  if (config.adminKey !== undefined && config.adminKey.length < 32) {
+    throw new ConfigError('HOOKLINE_ADMIN_KEY must be at least 32 characters');
+  }
+  if (config.workerBatchSize < 1 || config.workerConcurrency < 1) {
+    throw new ConfigError('--worker-batch and --worker-concurrency must be at least 1');
+  }
+  return config;
+}
+
+/** A configuration for tests and embedding: defaults plus the overrides given. */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig({}), dev: true, ...overrides };
+}

@@ -1,0 +1,28 @@
+import { randomBytes } from 'node:crypto';
+
+// Crockford base32: sortable as plain ASCII, no ambiguous letters.
+const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
+
+export type IdPrefix = 'org' | 'key' | 'wh' | 'evt' | 'dlv' | 'att' | 'aud';
+
+/**
+ * `prefix_` + 10 characters of millisecond time + 16 random characters (80 bits).
+ * Time first, so string order is creation order: lists page by id.
+ */
+export function newId(prefix: IdPrefix, now = Date.now()): string {
+  let time = '';
+  let t = now;
+  for (let i = 0; i < 10; i++) {
+    time = ALPHABET[t % 32] + time;
+    t = Math.floor(t / 32);
+  }
+  const bytes = randomBytes(16);
+  let rand = '';
+  for (let i = 0; i < 16; i++) rand += ALPHABET[bytes[i] & 31];
+  return `${prefix}_${time}${rand}`;
+}
+
+/** True when `id` has the shape `newId(prefix)` produces. */
+export function isId(prefix: IdPrefix, id: string): boolean {
+  return id.length === prefix.length + 27 && id.startsWith(prefix + '_') && /^[0-9a-z]+$/.test(id.slice(prefix.length + 1));
+}

@@ -1,0 +1,54 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.js';
+import type { Db } from './store/db.js';
+import { openDb } from './store/open.js';
+import { buildApp } from './api/app.js';
+import { bootstrap } from './bootstrap.js';
+import { createMetrics } from './metrics.js';
+import { createLogger, type Logger } from './log.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  db: Db;
+  /** The address it listens on, e.g. http://127.0.0.1:8080. */
+  url: string;
+  /** Stops accepting, drains, closes the database. */
+  stop(): Promise<void>;
+}
+
+/**
+ * `hookline serve`: the API, the admin UI and (unless disabled) the delivery
+ * worker in one process, on the embedded database or on PostgreSQL.
+ */
+export async function startServer(config: Config, log: Logger = createLogger(config)): Promise<RunningServer> {
+  if (config.dev) log.warn('--dev: http:// URLs and private/loopback destinations are allowed. Never use this in production.');
+  if (!config.databaseUrl) log.info({ dataDir: config.dataDir }, 'using the embedded database');
+  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.poolSize });
+  const boot = await bootstrap(db, { adminKey: config.adminKey, demo: config.demo });
+  if (boot.created && !boot.created.keyWasGiven) {
+    // Printed once, on standard output, so it can be captured; it is never logged or stored.
+    process.stdout.write(
+      `\nCreated organization "default" and its admin API key (shown only this once):\n\n  ${boot.created.key}\n\n`,
+    );
+  }
+  const metrics = createMetrics();
+  const app = await buildApp({ db, config, metrics, wake: () => {} }, { logger: log });
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  log.info({ url }, 'Hookline is listening');
+  let stopping: Promise<void> | undefined;
+  return {
+    app,
+    db,
+    url,
+    stop() {
+      stopping ??= (async () => {
+        await app.close();
+        await db.close();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * The one interface every part of Hookline talks to the database through.
+ * Two adapters implement it: PGlite (embedded, in-process) and node-postgres (a real server).
+ * Both speak the same SQL dialect, so queries are written once.
+ */
+
+export type Row = Record<string, any>;
+
+export interface QueryResult<R = Row> {
+  rows: R[];
+  /** Rows inserted, updated or deleted by the statement (0 for plain selects on PGlite). */
+  rowCount: number;
+}
+
+export interface Queryable {
+  query<R = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+}
+
+export interface Db extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  /** Runs `fn` inside BEGIN … COMMIT; rolls back and rethrows when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+  /** Subscribes to NOTIFY on a channel; resolves to an unsubscribe function. */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+/** PostgreSQL error codes Hookline reacts to. */
+export const PgCode = {
+  uniqueViolation: '23505',
+  foreignKeyViolation: '23503',
+  invalidTextRepresentation: '22P02',
+  duplicateTable: '42P07',
+  duplicateObject: '42710',
+} as const;
+
+/** The SQLSTATE of a database error, whichever adapter raised it. */
+export function pgErrorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}

@@ -1,0 +1,43 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite, types } from '@electric-sql/pglite';
+import type { Db, Queryable, QueryResult } from './db.js';
+
+// int8 counts come back as JS numbers on both adapters (counts never reach 2^53).
+const parsers = { [types.INT8]: (v: string) => Number(v) };
+
+function wrap(q: Pick<PGlite, 'query'>): Queryable {
+  return {
+    async query(sql, params) {
+      const r = await q.query(sql, params as any[] | undefined, { parsers });
+      return { rows: r.rows as any[], rowCount: r.affectedRows ?? 0 } as QueryResult<any>;
+    },
+  };
+}
+
+/**
+ * Opens the embedded database. `dataDir` undefined means in memory.
+ * PGlite has one connection: it serialises queries itself, and a transaction
+ * holds it exclusively, which is what makes SKIP LOCKED claims safe here too.
+ */
+export async function openPglite(dataDir?: string): Promise<Db> {
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const pg = await PGlite.create(dataDir);
+  const base = wrap(pg);
+  return {
+    kind: 'pglite',
+    query: base.query,
+    async transaction(fn) {
+      return pg.transaction((tx) => fn(wrap(tx)));
+    },
+    async exec(sql) {
+      await pg.exec(sql);
+    },
+    async listen(channel, onNotify) {
+      const unsubscribe = await pg.listen(channel, onNotify);
+      return async () => unsubscribe();
+    },
+    async close() {
+      if (!pg.closed) await pg.close();
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+import type { Db } from '../../src/store/db.js';
+import { openPglite } from '../../src/store/pglite.js';
+import { openPostgres } from '../../src/store/postgres.js';
+
+/** Which store this test run is against: set per vitest project. */
+export const testStore: 'pglite' | 'postgres' =
+  process.env.HOOKLINE_TEST_STORE === 'postgres' ? 'postgres' : 'pglite';
+
+export interface TestDatabase {
+  db: Db;
+  /** postgres:// URL of this database (PostgreSQL store only), for processes a test starts. */
+  url?: string;
+  /** PGlite data directory (embedded store only). */
+  dir?: string;
+  /** Closes the database and removes it. */
+  drop(): Promise<void>;
+}
+
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = '/' + database;
+  return u.toString();
+}
+
+/**
+ * A fresh, migrated database of the store under test, owned by the caller alone:
+ * tests never see each other's rows, so test files run in parallel.
+ */
+export async function createTestDatabase(opts: { poolSize?: number } = {}): Promise<TestDatabase> {
+  if (testStore === 'postgres') {
+    const adminUrl = inject('pgAdminUrl');
+    const name = `hookline_test_${randomBytes(6).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE DATABASE ${name} TEMPLATE hookline_template`);
+    } finally {
+      await admin.end();
+    }
+    const url = withDatabase(adminUrl, name);
+    const db = await openPostgres(url, { max: opts.poolSize ?? 5 });
+    return {
+      db,
+      url,
+      async drop() {
+        await db.close().catch(() => {});
+        const c = new pg.Client({ connectionString: adminUrl });
+        await c.connect();
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
+        await c.end();
+      },
+    };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'hookline-pglite-'));
+  cpSync(inject('pgliteTemplateDir'), dir, { recursive: true });
+  const db = await openPglite(dir);
+  return {
+    db,
+    dir,
+    async drop() {
+      await db.close().catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
