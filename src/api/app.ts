@@ -8,11 +8,14 @@ import { registerAuth } from './plugins/auth.js';
 import { validatorCompiler } from './validation.js';
 import { healthRoutes } from './routes/health.js';
 import { apiRoutes } from './routes/index.js';
+import { uiRoutes } from './ui.js';
 import { version } from '../version.js';
 
 export interface BuildAppOptions {
   /** A pino logger to log requests with; none (tests) keeps the app quiet. */
   logger?: FastifyBaseLogger;
+  /** Where the built admin UI is (default: ui/dist of this checkout). */
+  uiDir?: string;
 }
 
 /** Builds the HTTP application; it does not listen. Tests drive it with `app.inject()`. */
@@ -56,5 +59,6 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
     },
     { prefix: '/api/v1' },
   );
+  await app.register(uiRoutes, { dir: opts.uiDir });
   return app;
 }

@@ -1,0 +1,56 @@
+import { existsSync, statSync } from 'node:fs';
+import { extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fastifyStatic from '@fastify/static';
+import { HooklineError } from '../errors.js';
+
+/** ui/dist of this checkout: src/api/ui.ts (tsx) and dist/api/ui.js (built) are both two levels down. */
+export const defaultUiDir = fileURLToPath(new URL('../../ui/dist/', import.meta.url));
+
+// Paths that belong to the server: never answered with the app's index.html.
+const serverPrefixes = ['/api/', '/api', '/docs', '/openapi.json', '/healthz', '/readyz', '/metrics'];
+
+function isServerPath(path: string): boolean {
+  return serverPrefixes.some((p) => path === p || path.startsWith(p.endsWith('/') ? p : `${p}/`));
+}
+
+const notBuiltPage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Hookline</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#1a1f36}code{background:#f1f3f7;padding:.1rem .3rem;border-radius:4px}</style>
+</head><body>
+<h1>Hookline is running</h1>
+<p>The admin UI has not been built in this checkout (<code>ui/dist/</code> is missing).</p>
+<p>Build it with <code>npm run build</code> (or start with <code>npm start</code>, which builds it), then reload this page.</p>
+<p>The API answers at <code>/api/v1</code>; its reference is at <a href="/docs">/docs</a>.</p>
+</body></html>`;
+
+/**
+ * Serves the admin UI (ui/dist) at `/`. Client-side routes such as /webhooks/wh_… get index.html
+ * so a reload or a shared link works; the API, docs, health and metrics paths never do.
+ */
+export async function uiRoutes(app: FastifyInstance, opts: { dir?: string } = {}): Promise<void> {
+  const root = opts.dir ?? defaultUiDir;
+  const built = existsSync(join(root, 'index.html'));
+  if (built) await app.register(fastifyStatic, { root, serve: false });
+
+  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    const path = decodeURIComponent(request.url.split('?')[0]);
+    if (isServerPath(path)) throw new HooklineError('NOT_FOUND', `No route for ${request.method} ${path}.`);
+    if (!built) return reply.code(200).type('text/html; charset=utf-8').send(notBuiltPage);
+    // A real file (hashed assets, favicon) is sent as it is; anything else is a client route.
+    const rel = normalize(path).replace(/^[/\\]+/, '');
+    if (rel && extname(rel) && !rel.split(sep).includes('..')) {
+      const file = join(root, rel);
+      if (file.startsWith(root) && existsSync(file) && statSync(file).isFile()) {
+        const hashed = rel.startsWith('assets' + sep) || rel.startsWith('assets/');
+        return reply.sendFile(rel, { maxAge: hashed ? '365d' : 0, immutable: hashed });
+      }
+      throw new HooklineError('NOT_FOUND', `No file ${path}.`);
+    }
+    reply.header('cache-control', 'no-cache');
+    return reply.sendFile('index.html', { maxAge: 0 });
+  };
+  app.get('/', { schema: { hide: true } }, handler);
+  app.get('/*', { schema: { hide: true } }, handler);
+}
