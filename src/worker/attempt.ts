@@ -1,0 +1,227 @@
+/**
+ * One HTTP delivery attempt: build the body, sign it with every active secret,
+ * POST it through the shared dispatcher, read at most 4 KiB of the answer, and
+ * describe what happened. A failed attempt is data, not an exception: this
+ * function resolves for every outcome (timeouts, refused connections, 500s …).
+ */
+import { request, type Dispatcher } from 'undici';
+import type { Config } from '../config.js';
+import { decodeSecret, signatureHeaders } from '../core/signing.js';
+import { BLOCKED_DESTINATION, createDeliveryDispatcher } from '../net/dispatcher.js';
+import { version } from '../version.js';
+
+/** Only this much of a response body is read and stored; the rest is never downloaded. */
+export const MAX_RESPONSE_BYTES = 4096;
+export const USER_AGENT = `Hookline/${version}`;
+
+/** The stable error codes of a failed attempt (SPEC section 3, "Deliveries"). */
+export type AttemptError =
+  | 'timeout'
+  | 'connection_refused'
+  | 'connection_reset'
+  | 'dns_failed'
+  | 'tls_error'
+  | 'redirect_not_followed'
+  | 'blocked_destination'
+  | 'http_error'
+  | 'invalid_response';
+
+/** Where and how to send: the parts of a webhook an attempt needs. */
+export interface AttemptTarget {
+  url: string;
+  timeoutSeconds: number;
+  customHeaders?: Record<string, string> | null;
+  /** Plain `whsec_…` secrets, current first (activeSecrets from src/store/webhooks.ts). */
+  secrets: string[];
+}
+
+/** What to send: the stored event. */
+export interface AttemptMessage {
+  eventId: string;
+  eventType: string;
+  /** The event's created_at: the body's `timestamp`, the same on every retry. */
+  createdAt: Date | string;
+  /** The payload exactly as stored (`payload::text`); it becomes `data` without a reparse. */
+  payloadText: string;
+}
+
+export interface AttemptResult {
+  /** True for a 2xx answer. */
+  ok: boolean;
+  startedAt: Date;
+  durationMs: number;
+  requestHeaders: Record<string, string>;
+  /** null when no response arrived. */
+  status: number | null;
+  responseHeaders: Record<string, string> | null;
+  /** The first 4 KiB of the body, as text. */
+  responseBody: string | null;
+  error: AttemptError | null;
+  /** A human-readable detail of the error, for the delivery log. */
+  errorDetail: string | null;
+  /** The raw Retry-After header, when the answer had one. */
+  retryAfter?: string;
+}
+
+export interface AttemptOptions {
+  dispatcher?: Dispatcher;
+  /** config.timeoutScale: tests shrink timeouts with it. */
+  timeoutScale?: number;
+  /** Clock, for tests of signing time. */
+  now?: () => number;
+}
+
+/** `{"id","type","timestamp","data"}`, by concatenation: the payload text is stored valid JSON already. */
+export function buildBody(m: AttemptMessage): string {
+  const ts = typeof m.createdAt === 'string' ? new Date(m.createdAt).toISOString() : m.createdAt.toISOString();
+  return `{"id":${JSON.stringify(m.eventId)},"type":${JSON.stringify(m.eventType)},"timestamp":"${ts}","data":${m.payloadText}}`;
+}
+
+const dispatchers = new Map<string, Dispatcher>();
+
+/**
+ * The process's delivery dispatcher (a pool per origin, keep-alive), created on
+ * first use. One per process: a pool per call would defeat connection reuse.
+ */
+export function deliveryDispatcher(config: Pick<Config, 'dev' | 'allowCidrs'>): Dispatcher {
+  const key = `${config.dev}|${config.allowCidrs.join(',')}`;
+  let d = dispatchers.get(key);
+  if (!d) {
+    d = createDeliveryDispatcher(config);
+    dispatchers.set(key, d);
+  }
+  return d;
+}
+
+/** Makes one attempt. Never rejects for a failed delivery. */
+export async function sendAttempt(target: AttemptTarget, message: AttemptMessage, opts: AttemptOptions = {}): Promise<AttemptResult> {
+  const now = opts.now ?? Date.now;
+  const startedAt = new Date(now());
+  const t0 = performance.now();
+  const body = buildBody(message);
+  const keys = target.secrets.map(decodeSecret);
+  const requestHeaders: Record<string, string> = {
+    ...(target.customHeaders ?? {}),
+    // Ours after the custom ones: a custom header can never replace a signature.
+    'content-type': 'application/json',
+    'user-agent': USER_AGENT,
+    ...signatureHeaders({ id: message.eventId, eventType: message.eventType, timestamp: Math.floor(startedAt.getTime() / 1000), body, keys }),
+  };
+  const timeoutMs = Math.max(1, Math.round(target.timeoutSeconds * 1000 * (opts.timeoutScale ?? 1)));
+  const controller = new AbortController();
+  let timedOut = false;
+  // One clearable timer for the whole attempt (connect + headers + the 4 KiB we read);
+  // AbortSignal.timeout would leave a live timer behind for every attempt.
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, timeoutMs);
+  const done = (partial: Omit<AttemptResult, 'startedAt' | 'durationMs' | 'requestHeaders'>): AttemptResult => ({
+    ...partial,
+    startedAt,
+    durationMs: Math.round(performance.now() - t0),
+    requestHeaders,
+  });
+  try {
+    // undici 7 follows no redirects unless the redirect interceptor is composed in; none is.
+    const res = await request(target.url, {
+      method: 'POST',
+      headers: requestHeaders,
+      body,
+      dispatcher: opts.dispatcher,
+      signal: controller.signal,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+    const responseHeaders = flattenHeaders(res.headers);
+    const responseBody = await readPrefix(res.body, MAX_RESPONSE_BYTES);
+    const status = res.statusCode;
+    const ok = status >= 200 && status < 300;
+    const error: AttemptError | null = ok ? null : status >= 300 && status < 400 ? 'redirect_not_followed' : 'http_error';
+    return done({
+      ok,
+      status,
+      responseHeaders,
+      responseBody,
+      error,
+      errorDetail: error === 'redirect_not_followed' ? `redirect to ${responseHeaders.location ?? '(no location)'} not followed` : null,
+      retryAfter: responseHeaders['retry-after'],
+    });
+  } catch (err) {
+    const error: AttemptError = timedOut ? 'timeout' : classifyError(err);
+    const detail = timedOut ? `no complete answer within ${timeoutMs} ms` : describe(err);
+    return done({ ok: false, status: null, responseHeaders: null, responseBody: null, error, errorDetail: detail });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Reads up to `max` bytes, then destroys the stream so the rest is never downloaded. */
+async function readPrefix(body: Dispatcher.ResponseData['body'], max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      const room = max - size;
+      chunks.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
+      size += Math.min(chunk.length, room);
+      if (size >= max) break;
+    }
+  } catch {
+    // A body cut short after the status arrived still counts as the answer we got.
+  } finally {
+    // Breaking out of for-await destroys the stream already; this covers every other path.
+    if (!body.destroyed) body.destroy();
+  }
+  return cleanText(Buffer.concat(chunks, size));
+}
+
+/** Text PostgreSQL can store: invalid UTF-8 replaced, NUL removed (text columns refuse it). */
+function cleanText(buf: Buffer): string {
+  return buf.toString('utf8').replace(/\u0000/g, '');
+}
+
+function flattenHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = cleanText(Buffer.from(Array.isArray(v) ? v.join(', ') : v));
+  return out;
+}
+
+function errorChain(err: unknown): Array<{ code?: unknown; message?: unknown; name?: unknown }> {
+  const out: Array<{ code?: unknown; message?: unknown; name?: unknown }> = [];
+  let e: unknown = err;
+  for (let i = 0; e && typeof e === 'object' && i < 8; i++) {
+    out.push(e as { code?: unknown });
+    const agg = (e as { errors?: unknown[] }).errors; // AggregateError from happy-eyeballs connects
+    if (Array.isArray(agg) && agg.length > 0) e = agg[0];
+    else e = (e as { cause?: unknown }).cause;
+  }
+  return out;
+}
+
+const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT|HOSTNAME_MISMATCH|ERR_OSSL)/;
+
+/** Maps a thrown transport error to one of the stable attempt error codes. */
+export function classifyError(err: unknown): AttemptError {
+  const chain = errorChain(err);
+  const codes = chain.map((e) => (typeof e.code === 'string' ? e.code : ''));
+  if (codes.includes(BLOCKED_DESTINATION)) return 'blocked_destination';
+  for (const code of codes) {
+    if (!code) continue;
+    if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT') return 'timeout';
+    if (code === 'ECONNREFUSED') return 'connection_refused';
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME' || code === 'EAI_FAIL' || code === 'EAI_NODATA') return 'dns_failed';
+    if (TLS_CODES.test(code)) return 'tls_error';
+    if (code.startsWith('HPE_') || code === 'UND_ERR_INFO' || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') return 'invalid_response';
+    if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED' || code === 'ECONNABORTED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return 'connection_reset';
+  }
+  if (chain.some((e) => typeof e.message === 'string' && /certificate|ssl|tls/i.test(e.message))) return 'tls_error';
+  if (chain.some((e) => e.name === 'HTTPParserError' || e.name === 'InvalidArgumentError')) return 'invalid_response';
+  return 'connection_reset';
+}
+
+function describe(err: unknown): string {
+  const chain = errorChain(err);
+  const parts = chain.map((e) => [e.code, e.message].filter((x) => typeof x === 'string' && x).join(': ')).filter(Boolean);
+  return [...new Set(parts)].join(' ← ').slice(0, 500) || String(err).slice(0, 500);
+}
