@@ -33,6 +33,7 @@ if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
   run('installing dependencies (npm ci)', 'npm', ['ci', '--no-audit', '--no-fund']);
 }
 run('compiling the server (tsc)', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
+run('compiling the SDK (tsc)', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'sdk/tsconfig.json']);
 const uiConfig = join(root, 'ui', 'vite.config.ts');
 if (existsSync(uiConfig)) {
   const built = join(root, 'ui', 'dist', 'index.html');
