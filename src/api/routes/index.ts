@@ -2,10 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import { eventTypeRoutes } from './event-types.js';
 import { apiKeyRoutes } from './api-keys.js';
 import { meRoutes } from './me.js';
+import { webhookRoutes } from './webhooks.js';
 
 /** Every /api/v1 route group. Each file owns one resource. */
 export async function apiRoutes(api: FastifyInstance): Promise<void> {
   await api.register(eventTypeRoutes);
   await api.register(apiKeyRoutes);
   await api.register(meRoutes);
+  await api.register(webhookRoutes);
 }

@@ -1,0 +1,198 @@
+import type { Queryable } from './db.js';
+import type { SecretBox } from '../core/secret-box.js';
+
+/** A secret of an earlier rotation, still signing until `expires_at`. Both are stored sealed. */
+export interface PreviousSecret {
+  secret: string;
+  expires_at: string;
+}
+
+/** One row of `webhooks`, as both adapters return it. `secret` is sealed (see secret-box.ts). */
+export interface WebhookRow {
+  id: string;
+  org_id: string;
+  name: string;
+  url: string;
+  description: string | null;
+  events: string[];
+  custom_headers: Record<string, string>;
+  is_active: boolean;
+  timeout_seconds: number;
+  retry_attempts: number;
+  retry_delay_seconds: number;
+  rate_limit_per_second: number | null;
+  ordering: 'none' | 'fifo';
+  secret: string;
+  previous_secrets: PreviousSecret[];
+  failure_count: number;
+  first_failure_at: Date | null;
+  last_triggered_at: Date | null;
+  last_success_at: Date | null;
+  disabled_reason: string | null;
+  created_at: Date;
+  updated_at: Date;
+  created_by: string | null;
+  updated_by: string | null;
+}
+
+/** The webhook as the API shows it: every column but the org, the secrets and the failure clock. */
+export interface WebhookJson {
+  id: string;
+  name: string;
+  url: string;
+  description: string | null;
+  events: string[];
+  custom_headers: Record<string, string>;
+  is_active: boolean;
+  timeout_seconds: number;
+  retry_attempts: number;
+  retry_delay_seconds: number;
+  rate_limit_per_second: number | null;
+  ordering: 'none' | 'fifo';
+  failure_count: number;
+  last_triggered_at: string | null;
+  last_success_at: string | null;
+  disabled_reason: string | null;
+  created_at: string;
+  updated_at: string;
+  created_by: string | null;
+  updated_by: string | null;
+}
+
+/** The fields a client may set, with the SPEC's defaults applied (see routes/webhooks.ts). */
+export interface WebhookSettings {
+  name: string;
+  url: string;
+  description: string | null;
+  events: string[];
+  custom_headers: Record<string, string>;
+  is_active: boolean;
+  timeout_seconds: number;
+  retry_attempts: number;
+  retry_delay_seconds: number;
+  rate_limit_per_second: number | null;
+  ordering: 'none' | 'fifo';
+}
+
+export const settableFields = [
+  'name', 'url', 'description', 'events', 'custom_headers', 'is_active', 'timeout_seconds',
+  'retry_attempts', 'retry_delay_seconds', 'rate_limit_per_second', 'ordering',
+] as const satisfies ReadonlyArray<keyof WebhookSettings>;
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/** The API shape of a webhook. Never includes a secret. */
+export function toWebhookJson(row: WebhookRow): WebhookJson {
+  return {
+    id: row.id,
+    name: row.name,
+    url: row.url,
+    description: row.description,
+    events: row.events,
+    custom_headers: row.custom_headers ?? {},
+    is_active: row.is_active,
+    timeout_seconds: row.timeout_seconds,
+    retry_attempts: row.retry_attempts,
+    retry_delay_seconds: row.retry_delay_seconds,
+    rate_limit_per_second: row.rate_limit_per_second,
+    ordering: row.ordering,
+    failure_count: row.failure_count,
+    last_triggered_at: iso(row.last_triggered_at),
+    last_success_at: iso(row.last_success_at),
+    disabled_reason: row.disabled_reason,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+    created_by: row.created_by,
+    updated_by: row.updated_by,
+  };
+}
+
+/**
+ * The plain `whsec_…` secrets that sign a request now: the current one first,
+ * then those of earlier rotations whose grace period has not ended (newest first).
+ */
+export function activeSecrets(row: Pick<WebhookRow, 'secret' | 'previous_secrets'>, box: SecretBox, now = new Date()): string[] {
+  const previous = (row.previous_secrets ?? [])
+    .filter((p) => new Date(p.expires_at).getTime() > now.getTime())
+    .sort((a, b) => new Date(b.expires_at).getTime() - new Date(a.expires_at).getTime())
+    .map((p) => box.open(p.secret));
+  return [box.open(row.secret), ...previous];
+}
+
+/** One webhook of one organization; undefined when it does not exist there (callers answer 404). */
+export async function getWebhookRow(q: Queryable, orgId: string, id: string): Promise<WebhookRow | undefined> {
+  const { rows } = await q.query<WebhookRow>('SELECT * FROM webhooks WHERE org_id = $1 AND id = $2', [orgId, id]);
+  return rows[0];
+}
+
+/** A page of webhooks, newest first; fetches `limit + 1` rows so the caller can tell if there is more. */
+export async function listWebhookRows(
+  q: Queryable,
+  orgId: string,
+  opts: { before?: string; limit: number; isActive?: boolean },
+): Promise<WebhookRow[]> {
+  const { rows } = await q.query<WebhookRow>(
+    `SELECT * FROM webhooks
+      WHERE org_id = $1 AND ($2::text IS NULL OR id < $2) AND ($3::boolean IS NULL OR is_active = $3)
+      ORDER BY id DESC LIMIT $4`,
+    [orgId, opts.before ?? null, opts.isActive ?? null, opts.limit + 1],
+  );
+  return rows;
+}
+
+export async function insertWebhook(
+  q: Queryable,
+  w: WebhookSettings & { id: string; orgId: string; sealedSecret: string; keyId: string | null },
+): Promise<WebhookRow> {
+  const { rows } = await q.query<WebhookRow>(
+    `INSERT INTO webhooks (id, org_id, name, url, description, events, custom_headers, is_active, timeout_seconds,
+       retry_attempts, retry_delay_seconds, rate_limit_per_second, ordering, secret, created_by, updated_by)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING *`,
+    [
+      w.id, w.orgId, w.name, w.url, w.description, w.events, JSON.stringify(w.custom_headers), w.is_active,
+      w.timeout_seconds, w.retry_attempts, w.retry_delay_seconds, w.rate_limit_per_second, w.ordering,
+      w.sealedSecret, w.keyId,
+    ],
+  );
+  return rows[0];
+}
+
+/**
+ * Writes the given settings (only those present) to one webhook. Switching it back
+ * on starts it afresh: the failure run and the reason Hookline disabled it are cleared.
+ */
+export async function updateWebhook(
+  q: Queryable,
+  orgId: string,
+  id: string,
+  changes: Partial<WebhookSettings>,
+  keyId: string | null,
+): Promise<WebhookRow | undefined> {
+  const sets: string[] = [];
+  const params: unknown[] = [orgId, id, keyId];
+  for (const field of settableFields) {
+    if (!(field in changes)) continue;
+    const value = changes[field];
+    params.push(field === 'custom_headers' ? JSON.stringify(value) : value);
+    sets.push(`${field} = $${params.length}`);
+  }
+  if (changes.is_active === true) {
+    sets.push(
+      'failure_count = CASE WHEN is_active THEN failure_count ELSE 0 END',
+      'first_failure_at = CASE WHEN is_active THEN first_failure_at ELSE NULL END',
+      'disabled_reason = NULL',
+    );
+  }
+  const { rows } = await q.query<WebhookRow>(
+    `UPDATE webhooks SET ${[...sets, 'updated_by = $3', 'updated_at = now()'].join(', ')}
+      WHERE org_id = $1 AND id = $2 RETURNING *`,
+    params,
+  );
+  return rows[0];
+}
+
+/** Deletes one webhook; its deliveries and their attempts go with it (ON DELETE CASCADE). */
+export async function deleteWebhook(q: Queryable, orgId: string, id: string): Promise<boolean> {
+  const { rowCount } = await q.query('DELETE FROM webhooks WHERE org_id = $1 AND id = $2', [orgId, id]);
+  return rowCount > 0;
+}
