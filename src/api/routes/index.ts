@@ -3,6 +3,7 @@ import { eventTypeRoutes } from './event-types.js';
 import { apiKeyRoutes } from './api-keys.js';
 import { meRoutes } from './me.js';
 import { webhookRoutes } from './webhooks.js';
+import { deliveryRoutes } from './deliveries.js';
 
 /** Every /api/v1 route group. Each file owns one resource. */
 export async function apiRoutes(api: FastifyInstance): Promise<void> {
@@ -10,4 +11,5 @@ export async function apiRoutes(api: FastifyInstance): Promise<void> {
   await api.register(apiKeyRoutes);
   await api.register(meRoutes);
   await api.register(webhookRoutes);
+  await api.register(deliveryRoutes);
 }
