@@ -4,6 +4,9 @@
  * here, with its variable and its flag, so `--help` and the README stay true.
  */
 
+import { compileAllowList } from './core/ssrf.js';
+import type { ResolveHost } from './net/resolve.js';
+
 export interface Config {
   port: number;
   host: string;
@@ -43,6 +46,11 @@ export interface Config {
   retryDelayScale: number;
   /** Testing only: multiplies webhook timeouts, so a hanging receiver can be tested without waiting 5 s. */
   timeoutScale: number;
+  /**
+   * Testing only, not a setting: resolves host names for the SSRF guard (save and send)
+   * instead of the system resolver, so tests can play DNS answers such as rebinding.
+   */
+  resolveHost?: ResolveHost;
 }
 
 type Kind = 'string' | 'int' | 'number' | 'bool' | 'list';
@@ -134,6 +142,11 @@ export function loadConfig(
   if (config.port > 65535) throw new ConfigError(`--port: ${config.port} is not a TCP port`);
   if (config.adminKey !== undefined && config.adminKey.length < 32) {
     throw new ConfigError('HOOKLINE_ADMIN_KEY must be at least 32 characters');
+  }
+  try {
+    compileAllowList(config.allowCidrs);
+  } catch (err) {
+    throw new ConfigError(`HOOKLINE_ALLOW_CIDRS: ${(err as Error).message}`);
   }
   if (config.workerBatchSize < 1 || config.workerConcurrency < 1) {
     throw new ConfigError('--worker-batch and --worker-concurrency must be at least 1');

@@ -29,6 +29,8 @@ export type ErrorCode = keyof typeof errorCatalog;
 export interface FieldError {
   field: string;
   message: string;
+  /** A stable reason when a client may act on it, e.g. `blocked_destination` on `url`. */
+  code?: string;
 }
 
 /** An error that maps to an HTTP answer in the SPEC's format. */

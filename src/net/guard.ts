@@ -1,18 +1,38 @@
 /**
- * Where Hookline may send requests. The pure address rules live in
- * src/core/ssrf.ts; this file applies them to a webhook URL when it is saved.
- * (The per-attempt check happens in the connector: src/net/dispatcher.ts.)
+ * Where Hookline may send requests, checked when a webhook is saved. The pure
+ * address rules live in src/core/ssrf.ts; the same check runs again at every
+ * connection in src/net/dispatcher.ts, because DNS answers change after saving.
  */
 import type { Config } from '../config.js';
-import { fieldError } from '../errors.js';
+import { describeBlocked } from '../core/ssrf.js';
+import { fieldError, validationFailed } from '../errors.js';
+import { BlockedDestinationError, resolveAllowed } from './resolve.js';
 
 /**
  * Throws a 422 on `url` when the URL may not be saved: not http(s), http:// outside
- * --dev, or (outside --dev) a host that resolves to a refused address.
+ * --dev, credentials in the URL, or (outside --dev) a host that does not resolve or
+ * resolves to any refused address. A refused address is a field error on `url`
+ * whose `code` is `blocked_destination`.
  */
-export async function assertDestinationAllowed(url: URL, config: Pick<Config, 'dev' | 'allowCidrs'>): Promise<void> {
+export async function assertDestinationAllowed(
+  url: URL,
+  config: Pick<Config, 'dev' | 'allowCidrs' | 'resolveHost'>,
+): Promise<void> {
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw fieldError('url', 'must be an http(s) URL');
   if (url.protocol === 'http:' && !config.dev) throw fieldError('url', 'must use https:// (http:// is allowed only with --dev)');
   if (url.username || url.password) throw fieldError('url', 'must not contain credentials; use custom_headers instead');
-  // TODO(issue 4): resolve the host and refuse private, loopback, link-local and reserved addresses.
+  if (config.dev) return;
+  try {
+    await resolveAllowed(url.hostname, config);
+  } catch (err) {
+    if (err instanceof BlockedDestinationError) {
+      const why = err.reason ? describeBlocked(err.reason) : `${url.hostname} has no address`;
+      throw validationFailed([{ field: 'url', code: 'blocked_destination', message: `is a blocked destination: ${why}` }]);
+    }
+    // Refusing a name that does not resolve now is kinder than a webhook that can only fail.
+    const code = (err as { code?: unknown }).code;
+    throw validationFailed([
+      { field: 'url', code: 'dns_failed', message: `the host ${url.hostname} does not resolve${typeof code === 'string' ? ` (${code})` : ''}` },
+    ]);
+  }
 }
