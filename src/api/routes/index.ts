@@ -4,6 +4,7 @@ import { apiKeyRoutes } from './api-keys.js';
 import { meRoutes } from './me.js';
 import { webhookRoutes } from './webhooks.js';
 import { deliveryRoutes } from './deliveries.js';
+import { eventRoutes } from './events.js';
 
 /** Every /api/v1 route group. Each file owns one resource. */
 export async function apiRoutes(api: FastifyInstance): Promise<void> {
@@ -12,4 +13,5 @@ export async function apiRoutes(api: FastifyInstance): Promise<void> {
   await api.register(meRoutes);
   await api.register(webhookRoutes);
   await api.register(deliveryRoutes);
+  await api.register(eventRoutes);
 }

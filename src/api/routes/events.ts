@@ -1,0 +1,174 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { fieldError, notFound } from '../../errors.js';
+import { PageOf, PageQuery, decodeCursor, toPage } from '../pagination.js';
+import { ErrorResponses, ErrorBody } from '../schemas.js';
+import { publishEvents, type PublishedEvent, type PublishInput } from '../../store/events.js';
+
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+const Timestamp = Type.String({ format: 'date-time' });
+const MAX_BATCH = 500;
+
+const IdempotencyKey = Type.String({ minLength: 1, maxLength: 255, description: 'Same key within 24 h: the first event is returned.' });
+const EventInput = Type.Object(
+  {
+    event_type: Type.String({ minLength: 1, maxLength: 255 }),
+    payload: Type.Unknown({ description: 'Any JSON value, at most 256 KiB serialized; becomes `data` in the request.' }),
+    idempotency_key: Type.Optional(IdempotencyKey),
+  },
+  { additionalProperties: false },
+);
+const BatchBody = Type.Object({ events: Type.Array(EventInput, { minItems: 1, maxItems: MAX_BATCH }) }, { additionalProperties: false });
+const Accepted = Type.Object({
+  id: Type.String({ description: 'evt_…' }),
+  event_type: Type.String(),
+  created_at: Timestamp,
+  deliveries: Type.Integer({ description: 'Deliveries created (for a repeated idempotency key: those of the first publish).' }),
+});
+const BatchAccepted = Type.Object({
+  data: Type.Array(Type.Composite([Accepted, Type.Object({ duplicate: Type.Boolean({ description: 'The idempotency key matched an earlier event.' }) })])),
+});
+const Delivery = Type.Object({
+  id: Type.String(),
+  webhook_id: Type.String(),
+  status: Type.String({ description: 'pending, retrying, sending, succeeded, failed, cancelled or skipped' }),
+  attempts: Type.Integer(),
+  next_attempt_at: Nullable(Timestamp),
+  last_status_code: Nullable(Type.Integer()),
+  last_error: Nullable(Type.String()),
+  last_attempt_at: Nullable(Timestamp),
+  completed_at: Nullable(Timestamp),
+  created_at: Timestamp,
+});
+const Event = Type.Object({
+  id: Type.String(),
+  event_type: Type.String(),
+  payload: Type.Unknown(),
+  idempotency_key: Nullable(Type.String()),
+  created_at: Timestamp,
+});
+const EventWithDeliveries = Type.Composite([Event, Type.Object({ deliveries: Type.Array(Delivery) })]);
+const ListQuery = Type.Object(
+  { ...PageQuery, event_type: Type.Optional(Type.String({ maxLength: 255 })), since: Type.Optional(Timestamp), until: Type.Optional(Timestamp) },
+  { additionalProperties: false },
+);
+const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+const IdempotencyHeader = Type.Object({ 'idempotency-key': Type.Optional(IdempotencyKey) });
+
+interface EventRow {
+  id: string;
+  event_type: string;
+  payload: unknown;
+  idempotency_key: string | null;
+  created_at: Date;
+}
+
+const toAccepted = (e: PublishedEvent) => ({ id: e.id, event_type: e.eventType, created_at: e.createdAt.toISOString(), deliveries: e.deliveries });
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+const toEvent = (r: EventRow) => ({ id: r.id, event_type: r.event_type, payload: r.payload, idempotency_key: r.idempotency_key, created_at: r.created_at.toISOString() });
+
+/** One idempotency key per event: from the body or the header, and they must agree. */
+function keyOf(bodyKey: string | undefined, headerKey: string | undefined): string | undefined {
+  if (bodyKey !== undefined && headerKey !== undefined && bodyKey !== headerKey) {
+    throw fieldError('idempotency_key', 'differs from the Idempotency-Key header; send one or make them equal');
+  }
+  return bodyKey ?? headerKey;
+}
+
+/** Publishing events (publisher and admin keys) and reading them back. */
+export async function eventRoutes(app: FastifyInstance): Promise<void> {
+  const { db, metrics } = app.deps;
+  const tags = ['Events'];
+
+  async function publish(orgId: string, inputs: PublishInput[], batch: boolean): Promise<PublishedEvent[]> {
+    const published = await db.transaction((tx) =>
+      // The route wakes the worker itself after commit (deps.wake coalesces NOTIFYs), so no NOTIFY per publish here.
+      publishEvents(tx, orgId, inputs, { notify: false, fieldPrefix: batch ? (i) => `events.${i}.` : undefined }),
+    );
+    const fresh = published.filter((e) => !e.duplicate);
+    if (fresh.length > 0) metrics.eventsAccepted.inc(fresh.length);
+    if (fresh.some((e) => e.deliveries > 0)) app.deps.wake();
+    return published;
+  }
+
+  app.post<{ Body: Static<typeof EventInput>; Headers: Static<typeof IdempotencyHeader> }>(
+    '/events',
+    {
+      config: { access: 'publish' },
+      // Room for a 256 KiB payload however it is escaped; the payload's own size is checked after parsing (413).
+      bodyLimit: 2 * 1024 * 1024,
+      schema: { tags, body: EventInput, headers: IdempotencyHeader, response: { 200: Accepted, 202: Accepted, 413: ErrorBody, ...ErrorResponses } },
+    },
+    async (request, reply: FastifyReply) => {
+      const { event_type, payload, idempotency_key } = request.body;
+      const key = keyOf(idempotency_key, request.headers['idempotency-key']);
+      const [event] = await publish(request.auth.orgId, [{ eventType: event_type, payload, idempotencyKey: key }], false);
+      return reply.code(event.duplicate ? 200 : 202).send(toAccepted(event));
+    },
+  );
+
+  app.post<{ Body: Static<typeof BatchBody> }>(
+    '/events/batch',
+    {
+      config: { access: 'publish' },
+      bodyLimit: 32 * 1024 * 1024,
+      schema: { tags, body: BatchBody, response: { 202: BatchAccepted, 413: ErrorBody, ...ErrorResponses } },
+    },
+    async (request, reply) => {
+      const inputs = request.body.events.map((e) => ({ eventType: e.event_type, payload: e.payload, idempotencyKey: e.idempotency_key }));
+      // All or nothing: one bad event fails the batch with its index in the field name.
+      const published = await publish(request.auth.orgId, inputs, true);
+      return reply.code(202).send({ data: published.map((e) => ({ ...toAccepted(e), duplicate: e.duplicate })) });
+    },
+  );
+
+  app.get<{ Querystring: Static<typeof ListQuery> }>(
+    '/events',
+    { schema: { tags, querystring: ListQuery, response: { 200: PageOf(Event), ...ErrorResponses } } },
+    async (request) => {
+      const { limit = 50, cursor, event_type, since, until } = request.query;
+      const before = decodeCursor(cursor);
+      const { rows } = await db.query<EventRow>(
+        `SELECT id, event_type, payload, idempotency_key, created_at FROM events
+          WHERE org_id = $1 AND ($2::text IS NULL OR id < $2) AND ($3::text IS NULL OR event_type = $3)
+            AND ($4::timestamptz IS NULL OR created_at >= $4) AND ($5::timestamptz IS NULL OR created_at < $5)
+          ORDER BY id DESC LIMIT $6`,
+        [request.auth.orgId, before ?? null, event_type ?? null, since ?? null, until ?? null, limit + 1],
+      );
+      return toPage(rows, limit, (r) => r.id, toEvent);
+    },
+  );
+
+  app.get<{ Params: Static<typeof IdParams> }>(
+    '/events/:id',
+    { schema: { tags, params: IdParams, response: { 200: EventWithDeliveries, ...ErrorResponses } } },
+    async (request) => {
+      const { orgId } = request.auth;
+      const { rows } = await db.query<EventRow>(
+        'SELECT id, event_type, payload, idempotency_key, created_at FROM events WHERE org_id = $1 AND id = $2',
+        [orgId, request.params.id],
+      );
+      if (!rows[0]) throw notFound('Event');
+      const deliveries = await db.query<any>(
+        `SELECT id, webhook_id, status, attempts, next_attempt_at, last_status_code, last_error, last_attempt_at, completed_at, created_at
+           FROM deliveries WHERE org_id = $1 AND event_id = $2 ORDER BY id`,
+        [orgId, request.params.id],
+      );
+      return {
+        ...toEvent(rows[0]),
+        deliveries: deliveries.rows.map((d) => ({
+          id: d.id,
+          webhook_id: d.webhook_id,
+          status: d.status === 'pending' && d.attempts > 0 ? 'retrying' : d.status,
+          attempts: d.attempts,
+          next_attempt_at: d.status === 'pending' ? iso(d.next_attempt_at) : null,
+          last_status_code: d.last_status_code,
+          last_error: d.last_error,
+          last_attempt_at: iso(d.last_attempt_at),
+          completed_at: iso(d.completed_at),
+          created_at: d.created_at.toISOString(),
+        })),
+      };
+    },
+  );
+}

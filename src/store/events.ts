@@ -1,0 +1,213 @@
+/**
+ * Publishing: an event and one delivery per matching active webhook, written
+ * together. `publishEvents` takes any transaction, so an application can
+ * publish inside its own (the SDK's transactional publish wraps it): the
+ * event then exists exactly when the application's change commits.
+ */
+import { createHash } from 'node:crypto';
+import { newId } from '../ids.js';
+import { HooklineError, validationFailed, type FieldError } from '../errors.js';
+import { subscribes } from '../core/matching.js';
+import { payloadProblems } from '../core/payload-schema.js';
+import type { Queryable } from './db.js';
+
+/** The largest payload accepted, serialized. */
+export const MAX_PAYLOAD_BYTES = 256 * 1024;
+/** How long an idempotency key protects against a second publish. */
+export const IDEMPOTENCY_WINDOW_HOURS = 24;
+/** The channel a publish NOTIFYs so that workers in other processes wake at once. */
+export const WAKE_CHANNEL = 'hookline_wake';
+
+export interface PublishInput {
+  eventType: string;
+  /** The payload as a value; serialized here unless `payloadText` is given. */
+  payload?: unknown;
+  /** The payload as JSON text (already serialized). */
+  payloadText?: string;
+  idempotencyKey?: string | null;
+}
+
+export interface PublishedEvent {
+  id: string;
+  eventType: string;
+  createdAt: Date;
+  /** Deliveries created for this event (for a duplicate: those of the first publish). */
+  deliveries: number;
+  /** True when the idempotency key matched an earlier event: nothing was created. */
+  duplicate: boolean;
+}
+
+export interface PublishOptions {
+  /** Field names in errors: `events.3.payload` for batches. */
+  fieldPrefix?: (index: number) => string;
+  /** NOTIFY waiting workers inside this transaction (on commit). Default true. */
+  notify?: boolean;
+}
+
+interface TypeRow {
+  name: string;
+  category: string;
+  schema: Record<string, unknown> | null;
+  archived_at: Date | null;
+  updated_at: Date;
+}
+
+/** Identifies a publish body, to tell a retried request from a different one under the same key. */
+export function requestHash(eventType: string, payloadText: string): string {
+  return createHash('sha256').update(eventType).update('\n').update(payloadText).digest('hex');
+}
+
+/**
+ * Publishes events in the given transaction. Throws 413 (a payload too large),
+ * 422 (unknown or archived type, payload not matching the type's schema; every
+ * bad field named) or 409 (idempotency key reused with a different body).
+ */
+export async function publishEvents(tx: Queryable, orgId: string, inputs: PublishInput[], opts: PublishOptions = {}): Promise<PublishedEvent[]> {
+  if (inputs.length === 0) return [];
+  const prefix = opts.fieldPrefix ?? (() => '');
+  const texts = inputs.map((i) => i.payloadText ?? JSON.stringify(i.payload ?? null));
+  for (let i = 0; i < inputs.length; i++) {
+    const size = Buffer.byteLength(texts[i]);
+    if (size > MAX_PAYLOAD_BYTES) {
+      throw new HooklineError('PAYLOAD_TOO_LARGE', `${prefix(i)}payload is ${size} bytes serialized; the limit is ${MAX_PAYLOAD_BYTES} (256 KiB).`, {
+        details: [{ field: `${prefix(i)}payload`, message: `is larger than ${MAX_PAYLOAD_BYTES} bytes` }],
+      });
+    }
+  }
+
+  const names = [...new Set(inputs.map((i) => i.eventType))];
+  const { rows: typeRows } = await tx.query<TypeRow>(
+    'SELECT name, category, schema, archived_at, updated_at FROM event_types WHERE org_id = $1 AND name = ANY($2::text[])',
+    [orgId, names],
+  );
+  const types = new Map(typeRows.map((t) => [t.name, t]));
+  const problems: FieldError[] = [];
+  inputs.forEach((input, i) => {
+    const t = types.get(input.eventType);
+    if (!t) problems.push({ field: `${prefix(i)}event_type`, message: `"${input.eventType}" is not a registered event type` });
+    else if (t.archived_at) problems.push({ field: `${prefix(i)}event_type`, message: `"${input.eventType}" is archived` });
+    else if (t.schema) {
+      const value = input.payloadText !== undefined ? JSON.parse(input.payloadText) : input.payload;
+      problems.push(...payloadProblems({ orgId, name: t.name, schema: t.schema, updatedAt: t.updated_at }, value, `${prefix(i)}payload`));
+    }
+  });
+  if (problems.length > 0) throw validationFailed(problems);
+
+  const ids = inputs.map(() => newId('evt'));
+  const keys = inputs.map((i) => i.idempotencyKey ?? null);
+  const hashes = inputs.map((input, i) => (keys[i] !== null ? requestHash(input.eventType, texts[i]) : null));
+  const inserted = await insertEvents(tx, orgId, ids, inputs, texts, keys, hashes);
+
+  const results: PublishedEvent[] = new Array(inputs.length);
+  const fresh: number[] = [];
+  for (let i = 0; i < inputs.length; i++) {
+    const createdAt = inserted.get(ids[i]);
+    if (createdAt) {
+      fresh.push(i);
+      results[i] = { id: ids[i], eventType: inputs[i].eventType, createdAt, deliveries: 0, duplicate: false };
+    } else {
+      results[i] = await resolveKeyConflict(tx, orgId, ids[i], inputs[i], texts[i], keys[i]!, hashes[i]!, prefix(i));
+      if (!results[i].duplicate) fresh.push(i);
+    }
+  }
+
+  const created = await fanOut(
+    tx,
+    orgId,
+    fresh.map((i) => ({ index: i, id: results[i].id, eventType: inputs[i].eventType, category: types.get(inputs[i].eventType)!.category })),
+  );
+  for (const [index, count] of created.perEvent) results[index].deliveries = count;
+  if (created.total > 0 && (opts.notify ?? true)) await tx.query(`SELECT pg_notify('${WAKE_CHANNEL}', '')`);
+  return results;
+}
+
+async function insertEvents(
+  tx: Queryable, orgId: string, ids: string[], inputs: PublishInput[], texts: string[], keys: (string | null)[], hashes: (string | null)[],
+): Promise<Map<string, Date>> {
+  // One statement for the whole batch. A key already taken is skipped here and resolved one by one after.
+  const { rows } = await tx.query<{ id: string; created_at: Date }>(
+    `INSERT INTO events (id, org_id, event_type, payload, idempotency_key, request_hash)
+     SELECT u.id, $1, u.event_type, u.payload::json, u.key, u.hash
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS u(id, event_type, payload, key, hash)
+     ON CONFLICT (org_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+     RETURNING id, created_at`,
+    [orgId, ids, inputs.map((i) => i.eventType), texts, keys, hashes],
+  );
+  return new Map(rows.map((r) => [r.id, r.created_at]));
+}
+
+/**
+ * The key is taken. Within the window: the same body is the first event back
+ * (nothing created), a different body is 409. Past the window the key is free
+ * again: the old event lets go of it and this one is inserted.
+ */
+async function resolveKeyConflict(
+  tx: Queryable, orgId: string, id: string, input: PublishInput, text: string, key: string, hash: string, field: string,
+): Promise<PublishedEvent> {
+  for (let tries = 0; tries < 3; tries++) {
+    const { rows } = await tx.query<{ id: string; event_type: string; created_at: Date; request_hash: string | null; fresh: boolean; deliveries: number }>(
+      `SELECT e.id, e.event_type, e.created_at, e.request_hash,
+              e.created_at > now() - make_interval(hours => $3) AS fresh,
+              (SELECT count(*) FROM deliveries d WHERE d.event_id = e.id)::int AS deliveries
+         FROM events e WHERE e.org_id = $1 AND e.idempotency_key = $2`,
+      [orgId, key, IDEMPOTENCY_WINDOW_HOURS],
+    );
+    const first = rows[0];
+    if (first?.fresh) {
+      if (first.request_hash !== hash) {
+        throw new HooklineError('IDEMPOTENCY_CONFLICT', undefined, { details: [{ field: `${field}idempotency_key`, message: `was used for event ${first.id} with a different body` }] });
+      }
+      return { id: first.id, eventType: first.event_type, createdAt: first.created_at, deliveries: first.deliveries, duplicate: true };
+    }
+    if (first) await tx.query('UPDATE events SET idempotency_key = NULL WHERE id = $1', [first.id]);
+    const again = await insertEvents(tx, orgId, [id], [input], [text], [key], [hash]);
+    const createdAt = again.get(id);
+    if (createdAt) return { id, eventType: input.eventType, createdAt, deliveries: 0, duplicate: false };
+    // Someone else took the key between our statements: look again.
+  }
+  throw new HooklineError('CONFLICT', 'The idempotency key is being used by concurrent requests; retry.');
+}
+
+interface FanOutEvent {
+  index: number;
+  id: string;
+  eventType: string;
+  category: string;
+}
+
+/** One delivery per (event, matching active webhook), in one statement; counts per event index. */
+async function fanOut(tx: Queryable, orgId: string, events: FanOutEvent[]): Promise<{ total: number; perEvent: Map<number, number> }> {
+  const perEvent = new Map<number, number>();
+  if (events.length === 0) return { total: 0, perEvent };
+  const { rows: hooks } = await tx.query<{ id: string; events: string[] }>(
+    'SELECT id, events FROM webhooks WHERE org_id = $1 AND is_active ORDER BY id',
+    [orgId],
+  );
+  const dIds: string[] = [];
+  const dHooks: string[] = [];
+  const dEvents: string[] = [];
+  const dTypes: string[] = [];
+  for (const e of events) {
+    let n = 0;
+    for (const h of hooks) {
+      if (!subscribes(h.events, e.eventType, e.category)) continue;
+      dIds.push(newId('dlv'));
+      dHooks.push(h.id);
+      dEvents.push(e.id);
+      dTypes.push(e.eventType);
+      n++;
+    }
+    perEvent.set(e.index, n);
+  }
+  if (dIds.length > 0) {
+    // Rows go in array order, so seq (fifo order) follows publish order within a batch too.
+    await tx.query(
+      `INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type)
+       SELECT u.id, $1, u.webhook_id, u.event_id, u.event_type
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS u(id, webhook_id, event_id, event_type, n)
+        ORDER BY u.n`,
+      [orgId, dIds, dHooks, dEvents, dTypes],
+    );
+  }
+  return { total: dIds.length, perEvent };
+}
