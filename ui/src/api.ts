@@ -1,0 +1,363 @@
+// A small typed client for the parts of the Hookline API the admin UI uses.
+// The SDK (sdk/) has the full typed client for applications; this one stays
+// small on purpose, so the UI bundle carries only what it needs.
+
+export type Role = 'admin' | 'publisher' | 'viewer';
+
+export interface Me {
+  org_id: string;
+  org_name: string;
+  key_id: string;
+  role: Role;
+}
+
+export interface Page<T> {
+  data: T[];
+  next_cursor: string | null;
+}
+
+export type Ordering = 'none' | 'fifo';
+
+export interface Webhook {
+  id: string;
+  name: string;
+  url: string;
+  description: string | null;
+  events: string[];
+  custom_headers: Record<string, string>;
+  is_active: boolean;
+  timeout_seconds: number;
+  retry_attempts: number;
+  retry_delay_seconds: number;
+  rate_limit_per_second: number | null;
+  ordering: Ordering;
+  failure_count: number;
+  last_triggered_at: string | null;
+  last_success_at: string | null;
+  disabled_reason: string | null;
+  created_at: string;
+  updated_at: string;
+  created_by: string | null;
+  updated_by: string | null;
+  /** Only in the answer to POST /webhooks. */
+  secret?: string;
+}
+
+export interface WebhookInput {
+  name?: string;
+  url?: string;
+  description?: string | null;
+  events?: string[];
+  custom_headers?: Record<string, string>;
+  is_active?: boolean;
+  timeout_seconds?: number;
+  retry_attempts?: number;
+  retry_delay_seconds?: number;
+  rate_limit_per_second?: number | null;
+  ordering?: Ordering;
+  secret?: string;
+}
+
+export interface EventType {
+  name: string;
+  description: string | null;
+  category: string;
+  schema: Record<string, unknown> | null;
+  archived: boolean;
+  archived_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export type DeliveryStatus = 'pending' | 'sending' | 'succeeded' | 'failed' | 'cancelled' | 'skipped' | 'retrying';
+
+export interface Delivery {
+  id: string;
+  webhook_id: string;
+  event_id: string;
+  event_type: string;
+  status: DeliveryStatus;
+  attempts: number;
+  next_attempt_at?: string | null;
+  is_test?: boolean;
+  last_status_code?: number | null;
+  last_error?: string | null;
+  last_attempt_at?: string | null;
+  completed_at?: string | null;
+  created_at: string;
+  updated_at?: string;
+}
+
+export interface Attempt {
+  id?: string;
+  attempt: number;
+  started_at: string;
+  duration_ms: number;
+  request_headers: Record<string, string> | null;
+  response_status: number | null;
+  response_headers: Record<string, string> | null;
+  response_body: string | null;
+  error: string | null;
+}
+
+export interface DeliveryDetail extends Delivery {
+  attempts_list?: Attempt[];
+  /** The SPEC names the attempts list `attempts` in the detail; the count is then `attempt_count`. */
+  [key: string]: unknown;
+}
+
+export interface HooklineEvent {
+  id: string;
+  event_type: string;
+  payload?: unknown;
+  created_at: string;
+  deliveries?: Delivery[] | number;
+}
+
+export interface TestResult {
+  success: boolean;
+  status_code: number | null;
+  response_body: string | null;
+  duration_ms: number;
+  error: string | null;
+  delivery_id: string | null;
+}
+
+export interface SeriesPoint {
+  t: string;
+  succeeded: number;
+  failed: number;
+  other: number;
+}
+
+export interface Stats {
+  total: number;
+  succeeded: number;
+  failed: number;
+  pending: number;
+  success_rate: number | null;
+  avg_attempts: number | null;
+  latency_ms: { p50: number | null; p95: number | null; p99: number | null };
+  series: SeriesPoint[];
+}
+
+export type StatsWindow = '1h' | '24h' | '7d' | '30d';
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  role: Role;
+  key_prefix: string;
+  created_at: string;
+  created_by: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+  key?: string;
+}
+
+export interface AuditEntry {
+  id: string;
+  key_id: string | null;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  changes: Record<string, unknown> | null;
+  created_at: string;
+}
+
+export interface FieldIssue {
+  field: string;
+  message: string;
+}
+
+/** An error answer of the API, with the server's own code and message. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: unknown,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  /** The 422 details as `{field, message}` pairs (empty for other errors). */
+  get fields(): FieldIssue[] {
+    if (!Array.isArray(this.details)) return [];
+    return this.details.filter(
+      (d): d is FieldIssue => typeof d === 'object' && d !== null && typeof d.field === 'string' && typeof d.message === 'string',
+    );
+  }
+}
+
+type Query = Record<string, string | number | boolean | undefined | null>;
+
+function qs(query?: Query): string {
+  if (!query) return '';
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
+  const s = p.toString();
+  return s ? `?${s}` : '';
+}
+
+let apiKey: string | null = null;
+let onUnauthorized: ((message: string) => void) | null = null;
+
+export function setApiKey(key: string | null): void {
+  apiKey = key;
+}
+
+/** Called when the server answers 401 to a signed-in request (key revoked): the app signs out. */
+export function setUnauthorizedHandler(fn: (message: string) => void): void {
+  onUnauthorized = fn;
+}
+
+async function request<T>(method: string, path: string, body?: unknown, opts: { key?: string } = {}): Promise<T> {
+  const key = opts.key ?? apiKey;
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (key) headers.authorization = `Bearer ${key}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(`/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (err) {
+    throw new ApiError(0, 'NETWORK', `Could not reach the Hookline server (${(err as Error).message}).`, null);
+  }
+  const text = await res.text();
+  let json: any = null;
+  if (text) {
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = null;
+    }
+  }
+  if (!res.ok) {
+    const e = json?.error;
+    const err = new ApiError(res.status, e?.code ?? `HTTP_${res.status}`, e?.message ?? `The server answered ${res.status} ${res.statusText}.`, e?.details ?? null);
+    if (res.status === 401 && !opts.key && onUnauthorized) onUnauthorized(err.message);
+    throw err;
+  }
+  return json as T;
+}
+
+function normalizeStats(raw: any): Stats {
+  const series: SeriesPoint[] = Array.isArray(raw?.series)
+    ? raw.series.map((p: any) => {
+        const succeeded = Number(p.succeeded ?? 0);
+        const failed = Number(p.failed ?? 0);
+        const total = Number(p.total ?? p.count ?? succeeded + failed);
+        return {
+          t: String(p.t ?? p.bucket ?? p.start ?? p.time ?? p.timestamp ?? p.at ?? ''),
+          succeeded,
+          failed,
+          other: Math.max(0, total - succeeded - failed),
+        };
+      })
+    : [];
+  return {
+    total: Number(raw?.total ?? 0),
+    succeeded: Number(raw?.succeeded ?? 0),
+    failed: Number(raw?.failed ?? 0),
+    pending: Number(raw?.pending ?? 0),
+    success_rate: raw?.success_rate ?? null,
+    avg_attempts: raw?.avg_attempts ?? null,
+    latency_ms: { p50: raw?.latency_ms?.p50 ?? null, p95: raw?.latency_ms?.p95 ?? null, p99: raw?.latency_ms?.p99 ?? null },
+    series,
+  };
+}
+
+/** The attempts of a delivery detail, whichever field the server puts them in. */
+export function attemptsOf(d: DeliveryDetail): Attempt[] {
+  if (Array.isArray(d.attempts)) return d.attempts as unknown as Attempt[];
+  if (Array.isArray(d.attempts_list)) return d.attempts_list;
+  if (Array.isArray(d.attempt_log)) return d.attempt_log as Attempt[];
+  return [];
+}
+
+export interface DeliveryFilters extends Query {
+  status?: string;
+  event_type?: string;
+  since?: string;
+  until?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  me: (key?: string) => request<Me>('GET', '/me', undefined, { key }),
+
+  listWebhooks: (q?: Query) => request<Page<Webhook>>('GET', `/webhooks${qs(q)}`),
+  getWebhook: (id: string) => request<Webhook>('GET', `/webhooks/${enc(id)}`),
+  createWebhook: (body: WebhookInput) => request<Webhook>('POST', '/webhooks', body),
+  updateWebhook: (id: string, body: WebhookInput) => request<Webhook>('PATCH', `/webhooks/${enc(id)}`, body),
+  deleteWebhook: (id: string) => request<unknown>('DELETE', `/webhooks/${enc(id)}`),
+  webhookSecret: (id: string) => request<{ secret: string }>('GET', `/webhooks/${enc(id)}/secret`),
+  rotateSecret: (id: string, grace_seconds: number) =>
+    request<{ secret: string }>('POST', `/webhooks/${enc(id)}/rotate-secret`, { grace_seconds }),
+  testWebhook: (id: string, body: { event_type?: string; payload?: unknown }) =>
+    request<TestResult>('POST', `/webhooks/${enc(id)}/test`, body),
+  replay: (id: string, body: { since: string; until?: string; status?: 'failed' | 'all'; event_type?: string; dry_run?: boolean }) =>
+    request<{ queued?: number; matched?: number }>('POST', `/webhooks/${enc(id)}/replay`, body),
+  webhookStats: async (id: string, window: StatsWindow) =>
+    normalizeStats(await request<unknown>('GET', `/webhooks/${enc(id)}/stats${qs({ window })}`)),
+  webhookDeliveries: (id: string, q?: DeliveryFilters) => request<Page<Delivery>>('GET', `/webhooks/${enc(id)}/deliveries${qs(q)}`),
+
+  stats: async (window: StatsWindow) => normalizeStats(await request<unknown>('GET', `/stats${qs({ window })}`)),
+
+  listDeliveries: (q?: DeliveryFilters) => request<Page<Delivery>>('GET', `/deliveries${qs(q)}`),
+  getDelivery: (id: string) => request<DeliveryDetail>('GET', `/deliveries/${enc(id)}`),
+  retryDelivery: (id: string) => request<Delivery>('POST', `/deliveries/${enc(id)}/retry`, {}),
+  skipDelivery: (id: string) => request<Delivery>('POST', `/deliveries/${enc(id)}/skip`, {}),
+
+  getEvent: (id: string) => request<HooklineEvent>('GET', `/events/${enc(id)}`),
+  publishEvent: (body: { event_type: string; payload: unknown }) => request<HooklineEvent>('POST', '/events', body),
+
+  listEventTypes: (q?: Query) => request<Page<EventType>>('GET', `/event-types${qs(q)}`),
+  createEventType: (body: { name: string; description?: string; category?: string; schema?: unknown }) =>
+    request<EventType>('POST', '/event-types', body),
+  updateEventType: (name: string, body: { description?: string | null; category?: string; schema?: unknown; archived?: boolean }) =>
+    request<EventType>('PATCH', `/event-types/${enc(name)}`, body),
+  archiveEventType: (name: string) => request<EventType>('DELETE', `/event-types/${enc(name)}`),
+
+  listApiKeys: (q?: Query) => request<Page<ApiKey>>('GET', `/api-keys${qs(q)}`),
+  createApiKey: (body: { name?: string; role: Role }) => request<ApiKey & { key: string }>('POST', '/api-keys', body),
+  revokeApiKey: (id: string) => request<ApiKey>('DELETE', `/api-keys/${enc(id)}`),
+
+  auditLog: (q?: Query) => request<Page<AuditEntry>>('GET', `/audit-log${qs(q)}`),
+};
+
+/** Every page of a list, for small catalogs (event types, webhooks) the UI shows whole. */
+export async function all<T>(fetchPage: (cursor?: string) => Promise<Page<T>>, max = 2000): Promise<T[]> {
+  const out: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await fetchPage(cursor);
+    out.push(...page.data);
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor && out.length < max);
+  return out;
+}
+
+/**
+ * Which API routes this server has, read from its OpenAPI document: the UI hides
+ * what a server version does not offer instead of failing on it.
+ */
+export async function loadCapabilities(): Promise<Set<string>> {
+  try {
+    const res = await fetch('/openapi.json');
+    if (!res.ok) return new Set();
+    const doc = (await res.json()) as { paths?: Record<string, Record<string, unknown>> };
+    const out = new Set<string>();
+    for (const [path, ops] of Object.entries(doc.paths ?? {})) {
+      const p = path.replace(/^\/api\/v1/, '').replace(/\{[^}]+\}/g, ':id').replace(/\/:[a-z_]+/g, '/:id');
+      for (const m of Object.keys(ops)) out.add(`${m.toUpperCase()} ${p}`);
+    }
+    return out;
+  } catch {
+    return new Set();
+  }
+}

@@ -1,0 +1,500 @@
+import {
+  createContext,
+  useCallback,
+  useContext,
+  useEffect,
+  useRef,
+  useState,
+  type ButtonHTMLAttributes,
+  type ReactNode,
+} from 'react';
+import { ApiError, type DeliveryStatus } from './api';
+
+// ---------- data loading ----------
+
+export interface Resource<T> {
+  data: T | undefined;
+  error: ApiError | Error | undefined;
+  loading: boolean;
+  reload: () => void;
+}
+
+/**
+ * Loads data when `deps` change; with `pollMs` it reloads by itself while the tab is visible.
+ * A reload keeps showing the previous data (no flicker), and late answers of stale requests are dropped.
+ */
+export function useResource<T>(load: () => Promise<T>, deps: unknown[], opts: { pollMs?: number; enabled?: boolean } = {}): Resource<T> {
+  const [data, setData] = useState<T>();
+  const [error, setError] = useState<ApiError | Error>();
+  const [loading, setLoading] = useState(true);
+  const [tick, setTick] = useState(0);
+  const enabled = opts.enabled ?? true;
+  const loadRef = useRef(load);
+  loadRef.current = load;
+
+  useEffect(() => {
+    if (!enabled) {
+      setLoading(false);
+      return;
+    }
+    let stale = false;
+    setLoading(true);
+    loadRef.current().then(
+      (d) => {
+        if (stale) return;
+        setData(d);
+        setError(undefined);
+        setLoading(false);
+      },
+      (e: Error) => {
+        if (stale) return;
+        setError(e);
+        setLoading(false);
+      },
+    );
+    return () => {
+      stale = true;
+    };
+  }, [...deps, tick, enabled]);
+
+  useEffect(() => {
+    if (!opts.pollMs || !enabled) return;
+    const id = window.setInterval(() => {
+      if (document.visibilityState === 'visible') setTick((t) => t + 1);
+    }, opts.pollMs);
+    return () => window.clearInterval(id);
+  }, [opts.pollMs, enabled]);
+
+  const reload = useCallback(() => setTick((t) => t + 1), []);
+  return { data, error, loading, reload };
+}
+
+// ---------- toasts ----------
+
+interface Toast {
+  id: number;
+  kind: 'success' | 'error' | 'info';
+  text: string;
+}
+const ToastContext = createContext<(kind: Toast['kind'], text: string) => void>(() => {});
+
+export function ToastProvider({ children }: { children: ReactNode }) {
+  const [toasts, setToasts] = useState<Toast[]>([]);
+  const next = useRef(1);
+  const push = useCallback((kind: Toast['kind'], text: string) => {
+    const id = next.current++;
+    setToasts((t) => [...t, { id, kind, text }]);
+    window.setTimeout(() => setToasts((t) => t.filter((x) => x.id !== id)), kind === 'error' ? 8000 : 4000);
+  }, []);
+  return (
+    <ToastContext.Provider value={push}>
+      {children}
+      <div className="toasts" role="status" aria-live="polite">
+        {toasts.map((t) => (
+          <div key={t.id} className={`toast toast-${t.kind}`}>
+            <span>{t.text}</span>
+            <button className="toast-close" aria-label="Dismiss" onClick={() => setToasts((all) => all.filter((x) => x.id !== t.id))}>
+              ×
+            </button>
+          </div>
+        ))}
+      </div>
+    </ToastContext.Provider>
+  );
+}
+
+export const useToast = () => useContext(ToastContext);
+
+export function errorText(e: unknown): string {
+  if (e instanceof ApiError) return e.message;
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
+
+/**
+ * Runs an action with progress state; reports its result as a toast.
+ * Returns [run, busy]. `run` resolves to the action's value, or undefined when it failed.
+ */
+export function useAction<A extends unknown[], R>(
+  fn: (...args: A) => Promise<R>,
+  opts: { success?: string | ((r: R) => string); onError?: (e: unknown) => boolean | void } = {},
+): [(...args: A) => Promise<R | undefined>, boolean] {
+  const [busy, setBusy] = useState(false);
+  const toast = useToast();
+  const run = useCallback(
+    async (...args: A) => {
+      setBusy(true);
+      try {
+        const r = await fn(...args);
+        if (opts.success) toast('success', typeof opts.success === 'function' ? opts.success(r) : opts.success);
+        return r;
+      } catch (e) {
+        if (!opts.onError?.(e)) toast('error', errorText(e));
+        return undefined;
+      } finally {
+        setBusy(false);
+      }
+    },
+    [fn, toast],
+  );
+  return [run, busy];
+}
+
+// ---------- small building blocks ----------
+
+export function Spinner({ label = 'Loading' }: { label?: string }) {
+  return <span className="spinner" role="progressbar" aria-label={label} />;
+}
+
+type ButtonProps = ButtonHTMLAttributes<HTMLButtonElement> & {
+  variant?: 'primary' | 'secondary' | 'danger' | 'ghost';
+  size?: 'sm' | 'md';
+  busy?: boolean;
+};
+
+export function Button({ variant = 'secondary', size = 'md', busy, disabled, children, className = '', type = 'button', ...rest }: ButtonProps) {
+  return (
+    <button
+      type={type}
+      className={`btn btn-${variant} btn-${size} ${className}`}
+      disabled={disabled || busy}
+      aria-busy={busy || undefined}
+      {...rest}
+    >
+      {busy && <Spinner label="Working" />}
+      {children}
+    </button>
+  );
+}
+
+export function ErrorBox({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
+  return (
+    <div className="alert alert-error" role="alert">
+      <div>
+        <strong>{error instanceof ApiError && error.status ? `${error.status} ${error.code}` : 'Error'}</strong>
+        <div>{errorText(error)}</div>
+      </div>
+      {onRetry && (
+        <Button size="sm" onClick={onRetry}>
+          Try again
+        </Button>
+      )}
+    </div>
+  );
+}
+
+export function Empty({ title, children, action }: { title: string; children?: ReactNode; action?: ReactNode }) {
+  return (
+    <div className="empty">
+      <div className="empty-icon" aria-hidden>
+        <svg viewBox="0 0 24 24" width="28" height="28" fill="none" stroke="currentColor" strokeWidth="1.6">
+          <path d="M4 7h16M4 12h10M4 17h7" strokeLinecap="round" />
+        </svg>
+      </div>
+      <h3>{title}</h3>
+      {children && <p>{children}</p>}
+      {action}
+    </div>
+  );
+}
+
+export function Loading() {
+  return (
+    <div className="loading">
+      <Spinner /> Loading…
+    </div>
+  );
+}
+
+const statusLabels: Record<string, string> = {
+  succeeded: 'Succeeded',
+  failed: 'Failed',
+  pending: 'Pending',
+  sending: 'Sending',
+  retrying: 'Retrying',
+  cancelled: 'Cancelled',
+  skipped: 'Skipped',
+};
+
+/** SPEC: a pending delivery that already had attempts is shown as retrying. */
+export function displayStatus(d: { status: DeliveryStatus; attempts: number }): DeliveryStatus {
+  return d.status === 'pending' && d.attempts > 0 ? 'retrying' : d.status;
+}
+
+export function StatusBadge({ status }: { status: string }) {
+  return <span className={`badge badge-${status}`}>{statusLabels[status] ?? status}</span>;
+}
+
+export function Badge({ tone = 'neutral', children }: { tone?: 'neutral' | 'green' | 'red' | 'amber' | 'blue' | 'purple'; children: ReactNode }) {
+  return <span className={`badge badge-tone-${tone}`}>{children}</span>;
+}
+
+export function CopyButton({ text, label = 'Copy' }: { text: string; label?: string }) {
+  const [done, setDone] = useState(false);
+  const toast = useToast();
+  return (
+    <Button
+      size="sm"
+      onClick={async () => {
+        try {
+          await navigator.clipboard.writeText(text);
+          setDone(true);
+          window.setTimeout(() => setDone(false), 1500);
+        } catch {
+          toast('error', 'The browser did not allow copying; select the text and copy it by hand.');
+        }
+      }}
+    >
+      {done ? 'Copied' : label}
+    </Button>
+  );
+}
+
+export function Code({ children, className = '' }: { children: ReactNode; className?: string }) {
+  return <pre className={`code ${className}`}>{children}</pre>;
+}
+
+export function prettyJson(v: unknown): string {
+  if (typeof v === 'string') {
+    try {
+      return JSON.stringify(JSON.parse(v), null, 2);
+    } catch {
+      return v;
+    }
+  }
+  return JSON.stringify(v, null, 2);
+}
+
+// ---------- time ----------
+
+export function formatTime(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return d.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}
+
+export function relativeTime(iso: string | null | undefined, now = Date.now()): string {
+  if (!iso) return 'never';
+  const t = new Date(iso).getTime();
+  if (Number.isNaN(t)) return iso;
+  const s = Math.round((now - t) / 1000);
+  const abs = Math.abs(s);
+  const fmt = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+  let text: string;
+  if (abs < 10) return s >= 0 ? 'just now' : 'in a few seconds';
+  if (abs < 60) text = fmt(abs, 'second');
+  else if (abs < 3600) text = fmt(Math.round(abs / 60), 'minute');
+  else if (abs < 86400) text = fmt(Math.round(abs / 3600), 'hour');
+  else text = fmt(Math.round(abs / 86400), 'day');
+  return s >= 0 ? `${text} ago` : `in ${text}`;
+}
+
+export function Time({ iso }: { iso: string | null | undefined }) {
+  if (!iso) return <span className="muted">—</span>;
+  return (
+    <time dateTime={iso} title={new Date(iso).toISOString()}>
+      {relativeTime(iso)}
+    </time>
+  );
+}
+
+export function percent(rate: number | null | undefined): string {
+  if (rate === null || rate === undefined || Number.isNaN(rate)) return '—';
+  const v = rate <= 1 ? rate * 100 : rate;
+  return `${v >= 99.95 || v === 0 ? v.toFixed(0) : v.toFixed(1)}%`;
+}
+
+export function ms(v: number | null | undefined): string {
+  if (v === null || v === undefined) return '—';
+  return v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${Math.round(v)} ms`;
+}
+
+// ---------- dialogs ----------
+
+/**
+ * A modal on the native <dialog>: the browser traps focus, Escape closes it,
+ * and the rest of the page is inert while it is open.
+ */
+export function Modal({
+  open,
+  onClose,
+  title,
+  children,
+  footer,
+  drawer,
+  wide,
+}: {
+  open: boolean;
+  onClose: () => void;
+  title: ReactNode;
+  children: ReactNode;
+  footer?: ReactNode;
+  drawer?: boolean;
+  wide?: boolean;
+}) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const d = ref.current;
+    if (!d) return;
+    if (open && !d.open) d.showModal();
+    if (!open && d.open) d.close();
+  }, [open]);
+  return (
+    <dialog
+      ref={ref}
+      className={drawer ? 'drawer' : `modal${wide ? ' modal-wide' : ''}`}
+      onClose={onClose}
+      onCancel={(e) => {
+        e.preventDefault();
+        onClose();
+      }}
+      onClick={(e) => {
+        if (e.target === ref.current) onClose();
+      }}
+    >
+      {open && (
+        <div className="dialog-inner">
+          <header className="dialog-head">
+            <h2>{title}</h2>
+            <button className="icon-btn" aria-label="Close" onClick={onClose}>
+              ×
+            </button>
+          </header>
+          <div className="dialog-body">{children}</div>
+          {footer && <footer className="dialog-foot">{footer}</footer>}
+        </div>
+      )}
+    </dialog>
+  );
+}
+
+/** A yes/no question before a destructive or costly action. */
+export function Confirm({
+  open,
+  title,
+  children,
+  confirmLabel,
+  danger,
+  busy,
+  onConfirm,
+  onClose,
+}: {
+  open: boolean;
+  title: string;
+  children: ReactNode;
+  confirmLabel: string;
+  danger?: boolean;
+  busy?: boolean;
+  onConfirm: () => void;
+  onClose: () => void;
+}) {
+  return (
+    <Modal
+      open={open}
+      onClose={onClose}
+      title={title}
+      footer={
+        <>
+          <Button onClick={onClose}>Cancel</Button>
+          <Button variant={danger ? 'danger' : 'primary'} busy={busy} onClick={onConfirm} autoFocus>
+            {confirmLabel}
+          </Button>
+        </>
+      }
+    >
+      {children}
+    </Modal>
+  );
+}
+
+// ---------- forms ----------
+
+export function Field({
+  label,
+  htmlFor,
+  hint,
+  error,
+  children,
+}: {
+  label: ReactNode;
+  htmlFor?: string;
+  hint?: ReactNode;
+  error?: string;
+  children: ReactNode;
+}) {
+  return (
+    <div className={`field${error ? ' field-invalid' : ''}`}>
+      <label htmlFor={htmlFor}>{label}</label>
+      {children}
+      {error ? (
+        <div className="field-error" id={htmlFor ? `${htmlFor}-error` : undefined} role="alert">
+          {error}
+        </div>
+      ) : (
+        hint && <div className="field-hint">{hint}</div>
+      )}
+    </div>
+  );
+}
+
+export function PageHeader({ title, subtitle, actions, back }: { title: ReactNode; subtitle?: ReactNode; actions?: ReactNode; back?: ReactNode }) {
+  return (
+    <div className="page-header">
+      <div className="page-title">
+        {back}
+        <h1>{title}</h1>
+        {subtitle && <p className="subtitle">{subtitle}</p>}
+      </div>
+      {actions && <div className="page-actions">{actions}</div>}
+    </div>
+  );
+}
+
+export function LoadMore({ cursor, busy, onMore }: { cursor: string | null | undefined; busy: boolean; onMore: () => void }) {
+  if (!cursor) return null;
+  return (
+    <div className="load-more">
+      <Button onClick={onMore} busy={busy}>
+        Load more
+      </Button>
+    </div>
+  );
+}
+
+/**
+ * A paged list: the first page loads (and with `pollMs` refreshes while only it is shown);
+ * `more()` appends the next page.
+ */
+export function usePaged<T>(
+  fetchPage: (cursor?: string) => Promise<{ data: T[]; next_cursor: string | null }>,
+  deps: unknown[],
+  opts: { pollMs?: number; enabled?: boolean } = {},
+) {
+  const [extra, setExtra] = useState<{ items: T[]; cursor: string | null } | null>(null);
+  const [moreBusy, setMoreBusy] = useState(false);
+  const [moreError, setMoreError] = useState<unknown>();
+  const first = useResource(() => fetchPage(undefined), deps, { pollMs: extra ? undefined : opts.pollMs, enabled: opts.enabled });
+  // A change of filters starts over from the first page.
+  useEffect(() => setExtra(null), deps);
+  const items = [...(first.data?.data ?? []), ...(extra?.items ?? [])];
+  const cursor = extra ? extra.cursor : (first.data?.next_cursor ?? null);
+  const more = async () => {
+    if (!cursor) return;
+    setMoreBusy(true);
+    try {
+      const page = await fetchPage(cursor);
+      setExtra((e) => ({ items: [...(e?.items ?? []), ...page.data], cursor: page.next_cursor }));
+      setMoreError(undefined);
+    } catch (e) {
+      setMoreError(e);
+    } finally {
+      setMoreBusy(false);
+    }
+  };
+  const reload = () => {
+    setExtra(null);
+    first.reload();
+  };
+  return { items, cursor, more, moreBusy, moreError, loading: first.loading && !first.data, error: first.error, reload, loaded: first.data !== undefined };
+}

@@ -1,0 +1,386 @@
+import { useMemo } from 'react';
+import { all, api, attemptsOf, type Attempt, type DeliveryFilters, type Webhook } from '../api';
+import {
+  Button,
+  Code,
+  CopyButton,
+  displayStatus,
+  Empty,
+  ErrorBox,
+  formatTime,
+  LoadMore,
+  Loading,
+  Modal,
+  ms,
+  PageHeader,
+  prettyJson,
+  StatusBadge,
+  Time,
+  useAction,
+  usePaged,
+  useResource,
+} from '../components';
+import { Link, navigate, useLocation, useTitle } from '../router';
+import { useSession } from '../session';
+
+const TERMINAL = ['succeeded', 'failed', 'cancelled', 'skipped'];
+const ranges: Record<string, number> = { '1h': 3600e3, '24h': 86400e3, '7d': 7 * 86400e3, '30d': 30 * 86400e3 };
+
+export interface LogFilters {
+  status: string;
+  event_type: string;
+  webhook: string;
+  range: string;
+}
+
+function apiFilters(f: LogFilters, cursor?: string): DeliveryFilters {
+  return {
+    status: f.status || undefined,
+    event_type: f.event_type || undefined,
+    since: f.range && ranges[f.range] ? new Date(Date.now() - ranges[f.range]).toISOString() : undefined,
+    limit: 50,
+    cursor,
+  };
+}
+
+/** The organization's delivery log, with its filters kept in the URL so a view can be shared. */
+export function DeliveryLog() {
+  useTitle('Deliveries');
+  const { query } = useLocation();
+  const filters: LogFilters = {
+    status: query.get('status') ?? '',
+    event_type: query.get('event_type') ?? '',
+    webhook: query.get('webhook') ?? '',
+    range: query.get('range') ?? '',
+  };
+  const open = query.get('delivery');
+  const setQuery = (patch: Record<string, string | null>) => {
+    const q = new URLSearchParams(query);
+    for (const [k, v] of Object.entries(patch)) {
+      if (v) q.set(k, v);
+      else q.delete(k);
+    }
+    const s = q.toString();
+    navigate(`/deliveries${s ? `?${s}` : ''}`, { replace: true });
+  };
+  return (
+    <>
+      <PageHeader title="Deliveries" subtitle="Every event sent to every webhook, with each attempt's request and response." />
+      <Deliveries
+        filters={filters}
+        onFilters={(f) => setQuery({ ...f, delivery: null })}
+        openId={open}
+        onOpen={(id) => setQuery({ delivery: id })}
+      />
+    </>
+  );
+}
+
+/** A delivery list with filters and a detail drawer; used by the log and by a webhook's page. */
+export function Deliveries({
+  filters,
+  onFilters,
+  openId,
+  onOpen,
+  webhook,
+}: {
+  filters: LogFilters;
+  onFilters: (f: LogFilters) => void;
+  openId: string | null;
+  onOpen: (id: string | null) => void;
+  /** Set on a webhook's page: its deliveries only. */
+  webhook?: Webhook;
+}) {
+  const webhooks = useResource(() => all((cursor) => api.listWebhooks({ limit: 500, cursor })), [], { enabled: !webhook });
+  const types = useResource(() => all((cursor) => api.listEventTypes({ limit: 500, cursor, include_archived: true })), []);
+  const byId = useMemo(() => new Map((webhook ? [webhook] : (webhooks.data ?? [])).map((w) => [w.id, w])), [webhooks.data, webhook]);
+  const webhookId = webhook?.id ?? filters.webhook;
+  const key = JSON.stringify([filters, webhookId]);
+  const list = usePaged(
+    (cursor) => (webhookId ? api.webhookDeliveries(webhookId, apiFilters(filters, cursor)) : api.listDeliveries(apiFilters(filters, cursor))),
+    [key],
+    { pollMs: 5000 },
+  );
+  const filtered = Boolean(filters.status || filters.event_type || filters.range || (!webhook && filters.webhook));
+  const set = (patch: Partial<LogFilters>) => onFilters({ ...filters, ...patch });
+
+  return (
+    <>
+      <div className="filters" role="search" aria-label="Filter deliveries">
+        <label>
+          <span>Status</span>
+          <select value={filters.status} onChange={(e) => set({ status: e.target.value })}>
+            <option value="">Any status</option>
+            <option value="succeeded">Succeeded</option>
+            <option value="failed">Failed</option>
+            <option value="pending">Pending / retrying</option>
+            <option value="sending">Sending</option>
+            <option value="cancelled">Cancelled</option>
+            <option value="skipped">Skipped</option>
+          </select>
+        </label>
+        <label>
+          <span>Event type</span>
+          <select value={filters.event_type} onChange={(e) => set({ event_type: e.target.value })}>
+            <option value="">Any event type</option>
+            {(types.data ?? []).map((t) => (
+              <option key={t.name} value={t.name}>
+                {t.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        {!webhook && (
+          <label>
+            <span>Webhook</span>
+            <select value={filters.webhook} onChange={(e) => set({ webhook: e.target.value })}>
+              <option value="">Any webhook</option>
+              {(webhooks.data ?? []).map((w) => (
+                <option key={w.id} value={w.id}>
+                  {w.name}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        <label>
+          <span>Time</span>
+          <select value={filters.range} onChange={(e) => set({ range: e.target.value })}>
+            <option value="">Any time</option>
+            <option value="1h">Last hour</option>
+            <option value="24h">Last 24 hours</option>
+            <option value="7d">Last 7 days</option>
+            <option value="30d">Last 30 days</option>
+          </select>
+        </label>
+        {filtered && (
+          <Button variant="ghost" size="sm" onClick={() => onFilters({ status: '', event_type: '', webhook: '', range: '' })}>
+            Clear filters
+          </Button>
+        )}
+      </div>
+
+      {list.error && !list.loaded ? (
+        <ErrorBox error={list.error} onRetry={list.reload} />
+      ) : list.loading ? (
+        <Loading />
+      ) : list.items.length === 0 ? (
+        filtered ? (
+          <Empty title="No deliveries match these filters" action={<Button onClick={() => onFilters({ status: '', event_type: '', webhook: '', range: '' })}>Clear filters</Button>}>
+            Widen the time range or clear a filter.
+          </Empty>
+        ) : (
+          <Empty title="No deliveries yet">
+            {webhook
+              ? 'Deliveries appear here when an event this webhook subscribes to is published, or when you send a test.'
+              : 'Publish an event with POST /api/v1/events; every matching active webhook gets a delivery, listed here.'}
+          </Empty>
+        )
+      ) : (
+        <div className="card card-flush">
+          <div className="table-wrap">
+            <table className="table table-click" aria-label="Deliveries">
+              <thead>
+                <tr>
+                  <th>Status</th>
+                  <th>Event</th>
+                  {!webhook && <th className="hide-sm">Webhook</th>}
+                  <th className="num hide-sm">Attempts</th>
+                  <th className="hide-sm">Response</th>
+                  <th>Created</th>
+                </tr>
+              </thead>
+              <tbody>
+                {list.items.map((d) => (
+                  <tr key={d.id} onClick={() => onOpen(d.id)} className={d.id === openId ? 'selected' : undefined}>
+                    <td>
+                      <StatusBadge status={displayStatus(d)} />
+                    </td>
+                    <td>
+                      <button className="linkish mono" onClick={(e) => (e.stopPropagation(), onOpen(d.id))} aria-label={`Open delivery ${d.id} (${d.event_type})`}>
+                        {d.event_type}
+                      </button>
+                      {d.is_test && <span className="chip chip-test">test</span>}
+                      <div className="mono small muted">{d.id}</div>
+                    </td>
+                    {!webhook && <td className="hide-sm truncate">{byId.get(d.webhook_id)?.name ?? <span className="mono small">{d.webhook_id}</span>}</td>}
+                    <td className="num hide-sm">{d.attempts}</td>
+                    <td className="hide-sm">
+                      <ResponseSummary code={d.last_status_code} error={d.last_error} />
+                    </td>
+                    <td>
+                      <Time iso={d.created_at} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <LoadMore cursor={list.cursor} busy={list.moreBusy} onMore={list.more} />
+        </div>
+      )}
+      <DeliveryDrawer id={openId} webhook={webhook} webhooks={byId} onClose={() => onOpen(null)} onChanged={list.reload} />
+    </>
+  );
+}
+
+export function ResponseSummary({ code, error }: { code: number | null | undefined; error: string | null | undefined }) {
+  if (code == null && !error) return <span className="muted">—</span>;
+  const ok = code != null && code >= 200 && code < 300;
+  return (
+    <span className={ok ? 'text-good' : 'text-bad'}>
+      {code != null && <span className="mono">{code}</span>}
+      {code != null && error && ' · '}
+      {error && <span className="mono small">{error}</span>}
+    </span>
+  );
+}
+
+function DeliveryDrawer({
+  id,
+  webhook,
+  webhooks,
+  onClose,
+  onChanged,
+}: {
+  id: string | null;
+  webhook?: Webhook;
+  webhooks: Map<string, Webhook>;
+  onClose: () => void;
+  onChanged: () => void;
+}) {
+  const { canWrite, has } = useSession();
+  const detail = useResource(() => (id ? api.getDelivery(id) : Promise.resolve(undefined)), [id], { pollMs: 3000, enabled: Boolean(id) });
+  const d = detail.data && detail.data.id === id ? detail.data : undefined;
+  const hook = d ? (webhook?.id === d.webhook_id ? webhook : webhooks.get(d.webhook_id)) : undefined;
+  const fifo = useResource(
+    () => (d && !hook ? api.getWebhook(d.webhook_id) : Promise.resolve(hook)),
+    [d?.webhook_id, hook?.id],
+    { enabled: Boolean(d) },
+  );
+  const event = useResource(() => (d ? api.getEvent(d.event_id) : Promise.resolve(undefined)), [d?.event_id], {
+    enabled: Boolean(d) && has('GET /events/:id'),
+  });
+  const [retry, retrying] = useAction(async () => {
+    await api.retryDelivery(id!);
+    detail.reload();
+    onChanged();
+  }, { success: 'Retry queued: the worker sends it now.' });
+  const [skip, skipping] = useAction(async () => {
+    await api.skipDelivery(id!);
+    detail.reload();
+    onChanged();
+  }, { success: 'Delivery skipped: the deliveries behind it can go out.' });
+
+  const attempts = d ? attemptsOf(d) : [];
+  const count = d ? (typeof d.attempts === 'number' ? d.attempts : attempts.length) : 0;
+  const status = d ? displayStatus({ status: d.status, attempts: count }) : undefined;
+  const isFifo = (hook ?? fifo.data)?.ordering === 'fifo';
+
+  return (
+    <Modal open={Boolean(id)} onClose={onClose} drawer title={d ? <span className="mono">{d.event_type}</span> : 'Delivery'}>
+      {detail.error && !d ? (
+        <ErrorBox error={detail.error} onRetry={detail.reload} />
+      ) : !d ? (
+        <Loading />
+      ) : (
+        <div className="drawer-content">
+          <div className="drawer-actions">
+            <StatusBadge status={status!} />
+            {canWrite && has('POST /deliveries/:id/retry') && (
+              <Button size="sm" variant="primary" busy={retrying} onClick={() => retry()}>
+                Retry now
+              </Button>
+            )}
+            {canWrite && isFifo && !TERMINAL.includes(d.status) && has('POST /deliveries/:id/skip') && (
+              <Button size="sm" busy={skipping} onClick={() => skip()}>
+                Skip (FIFO)
+              </Button>
+            )}
+          </div>
+          <dl className="props">
+            <dt>Delivery</dt>
+            <dd className="mono">
+              {d.id} <CopyButton text={d.id} />
+            </dd>
+            <dt>Webhook</dt>
+            <dd>{hook || fifo.data ? <Link to={`/webhooks/${d.webhook_id}`}>{(hook ?? fifo.data)!.name}</Link> : <span className="mono">{d.webhook_id}</span>}</dd>
+            <dt>Event</dt>
+            <dd className="mono">{d.event_id}</dd>
+            <dt>Attempts</dt>
+            <dd>{count}</dd>
+            <dt>Created</dt>
+            <dd>{formatTime(d.created_at)}</dd>
+            {d.status === 'pending' && d.next_attempt_at && (
+              <>
+                <dt>Next attempt</dt>
+                <dd>
+                  <Time iso={d.next_attempt_at} />
+                </dd>
+              </>
+            )}
+            {d.completed_at && (
+              <>
+                <dt>Finished</dt>
+                <dd>{formatTime(d.completed_at)}</dd>
+              </>
+            )}
+          </dl>
+
+          {event.data && event.data.payload !== undefined && (
+            <section>
+              <h3>Payload</h3>
+              <Code>{prettyJson(event.data.payload)}</Code>
+            </section>
+          )}
+
+          <section>
+            <h3>Attempts</h3>
+            {attempts.length === 0 ? (
+              <p className="muted">No attempt yet{d.status === 'pending' ? ': it is queued.' : '.'}</p>
+            ) : (
+              <ol className="attempts">
+                {[...attempts].reverse().map((a) => (
+                  <AttemptView key={a.id ?? a.attempt} a={a} defaultOpen={a === attempts[attempts.length - 1]} />
+                ))}
+              </ol>
+            )}
+          </section>
+        </div>
+      )}
+    </Modal>
+  );
+}
+
+function AttemptView({ a, defaultOpen }: { a: Attempt; defaultOpen: boolean }) {
+  const ok = a.response_status != null && a.response_status >= 200 && a.response_status < 300 && !a.error;
+  return (
+    <li className="attempt">
+      <details open={defaultOpen}>
+        <summary>
+          <span className={`dot ${ok ? 'dot-ok' : 'dot-fail'}`} aria-hidden />
+          <span className="strong">Attempt {a.attempt}</span>
+          <ResponseSummary code={a.response_status} error={a.error} />
+          <span className="muted small">
+            {formatTime(a.started_at)} · {ms(a.duration_ms)}
+          </span>
+        </summary>
+        <div className="attempt-body">
+          <h4>Request headers</h4>
+          <Code>{headersText(a.request_headers)}</Code>
+          <h4>Response {a.response_status != null && <span className="mono">{a.response_status}</span>}</h4>
+          {a.response_headers && Object.keys(a.response_headers).length > 0 && <Code>{headersText(a.response_headers)}</Code>}
+          {a.response_body ? <Code>{prettyJson(a.response_body)}</Code> : <p className="muted small">{a.error ? `No response: ${a.error}.` : 'Empty body.'}</p>}
+        </div>
+      </details>
+    </li>
+  );
+}
+
+function headersText(h: Record<string, string> | null): string {
+  if (!h || Object.keys(h).length === 0) return '(none)';
+  return Object.entries(h)
+    .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') : v}`)
+    .join('\n');
+}
+

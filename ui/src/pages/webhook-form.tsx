@@ -1,0 +1,541 @@
+import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
+import { all, api, ApiError, type EventType, type Ordering, type Webhook, type WebhookInput } from '../api';
+import { Button, ErrorBox, Field, Loading, PageHeader, errorText, useResource, useToast } from '../components';
+import { Link, navigate, useTitle } from '../router';
+
+// The SPEC's forbidden custom header names (section 3), checked here as you type and again by the server.
+const FORBIDDEN = ['host', 'content-length', 'content-type', 'transfer-encoding', 'connection', 'keep-alive', 'te', 'upgrade', 'user-agent'];
+const FORBIDDEN_PREFIXES = ['proxy-', 'webhook-', 'x-webhook-'];
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+export function headerNameProblem(name: string): string | undefined {
+  const n = name.trim().toLowerCase();
+  if (!n) return 'Give the header a name.';
+  if (/[\r\n]/.test(name)) return 'No line breaks in header names.';
+  if (!TOKEN.test(name.trim())) return 'Only letters, digits and - _ . ! # $ % & \' * + ^ ` | ~ are allowed.';
+  if (FORBIDDEN.includes(n)) return `${name.trim()} is set by Hookline and cannot be overridden.`;
+  const p = FORBIDDEN_PREFIXES.find((x) => n.startsWith(x));
+  if (p) return `Headers starting with ${p} are reserved.`;
+  return undefined;
+}
+
+export function urlProblem(url: string): string | undefined {
+  const u = url.trim();
+  if (!u) return 'The URL is required.';
+  if (u.length > 2048) return 'At most 2048 characters.';
+  let parsed: URL;
+  try {
+    parsed = new URL(u);
+  } catch {
+    return 'Enter a full URL, e.g. https://example.com/webhooks.';
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return 'Use an https:// URL.';
+  return undefined;
+}
+
+interface HeaderRow {
+  id: number;
+  name: string;
+  value: string;
+}
+
+interface FormState {
+  name: string;
+  url: string;
+  description: string;
+  events: Set<string>;
+  is_active: boolean;
+  timeout_seconds: string;
+  retry_attempts: string;
+  retry_delay_seconds: string;
+  rate_limit_per_second: string;
+  ordering: Ordering;
+  headers: HeaderRow[];
+  secret: string;
+}
+
+let rowIds = 1;
+
+function fromWebhook(w?: Webhook): FormState {
+  return {
+    name: w?.name ?? '',
+    url: w?.url ?? '',
+    description: w?.description ?? '',
+    events: new Set(w?.events ?? []),
+    is_active: w?.is_active ?? true,
+    timeout_seconds: String(w?.timeout_seconds ?? 30),
+    retry_attempts: String(w?.retry_attempts ?? 5),
+    retry_delay_seconds: String(w?.retry_delay_seconds ?? 60),
+    rate_limit_per_second: w?.rate_limit_per_second == null ? '' : String(w.rate_limit_per_second),
+    ordering: w?.ordering ?? 'none',
+    headers: Object.entries(w?.custom_headers ?? {}).map(([name, value]) => ({ id: rowIds++, name, value })),
+    secret: '',
+  };
+}
+
+type Errors = Record<string, string>;
+
+function intIn(v: string, lo: number, hi: number, label: string): string | undefined {
+  if (!/^\d+$/.test(v.trim())) return `${label} must be a whole number.`;
+  const n = Number(v);
+  if (n < lo || n > hi) return `${label} must be between ${lo} and ${hi}.`;
+  return undefined;
+}
+
+function validate(s: FormState, creating: boolean): Errors {
+  const e: Errors = {};
+  if (!s.name.trim()) e.name = 'Give the webhook a name.';
+  else if (s.name.length > 255) e.name = 'At most 255 characters.';
+  const u = urlProblem(s.url);
+  if (u) e.url = u;
+  if (s.events.size === 0) e.events = 'Choose at least one event type.';
+  const t = intIn(s.timeout_seconds, 5, 120, 'Timeout');
+  if (t) e.timeout_seconds = t;
+  const r = intIn(s.retry_attempts, 0, 10, 'Retries');
+  if (r) e.retry_attempts = r;
+  const d = intIn(s.retry_delay_seconds, 10, 3600, 'Delay');
+  if (d) e.retry_delay_seconds = d;
+  if (s.rate_limit_per_second.trim() && !/^[1-9]\d*$/.test(s.rate_limit_per_second.trim())) {
+    e.rate_limit_per_second = 'A whole number of requests per second, or empty for no limit.';
+  }
+  const seen = new Set<string>();
+  for (const h of s.headers) {
+    const p = headerNameProblem(h.name);
+    if (p) e[`header.${h.id}`] = p;
+    else if (seen.has(h.name.trim().toLowerCase())) e[`header.${h.id}`] = 'This header is already set above.';
+    else if (/[\r\n]/.test(h.value)) e[`header.${h.id}`] = 'No line breaks in header values.';
+    else if (h.value.length > 4096) e[`header.${h.id}`] = 'Header values are at most 4096 characters.';
+    seen.add(h.name.trim().toLowerCase());
+  }
+  if (creating && s.secret.trim() && !/^whsec_[A-Za-z0-9+/=]+$/.test(s.secret.trim())) {
+    e.secret = 'A secret looks like whsec_ followed by base64; leave empty to generate one.';
+  }
+  return e;
+}
+
+function toInput(s: FormState): Required<Omit<WebhookInput, 'secret'>> {
+  return {
+    name: s.name.trim(),
+    url: s.url.trim(),
+    description: s.description.trim() || null,
+    events: [...s.events],
+    is_active: s.is_active,
+    timeout_seconds: Number(s.timeout_seconds),
+    retry_attempts: Number(s.retry_attempts),
+    retry_delay_seconds: Number(s.retry_delay_seconds),
+    rate_limit_per_second: s.rate_limit_per_second.trim() ? Number(s.rate_limit_per_second) : null,
+    ordering: s.ordering,
+    custom_headers: Object.fromEntries(s.headers.filter((h) => h.name.trim()).map((h) => [h.name.trim(), h.value])),
+  };
+}
+
+/** Maps the server's 422 details onto the form's fields; returns what matched no field. */
+function serverErrors(err: ApiError, s: FormState): { fields: Errors; rest: string[] } {
+  const fields: Errors = {};
+  const rest: string[] = [];
+  const simple = ['name', 'url', 'description', 'events', 'is_active', 'timeout_seconds', 'retry_attempts', 'retry_delay_seconds', 'rate_limit_per_second', 'ordering', 'secret'];
+  for (const { field, message } of err.fields) {
+    const top = field.split(/[.[]/)[0];
+    if (top === 'custom_headers') {
+      const name = field.slice('custom_headers.'.length).toLowerCase();
+      const row = s.headers.find((h) => h.name.trim().toLowerCase() === name);
+      if (row) fields[`header.${row.id}`] = message;
+      else fields.custom_headers = [fields.custom_headers, name ? `${name}: ${message}` : message].filter(Boolean).join(' ');
+    } else if (simple.includes(top)) {
+      fields[top] = fields[top] ? `${fields[top]} ${message}` : message;
+    } else rest.push(`${field}: ${message}`);
+  }
+  return { fields, rest };
+}
+
+export function WebhookForm({ id }: { id?: string }) {
+  const creating = !id;
+  useTitle(creating ? 'New webhook' : 'Edit webhook');
+  const toast = useToast();
+  const existing = useResource(() => (id ? api.getWebhook(id) : Promise.resolve(undefined)), [id]);
+  const types = useResource(() => all((cursor) => api.listEventTypes({ limit: 500, cursor })), []);
+  const [state, setState] = useState<FormState>(() => fromWebhook());
+  const [initial, setInitial] = useState<FormState>();
+  const [errors, setErrors] = useState<Errors>({});
+  const [touched, setTouched] = useState<Set<string>>(new Set());
+  const [submitted, setSubmitted] = useState(false);
+  const [serverProblem, setServerProblem] = useState<{ message: string; rest: string[] }>();
+  const [busy, setBusy] = useState(false);
+  const formRef = useRef<HTMLFormElement>(null);
+
+  useEffect(() => {
+    if (existing.data) {
+      const s = fromWebhook(existing.data);
+      setState(s);
+      setInitial(s);
+    }
+  }, [existing.data]);
+
+  const clientErrors = useMemo(() => validate(state, creating), [state, creating]);
+  const shown = (key: string) => errors[key] ?? (submitted || touched.has(key) ? clientErrors[key] : undefined);
+  const set = <K extends keyof FormState>(k: K, v: FormState[K]) => {
+    setState((s) => ({ ...s, [k]: v }));
+    // A server error on a field goes away once the field is edited.
+    setErrors((e) => {
+      if (!(k in e)) return e;
+      const { [k as string]: _gone, ...rest } = e;
+      return rest;
+    });
+  };
+  const touch = (key: string) => setTouched((t) => new Set(t).add(key));
+  const advancedHasError = ['timeout_seconds', 'retry_attempts', 'retry_delay_seconds', 'rate_limit_per_second', 'ordering', 'custom_headers', 'secret'].some(
+    (k) => shown(k),
+  ) || state.headers.some((h) => shown(`header.${h.id}`));
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setSubmitted(true);
+    setServerProblem(undefined);
+    if (Object.keys(clientErrors).length > 0) {
+      setErrors({});
+      window.setTimeout(() => formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus(), 0);
+      return;
+    }
+    setBusy(true);
+    try {
+      const body = toInput(state);
+      let saved: Webhook;
+      if (creating) {
+        saved = await api.createWebhook({ ...body, ...(state.secret.trim() ? { secret: state.secret.trim() } : {}) });
+        toast('success', `Webhook "${saved.name}" created.`);
+      } else {
+        const before = toInput(initial ?? state);
+        const patch: WebhookInput = {};
+        for (const k of Object.keys(body) as (keyof typeof body)[]) {
+          if (JSON.stringify(body[k]) !== JSON.stringify(before[k])) (patch as Record<string, unknown>)[k] = body[k];
+        }
+        if (Object.keys(patch).length === 0) {
+          toast('info', 'Nothing changed.');
+          navigate(`/webhooks/${id}`);
+          return;
+        }
+        saved = await api.updateWebhook(id, patch);
+        toast('success', `Webhook "${saved.name}" saved.`);
+      }
+      navigate(`/webhooks/${saved.id}`);
+    } catch (err) {
+      if (err instanceof ApiError && err.fields.length > 0) {
+        const { fields, rest } = serverErrors(err, state);
+        setErrors(fields);
+        setServerProblem({ message: err.message, rest });
+        window.setTimeout(() => formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus(), 0);
+      } else {
+        setServerProblem({ message: errorText(err), rest: [] });
+      }
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  if (id && existing.error) return <ErrorBox error={existing.error} onRetry={existing.reload} />;
+  if (id && !existing.data) return <Loading />;
+
+  const inputProps = (key: keyof FormState & string) => ({
+    id: `wh-${key}`,
+    'aria-invalid': shown(key) ? true : undefined,
+    'aria-describedby': shown(key) ? `wh-${key}-error` : undefined,
+    onBlur: () => touch(key),
+  });
+
+  return (
+    <>
+      <PageHeader
+        back={
+          <Link to={id ? `/webhooks/${id}` : '/webhooks'} className="back">
+            ← {id ? existing.data?.name : 'Webhooks'}
+          </Link>
+        }
+        title={creating ? 'New webhook' : `Edit ${existing.data?.name}`}
+      />
+      <form ref={formRef} className="form card" onSubmit={submit} noValidate>
+        {serverProblem && (
+          <div className="alert alert-error" role="alert">
+            <div>
+              <strong>Not saved.</strong> {serverProblem.message}
+              {serverProblem.rest.length > 0 && (
+                <ul>
+                  {serverProblem.rest.map((r) => (
+                    <li key={r}>{r}</li>
+                  ))}
+                </ul>
+              )}
+            </div>
+          </div>
+        )}
+        <div className="form-grid">
+          <Field label="Name" htmlFor="wh-name" error={shown('name')}>
+            <input {...inputProps('name')} value={state.name} maxLength={255} onChange={(e) => set('name', e.target.value)} placeholder="Billing service" />
+          </Field>
+          <Field label="Endpoint URL" htmlFor="wh-url" error={shown('url')} hint="Hookline POSTs signed JSON here. https:// outside development mode.">
+            <input
+              {...inputProps('url')}
+              value={state.url}
+              type="url"
+              inputMode="url"
+              spellCheck={false}
+              onChange={(e) => set('url', e.target.value)}
+              placeholder="https://example.com/webhooks/hookline"
+            />
+          </Field>
+        </div>
+        <Field label="Description (optional)" htmlFor="wh-description" error={shown('description')}>
+          <textarea {...inputProps('description')} rows={2} value={state.description} onChange={(e) => set('description', e.target.value)} />
+        </Field>
+
+        <fieldset className={`events-picker${shown('events') ? ' field-invalid' : ''}`} aria-describedby={shown('events') ? 'wh-events-error' : undefined}>
+          <legend>Events</legend>
+          {shown('events') && (
+            <div className="field-error" id="wh-events-error" role="alert">
+              {shown('events')}
+            </div>
+          )}
+          {types.error ? (
+            <ErrorBox error={types.error} onRetry={types.reload} />
+          ) : !types.data ? (
+            <Loading />
+          ) : (
+            <EventPicker
+              types={types.data}
+              selected={state.events}
+              onChange={(s) => {
+                set('events', s);
+                touch('events');
+              }}
+            />
+          )}
+        </fieldset>
+
+        {!creating && (
+          <label className="check">
+            <input type="checkbox" checked={state.is_active} onChange={(e) => set('is_active', e.target.checked)} />
+            <span>
+              Active <span className="muted">— paused webhooks get no new deliveries</span>
+            </span>
+          </label>
+        )}
+
+        <details className="advanced" open={advancedHasError || undefined}>
+          <summary>Advanced settings</summary>
+          <div className="form-grid form-grid-4">
+            <Field label="Timeout (s)" htmlFor="wh-timeout_seconds" error={shown('timeout_seconds')} hint="5–120">
+              <input {...inputProps('timeout_seconds')} inputMode="numeric" value={state.timeout_seconds} onChange={(e) => set('timeout_seconds', e.target.value)} />
+            </Field>
+            <Field label="Retries" htmlFor="wh-retry_attempts" error={shown('retry_attempts')} hint="0–10 after the first attempt">
+              <input {...inputProps('retry_attempts')} inputMode="numeric" value={state.retry_attempts} onChange={(e) => set('retry_attempts', e.target.value)} />
+            </Field>
+            <Field label="Retry delay (s)" htmlFor="wh-retry_delay_seconds" error={shown('retry_delay_seconds')} hint="10–3600, doubled each retry">
+              <input
+                {...inputProps('retry_delay_seconds')}
+                inputMode="numeric"
+                value={state.retry_delay_seconds}
+                onChange={(e) => set('retry_delay_seconds', e.target.value)}
+              />
+            </Field>
+            <Field label="Rate limit (req/s)" htmlFor="wh-rate_limit_per_second" error={shown('rate_limit_per_second')} hint="Empty: unlimited">
+              <input
+                {...inputProps('rate_limit_per_second')}
+                inputMode="numeric"
+                value={state.rate_limit_per_second}
+                onChange={(e) => set('rate_limit_per_second', e.target.value)}
+              />
+            </Field>
+          </div>
+          <Field
+            label="Ordering"
+            htmlFor="wh-ordering"
+            error={shown('ordering')}
+            hint={
+              state.ordering === 'fifo'
+                ? 'One at a time, in event order: a failing delivery holds the ones behind it until it succeeds, is exhausted or is skipped.'
+                : 'Deliveries go out in parallel; order is not guaranteed.'
+            }
+          >
+            <select {...inputProps('ordering')} value={state.ordering} onChange={(e) => set('ordering', e.target.value as Ordering)}>
+              <option value="none">Unordered (fastest)</option>
+              <option value="fifo">FIFO (in order)</option>
+            </select>
+          </Field>
+
+          <div className="field">
+            <span className="label-like" id="headers-label">
+              Custom headers
+            </span>
+            {shown('custom_headers') && <div className="field-error">{shown('custom_headers')}</div>}
+            <div className="kv-rows" role="group" aria-labelledby="headers-label">
+              {state.headers.length === 0 && <p className="muted small">No custom headers. Add one to send e.g. an Authorization token with every request.</p>}
+              {state.headers.map((h, i) => {
+                const err = shown(`header.${h.id}`);
+                const update = (patch: Partial<HeaderRow>) => {
+                  set(
+                    'headers',
+                    state.headers.map((x) => (x.id === h.id ? { ...x, ...patch } : x)),
+                  );
+                  setErrors((e) => {
+                    const { [`header.${h.id}`]: _gone, ...rest } = e;
+                    return rest;
+                  });
+                };
+                return (
+                  <div key={h.id} className={`kv-row${err ? ' field-invalid' : ''}`}>
+                    <input
+                      aria-label={`Header ${i + 1} name`}
+                      placeholder="X-Api-Token"
+                      value={h.name}
+                      spellCheck={false}
+                      aria-invalid={err ? true : undefined}
+                      onBlur={() => touch(`header.${h.id}`)}
+                      onChange={(e) => update({ name: e.target.value })}
+                    />
+                    <input
+                      aria-label={`Header ${i + 1} value`}
+                      placeholder="value"
+                      value={h.value}
+                      spellCheck={false}
+                      onChange={(e) => update({ value: e.target.value })}
+                    />
+                    <Button
+                      variant="ghost"
+                      size="sm"
+                      aria-label={`Remove header ${h.name || i + 1}`}
+                      onClick={() => set('headers', state.headers.filter((x) => x.id !== h.id))}
+                    >
+                      Remove
+                    </Button>
+                    {err && (
+                      <div className="field-error kv-error" role="alert">
+                        {err}
+                      </div>
+                    )}
+                  </div>
+                );
+              })}
+            </div>
+            <Button size="sm" onClick={() => set('headers', [...state.headers, { id: rowIds++, name: '', value: '' }])}>
+              + Add header
+            </Button>
+          </div>
+
+          {creating && (
+            <Field label="Signing secret (optional)" htmlFor="wh-secret" error={shown('secret')} hint="Leave empty and Hookline generates one (recommended).">
+              <input {...inputProps('secret')} value={state.secret} spellCheck={false} autoComplete="off" onChange={(e) => set('secret', e.target.value)} placeholder="whsec_…" />
+            </Field>
+          )}
+        </details>
+
+        <div className="form-actions">
+          <Link to={id ? `/webhooks/${id}` : '/webhooks'} className="btn btn-secondary btn-md">
+            Cancel
+          </Link>
+          <Button type="submit" variant="primary" busy={busy}>
+            {creating ? 'Create webhook' : 'Save changes'}
+          </Button>
+        </div>
+      </form>
+    </>
+  );
+}
+
+/**
+ * Events grouped by category. A category's checkbox subscribes to `category.*` (every type of
+ * the category, including ones added later); "All events" subscribes to `*`.
+ */
+function EventPicker({ types, selected, onChange }: { types: EventType[]; selected: Set<string>; onChange: (s: Set<string>) => void }) {
+  const [filter, setFilter] = useState('');
+  const groups = useMemo(() => {
+    const m = new Map<string, EventType[]>();
+    for (const t of types) {
+      if (filter && !t.name.includes(filter.toLowerCase())) continue;
+      m.set(t.category, [...(m.get(t.category) ?? []), t]);
+    }
+    // Hookline's own operational events go last.
+    return [...m].sort(([a], [b]) => (a === 'hookline' ? 1 : b === 'hookline' ? -1 : a.localeCompare(b)));
+  }, [types, filter]);
+  const known = new Set(types.map((t) => t.name));
+  const categories = new Set(types.map((t) => `${t.category}.*`));
+  const others = [...selected].filter((e) => e !== '*' && !known.has(e) && !categories.has(e));
+  const everything = selected.has('*');
+
+  const toggle = (value: string, on: boolean) => {
+    const next = new Set(selected);
+    if (on) next.add(value);
+    else next.delete(value);
+    onChange(next);
+  };
+  const toggleCategory = (cat: string, on: boolean) => {
+    const next = new Set(selected);
+    if (on) {
+      next.add(`${cat}.*`);
+      for (const t of types) if (t.category === cat) next.delete(t.name);
+    } else next.delete(`${cat}.*`);
+    onChange(next);
+  };
+
+  return (
+    <div>
+      <div className="picker-top">
+        <label className="check">
+          <input type="checkbox" checked={everything} onChange={(e) => onChange(e.target.checked ? new Set(['*']) : new Set())} />
+          <span>
+            <strong>All events</strong> <span className="muted">(*, including types added later)</span>
+          </span>
+        </label>
+        <input className="picker-filter" type="search" placeholder="Filter event types" aria-label="Filter event types" value={filter} onChange={(e) => setFilter(e.target.value)} />
+      </div>
+      {types.length === 0 && (
+        <p className="muted">
+          No event types yet. <Link to="/event-types">Create one</Link> first, or choose All events.
+        </p>
+      )}
+      <div className={`picker-groups${everything ? ' disabled' : ''}`}>
+        {groups.map(([cat, list]) => {
+          const catOn = everything || selected.has(`${cat}.*`);
+          const some = !catOn && list.some((t) => selected.has(t.name));
+          return (
+            <div className="picker-group" key={cat}>
+              <label className="check check-cat">
+                <input
+                  type="checkbox"
+                  checked={catOn}
+                  disabled={everything}
+                  ref={(el) => {
+                    if (el) el.indeterminate = some;
+                  }}
+                  onChange={(e) => toggleCategory(cat, e.target.checked)}
+                />
+                <span>
+                  <strong>{cat === 'hookline' ? 'Hookline operational events' : cat}</strong> <span className="muted mono small">{cat}.*</span>
+                </span>
+              </label>
+              <div className="picker-types">
+                {list.map((t) => (
+                  <label className="check" key={t.name} title={t.description ?? undefined}>
+                    <input type="checkbox" checked={catOn || selected.has(t.name)} disabled={catOn} onChange={(e) => toggle(t.name, e.target.checked)} />
+                    <span className="mono small">{t.name}</span>
+                  </label>
+                ))}
+              </div>
+            </div>
+          );
+        })}
+      </div>
+      {others.length > 0 && (
+        <div className="picker-others">
+          <span className="muted small">Also subscribed:</span>
+          {others.map((e) => (
+            <span key={e} className="chip mono">
+              {e}
+              <button type="button" className="chip-x" aria-label={`Remove ${e}`} onClick={() => toggle(e, false)}>
+                ×
+              </button>
+            </span>
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}

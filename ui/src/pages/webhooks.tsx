@@ -1,0 +1,134 @@
+import { api, type Stats, type Webhook } from '../api';
+import { Badge, Empty, ErrorBox, LoadMore, Loading, PageHeader, percent, Time, usePaged, useResource } from '../components';
+import { Link, navigate, useTitle } from '../router';
+import { useSession } from '../session';
+import { Sparkbars } from '../charts';
+
+export function WebhookStatus({ w }: { w: Webhook }) {
+  if (w.disabled_reason) return <Badge tone="red">Disabled</Badge>;
+  if (!w.is_active) return <Badge tone="neutral">Paused</Badge>;
+  if (w.failure_count > 0) return <Badge tone="amber">Failing</Badge>;
+  return <Badge tone="green">Active</Badge>;
+}
+
+export function EventList({ events, max = 3 }: { events: string[]; max?: number }) {
+  const shown = events.slice(0, max);
+  return (
+    <span className="chips">
+      {shown.map((e) => (
+        <span className="chip mono" key={e}>
+          {e === '*' ? 'all events' : e}
+        </span>
+      ))}
+      {events.length > max && <span className="chip chip-more">+{events.length - max}</span>}
+    </span>
+  );
+}
+
+export function WebhookList() {
+  useTitle('Webhooks');
+  const { canWrite, has } = useSession();
+  const list = usePaged((cursor) => api.listWebhooks({ cursor, limit: 50 }), [], { pollMs: 15_000 });
+  const hasStats = has('GET /webhooks/:id/stats');
+  const ids = list.items.map((w) => w.id).join(',');
+  const stats = useResource(
+    async () => {
+      const out = new Map<string, Stats>();
+      await Promise.all(
+        list.items.map(async (w) => {
+          try {
+            out.set(w.id, await api.webhookStats(w.id, '24h'));
+          } catch {
+            // A webhook without stats shows a dash; the list itself still works.
+          }
+        }),
+      );
+      return out;
+    },
+    [ids],
+    { enabled: hasStats && list.items.length > 0 },
+  );
+
+  return (
+    <>
+      <PageHeader
+        title="Webhooks"
+        subtitle="Endpoints that receive your events, signed and retried."
+        actions={
+          canWrite && (
+            <Link className="btn btn-primary btn-md" to="/webhooks/new">
+              + New webhook
+            </Link>
+          )
+        }
+      />
+      {list.error && !list.loaded ? (
+        <ErrorBox error={list.error} onRetry={list.reload} />
+      ) : list.loading ? (
+        <Loading />
+      ) : list.items.length === 0 ? (
+        <Empty
+          title="No webhooks yet"
+          action={
+            canWrite ? (
+              <Link className="btn btn-primary btn-md" to="/webhooks/new">
+                Create your first webhook
+              </Link>
+            ) : undefined
+          }
+        >
+          {canWrite
+            ? 'Add the URL of a receiver and choose which events it gets. Every delivery is signed, retried and logged.'
+            : 'An admin has not created any webhooks yet.'}
+        </Empty>
+      ) : (
+        <div className="card card-flush">
+          <div className="table-wrap">
+            <table className="table table-click">
+              <thead>
+                <tr>
+                  <th>Name</th>
+                  <th className="hide-sm">Events</th>
+                  <th>Status</th>
+                  <th className="num">Success (24h)</th>
+                  <th className="hide-sm">Last delivery</th>
+                </tr>
+              </thead>
+              <tbody>
+                {list.items.map((w) => {
+                  const s = stats.data?.get(w.id);
+                  return (
+                    <tr key={w.id} onClick={(e) => !(e.target as HTMLElement).closest('a') && navigate(`/webhooks/${w.id}`)}>
+                      <td>
+                        <Link to={`/webhooks/${w.id}`} className="strong">
+                          {w.name}
+                        </Link>
+                        <div className="mono small muted truncate">{w.url}</div>
+                      </td>
+                      <td className="hide-sm">
+                        <EventList events={w.events} />
+                      </td>
+                      <td>
+                        <WebhookStatus w={w} />
+                      </td>
+                      <td className="num">
+                        <div className="rate-cell">
+                          {s && s.series.length > 0 && <Sparkbars series={s.series} />}
+                          <span>{s ? (s.total ? percent(s.success_rate) : '—') : '—'}</span>
+                        </div>
+                      </td>
+                      <td className="hide-sm">
+                        <Time iso={w.last_triggered_at} />
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+          <LoadMore cursor={list.cursor} busy={list.moreBusy} onMore={list.more} />
+        </div>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,64 @@
+import { useEffect, useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from 'react';
+
+// A tiny history router: the app has a handful of screens, not worth a dependency.
+
+const listeners = new Set<() => void>();
+function subscribe(fn: () => void) {
+  listeners.add(fn);
+  window.addEventListener('popstate', fn);
+  return () => {
+    listeners.delete(fn);
+    window.removeEventListener('popstate', fn);
+  };
+}
+const snapshot = () => window.location.pathname + window.location.search;
+
+export function navigate(to: string, opts: { replace?: boolean } = {}): void {
+  if (to === snapshot()) return;
+  if (opts.replace) window.history.replaceState(null, '', to);
+  else window.history.pushState(null, '', to);
+  for (const fn of listeners) fn();
+}
+
+/** The current path and query string; re-renders on navigation. */
+export function useLocation(): { path: string; query: URLSearchParams } {
+  const loc = useSyncExternalStore(subscribe, snapshot);
+  const i = loc.indexOf('?');
+  return { path: i < 0 ? loc : loc.slice(0, i), query: new URLSearchParams(i < 0 ? '' : loc.slice(i + 1)) };
+}
+
+/** Matches `/webhooks/:id` against a path; returns the params or null. */
+export function match(pattern: string, path: string): Record<string, string> | null {
+  const a = pattern.split('/').filter(Boolean);
+  const b = path.split('/').filter(Boolean);
+  if (a.length !== b.length) return null;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < a.length; i++) {
+    if (a[i].startsWith(':')) params[a[i].slice(1)] = decodeURIComponent(b[i]);
+    else if (a[i] !== b[i]) return null;
+  }
+  return params;
+}
+
+/** A real link (works with middle-click and the keyboard) that navigates without a reload. */
+export function Link({ to, onClick, ...rest }: AnchorHTMLAttributes<HTMLAnchorElement> & { to: string }) {
+  return (
+    <a
+      href={to}
+      onClick={(e: MouseEvent<HTMLAnchorElement>) => {
+        onClick?.(e);
+        if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+        e.preventDefault();
+        navigate(to);
+      }}
+      {...rest}
+    />
+  );
+}
+
+/** Sets document.title for the current screen. */
+export function useTitle(title: string): void {
+  useEffect(() => {
+    document.title = title ? `${title} · Hookline` : 'Hookline';
+  }, [title]);
+}
