@@ -25,3 +25,18 @@ export {
   type FastifyWebhookOptions,
 } from './fastify.js';
 export { verifyRequest, withWebhookVerification } from './next.js';
+export {
+  createClient,
+  HooklineApiError,
+  parseRetryAfter,
+  type ApiErrorCode,
+  type ClientOptions,
+  type HooklineClient,
+  type ItemOf,
+  type ListOperation,
+  type OperationName,
+  type Operations,
+  type RequestArgs,
+  type RequestOptions,
+  type ResponseOf,
+} from './client.js';
