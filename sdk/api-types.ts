@@ -75,6 +75,134 @@ export interface Operations {
       revoked_at: string | null;
     };
   };
+  "GET /deliveries": {
+    request: {
+      query?: {
+        /** Items per page (1–500). */
+        limit?: number;
+        /** next_cursor of the previous page. */
+        cursor?: string;
+        status?: "pending" | "retrying" | "sending" | "succeeded" | "failed" | "cancelled" | "skipped";
+        event_type?: string;
+        /** created at or after */
+        since?: string;
+        /** created before */
+        until?: string;
+        is_test?: boolean;
+        webhook_id?: string;
+      };
+    };
+    status: 200;
+    response: {
+      data: Array<{
+        id: string;
+        webhook_id: string;
+        event_id: string;
+        event_type: string;
+        /** `retrying`: pending again after a failed attempt. */
+        status: "pending" | "retrying" | "sending" | "succeeded" | "failed" | "cancelled" | "skipped";
+        /** Attempts made so far. */
+        attempts: number;
+        next_attempt_at: string | null;
+        last_status_code: number | null;
+        last_error: string | null;
+        last_attempt_at: string | null;
+        completed_at: string | null;
+        is_test: boolean;
+        created_at: string;
+      }>;
+      next_cursor: string | null;
+    };
+  };
+  "GET /deliveries/{id}": {
+    request: {
+      params: {
+        id: string;
+      };
+    };
+    status: 200;
+    response: {
+      id: string;
+      webhook_id: string;
+      event_id: string;
+      event_type: string;
+      /** `retrying`: pending again after a failed attempt. */
+      status: "pending" | "retrying" | "sending" | "succeeded" | "failed" | "cancelled" | "skipped";
+      /** Attempts made so far. */
+      attempts: number;
+      next_attempt_at: string | null;
+      last_status_code: number | null;
+      last_error: string | null;
+      last_attempt_at: string | null;
+      completed_at: string | null;
+      is_test: boolean;
+      created_at: string;
+      /** Every attempt, first to last. */
+      attempt_log: Array<{
+        id: string;
+        attempt: number;
+        started_at: string;
+        duration_ms: number;
+        request_headers: Record<string, string>;
+        response_status: number | null;
+        response_headers: Record<string, string> | null;
+        response_body: string | null;
+        error: string | null;
+      }>;
+    };
+  };
+  /** Queues one more attempt now, whatever the status; it does not use up the retry budget. */
+  "POST /deliveries/{id}/retry": {
+    request: {
+      params: {
+        id: string;
+      };
+    };
+    status: 200;
+    response: {
+      id: string;
+      webhook_id: string;
+      event_id: string;
+      event_type: string;
+      /** `retrying`: pending again after a failed attempt. */
+      status: "pending" | "retrying" | "sending" | "succeeded" | "failed" | "cancelled" | "skipped";
+      /** Attempts made so far. */
+      attempts: number;
+      next_attempt_at: string | null;
+      last_status_code: number | null;
+      last_error: string | null;
+      last_attempt_at: string | null;
+      completed_at: string | null;
+      is_test: boolean;
+      created_at: string;
+    };
+  };
+  /** Gives up on an unfinished delivery of a fifo webhook, so the ones behind it go out. */
+  "POST /deliveries/{id}/skip": {
+    request: {
+      params: {
+        id: string;
+      };
+    };
+    status: 200;
+    response: {
+      id: string;
+      webhook_id: string;
+      event_id: string;
+      event_type: string;
+      /** `retrying`: pending again after a failed attempt. */
+      status: "pending" | "retrying" | "sending" | "succeeded" | "failed" | "cancelled" | "skipped";
+      /** Attempts made so far. */
+      attempts: number;
+      next_attempt_at: string | null;
+      last_status_code: number | null;
+      last_error: string | null;
+      last_attempt_at: string | null;
+      completed_at: string | null;
+      is_test: boolean;
+      created_at: string;
+    };
+  };
   "GET /event-types": {
     request: {
       query?: {
@@ -185,6 +313,104 @@ export interface Operations {
       updated_at: string;
     };
   };
+  "GET /events": {
+    request: {
+      query?: {
+        /** Items per page (1–500). */
+        limit?: number;
+        /** next_cursor of the previous page. */
+        cursor?: string;
+        event_type?: string;
+        since?: string;
+        until?: string;
+      };
+    };
+    status: 200;
+    response: {
+      data: Array<{
+        id: string;
+        event_type: string;
+        payload: unknown;
+        idempotency_key: string | null;
+        created_at: string;
+      }>;
+      next_cursor: string | null;
+    };
+  };
+  "POST /events": {
+    request: {
+      body: {
+        event_type: string;
+        /** Any JSON value, at most 256 KiB serialized; becomes `data` in the request. */
+        payload: unknown;
+        /** Same key within 24 h: the first event is returned. */
+        idempotency_key?: string;
+      };
+    };
+    status: 200;
+    response: {
+      /** evt_… */
+      id: string;
+      event_type: string;
+      created_at: string;
+      /** Deliveries created (for a repeated idempotency key: those of the first publish). */
+      deliveries: number;
+    };
+  };
+  "POST /events/batch": {
+    request: {
+      body: {
+        events: Array<{
+          event_type: string;
+          /** Any JSON value, at most 256 KiB serialized; becomes `data` in the request. */
+          payload: unknown;
+          /** Same key within 24 h: the first event is returned. */
+          idempotency_key?: string;
+        }>;
+      };
+    };
+    status: 202;
+    response: {
+      data: Array<{
+        /** evt_… */
+        id: string;
+        event_type: string;
+        created_at: string;
+        /** Deliveries created (for a repeated idempotency key: those of the first publish). */
+        deliveries: number;
+        /** The idempotency key matched an earlier event. */
+        duplicate: boolean;
+      }>;
+    };
+  };
+  "GET /events/{id}": {
+    request: {
+      params: {
+        id: string;
+      };
+    };
+    status: 200;
+    response: {
+      id: string;
+      event_type: string;
+      payload: unknown;
+      idempotency_key: string | null;
+      created_at: string;
+      deliveries: Array<{
+        id: string;
+        webhook_id: string;
+        /** pending, retrying, sending, succeeded, failed, cancelled or skipped */
+        status: string;
+        attempts: number;
+        next_attempt_at: string | null;
+        last_status_code: number | null;
+        last_error: string | null;
+        last_attempt_at: string | null;
+        completed_at: string | null;
+        created_at: string;
+      }>;
+    };
+  };
   /** The organization and role of the calling key */
   "GET /me": {
     request: {
@@ -195,6 +421,246 @@ export interface Operations {
       org_name: string;
       key_id: string;
       role: "admin" | "publisher" | "viewer";
+    };
+  };
+  "GET /webhooks": {
+    request: {
+      query?: {
+        /** Items per page (1–500). */
+        limit?: number;
+        /** next_cursor of the previous page. */
+        cursor?: string;
+        is_active?: boolean;
+      };
+    };
+    status: 200;
+    response: {
+      data: Array<{
+        /** wh_… */
+        id: string;
+        name: string;
+        url: string;
+        description: string | null;
+        events: string[];
+        custom_headers: Record<string, string>;
+        is_active: boolean;
+        timeout_seconds: number;
+        retry_attempts: number;
+        retry_delay_seconds: number;
+        rate_limit_per_second: number | null;
+        ordering: "none" | "fifo";
+        /** Consecutive failed deliveries. */
+        failure_count: number;
+        last_triggered_at: string | null;
+        last_success_at: string | null;
+        disabled_reason: string | null;
+        created_at: string;
+        updated_at: string;
+        created_by: string | null;
+        updated_by: string | null;
+      }>;
+      next_cursor: string | null;
+    };
+  };
+  "POST /webhooks": {
+    request: {
+      body: {
+        name: string;
+        /** https:// (http:// only with --dev) */
+        url: string;
+        /** Event type names, "<category>.*" or "*". */
+        events: string[];
+        description?: string | null;
+        /** Sent with every request. */
+        custom_headers?: Record<string, string>;
+        /** default true */
+        is_active?: boolean;
+        /** default 30 */
+        timeout_seconds?: number;
+        /** Retries after the first attempt; default 5 */
+        retry_attempts?: number;
+        /** Base of the backoff; default 60 */
+        retry_delay_seconds?: number;
+        rate_limit_per_second?: number | null;
+        /** default none */
+        ordering?: "none" | "fifo";
+        /** whsec_ + base64 of 24–64 bytes; generated when absent */
+        secret?: string;
+      };
+    };
+    status: 201;
+    response: {
+      /** wh_… */
+      id: string;
+      name: string;
+      url: string;
+      description: string | null;
+      events: string[];
+      custom_headers: Record<string, string>;
+      is_active: boolean;
+      timeout_seconds: number;
+      retry_attempts: number;
+      retry_delay_seconds: number;
+      rate_limit_per_second: number | null;
+      ordering: "none" | "fifo";
+      /** Consecutive failed deliveries. */
+      failure_count: number;
+      last_triggered_at: string | null;
+      last_success_at: string | null;
+      disabled_reason: string | null;
+      created_at: string;
+      updated_at: string;
+      created_by: string | null;
+      updated_by: string | null;
+      /** whsec_ + base64 */
+      secret: string;
+    };
+  };
+  "GET /webhooks/{id}": {
+    request: {
+      params: {
+        id: string;
+      };
+    };
+    status: 200;
+    response: {
+      /** wh_… */
+      id: string;
+      name: string;
+      url: string;
+      description: string | null;
+      events: string[];
+      custom_headers: Record<string, string>;
+      is_active: boolean;
+      timeout_seconds: number;
+      retry_attempts: number;
+      retry_delay_seconds: number;
+      rate_limit_per_second: number | null;
+      ordering: "none" | "fifo";
+      /** Consecutive failed deliveries. */
+      failure_count: number;
+      last_triggered_at: string | null;
+      last_success_at: string | null;
+      disabled_reason: string | null;
+      created_at: string;
+      updated_at: string;
+      created_by: string | null;
+      updated_by: string | null;
+    };
+  };
+  "PATCH /webhooks/{id}": {
+    request: {
+      params: {
+        id: string;
+      };
+      body: {
+        name?: string;
+        /** https:// (http:// only with --dev) */
+        url?: string;
+        description?: string | null;
+        /** Event type names, "<category>.*" or "*". */
+        events?: string[];
+        /** Sent with every request. */
+        custom_headers?: Record<string, string>;
+        /** default true */
+        is_active?: boolean;
+        /** default 30 */
+        timeout_seconds?: number;
+        /** Retries after the first attempt; default 5 */
+        retry_attempts?: number;
+        /** Base of the backoff; default 60 */
+        retry_delay_seconds?: number;
+        rate_limit_per_second?: number | null;
+        /** default none */
+        ordering?: "none" | "fifo";
+      };
+    };
+    status: 200;
+    response: {
+      /** wh_… */
+      id: string;
+      name: string;
+      url: string;
+      description: string | null;
+      events: string[];
+      custom_headers: Record<string, string>;
+      is_active: boolean;
+      timeout_seconds: number;
+      retry_attempts: number;
+      retry_delay_seconds: number;
+      rate_limit_per_second: number | null;
+      ordering: "none" | "fifo";
+      /** Consecutive failed deliveries. */
+      failure_count: number;
+      last_triggered_at: string | null;
+      last_success_at: string | null;
+      disabled_reason: string | null;
+      created_at: string;
+      updated_at: string;
+      created_by: string | null;
+      updated_by: string | null;
+    };
+  };
+  "DELETE /webhooks/{id}": {
+    request: {
+      params: {
+        id: string;
+      };
+    };
+    status: 204;
+    response: void;
+  };
+  "GET /webhooks/{id}/deliveries": {
+    request: {
+      params: {
+        id: string;
+      };
+      query?: {
+        /** Items per page (1–500). */
+        limit?: number;
+        /** next_cursor of the previous page. */
+        cursor?: string;
+        status?: "pending" | "retrying" | "sending" | "succeeded" | "failed" | "cancelled" | "skipped";
+        event_type?: string;
+        /** created at or after */
+        since?: string;
+        /** created before */
+        until?: string;
+        is_test?: boolean;
+      };
+    };
+    status: 200;
+    response: {
+      data: Array<{
+        id: string;
+        webhook_id: string;
+        event_id: string;
+        event_type: string;
+        /** `retrying`: pending again after a failed attempt. */
+        status: "pending" | "retrying" | "sending" | "succeeded" | "failed" | "cancelled" | "skipped";
+        /** Attempts made so far. */
+        attempts: number;
+        next_attempt_at: string | null;
+        last_status_code: number | null;
+        last_error: string | null;
+        last_attempt_at: string | null;
+        completed_at: string | null;
+        is_test: boolean;
+        created_at: string;
+      }>;
+      next_cursor: string | null;
+    };
+  };
+  "GET /webhooks/{id}/secret": {
+    request: {
+      params: {
+        id: string;
+      };
+    };
+    status: 200;
+    response: {
+      /** whsec_ + base64 */
+      secret: string;
     };
   };
 }
