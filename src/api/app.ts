@@ -5,6 +5,7 @@ import type { AppDeps } from './context.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { registerJsonBody } from './plugins/json-body.js';
 import { registerAuth } from './plugins/auth.js';
+import { registerRateLimit } from './plugins/rate-limit.js';
 import { validatorCompiler } from './validation.js';
 import { healthRoutes } from './routes/health.js';
 import { apiRoutes } from './routes/index.js';
@@ -55,6 +56,7 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
   await app.register(
     async (api) => {
       registerAuth(api);
+      registerRateLimit(api);
       await api.register(apiRoutes);
     },
     { prefix: '/api/v1' },
