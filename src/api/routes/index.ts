@@ -5,6 +5,7 @@ import { meRoutes } from './me.js';
 import { webhookRoutes } from './webhooks.js';
 import { deliveryRoutes } from './deliveries.js';
 import { eventRoutes } from './events.js';
+import { webhookActionRoutes } from './webhook-actions.js';
 
 /** Every /api/v1 route group. Each file owns one resource. */
 export async function apiRoutes(api: FastifyInstance): Promise<void> {
@@ -14,4 +15,5 @@ export async function apiRoutes(api: FastifyInstance): Promise<void> {
   await api.register(webhookRoutes);
   await api.register(deliveryRoutes);
   await api.register(eventRoutes);
+  await api.register(webhookActionRoutes);
 }
