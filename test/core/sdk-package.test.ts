@@ -33,5 +33,12 @@ describe('the hookline/sdk package export', () => {
     });
     expect(run.stderr).toBe('');
     expect(JSON.parse(run.stdout)).toEqual({ type: 'a.b', reason: 'missing_headers' });
+    const publish = spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', "const m = await import('hookline/publish'); console.log(typeof m.publish, typeof m.HooklineError)"],
+      { cwd: root, encoding: 'utf8' },
+    );
+    expect(publish.stderr).toBe('');
+    expect(publish.stdout.trim()).toBe('function function');
   }, 120_000);
 });

@@ -1,0 +1,122 @@
+/**
+ * Transactional publish (`hookline/publish`): an application that keeps its data
+ * in the same PostgreSQL as Hookline publishes an event with its own connection,
+ * inside its own transaction. The event and its deliveries commit or roll back
+ * with the application's rows: the outbox pattern without a second system.
+ *
+ * ```ts
+ * const client = await pool.connect();
+ * await client.query('BEGIN');
+ * await client.query('INSERT INTO orders …');
+ * await publish(client, { eventType: 'order.created', payload: { id } });
+ * await client.query('COMMIT'); // workers are woken by NOTIFY now, not before
+ * ```
+ *
+ * It wraps the same `publishEvents` POST /events uses (src/store/events.ts), so the
+ * rules are the same: a registered, not archived type; the type's JSON Schema; 256 KiB;
+ * idempotency keys. It lives in sdk/ rather than src/ because it is a library
+ * entry point for other applications, not part of the server.
+ */
+import { publishEvents, type PublishedEvent } from '../src/store/events.js';
+import { HooklineError } from '../src/errors.js';
+import type { Queryable } from '../src/store/db.js';
+
+export { HooklineError } from '../src/errors.js';
+export type { PublishedEvent } from '../src/store/events.js';
+
+/** What `publish` needs of a connection: node-postgres' `Client` and `PoolClient` have it. */
+export interface PgLikeClient {
+  query(text: string, values?: unknown[]): Promise<{ rows: any[]; rowCount: number | null }>;
+}
+
+export interface PublishParams {
+  /** The organization; default: the one named `default` (created on first start). */
+  orgId?: string;
+  eventType: string;
+  payload: unknown;
+  /** The same key within 24 hours returns the first event and creates nothing. */
+  idempotencyKey?: string;
+}
+
+/** The adapter from a node-postgres client to Hookline's Queryable. */
+export function queryableOf(client: PgLikeClient): Queryable {
+  return {
+    async query(sql, params) {
+      const r = await client.query(sql, params as unknown[] | undefined);
+      return { rows: r.rows, rowCount: r.rowCount ?? 0 };
+    },
+  };
+}
+
+const orgIds = new WeakMap<object, string>();
+
+async function defaultOrgId(client: PgLikeClient): Promise<string> {
+  const known = orgIds.get(client);
+  if (known) return known;
+  const { rows } = await client.query("SELECT id FROM organizations WHERE name = 'default'");
+  if (!rows[0])
+    throw new HooklineError('NOT_FOUND', 'There is no organization named "default": pass orgId.');
+  orgIds.set(client, rows[0].id as string);
+  return rows[0].id as string;
+}
+
+/**
+ * Publishes one event inside the caller's open transaction (it refuses to run
+ * outside one: the event and its deliveries would not be atomic with anything).
+ * A refused publish (422 unknown type or bad payload, 413, 409) throws
+ * HooklineError and leaves the caller's transaction usable: it is undone to a
+ * savepoint, so the application may still commit its own rows.
+ */
+export async function publish(
+  client: PgLikeClient,
+  params: PublishParams,
+): Promise<PublishedEvent> {
+  const [event] = await publishMany(client, [params]);
+  return event;
+}
+
+/** Publishes several events in the caller's transaction, all or none. */
+export async function publishMany(
+  client: PgLikeClient,
+  events: PublishParams[],
+): Promise<PublishedEvent[]> {
+  if (events.length === 0) return [];
+  try {
+    await client.query('SAVEPOINT hookline_publish');
+  } catch (err) {
+    // 25P01: no_active_sql_transaction.
+    if ((err as { code?: string }).code === '25P01') {
+      throw new Error(
+        'hookline publish() must run inside a transaction: call BEGIN on this client first.',
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+  try {
+    const byOrg = new Map<string, Array<{ index: number; params: PublishParams }>>();
+    for (const [index, params] of events.entries()) {
+      const orgId = params.orgId ?? (await defaultOrgId(client));
+      byOrg.set(orgId, [...(byOrg.get(orgId) ?? []), { index, params }]);
+    }
+    const out: PublishedEvent[] = new Array(events.length);
+    const tx = queryableOf(client);
+    for (const [orgId, group] of byOrg) {
+      const published = await publishEvents(
+        tx,
+        orgId,
+        group.map(({ params }) => ({
+          eventType: params.eventType,
+          payload: params.payload,
+          idempotencyKey: params.idempotencyKey ?? null,
+        })),
+      );
+      group.forEach(({ index }, i) => (out[index] = published[i]));
+    }
+    await client.query('RELEASE SAVEPOINT hookline_publish');
+    return out;
+  } catch (err) {
+    await client.query('ROLLBACK TO SAVEPOINT hookline_publish').catch(() => {});
+    throw err;
+  }
+}
