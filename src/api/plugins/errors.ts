@@ -1,5 +1,27 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { HooklineError, validationFailed, type FieldError } from '../../errors.js';
+import { pgErrorCode } from '../../store/db.js';
+
+// Text PostgreSQL refuses to store: NUL in text (22021), \u0000 in jsonb (22P05), an unpaired
+// surrogate in jsonb (22P02). JSON allows all three, so they reach the database; they are the
+// client's error, not ours.
+const UNSTORABLE_TEXT = new Set(['22021', '22P05', '22P02']);
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Dotted paths of the strings (values or keys) in a body that the database cannot store. */
+export function unstorableFields(value: unknown, path = '', out: string[] = []): string[] {
+  if (out.length >= 20) return out;
+  if (typeof value === 'string') {
+    if (UNSTORABLE.test(value)) out.push(path || 'body');
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const p = path ? `${path}.${k}` : k;
+      if (UNSTORABLE.test(k)) out.push(p);
+      else unstorableFields(v, p, out);
+    }
+  }
+  return out;
+}
 
 interface AjvIssue {
   instancePath: string;
@@ -55,7 +77,13 @@ export function toHooklineError(err: FastifyError): HooklineError {
 
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    const mapped = toHooklineError(err);
+    let mapped = toHooklineError(err);
+    const code = pgErrorCode(err);
+    if (mapped.code === 'INTERNAL' && code && UNSTORABLE_TEXT.has(code)) {
+      const fields = unstorableFields(request.body);
+      const message = 'contains the NUL character or an unpaired surrogate, which cannot be stored';
+      mapped = validationFailed((fields.length ? fields : ['body']).map((field) => ({ field, message })));
+    }
     if (mapped.status >= 500) request.log.error({ err }, 'request failed');
     void reply.code(mapped.status).headers(mapped.headers).send(mapped.toBody());
   });

@@ -29,8 +29,10 @@ export function jsonDepthExceeds(text: string, max: number): boolean {
  * a depth limit, and prototype-poisoning keys refused, as Fastify's own parser does.
  */
 export function registerJsonBody(app: FastifyInstance): void {
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
+  // Only JSON: Fastify's default text/plain parser would hand routes a string (a confusing 422);
+  // without it such bodies get a clear 415.
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
     let text: string;
     try {
       text = utf8.decode(body as Buffer);
@@ -39,6 +41,11 @@ export function registerJsonBody(app: FastifyInstance): void {
       return;
     }
     if (text.trim() === '') {
+      // Clients often send Content-Type: application/json on every request; a GET or DELETE has no body to parse.
+      if (req.method === 'GET' || req.method === 'DELETE') {
+        done(null, undefined);
+        return;
+      }
       done(new HooklineError('MALFORMED_JSON', 'The request body is empty; send a JSON object.'), undefined);
       return;
     }
