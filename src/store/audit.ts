@@ -20,3 +20,62 @@ export async function recordAudit(q: Queryable, e: AuditEntry): Promise<void> {
     [newId('aud'), e.orgId, e.keyId, e.action, e.targetType, e.targetId, e.changes ? JSON.stringify(e.changes) : null],
   );
 }
+
+export interface AuditRow {
+  id: string;
+  org_id: string;
+  key_id: string | null;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  changes: Record<string, unknown> | null;
+  created_at: Date;
+}
+
+export interface AuditFilter {
+  /** Exact action, or `<resource>.*` for every action on a resource. */
+  action?: string;
+  targetType?: string;
+  targetId?: string;
+  keyId?: string;
+  since?: Date;
+  until?: Date;
+  /** Id of the last row of the previous page: rows older than it come next. */
+  before?: string;
+  limit: number;
+}
+
+/**
+ * One page of an organization's audit log, newest first, `limit + 1` rows (the
+ * extra one tells whether there is a next page). Ids start with their time, so
+ * `id < before` pages in creation order on the (org_id, id DESC) index.
+ */
+export async function listAudit(q: Queryable, orgId: string, f: AuditFilter): Promise<AuditRow[]> {
+  const prefix = f.action?.endsWith('.*') ? f.action.slice(0, -1) : null;
+  const { rows } = await q.query<AuditRow>(
+    `SELECT id, org_id, key_id, action, target_type, target_id, changes, created_at FROM audit_log
+      WHERE org_id = $1
+        AND ($2::text IS NULL OR id < $2)
+        AND ($3::text IS NULL OR action = $3)
+        AND ($4::text IS NULL OR starts_with(action, $4))
+        AND ($5::text IS NULL OR target_type = $5)
+        AND ($6::text IS NULL OR target_id = $6)
+        AND ($7::text IS NULL OR key_id = $7)
+        AND ($8::timestamptz IS NULL OR created_at >= $8)
+        AND ($9::timestamptz IS NULL OR created_at < $9)
+      ORDER BY id DESC LIMIT $10`,
+    [
+      orgId,
+      f.before ?? null,
+      prefix === null ? (f.action ?? null) : null,
+      prefix,
+      f.targetType ?? null,
+      f.targetId ?? null,
+      f.keyId ?? null,
+      f.since?.toISOString() ?? null,
+      f.until?.toISOString() ?? null,
+      f.limit + 1,
+    ],
+  );
+  return rows;
+}

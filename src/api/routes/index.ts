@@ -6,6 +6,7 @@ import { webhookRoutes } from './webhooks.js';
 import { deliveryRoutes } from './deliveries.js';
 import { eventRoutes } from './events.js';
 import { webhookActionRoutes } from './webhook-actions.js';
+import { auditLogRoutes } from './audit-log.js';
 
 /** Every /api/v1 route group. Each file owns one resource. */
 export async function apiRoutes(api: FastifyInstance): Promise<void> {
@@ -16,4 +17,5 @@ export async function apiRoutes(api: FastifyInstance): Promise<void> {
   await api.register(deliveryRoutes);
   await api.register(eventRoutes);
   await api.register(webhookActionRoutes);
+  await api.register(auditLogRoutes);
 }
