@@ -7,6 +7,7 @@ import { deliveryRoutes } from './deliveries.js';
 import { eventRoutes } from './events.js';
 import { webhookActionRoutes } from './webhook-actions.js';
 import { auditLogRoutes } from './audit-log.js';
+import { statsRoutes } from './stats.js';
 
 /** Every /api/v1 route group. Each file owns one resource. */
 export async function apiRoutes(api: FastifyInstance): Promise<void> {
@@ -18,4 +19,5 @@ export async function apiRoutes(api: FastifyInstance): Promise<void> {
   await api.register(eventRoutes);
   await api.register(webhookActionRoutes);
   await api.register(auditLogRoutes);
+  await api.register(statsRoutes);
 }

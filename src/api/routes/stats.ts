@@ -1,0 +1,79 @@
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import { notFound } from '../../errors.js';
+import { ErrorResponses } from '../schemas.js';
+import { getWebhookRow } from '../../store/webhooks.js';
+import { computeStats, failingWebhooks, type StatsWindow } from '../../store/stats.js';
+
+const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
+const DateTime = Type.String({ format: 'date-time' });
+const WindowName = Type.Union([Type.Literal('1h'), Type.Literal('24h'), Type.Literal('7d'), Type.Literal('30d')]);
+
+const statsFields = {
+  window: WindowName,
+  since: DateTime,
+  until: DateTime,
+  bucket_seconds: Type.Integer({ description: 'Width of each series bucket.' }),
+  total: Type.Integer({ description: 'Deliveries created in the window (test sends excepted).' }),
+  succeeded: Type.Integer(),
+  failed: Type.Integer(),
+  pending: Type.Integer({ description: 'Not finished yet: pending, retrying or sending.' }),
+  success_rate: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], {
+    description: 'succeeded / (succeeded + failed), 0 to 1; null when none finished.',
+  }),
+  avg_attempts: NullableNumber,
+  latency_ms: Type.Object(
+    { p50: NullableNumber, p95: NullableNumber, p99: NullableNumber },
+    { description: 'Response time of the attempts that got an answer.' },
+  ),
+  series: Type.Array(Type.Object({
+    start: DateTime, succeeded: Type.Integer(), failed: Type.Integer(), total: Type.Integer(),
+  })),
+};
+const WebhookStats = Type.Object(statsFields);
+const OrgStats = Type.Object({
+  ...statsFields,
+  failing_webhooks: Type.Array(Type.Object({
+    id: Type.String(),
+    name: Type.String(),
+    url: Type.String(),
+    is_active: Type.Boolean(),
+    failure_count: Type.Integer(),
+    first_failure_at: Type.Union([DateTime, Type.Null()]),
+    last_success_at: Type.Union([DateTime, Type.Null()]),
+    disabled_reason: Type.Union([Type.String(), Type.Null()]),
+  }), { description: 'Webhooks failing now or disabled by Hookline, worst first (at most 20).' }),
+});
+const StatsQuery = Type.Object(
+  { window: Type.Optional(Type.Union([WindowName], { default: '24h' })) },
+  { additionalProperties: false },
+);
+const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+
+/** Delivery statistics for dashboards: of the whole organization, and of one webhook. */
+export async function statsRoutes(app: FastifyInstance): Promise<void> {
+  const { db } = app.deps;
+  const tags = ['Stats'];
+
+  app.get<{ Querystring: Static<typeof StatsQuery> }>(
+    '/stats',
+    { schema: { tags, querystring: StatsQuery, response: { 200: OrgStats, ...ErrorResponses } } },
+    async (request) => {
+      const { orgId } = request.auth;
+      const window = (request.query.window ?? '24h') as StatsWindow;
+      const [stats, failing] = await Promise.all([computeStats(db, orgId, window), failingWebhooks(db, orgId)]);
+      return { ...stats, failing_webhooks: failing };
+    },
+  );
+
+  app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof StatsQuery> }>(
+    '/webhooks/:id/stats',
+    { schema: { tags, params: IdParams, querystring: StatsQuery, response: { 200: WebhookStats, ...ErrorResponses } } },
+    async (request) => {
+      const { orgId } = request.auth;
+      const row = await getWebhookRow(db, orgId, request.params.id);
+      if (!row) throw notFound('Webhook');
+      return computeStats(db, orgId, (request.query.window ?? '24h') as StatsWindow, row.id);
+    },
+  );
+}

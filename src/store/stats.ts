@@ -1,0 +1,167 @@
+/**
+ * Delivery statistics for the dashboard: counts, success rate, attempts and
+ * latency percentiles over a window, and a time series for charts. Plain
+ * aggregate SQL that PGlite and PostgreSQL run alike (FILTER, percentile_cont).
+ *
+ * What is counted:
+ * - deliveries created inside the window, test sends excepted (they are not traffic);
+ * - latency: duration of the attempts started inside the window that got an answer
+ *   (a refused connection takes 0 ms and a timeout takes the timeout: neither is the
+ *   receiver's response time, and the failure counts show them already).
+ */
+import type { Queryable } from './db.js';
+
+export type StatsWindow = '1h' | '24h' | '7d' | '30d';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+/** Each window and the bucket size of its series: between 48 and 60 buckets, on round boundaries. */
+export const WINDOWS: Record<StatsWindow, { ms: number; bucketMs: number }> = {
+  '1h': { ms: HOUR, bucketMs: MINUTE },
+  '24h': { ms: 24 * HOUR, bucketMs: 30 * MINUTE },
+  '7d': { ms: 7 * 24 * HOUR, bucketMs: 3 * HOUR },
+  '30d': { ms: 30 * 24 * HOUR, bucketMs: 12 * HOUR },
+};
+
+export interface SeriesBucket {
+  /** Start of the bucket (UTC, aligned to the bucket size since the epoch). */
+  start: string;
+  succeeded: number;
+  failed: number;
+  /** Every delivery created in the bucket, whatever its status. */
+  total: number;
+}
+
+export interface Stats {
+  window: StatsWindow;
+  since: string;
+  until: string;
+  bucket_seconds: number;
+  total: number;
+  succeeded: number;
+  failed: number;
+  /** Not finished yet: pending, retrying or sending. */
+  pending: number;
+  /** succeeded / (succeeded + failed); null when nothing finished either way. */
+  success_rate: number | null;
+  /** Mean attempts of the deliveries that were tried at least once. */
+  avg_attempts: number | null;
+  latency_ms: { p50: number | null; p95: number | null; p99: number | null };
+  series: SeriesBucket[];
+}
+
+export interface FailingWebhook {
+  id: string;
+  name: string;
+  url: string;
+  is_active: boolean;
+  failure_count: number;
+  first_failure_at: string | null;
+  last_success_at: string | null;
+  disabled_reason: string | null;
+}
+
+const round1 = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
+
+/** Statistics of one organization, or of one of its webhooks when `webhookId` is given. */
+export async function computeStats(
+  q: Queryable,
+  orgId: string,
+  window: StatsWindow,
+  webhookId: string | null = null,
+  now = new Date(),
+): Promise<Stats> {
+  const { ms, bucketMs } = WINDOWS[window];
+  const since = new Date(now.getTime() - ms);
+  const scope = `org_id = $1 AND ($2::text IS NULL OR webhook_id = $2) AND created_at >= $3 AND created_at <= $4 AND NOT is_test`;
+  const params = [orgId, webhookId, since, now];
+
+  const counts = await q.query<{
+    total: number; succeeded: number; failed: number; pending: number; avg_attempts: number | null;
+  }>(
+    `SELECT count(*)::int AS total,
+            count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
+            count(*) FILTER (WHERE status = 'failed')::int AS failed,
+            count(*) FILTER (WHERE status IN ('pending', 'sending'))::int AS pending,
+            (avg(attempts) FILTER (WHERE attempts > 0))::float8 AS avg_attempts
+       FROM deliveries WHERE ${scope}`,
+    params,
+  );
+
+  // Bucket number = floor(epoch ms / bucket ms): the same arithmetic in SQL and below in JS.
+  const buckets = await q.query<{ b: number; total: number; succeeded: number; failed: number }>(
+    `SELECT floor(extract(epoch FROM created_at) * 1000 / $5)::bigint AS b,
+            count(*)::int AS total,
+            count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
+            count(*) FILTER (WHERE status = 'failed')::int AS failed
+       FROM deliveries WHERE ${scope}
+      GROUP BY 1`,
+    [...params, bucketMs],
+  );
+
+  const latency = await q.query<{ p50: number | null; p95: number | null; p99: number | null }>(
+    `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY a.duration_ms) AS p50,
+            percentile_cont(0.95) WITHIN GROUP (ORDER BY a.duration_ms) AS p95,
+            percentile_cont(0.99) WITHIN GROUP (ORDER BY a.duration_ms) AS p99
+       FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id
+      WHERE a.org_id = $1 AND ($2::text IS NULL OR a.webhook_id = $2)
+        AND a.started_at >= $3 AND a.started_at <= $4
+        AND a.response_status IS NOT NULL AND NOT d.is_test`,
+    params,
+  );
+
+  const byBucket = new Map(buckets.rows.map((r) => [Number(r.b), r]));
+  const series: SeriesBucket[] = [];
+  // Every bucket of the window, empty ones too, so charts have a steady x axis.
+  for (let b = Math.floor(since.getTime() / bucketMs); b <= Math.floor(now.getTime() / bucketMs); b++) {
+    const r = byBucket.get(b);
+    series.push({
+      start: new Date(b * bucketMs).toISOString(),
+      succeeded: r?.succeeded ?? 0,
+      failed: r?.failed ?? 0,
+      total: r?.total ?? 0,
+    });
+  }
+
+  const c = counts.rows[0];
+  const finished = c.succeeded + c.failed;
+  const l = latency.rows[0];
+  return {
+    window,
+    since: since.toISOString(),
+    until: now.toISOString(),
+    bucket_seconds: bucketMs / 1000,
+    total: c.total,
+    succeeded: c.succeeded,
+    failed: c.failed,
+    pending: c.pending,
+    success_rate: finished === 0 ? null : c.succeeded / finished,
+    avg_attempts: c.avg_attempts === null ? null : Math.round(c.avg_attempts * 100) / 100,
+    latency_ms: { p50: round1(l.p50), p95: round1(l.p95), p99: round1(l.p99) },
+    series,
+  };
+}
+
+/**
+ * Webhooks of an organization that are failing now (consecutive failures) or that
+ * Hookline disabled, worst first: disabled ones, then by failure count.
+ */
+export async function failingWebhooks(q: Queryable, orgId: string, limit = 20): Promise<FailingWebhook[]> {
+  const { rows } = await q.query<{
+    id: string; name: string; url: string; is_active: boolean; failure_count: number;
+    first_failure_at: Date | null; last_success_at: Date | null; disabled_reason: string | null;
+  }>(
+    `SELECT id, name, url, is_active, failure_count, first_failure_at, last_success_at, disabled_reason
+       FROM webhooks
+      WHERE org_id = $1 AND (failure_count > 0 OR disabled_reason IS NOT NULL)
+      ORDER BY (disabled_reason IS NULL), failure_count DESC, id
+      LIMIT $2`,
+    [orgId, limit],
+  );
+  return rows.map((r) => ({
+    ...r,
+    first_failure_at: r.first_failure_at?.toISOString() ?? null,
+    last_success_at: r.last_success_at?.toISOString() ?? null,
+  }));
+}
