@@ -35,6 +35,9 @@ beforeAll(async () => {
   expect((await t.org.publisher('POST', '/events', { event_type: 'ticket.created', payload: { n: 1 } })).status).toBe(202);
   const { rows } = await t.db.query<{ id: string }>('SELECT id FROM deliveries WHERE webhook_id = $1', [webhookId]);
   expect((await t.org.admin('POST', `/deliveries/${rows[0].id}/retry`)).status).toBe(200);
+  expect((await t.org.admin('POST', `/webhooks/${webhookId}/rotate-secret`, { grace_seconds: 60 })).status).toBe(200);
+  expect((await t.org.admin('POST', `/webhooks/${webhookId}/replay`, { since: '2000-01-01T00:00:00Z', status: 'all' })).status).toBe(200);
+  expect((await t.org.admin('POST', `/webhooks/${webhookId}/test`, {})).status).toBe(200);
   const gone = await t.org.admin('POST', '/webhooks', { name: 'Deleted', url: URL_OK, events: ['ticket.created'] });
   expect((await t.org.admin('DELETE', `/webhooks/${gone.body.id}`)).status).toBe(204);
 });
@@ -47,6 +50,7 @@ describe('audit log', () => {
       'event_type.created', 'event_type.updated', 'event_type.created', 'event_type.archived',
       'api_key.created', 'api_key.revoked',
       'webhook.created', 'webhook.updated', 'delivery.retried',
+      'webhook.secret_rotated', 'webhook.replayed', 'webhook.tested',
       'webhook.created', 'webhook.deleted',
     ]);
     const { rows: admin } = await t.db.query<{ id: string }>("SELECT id FROM api_keys WHERE org_id = $1 AND role = 'admin'", [t.org.orgId]);
@@ -81,12 +85,12 @@ describe('audit log', () => {
     const only = async (qs: string) => (await t.org.admin('GET', `/audit-log?${qs}`)).body.data.map((e: { action: string }) => e.action).sort();
     expect(await only('action=api_key.revoked')).toEqual(['api_key.revoked']);
     expect(await only('action=event_type.*')).toEqual(['event_type.archived', 'event_type.created', 'event_type.created', 'event_type.updated']);
-    expect(await only(`target_type=webhook&target_id=${webhookId}`)).toEqual(['webhook.created', 'webhook.updated']);
+    expect(await only(`target_type=webhook&target_id=${webhookId}`)).toEqual(['webhook.created', 'webhook.replayed', 'webhook.secret_rotated', 'webhook.tested', 'webhook.updated']);
     expect(await only(`target_id=${newKeyId}`)).toEqual(['api_key.created', 'api_key.revoked']);
     expect(await only('key_id=key_nobody')).toEqual([]);
     expect(await only('since=2999-01-01T00:00:00Z')).toEqual([]);
     expect(await only('until=2000-01-01T00:00:00Z')).toEqual([]);
-    expect((await only('since=2000-01-01T00:00:00Z&until=2999-01-01T00:00:00Z')).length).toBe(11);
+    expect((await only('since=2000-01-01T00:00:00Z&until=2999-01-01T00:00:00Z')).length).toBe(14);
     expect((await t.org.admin('GET', '/audit-log?since=yesterday')).status).toBe(422);
     expect((await t.org.admin('GET', '/audit-log?since=2020-01-02T00:00:00Z&until=2020-01-01T00:00:00Z')).status).toBe(422);
     expect((await t.org.admin('GET', '/audit-log?colour=red')).status).toBe(422);
@@ -103,7 +107,7 @@ describe('audit log', () => {
     } while (cursor);
     const all = (await t.org.admin('GET', '/audit-log?limit=500')).body.data.map((e: { id: string }) => e.id);
     expect(seen).toEqual(all);
-    expect(new Set(seen).size).toBe(11);
+    expect(new Set(seen).size).toBe(14);
   });
 
   it('shows each organization only its own entries', async () => {
