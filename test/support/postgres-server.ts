@@ -72,8 +72,11 @@ async function waitReady(url: string, child: ChildProcess, log: () => string): P
   }
 }
 
-/** Starts a fresh cluster in a temporary directory, tuned for tests (no fsync). */
-export async function startTestPostgres(): Promise<TestPostgres> {
+/**
+ * Starts a fresh cluster in a temporary directory, tuned for tests (no fsync).
+ * `settings` adds server settings (`-c name=value`), e.g. shared_preload_libraries for the benchmark's profile.
+ */
+export async function startTestPostgres(opts: { settings?: Record<string, string> } = {}): Promise<TestPostgres> {
   const bin = findPostgresBin();
   const user = postgresUser();
   const dir = mkdtempSync(join(tmpdir(), 'hookline-pg-'));
@@ -92,6 +95,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
       '-D', dataDir, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1',
       '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
       '-c', 'max_connections=500', '-c', 'shared_buffers=256MB', '-c', 'log_min_messages=warning',
+      ...Object.entries(opts.settings ?? {}).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
     ],
     { ...as, stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -1,0 +1,78 @@
+/** How long and how big each phase is: the full run (< 15 min) and --quick (< 2 min, same JSON shape). */
+export interface Plan {
+  quick: boolean;
+  /** Whole-run bound: phases that would start after it are skipped. */
+  budgetS: number;
+  ceilingConcurrency: number;
+  ceilingWarmupS: number;
+  ceilingWindowS: number;
+  /** Steady-state phases (pg-boss, Hookline fan-out 1 and 10, isolation). */
+  warmupS: number;
+  windowS: number;
+  /** Deliveries kept queued but not yet delivered during steady phases. */
+  highWater: number;
+  /** Deliveries per publish call during steady phases. */
+  publishBatchDeliveries: number;
+  drainBoundS: number;
+  ingestS: number;
+  /** Upper bound on events per ingest phase, so the queue they leave stays small. */
+  ingestMaxEvents: number;
+  ingestConcurrency: number;
+  ingestBatchSize: number;
+  ingestBatchConcurrency: number;
+  latencyRate: number;
+  latencyS: number;
+  isolationWarmupS: number;
+  isolationWindowS: number;
+  hangTimeoutS: number;
+  backlogDeliveries: number;
+  backlogBoundS: number;
+}
+
+const full: Plan = {
+  quick: false,
+  budgetS: 14 * 60,
+  ceilingConcurrency: 128,
+  ceilingWarmupS: 3,
+  ceilingWindowS: 20,
+  warmupS: 5,
+  windowS: 20,
+  highWater: 10_000,
+  publishBatchDeliveries: 1_000,
+  drainBoundS: 30,
+  ingestS: 10,
+  ingestMaxEvents: 60_000,
+  ingestConcurrency: 32,
+  ingestBatchSize: 100,
+  ingestBatchConcurrency: 4,
+  latencyRate: 1_000,
+  latencyS: 20,
+  isolationWarmupS: 5,
+  isolationWindowS: 20,
+  hangTimeoutS: 5,
+  backlogDeliveries: 100_000,
+  backlogBoundS: 180,
+};
+
+const quick: Plan = {
+  ...full,
+  quick: true,
+  budgetS: 110,
+  ceilingWarmupS: 1,
+  ceilingWindowS: 3,
+  warmupS: 2,
+  windowS: 3,
+  highWater: 5_000,
+  drainBoundS: 5,
+  ingestS: 2,
+  ingestMaxEvents: 10_000,
+  latencyS: 3,
+  isolationWarmupS: 1,
+  isolationWindowS: 3,
+  backlogDeliveries: 10_000,
+  backlogBoundS: 20,
+};
+
+export function planFor(isQuick: boolean): Plan {
+  return { ...(isQuick ? quick : full) };
+}

@@ -1,0 +1,107 @@
+/**
+ * `npm run bench [-- --quick] [-- --profile] [-- --only ceiling,pgboss,pglite,postgres]`
+ *
+ * Starts, on 127.0.0.1 only, a receiver process, a PostgreSQL (or uses
+ * DATABASE_URL), the two references and Hookline on each store; prints a table
+ * and writes bench/results/<timestamp>.json and bench/results/latest.json.
+ */
+import { mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startBenchPostgres, type BenchPostgres } from './database.js';
+import { benchStore, type Store } from './hookline-phases.js';
+import { planFor } from './plan.js';
+import { loadAverage, machine } from './proc.js';
+import { startReceiver, type Receiver } from './receiver-client.js';
+import { runCeiling, runPgBoss } from './references.js';
+import { ratiosFor, table, targetsFor, targetTable, type Results } from './report.js';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const profile = args.includes('--profile');
+const onlyArg = args.find((a) => a.startsWith('--only'));
+const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : args[args.indexOf(onlyArg) + 1]).split(',') : undefined;
+const wants = (part: string) => !only || only.includes(part);
+
+const plan = planFor(quick);
+const startedAt = Date.now();
+const remainingS = () => plan.budgetS - (Date.now() - startedAt) / 1000;
+const log = (line: string) => process.stderr.write(`[bench ${((Date.now() - startedAt) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
+
+const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
+const profileDir = profile ? mkdtempSync(join(tmpdir(), 'hookline-bench-prof-')) : undefined;
+
+let receiver: Receiver | undefined;
+let pg: BenchPostgres | undefined;
+const results: Results = {
+  version: 1,
+  started_at: new Date(startedAt).toISOString(),
+  finished_at: '',
+  duration_s: 0,
+  quick,
+  machine: { ...machine(), postgres: '', load_before: loadAverage(), load_after: 0 },
+  plan: { ...plan },
+  hookline: {},
+  targets: [],
+  errors: {},
+};
+
+async function main() {
+  log(`${quick ? 'quick' : 'full'} run on ${results.machine.cores} × ${results.machine.cpu}, load ${results.machine.load_before}`);
+  receiver = await startReceiver();
+  log(`receiver on ${receiver.url} (pid ${receiver.pid})`);
+  pg = await startBenchPostgres({ statements: profile });
+  results.machine.postgres = pg.version;
+  log(`PostgreSQL ${pg.version} ${pg.owned ? 'started for the run' : 'from DATABASE_URL'}${pg.statements ? ', pg_stat_statements on' : ''}`);
+
+  if (wants('ceiling')) {
+    log('ceiling: bare undici Pool, signed bodies, no queue');
+    results.ceiling = await runCeiling(plan, receiver, log).catch((err) => void (results.errors.ceiling = String(err)));
+  }
+  if (wants('pgboss')) {
+    log('do-it-yourself baseline: pg-boss + fetch');
+    results.pgboss = await runPgBoss(plan, pg, receiver, log).catch((err) => void (results.errors.pgboss = String(err?.stack ?? err)));
+  }
+  for (const store of ['pglite', 'postgres'] as Store[]) {
+    if (!wants(store)) continue;
+    log(`Hookline on ${store === 'pglite' ? 'the embedded store (PGlite)' : 'PostgreSQL'}`);
+    const r = await benchStore(store, { plan, receiver, pg, log, remainingS, profileDir });
+    results.hookline[store] = { ...r, ratios: ratiosFor(r, results.ceiling, results.pgboss) };
+  }
+}
+
+function write() {
+  results.finished_at = new Date().toISOString();
+  results.duration_s = Math.round((Date.now() - startedAt) / 1000);
+  results.machine.load_after = loadAverage();
+  results.targets = targetsFor(results);
+  if (profileDir) results.errors.profile_dir = `CPU profiles of the Hookline processes: ${profileDir}`;
+  mkdirSync(resultsDir, { recursive: true });
+  const json = JSON.stringify(results, null, 2) + '\n';
+  const stamp = results.started_at.replace(/[:.]/g, '-');
+  for (const name of [`${stamp}${quick ? '-quick' : ''}.json`, 'latest.json']) {
+    const tmp = join(resultsDir, `${name}.tmp`);
+    writeFileSync(tmp, json);
+    renameSync(tmp, join(resultsDir, name));
+  }
+  process.stdout.write(`\n${table(results)}\n\n${targetTable(results.targets)}\n\n`);
+  const errors = Object.entries(results.errors);
+  for (const [store, r] of Object.entries(results.hookline)) for (const [k, v] of Object.entries(r!.errors)) errors.push([`${store} ${k}`, v]);
+  for (const [k, v] of errors) process.stdout.write(`note: ${k}: ${v.split('\n')[0]}\n`);
+  process.stdout.write(`Results: bench/results/${stamp}${quick ? '-quick' : ''}.json (and latest.json), ${results.duration_s} s.\n`);
+}
+
+let exitCode = 0;
+try {
+  await main();
+} catch (err) {
+  results.errors.run = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  log(`failed: ${results.errors.run}`);
+  exitCode = 1;
+} finally {
+  await receiver?.stop().catch(() => {});
+  await pg?.stop().catch(() => {});
+  write();
+}
+process.exit(exitCode);
