@@ -8,7 +8,11 @@ import { Pool } from 'undici';
 import { eventBody, signedHeaders } from './payload.js';
 import type { Load } from './steady.js';
 
-export function ceilingLoad(receiverUrl: string, tag: string, opts: { concurrency: number; fanout: number }): Load & { close(): Promise<void> } {
+export function ceilingLoad(
+  receiverUrl: string,
+  tag: string,
+  opts: { concurrency: number; fanout: number },
+): Load & { close(): Promise<void> } {
   const pool = new Pool(receiverUrl, { connections: opts.concurrency, keepAliveTimeout: 60_000 });
   let n = 0;
   return {

@@ -28,7 +28,10 @@ export function withDatabase(url: string, database: string): string {
   return u.toString();
 }
 
-async function adminQuery<T extends pg.QueryResultRow = any>(url: string, sql: string): Promise<T[]> {
+async function adminQuery<T extends pg.QueryResultRow = any>(
+  url: string,
+  sql: string,
+): Promise<T[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -38,14 +41,21 @@ async function adminQuery<T extends pg.QueryResultRow = any>(url: string, sql: s
   }
 }
 
-export async function startBenchPostgres(opts: { statements?: boolean } = {}): Promise<BenchPostgres> {
+export async function startBenchPostgres(
+  opts: { statements?: boolean } = {},
+): Promise<BenchPostgres> {
   const given = process.env.DATABASE_URL;
-  const server = given ? undefined : await startTestPostgres(opts.statements ? { settings: { shared_preload_libraries: 'pg_stat_statements' } } : {});
+  const server = given
+    ? undefined
+    : await startTestPostgres(
+        opts.statements ? { settings: { shared_preload_libraries: 'pg_stat_statements' } } : {},
+      );
   const url = given ?? server!.url;
   const port = Number(new URL(url).port || 5432);
   const host = new URL(url).hostname;
   const [{ server_version: version }] = await adminQuery(url, 'SHOW server_version');
-  const preload = (await adminQuery(url, 'SHOW shared_preload_libraries'))[0].shared_preload_libraries as string;
+  const preload = (await adminQuery(url, 'SHOW shared_preload_libraries'))[0]
+    .shared_preload_libraries as string;
   const made: string[] = [];
   return {
     url,
@@ -61,7 +71,8 @@ export async function startBenchPostgres(opts: { statements?: boolean } = {}): P
     },
     async stop() {
       if (server) return server.stop();
-      for (const name of made) await adminQuery(url, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
+      for (const name of made)
+        await adminQuery(url, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
     },
   };
 }

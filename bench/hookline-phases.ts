@@ -17,7 +17,13 @@ import { nowMs, payload } from './payload.js';
 import type { Plan } from './plan.js';
 import { cpuSeconds, memory, treeCpuSeconds } from './proc.js';
 import type { Receiver } from './receiver-client.js';
-import { backlogPublisher, measureSteady, percentile, waitFor, type SteadyResult } from './steady.js';
+import {
+  backlogPublisher,
+  measureSteady,
+  percentile,
+  waitFor,
+  type SteadyResult,
+} from './steady.js';
 
 export type Store = 'pglite' | 'postgres';
 
@@ -74,7 +80,13 @@ export interface StoreResult {
   /** Phases that failed or were skipped, with why. */
   errors: Record<string, string>;
   /** Top statements by total time (PostgreSQL with pg_stat_statements, --profile). */
-  statements?: Array<{ query: string; calls: number; total_ms: number; mean_ms: number; rows: number }>;
+  statements?: Array<{
+    query: string;
+    calls: number;
+    total_ms: number;
+    mean_ms: number;
+    rows: number;
+  }>;
 }
 
 export interface StoreContext {
@@ -87,11 +99,31 @@ export interface StoreContext {
   profileDir?: string;
 }
 
-const TYPES = ['bench.ingest', 'bench.drain', 'bench.fanout_one', 'bench.fanout_ten', 'bench.latency', 'bench.isolation_a', 'bench.isolation_b'] as const;
+const TYPES = [
+  'bench.ingest',
+  'bench.drain',
+  'bench.fanout_one',
+  'bench.fanout_ten',
+  'bench.latency',
+  'bench.isolation_a',
+  'bench.isolation_b',
+] as const;
 
-async function createWebhook(hl: HooklineProcess, name: string, url: string, eventType: string, extra: object = {}): Promise<string> {
+async function createWebhook(
+  hl: HooklineProcess,
+  name: string,
+  url: string,
+  eventType: string,
+  extra: object = {},
+): Promise<string> {
   const body = expectStatus(
-    await hl.call('POST', '/webhooks', { name, url, events: [eventType], retry_delay_seconds: 10, ...extra }),
+    await hl.call('POST', '/webhooks', {
+      name,
+      url,
+      events: [eventType],
+      retry_delay_seconds: 10,
+      ...extra,
+    }),
     `create webhook ${name}`,
     201,
   );
@@ -100,11 +132,22 @@ async function createWebhook(hl: HooklineProcess, name: string, url: string, eve
 
 async function publishBatch(hl: HooklineProcess, type: string, n: number): Promise<void> {
   const events = Array.from({ length: n }, () => ({ event_type: type, payload }));
-  expectStatus(await hl.call('POST', '/events/batch', { events }), 'POST /events/batch', 200, 201, 202);
+  expectStatus(
+    await hl.call('POST', '/events/batch', { events }),
+    'POST /events/batch',
+    200,
+    201,
+    202,
+  );
 }
 
 /** Closed-loop publishing for a while (bounded in count): events/s accepted. */
-async function ingest(hl: HooklineProcess, plan: Plan, batchSize: number, concurrency: number): Promise<IngestResult> {
+async function ingest(
+  hl: HooklineProcess,
+  plan: Plan,
+  batchSize: number,
+  concurrency: number,
+): Promise<IngestResult> {
   let events = 0;
   let errors = 0;
   const times: number[] = [];
@@ -115,7 +158,12 @@ async function ingest(hl: HooklineProcess, plan: Plan, batchSize: number, concur
       const s = nowMs();
       try {
         if (batchSize === 1) {
-          expectStatus(await hl.call('POST', '/events', { event_type: 'bench.ingest', payload }), 'POST /events', 200, 202);
+          expectStatus(
+            await hl.call('POST', '/events', { event_type: 'bench.ingest', payload }),
+            'POST /events',
+            200,
+            202,
+          );
         } else {
           await publishBatch(hl, 'bench.ingest', batchSize);
         }
@@ -129,11 +177,22 @@ async function ingest(hl: HooklineProcess, plan: Plan, batchSize: number, concur
   await Promise.all(Array.from({ length: concurrency }, loop));
   const elapsed = (nowMs() - t0) / 1000;
   times.sort((a, b) => a - b);
-  return { events_per_s: events / elapsed, events, errors, concurrency, batch_size: batchSize, p99_ms: percentile(times, 99) };
+  return {
+    events_per_s: events / elapsed,
+    events,
+    errors,
+    concurrency,
+    batch_size: batchSize,
+    p99_ms: percentile(times, 99),
+  };
 }
 
 /** Open-loop publishing at a fixed rate, one event per POST /events; latency to the first attempt's arrival. */
-async function latency(hl: HooklineProcess, ctx: StoreContext, tag: string): Promise<LatencyResult> {
+async function latency(
+  hl: HooklineProcess,
+  ctx: StoreContext,
+  tag: string,
+): Promise<LatencyResult> {
   const { plan, receiver } = ctx;
   await receiver.track(tag);
   const published = new Map<string, number>();
@@ -169,7 +228,9 @@ async function latency(hl: HooklineProcess, ctx: StoreContext, tag: string): Pro
     }
     if (nowMs() - lastLog > 2000) {
       lastLog = nowMs();
-      ctx.log(`${tag} ${((lastLog - t0) / 1000).toFixed(0)} s: ${sent} published, ${(await receiver.stats(tag)).distinct} received`);
+      ctx.log(
+        `${tag} ${((lastLog - t0) / 1000).toFixed(0)} s: ${sent} published, ${(await receiver.stats(tag)).distinct} received`,
+      );
     }
     await sleep(1);
   }
@@ -202,12 +263,17 @@ export async function benchStore(store: Store, ctx: StoreContext): Promise<Store
   const result: StoreResult = { store, errors: {} };
   const dataDir = mkdtempSync(join(tmpdir(), `hookline-bench-${store}-`));
   const adminKey = newAdminKey();
-  const databaseUrl = store === 'postgres' ? await ctx.pg!.createDatabase('bench_hookline') : undefined;
+  const databaseUrl =
+    store === 'postgres' ? await ctx.pg!.createDatabase('bench_hookline') : undefined;
   const dbCpu = store === 'postgres' && ctx.pg?.pid ? () => treeCpuSeconds(ctx.pg!.pid) : undefined;
   const tag = (name: string) => `${store}-${name}`;
   const to = (name: string, i = 0) => `${receiver.url}/ok/${tag(name)}/${i}`;
   const delivered = (name: string) => async () => (await receiver.stats(tag(name))).distinct;
-  const phase = async <T>(name: string, minS: number, fn: () => Promise<T>): Promise<T | undefined> => {
+  const phase = async <T>(
+    name: string,
+    minS: number,
+    fn: () => Promise<T>,
+  ): Promise<T | undefined> => {
     if (ctx.remainingS() < minS) {
       result.errors[name] = 'skipped: out of time budget';
       log(`${store} ${name}: skipped (time budget)`);
@@ -227,34 +293,65 @@ export async function benchStore(store: Store, ctx: StoreContext): Promise<Store
   try {
     // 1. API only: ingest, then queue the backlog.
     hl = await startHookline({ store, dataDir, databaseUrl, worker: false, adminKey });
-    for (const name of TYPES) expectStatus(await hl.call('POST', '/event-types', { name }), `create ${name}`, 201, 409);
+    for (const name of TYPES)
+      expectStatus(await hl.call('POST', '/event-types', { name }), `create ${name}`, 201, 409);
     const api = hl;
     const ingestHook = await createWebhook(api, 'ingest', to('ingest'), 'bench.ingest');
-    for (let i = 0; i < 10; i++) await createWebhook(api, `drain ${i}`, to('drain', i), 'bench.drain');
+    for (let i = 0; i < 10; i++)
+      await createWebhook(api, `drain ${i}`, to('drain', i), 'bench.drain');
     const hooks: Record<string, string[]> = { f1: [], f10: [], isoa: [], isob: [] };
     hooks.f1.push(await createWebhook(api, 'fan-out 1', to('f1'), 'bench.fanout_one'));
-    for (let i = 0; i < 10; i++) hooks.f10.push(await createWebhook(api, `fan-out 10 #${i}`, to('f10', i), 'bench.fanout_ten'));
+    for (let i = 0; i < 10; i++)
+      hooks.f10.push(
+        await createWebhook(api, `fan-out 10 #${i}`, to('f10', i), 'bench.fanout_ten'),
+      );
     await createWebhook(api, 'latency', to('lat'), 'bench.latency');
     // Isolation: 10 healthy webhooks and an 11th that is healthy (run a) or hangs until its timeout (run b).
     for (const run of ['a', 'b']) {
-      for (let i = 0; i < 10; i++) hooks[`iso${run}`].push(await createWebhook(api, `healthy ${run}${i}`, to(`iso${run}`, i), `bench.isolation_${run}`));
+      for (let i = 0; i < 10; i++)
+        hooks[`iso${run}`].push(
+          await createWebhook(
+            api,
+            `healthy ${run}${i}`,
+            to(`iso${run}`, i),
+            `bench.isolation_${run}`,
+          ),
+        );
     }
     hooks.isoa.push(await createWebhook(api, 'healthy 11th', to('isox'), 'bench.isolation_a'));
     hooks.isob.push(
-      await createWebhook(api, 'hanging 11th', `${receiver.url}/hang/${tag('hang')}/0`, 'bench.isolation_b', { timeout_seconds: plan.hangTimeoutS }),
+      await createWebhook(
+        api,
+        'hanging 11th',
+        `${receiver.url}/hang/${tag('hang')}/0`,
+        'bench.isolation_b',
+        { timeout_seconds: plan.hangTimeoutS },
+      ),
     );
 
     result.ingest = {};
-    result.ingest.single = await phase('ingest single', 10, () => ingest(api, plan, 1, plan.ingestConcurrency));
-    result.ingest.batch = await phase('ingest batch', 10, () => ingest(api, plan, plan.ingestBatchSize, plan.ingestBatchConcurrency));
+    result.ingest.single = await phase('ingest single', 10, () =>
+      ingest(api, plan, 1, plan.ingestConcurrency),
+    );
+    result.ingest.batch = await phase('ingest batch', 10, () =>
+      ingest(api, plan, plan.ingestBatchSize, plan.ingestBatchConcurrency),
+    );
     // The ingest deliveries were never meant to be sent: they go with their webhook.
-    expectStatus(await api.call('DELETE', `/webhooks/${ingestHook}`), 'delete the ingest webhook', 200, 204);
+    expectStatus(
+      await api.call('DELETE', `/webhooks/${ingestHook}`),
+      'delete the ingest webhook',
+      200,
+      204,
+    );
 
     const backlogEvents = plan.backlogDeliveries / 10;
     const queued = await phase('queue backlog', 20, async () => {
       const t = nowMs();
-      for (let n = 0; n < backlogEvents; n += 500) await publishBatch(api, 'bench.drain', Math.min(500, backlogEvents - n));
-      log(`${store} queued ${plan.backlogDeliveries.toLocaleString('en-US')} deliveries in ${((nowMs() - t) / 1000).toFixed(1)} s`);
+      for (let n = 0; n < backlogEvents; n += 500)
+        await publishBatch(api, 'bench.drain', Math.min(500, backlogEvents - n));
+      log(
+        `${store} queued ${plan.backlogDeliveries.toLocaleString('en-US')} deliveries in ${((nowMs() - t) / 1000).toFixed(1)} s`,
+      );
       return true;
     });
     await hl.stop();
@@ -262,7 +359,14 @@ export async function benchStore(store: Store, ctx: StoreContext): Promise<Store
 
     // 2. API + worker on the same data.
     if (store === 'postgres' && ctx.pg?.statements) await resetStatements(databaseUrl!);
-    hl = await startHookline({ store, dataDir, databaseUrl, worker: true, adminKey, cpuProfDir: ctx.profileDir });
+    hl = await startHookline({
+      store,
+      dataDir,
+      databaseUrl,
+      worker: true,
+      adminKey,
+      cpuProfDir: ctx.profileDir,
+    });
     const full = hl;
     const readyCpu = cpuSeconds(full.pid);
     const readyDb = dbCpu?.() ?? 0;
@@ -270,10 +374,15 @@ export async function benchStore(store: Store, ctx: StoreContext): Promise<Store
     if (queued) {
       result.backlog = await phase('backlog drain', 10, async () => {
         const n = plan.backlogDeliveries;
-        const secs = await waitFor(delivered('drain'), n, Math.min(plan.backlogBoundS, ctx.remainingS() - 5));
+        const secs = await waitFor(
+          delivered('drain'),
+          n,
+          Math.min(plan.backlogBoundS, ctx.remainingS() - 5),
+        );
         const got = await receiver.stats(tag('drain'));
         // From the first moment the worker could send (whichever came first: /healthz or the first arrival) to the last arrival.
-        const drainS = secs === undefined ? undefined : (got.lastAt - Math.min(readyAt, got.firstAt)) / 1000;
+        const drainS =
+          secs === undefined ? undefined : (got.lastAt - Math.min(readyAt, got.firstAt)) / 1000;
         const r: BacklogResult = { deliveries: n, complete: secs !== undefined, drain_s: drainS };
         if (drainS) r.deliveries_per_s = n / drainS;
         else r.deliveries_per_s = got.distinct / ((nowMs() - readyAt) / 1000);
@@ -281,12 +390,21 @@ export async function benchStore(store: Store, ctx: StoreContext): Promise<Store
           r.cpu_s_per_1000 = ((cpuSeconds(full.pid) - readyCpu) * 1000) / got.distinct;
           if (dbCpu) r.db_cpu_s_per_1000 = ((dbCpu() - readyDb) * 1000) / got.distinct;
         }
-        log(`${store} backlog: ${got.distinct.toLocaleString('en-US')} of ${n.toLocaleString('en-US')} in ${((nowMs() - readyAt) / 1000).toFixed(1)} s`);
+        log(
+          `${store} backlog: ${got.distinct.toLocaleString('en-US')} of ${n.toLocaleString('en-US')} in ${((nowMs() - readyAt) / 1000).toFixed(1)} s`,
+        );
         return r;
       });
     }
 
-    const steady = async (name: string, label: string, type: string, fanout: number, warmupS: number, windowS: number) => {
+    const steady = async (
+      name: string,
+      label: string,
+      type: string,
+      fanout: number,
+      warmupS: number,
+      windowS: number,
+    ) => {
       const r = await measureSteady({
         label: `${store} ${label}`,
         warmupS,
@@ -294,7 +412,7 @@ export async function benchStore(store: Store, ctx: StoreContext): Promise<Store
         load: backlogPublisher({
           publish: async () => {
             // The 11th isolation webhook is not counted: only the 10 healthy ones are.
-            const n = Math.max(1, Math.round(plan.publishBatchDeliveries / fanout));
+            const n = Math.min(500, Math.max(1, Math.round(plan.publishBatchDeliveries / fanout)));
             await publishBatch(full, type, n);
             return n * fanout;
           },
@@ -310,38 +428,67 @@ export async function benchStore(store: Store, ctx: StoreContext): Promise<Store
       });
       if (r.drain_after_s === undefined) {
         // What is still queued would slow the next phase: it goes with its webhooks.
-        log(`${store} ${label}: backlog not drained in ${plan.drainBoundS} s; deleting its webhooks`);
+        log(
+          `${store} ${label}: backlog not drained in ${plan.drainBoundS} s; deleting its webhooks`,
+        );
         for (const id of hooks[name]) await full.call('DELETE', `/webhooks/${id}`);
       }
       return r;
     };
     const steadyNeed = plan.warmupS + plan.windowS + 5;
-    result.fanout_1 = await phase('fan-out 1', steadyNeed, () => steady('f1', 'fan-out 1', 'bench.fanout_one', 1, plan.warmupS, plan.windowS));
-    result.fanout_10 = await phase('fan-out 10', steadyNeed, () => steady('f10', 'fan-out 10', 'bench.fanout_ten', 10, plan.warmupS, plan.windowS));
-    result.latency = await phase('latency', plan.latencyS + 10, () => latency(full, ctx, tag('lat')));
+    result.fanout_1 = await phase('fan-out 1', steadyNeed, () =>
+      steady('f1', 'fan-out 1', 'bench.fanout_one', 1, plan.warmupS, plan.windowS),
+    );
+    result.fanout_10 = await phase('fan-out 10', steadyNeed, () =>
+      steady('f10', 'fan-out 10', 'bench.fanout_ten', 10, plan.warmupS, plan.windowS),
+    );
+    result.latency = await phase('latency', plan.latencyS + 10, () =>
+      latency(full, ctx, tag('lat')),
+    );
 
-    result.isolation = await phase('isolation', 2 * (plan.isolationWarmupS + plan.isolationWindowS) + 10, async () => {
-      const without = await steady('isoa', 'isolation, 11th webhook healthy', 'bench.isolation_a', 10, plan.isolationWarmupS, plan.isolationWindowS);
-      const withHang = await steady('isob', 'isolation, 11th webhook hanging', 'bench.isolation_b', 10, plan.isolationWarmupS, plan.isolationWindowS);
-      const hung = (await receiver.stats(tag('hang'))).hung;
-      return {
-        hang_timeout_s: plan.hangTimeoutS,
-        healthy_without: without,
-        healthy_with: withHang,
-        ratio: withHang.deliveries_per_s / without.deliveries_per_s,
-        hung_requests: hung,
-      };
-    });
+    result.isolation = await phase(
+      'isolation',
+      2 * (plan.isolationWarmupS + plan.isolationWindowS) + 10,
+      async () => {
+        const without = await steady(
+          'isoa',
+          'isolation, 11th webhook healthy',
+          'bench.isolation_a',
+          10,
+          plan.isolationWarmupS,
+          plan.isolationWindowS,
+        );
+        const withHang = await steady(
+          'isob',
+          'isolation, 11th webhook hanging',
+          'bench.isolation_b',
+          10,
+          plan.isolationWarmupS,
+          plan.isolationWindowS,
+        );
+        const hung = (await receiver.stats(tag('hang'))).hung;
+        return {
+          hang_timeout_s: plan.hangTimeoutS,
+          healthy_without: without,
+          healthy_with: withHang,
+          ratio: withHang.deliveries_per_s / without.deliveries_per_s,
+          hung_requests: hung,
+        };
+      },
+    );
 
     result.process = { peak_rss_mb: memory(full.pid).peakRssMb, cpu_s: cpuSeconds(full.pid) };
-    if (store === 'postgres' && ctx.pg?.statements) result.statements = await topStatements(databaseUrl!);
+    if (store === 'postgres' && ctx.pg?.statements)
+      result.statements = await topStatements(databaseUrl!);
   } catch (err) {
     result.errors.run = err instanceof Error ? err.message : String(err);
     log(`${store}: ${result.errors.run}`);
   } finally {
     const code = await hl?.stop();
-    if (code !== undefined && code !== 0) result.errors.exit = `exit code ${code}: ${hl?.output().slice(-1000)}`;
-    for (const name of ['ingest', 'drain', 'f1', 'f10', 'lat', 'isoa', 'isob', 'isox', 'hang']) await receiver.reset(tag(name));
+    if (code !== undefined && code !== 0)
+      result.errors.exit = `exit code ${code}: ${hl?.output().slice(-1000)}`;
+    for (const name of ['ingest', 'drain', 'f1', 'f10', 'lat', 'isoa', 'isob', 'isox', 'hang'])
+      await receiver.reset(tag(name));
     rmSync(dataDir, { recursive: true, force: true });
   }
   return result;

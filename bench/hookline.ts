@@ -68,7 +68,18 @@ export async function startHookline(o: HooklineOptions): Promise<HooklineProcess
   const nodeArgs = o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [];
   const child: ChildProcess = spawn(
     process.execPath,
-    [...nodeArgs, 'bin/hookline.js', 'serve', '--dev', '--host', '127.0.0.1', '--port', String(port), '--data-dir', o.dataDir],
+    [
+      ...nodeArgs,
+      'bin/hookline.js',
+      'serve',
+      '--dev',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--data-dir',
+      o.dataDir,
+    ],
     { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -76,10 +87,16 @@ export async function startHookline(o: HooklineOptions): Promise<HooklineProcess
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   const url = `http://127.0.0.1:${port}`;
-  const pool = new Pool(url, { connections: 64, keepAliveTimeout: 60_000, headersTimeout: 300_000, bodyTimeout: 300_000 });
+  const pool = new Pool(url, {
+    connections: 64,
+    keepAliveTimeout: 60_000,
+    headersTimeout: 300_000,
+    bodyTimeout: 300_000,
+  });
   const deadline = Date.now() + 90_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`hookline exited at start (${child.exitCode}):\n${out}`);
+    if (child.exitCode !== null)
+      throw new Error(`hookline exited at start (${child.exitCode}):\n${out}`);
     try {
       const res = await pool.request({ method: 'GET', path: '/healthz' });
       await res.body.dump();
@@ -102,7 +119,10 @@ export async function startHookline(o: HooklineOptions): Promise<HooklineProcess
       const res = await pool.request({
         method: method as 'GET',
         path: `/api/v1${path}`,
-        headers: body === undefined ? { authorization: auth } : { authorization: auth, 'content-type': 'application/json' },
+        headers:
+          body === undefined
+            ? { authorization: auth }
+            : { authorization: auth, 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await res.body.text();
@@ -123,6 +143,7 @@ export async function startHookline(o: HooklineOptions): Promise<HooklineProcess
 
 /** Throws with the API's error when the status is not the expected one. */
 export function expectStatus(res: ApiResponse, what: string, ...ok: number[]): any {
-  if (!ok.includes(res.status)) throw new Error(`${what}: HTTP ${res.status} ${JSON.stringify(res.body)?.slice(0, 500)}`);
+  if (!ok.includes(res.status))
+    throw new Error(`${what}: HTTP ${res.status} ${JSON.stringify(res.body)?.slice(0, 500)}`);
   return res.body;
 }

@@ -20,7 +20,12 @@ export const payload = {
 };
 
 /** The body a receiver gets for one event, exactly as Hookline builds it. */
-export function eventBody(id: string, type: string, timestamp: string, data: unknown = payload): string {
+export function eventBody(
+  id: string,
+  type: string,
+  timestamp: string,
+  data: unknown = payload,
+): string {
   return JSON.stringify({ id, type, timestamp, data });
 }
 
@@ -28,11 +33,22 @@ export const benchSecret = generateSecret();
 const key = decodeSecret(benchSecret);
 
 /** The headers of one signed attempt, computed now (like a real attempt). */
-export function signedHeaders(id: string, type: string, body: string, secretKey: Buffer = key): Record<string, string> {
+export function signedHeaders(
+  id: string,
+  type: string,
+  body: string,
+  secretKey: Buffer = key,
+): Record<string, string> {
   return {
     'content-type': 'application/json',
     'user-agent': 'Hookline-bench',
-    ...signatureHeaders({ id, eventType: type, timestamp: Math.floor(Date.now() / 1000), body, keys: [secretKey] }),
+    ...signatureHeaders({
+      id,
+      eventType: type,
+      timestamp: Math.floor(Date.now() / 1000),
+      body,
+      keys: [secretKey],
+    }),
   };
 }
 

@@ -12,7 +12,10 @@ interface DeliveryJob {
   event: { id: string; type: string; timestamp: string; data: unknown };
 }
 
-const boss = new PgBoss({ connectionString: process.env.PGBOSS_URL!, max: Number(process.env.PGBOSS_POOL ?? 10) });
+const boss = new PgBoss({
+  connectionString: process.env.PGBOSS_URL!,
+  max: Number(process.env.PGBOSS_POOL ?? 10),
+});
 boss.on('error', (err) => process.stderr.write(`pg-boss: ${err.message}\n`));
 await boss.start();
 const queue = process.env.PGBOSS_QUEUE!;
@@ -34,7 +37,9 @@ const workers = Number(process.env.PGBOSS_WORKERS ?? 4);
 const batchSize = Number(process.env.PGBOSS_BATCH ?? 50);
 for (let i = 0; i < workers; i++) {
   // A failed send fails the whole batch and pg-boss retries it: the usual shape of such a worker.
-  await boss.work<DeliveryJob>(queue, { batchSize, pollingIntervalSeconds: 0.5 }, (jobs) => Promise.all(jobs.map(send)));
+  await boss.work<DeliveryJob>(queue, { batchSize, pollingIntervalSeconds: 0.5 }, (jobs) =>
+    Promise.all(jobs.map(send)),
+  );
 }
 process.send?.({ ready: true });
 process.on('disconnect', () => {

@@ -20,9 +20,17 @@ export const pgbossSettings = {
   pollingIntervalSeconds: 0.5,
 };
 
-export async function startPgBoss(databaseUrl: string, receiverUrl: string): Promise<PgBossBaseline> {
+export async function startPgBoss(
+  databaseUrl: string,
+  receiverUrl: string,
+): Promise<PgBossBaseline> {
   const queue = 'deliveries';
-  const producer = new PgBoss({ connectionString: databaseUrl, max: 4, supervise: false, schedule: false });
+  const producer = new PgBoss({
+    connectionString: databaseUrl,
+    max: 4,
+    supervise: false,
+    schedule: false,
+  });
   producer.on('error', (err) => process.stderr.write(`pg-boss producer: ${err.message}\n`));
   await producer.start();
   await producer.createQueue(queue);
@@ -48,7 +56,8 @@ export async function startPgBoss(databaseUrl: string, receiverUrl: string): Pro
       const timestamp = new Date().toISOString();
       for (let e = 0; e < events; e++) {
         const event = { id: `evt_${randomUUID()}`, type: 'bench.pgboss', timestamp, data: payload };
-        for (let w = 0; w < fanout; w++) jobs.push({ name: queue, data: { url: `${receiverUrl}/ok/${tag}/${w}`, event } });
+        for (let w = 0; w < fanout; w++)
+          jobs.push({ name: queue, data: { url: `${receiverUrl}/ok/${tag}/${w}`, event } });
       }
       await producer.insert(jobs);
       return jobs.length;

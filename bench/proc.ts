@@ -76,7 +76,13 @@ export function machine() {
   const cores = (cpuinfo.match(/^processor\s*:/gm) ?? []).length;
   const meminfo = readFileSync('/proc/meminfo', 'utf8');
   const memTotalMb = Math.round(Number(/^MemTotal:\s+(\d+)/m.exec(meminfo)?.[1] ?? 0) / 1024);
-  return { cpu: model, cores, memTotalMb, node: process.version, kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim() };
+  return {
+    cpu: model,
+    cores,
+    memTotalMb,
+    node: process.version,
+    kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
+  };
 }
 
 /** The 1-minute load average: how busy the machine was around a run. */

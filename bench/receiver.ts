@@ -66,7 +66,13 @@ server.maxRequestsPerSocket = 0;
 
 function summary(tag: string) {
   const s = stats(tag);
-  return { requests: s.requests, distinct: s.seen.size, hung: s.hung, firstAt: s.firstAt, lastAt: s.lastAt };
+  return {
+    requests: s.requests,
+    distinct: s.seen.size,
+    hung: s.hung,
+    firstAt: s.firstAt,
+    lastAt: s.lastAt,
+  };
 }
 
 process.on('message', (msg: { id: number; op: string; tag: string }) => {

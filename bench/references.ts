@@ -12,7 +12,11 @@ export interface CeilingResult extends SteadyResult {
   concurrency: number;
 }
 
-export async function runCeiling(plan: Plan, receiver: Receiver, log: (s: string) => void): Promise<CeilingResult> {
+export async function runCeiling(
+  plan: Plan,
+  receiver: Receiver,
+  log: (s: string) => void,
+): Promise<CeilingResult> {
   const tag = 'ceiling';
   await receiver.reset(tag);
   const load = ceilingLoad(receiver.url, tag, { concurrency: plan.ceilingConcurrency, fanout: 10 });
@@ -41,7 +45,12 @@ export interface PgBossResult {
   peak_rss_mb: number;
 }
 
-export async function runPgBoss(plan: Plan, pg: BenchPostgres, receiver: Receiver, log: (s: string) => void): Promise<PgBossResult> {
+export async function runPgBoss(
+  plan: Plan,
+  pg: BenchPostgres,
+  receiver: Receiver,
+  log: (s: string) => void,
+): Promise<PgBossResult> {
   const url = await pg.createDatabase('bench_pgboss');
   const boss = await startPgBoss(url, receiver.url);
   const { version } = createRequire(import.meta.url)('pg-boss/package.json') as { version: string };
@@ -67,7 +76,9 @@ export async function runPgBoss(plan: Plan, pg: BenchPostgres, receiver: Receive
         drainBoundS: plan.drainBoundS,
       });
       if (r.drain_after_s === undefined) {
-        log(`pg-boss fan-out ${fanout}: backlog not drained in ${plan.drainBoundS} s; purging the queue`);
+        log(
+          `pg-boss fan-out ${fanout}: backlog not drained in ${plan.drainBoundS} s; purging the queue`,
+        );
         await boss.purge();
       }
       await receiver.reset(tag);
@@ -75,7 +86,13 @@ export async function runPgBoss(plan: Plan, pg: BenchPostgres, receiver: Receive
     };
     const fanout_1 = await phase(1);
     const fanout_10 = await phase(10);
-    return { version, settings: pgbossSettings, fanout_1, fanout_10, peak_rss_mb: memory(boss.pid).peakRssMb };
+    return {
+      version,
+      settings: pgbossSettings,
+      fanout_1,
+      fanout_10,
+      peak_rss_mb: memory(boss.pid).peakRssMb,
+    };
   } finally {
     await boss.stop();
   }

@@ -21,13 +21,18 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const profile = args.includes('--profile');
 const onlyArg = args.find((a) => a.startsWith('--only'));
-const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : args[args.indexOf(onlyArg) + 1]).split(',') : undefined;
+const only = onlyArg
+  ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : args[args.indexOf(onlyArg) + 1]).split(',')
+  : undefined;
 const wants = (part: string) => !only || only.includes(part);
 
 const plan = planFor(quick);
 const startedAt = Date.now();
 const remainingS = () => plan.budgetS - (Date.now() - startedAt) / 1000;
-const log = (line: string) => process.stderr.write(`[bench ${((Date.now() - startedAt) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
+const log = (line: string) =>
+  process.stderr.write(
+    `[bench ${((Date.now() - startedAt) / 1000).toFixed(0).padStart(4)} s] ${line}\n`,
+  );
 
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
 const profileDir = profile ? mkdtempSync(join(tmpdir(), 'hookline-bench-prof-')) : undefined;
@@ -48,25 +53,43 @@ const results: Results = {
 };
 
 async function main() {
-  log(`${quick ? 'quick' : 'full'} run on ${results.machine.cores} × ${results.machine.cpu}, load ${results.machine.load_before}`);
+  log(
+    `${quick ? 'quick' : 'full'} run on ${results.machine.cores} × ${results.machine.cpu}, load ${results.machine.load_before}`,
+  );
   receiver = await startReceiver();
   log(`receiver on ${receiver.url} (pid ${receiver.pid})`);
   pg = await startBenchPostgres({ statements: profile });
   results.machine.postgres = pg.version;
-  log(`PostgreSQL ${pg.version} ${pg.owned ? 'started for the run' : 'from DATABASE_URL'}${pg.statements ? ', pg_stat_statements on' : ''}`);
+  log(
+    `PostgreSQL ${pg.version} ${pg.owned ? 'started for the run' : 'from DATABASE_URL'}${pg.statements ? ', pg_stat_statements on' : ''}`,
+  );
 
   if (wants('ceiling')) {
     log('ceiling: bare undici Pool, signed bodies, no queue');
-    results.ceiling = await runCeiling(plan, receiver, log).catch((err) => void (results.errors.ceiling = String(err)));
+    results.ceiling = await runCeiling(plan, receiver, log).catch(
+      (err) => void (results.errors.ceiling = String(err)),
+    );
   }
   if (wants('pgboss')) {
     log('do-it-yourself baseline: pg-boss + fetch');
-    results.pgboss = await runPgBoss(plan, pg, receiver, log).catch((err) => void (results.errors.pgboss = String(err?.stack ?? err)));
+    results.pgboss = await runPgBoss(plan, pg, receiver, log).catch(
+      (err) => void (results.errors.pgboss = String(err?.stack ?? err)),
+    );
   }
-  for (const store of ['pglite', 'postgres'] as Store[]) {
-    if (!wants(store)) continue;
+  const stores = (['postgres', 'pglite'] as Store[]).filter(wants);
+  for (const [i, store] of stores.entries()) {
     log(`Hookline on ${store === 'pglite' ? 'the embedded store (PGlite)' : 'PostgreSQL'}`);
-    const r = await benchStore(store, { plan, receiver, pg, log, remainingS, profileDir });
+    // Each store gets its share of what is left, so a slow one cannot starve the next.
+    const storeEnd = Date.now() + (remainingS() * 1000) / (stores.length - i);
+    const storeRemainingS = () => Math.min(remainingS(), (storeEnd - Date.now()) / 1000);
+    const r = await benchStore(store, {
+      plan,
+      receiver,
+      pg,
+      log,
+      remainingS: storeRemainingS,
+      profileDir,
+    });
     results.hookline[store] = { ...r, ratios: ratiosFor(r, results.ceiling, results.pgboss) };
   }
 }
@@ -76,7 +99,8 @@ function write() {
   results.duration_s = Math.round((Date.now() - startedAt) / 1000);
   results.machine.load_after = loadAverage();
   results.targets = targetsFor(results);
-  if (profileDir) results.errors.profile_dir = `CPU profiles of the Hookline processes: ${profileDir}`;
+  if (profileDir)
+    results.errors.profile_dir = `CPU profiles of the Hookline processes: ${profileDir}`;
   mkdirSync(resultsDir, { recursive: true });
   const json = JSON.stringify(results, null, 2) + '\n';
   const stamp = results.started_at.replace(/[:.]/g, '-');
@@ -87,9 +111,12 @@ function write() {
   }
   process.stdout.write(`\n${table(results)}\n\n${targetTable(results.targets)}\n\n`);
   const errors = Object.entries(results.errors);
-  for (const [store, r] of Object.entries(results.hookline)) for (const [k, v] of Object.entries(r!.errors)) errors.push([`${store} ${k}`, v]);
+  for (const [store, r] of Object.entries(results.hookline))
+    for (const [k, v] of Object.entries(r!.errors)) errors.push([`${store} ${k}`, v]);
   for (const [k, v] of errors) process.stdout.write(`note: ${k}: ${v.split('\n')[0]}\n`);
-  process.stdout.write(`Results: bench/results/${stamp}${quick ? '-quick' : ''}.json (and latest.json), ${results.duration_s} s.\n`);
+  process.stdout.write(
+    `Results: bench/results/${stamp}${quick ? '-quick' : ''}.json (and latest.json), ${results.duration_s} s.\n`,
+  );
 }
 
 let exitCode = 0;

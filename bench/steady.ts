@@ -45,9 +45,10 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 export async function measureSteady(o: SteadyOptions): Promise<SteadyResult> {
   const stop = { stopped: false };
+  let failure: unknown;
   const running = o.load.run(stop).catch((err) => {
     stop.stopped = true;
-    throw err;
+    failure = err;
   });
   const started = nowMs();
   let lastCount = await o.delivered();
@@ -59,7 +60,9 @@ export async function measureSteady(o: SteadyOptions): Promise<SteadyResult> {
       const t = nowMs();
       const q = o.load.queued?.();
       const backlog = q === undefined ? '' : `, backlog ${fmt(q - c)}`;
-      o.progress(`${o.label} ${phase} ${((t - started) / 1000).toFixed(0)} s: ${fmt(((c - lastCount) * 1000) / (t - lastAt))}/s${backlog}`);
+      o.progress(
+        `${o.label} ${phase} ${((t - started) / 1000).toFixed(0)} s: ${fmt(((c - lastCount) * 1000) / (t - lastAt))}/s${backlog}`,
+      );
       lastCount = c;
       lastAt = t;
     }
@@ -77,6 +80,7 @@ export async function measureSteady(o: SteadyOptions): Promise<SteadyResult> {
     const db1 = o.dbCpu?.() ?? 0;
     stop.stopped = true;
     await running;
+    if (failure) throw failure;
     const n = c1 - c0;
     const result: SteadyResult = {
       deliveries_per_s: (n * 1000) / (t1 - t0),
@@ -93,12 +97,16 @@ export async function measureSteady(o: SteadyOptions): Promise<SteadyResult> {
     return result;
   } finally {
     stop.stopped = true;
-    await running.catch(() => {});
+    await running;
   }
 }
 
 /** Waits until `count()` reaches `target`; seconds taken, or undefined past the bound. */
-export async function waitFor(count: () => Promise<number>, target: number, boundS: number): Promise<number | undefined> {
+export async function waitFor(
+  count: () => Promise<number>,
+  target: number,
+  boundS: number,
+): Promise<number | undefined> {
   const t0 = nowMs();
   while (nowMs() - t0 < boundS * 1000) {
     if ((await count()) >= target) return (nowMs() - t0) / 1000;
