@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Writes sdk/api-types.ts, the types of every /api/v1 route, from the OpenAPI
+// Writes src/client/api-types.ts, the types of every /api/v1 route, from the OpenAPI
 // document the application itself serves at /openapi.json (built here with
 // buildApp + app.swagger(), no server and no database needed).
 //
@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const OUTPUT = fileURLToPath(new URL('../sdk/api-types.ts', import.meta.url));
+export const OUTPUT = fileURLToPath(new URL('../src/client/api-types.ts', import.meta.url));
 const PREFIX = '/api/v1';
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 
@@ -143,7 +143,7 @@ function successResponse(op) {
   return { code: '200', schema: undefined };
 }
 
-/** The text of sdk/api-types.ts for an OpenAPI document. */
+/** The text of src/client/api-types.ts for an OpenAPI document. */
 export function renderClientTypes(doc) {
   const ops = [];
   for (const [fullPath, item] of Object.entries(doc.paths ?? {})) {

@@ -7,7 +7,7 @@ import {
   tsType,
 } from '../../scripts/gen-client-types.mjs';
 
-describe('sdk/api-types.ts', () => {
+describe('src/client/api-types.ts', () => {
   it('is what the generator makes of the current /openapi.json (run `npm run gen:client` when this fails)', async () => {
     const doc = await openApiDocument();
     expect(Object.keys(doc.paths).length).toBeGreaterThan(3);

@@ -651,6 +651,47 @@ export interface Operations {
       next_cursor: string | null;
     };
   };
+  /** Queues again every matching finished delivery of this webhook (test sends excepted). */
+  "POST /webhooks/{id}/replay": {
+    request: {
+      params: {
+        id: string;
+      };
+      body: {
+        /** Deliveries created at or after */
+        since: string;
+        /** Deliveries created before */
+        until?: string;
+        /** `all`: every finished delivery (succeeded, failed, cancelled, skipped). */
+        status?: "failed" | "all";
+        event_type?: string;
+        /** Only count what would be queued. */
+        dry_run?: boolean;
+      };
+    };
+    status: 200;
+    response: {
+      queued?: number;
+      matched?: number;
+    };
+  };
+  "POST /webhooks/{id}/rotate-secret": {
+    request: {
+      params: {
+        id: string;
+      };
+      body: {
+        /** How long the old secret keeps signing too (default one day, 0: stop at once). */
+        grace_seconds?: number;
+      };
+    };
+    status: 200;
+    response: {
+      /** The new secret: whsec_ + base64 */
+      secret: string;
+      previous_secret_expires_at: string | null;
+    };
+  };
   "GET /webhooks/{id}/secret": {
     request: {
       params: {
@@ -661,6 +702,28 @@ export interface Operations {
     response: {
       /** whsec_ + base64 */
       secret: string;
+    };
+  };
+  /** Sends one signed request now and waits for it; at most 5 a minute per webhook. */
+  "POST /webhooks/{id}/test": {
+    request: {
+      params: {
+        id: string;
+      };
+      body: {
+        event_type?: string;
+        /** Any JSON; a small sample when absent. */
+        payload?: unknown;
+      };
+    };
+    status: 200;
+    response: {
+      success: boolean;
+      status_code: number | null;
+      response_body: string | null;
+      duration_ms: number;
+      error: string | null;
+      delivery_id: string;
     };
   };
 }
