@@ -13,6 +13,7 @@ import { newOrganization } from './organizations.js';
 import { createApiKey, findOrganizationByName } from './store/organizations.js';
 import { roles, type Role } from './core/api-keys.js';
 import { HooklineError } from './errors.js';
+import { registerDeveloperCommands } from './cli/index.js';
 
 type SettingKey = keyof Config;
 
@@ -128,6 +129,8 @@ withSettings(
   });
   process.stdout.write(`Created ${key.role} key ${key.id} for "${opts.org}". It is shown only this once:\n\n  ${key.key}\n\n`);
 });
+
+registerDeveloperCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof HooklineError) fail(err.message);
