@@ -13,6 +13,14 @@ import pg from 'pg';
 export interface TestPostgres {
   url: string;
   stop(): Promise<void>;
+  /**
+   * Stops the server without removing its data: `SIGINT` is a fast shutdown (clients are
+   * disconnected), `SIGQUIT` an immediate one: no checkpoint, crash recovery at the next start.
+   * Fault-injection tests pair it with `start()`.
+   */
+  halt(signal?: 'SIGINT' | 'SIGQUIT'): Promise<void>;
+  /** Starts a halted server again on the same port and data directory. */
+  start(): Promise<void>;
 }
 
 /** The directory with initdb and postgres: $HOOKLINE_PG_BIN, pg_config, or the newest /usr/lib/postgresql/N/bin. */
@@ -74,7 +82,8 @@ async function waitReady(url: string, child: ChildProcess, log: () => string): P
 
 /**
  * Starts a fresh cluster in a temporary directory, tuned for tests (no fsync).
- * `settings` adds server settings (`-c name=value`), e.g. shared_preload_libraries for the benchmark's profile.
+ * `settings` adds server settings (`-c name=value`), e.g. shared_preload_libraries for the benchmark's profile,
+ * or synchronous_commit=on for fault tests that crash the server (SIGQUIT) and expect no acknowledged commit lost.
  */
 export async function startTestPostgres(opts: { settings?: Record<string, string> } = {}): Promise<TestPostgres> {
   const bin = findPostgresBin();
@@ -89,28 +98,39 @@ export async function startTestPostgres(opts: { settings?: Record<string, string
   });
   const port = await freePort();
   let output = '';
-  const child = spawn(
-    join(bin, 'postgres'),
-    [
-      '-D', dataDir, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
-      '-c', 'max_connections=500', '-c', 'shared_buffers=256MB', '-c', 'log_min_messages=warning',
-      ...Object.entries(opts.settings ?? {}).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
-    ],
-    { ...as, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  child.stdout?.on('data', (d) => (output += d));
-  child.stderr?.on('data', (d) => (output = (output + d).slice(-20_000)));
+  let child: ChildProcess;
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  await waitReady(url, child, () => output);
+  const launch = async () => {
+    child = spawn(
+      join(bin, 'postgres'),
+      [
+        '-D', dataDir, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1',
+        // fsync=off survives a crash of the server (the OS keeps the pages); synchronous_commit=off does
+        // not: a commit acknowledged but still in WAL buffers dies with SIGQUIT (settings can turn it on).
+        '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
+        '-c', 'max_connections=500', '-c', 'shared_buffers=256MB', '-c', 'log_min_messages=warning',
+        ...Object.entries(opts.settings ?? {}).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+      ],
+      { ...as, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child.stdout?.on('data', (d) => (output += d));
+    child.stderr?.on('data', (d) => (output = (output + d).slice(-20_000)));
+    await waitReady(url, child, () => output);
+  };
+  const halt = async (signal: 'SIGINT' | 'SIGQUIT' = 'SIGINT') => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill(signal);
+      await exited;
+    }
+  };
+  await launch();
   return {
     url,
+    halt,
+    start: launch,
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGINT'); // fast shutdown
-        await exited;
-      }
+      await halt('SIGINT');
       rmSync(dir, { recursive: true, force: true });
     },
   };
