@@ -75,6 +75,42 @@ export interface Operations {
       revoked_at: string | null;
     };
   };
+  /** Every state change of the organization, newest first: key, action, target and changed fields. */
+  "GET /audit-log": {
+    request: {
+      query?: {
+        /** Items per page (1–500). */
+        limit?: number;
+        /** next_cursor of the previous page. */
+        cursor?: string;
+        /** An action, or `webhook.*` for every action on a resource type. */
+        action?: string;
+        target_type?: string;
+        target_id?: string;
+        key_id?: string;
+        /** Entries at or after this time. */
+        since?: string;
+        /** Entries before this time. */
+        until?: string;
+      };
+    };
+    status: 200;
+    response: {
+      data: Array<{
+        id: string;
+        /** The API key that made the change; null for Hookline itself. */
+        key_id: string | null;
+        /** e.g. webhook.created, delivery.retried, api_key.revoked */
+        action: string;
+        target_type: string;
+        target_id: string | null;
+        /** The fields changed and their new values; secrets and header values are never recorded. */
+        changes: Record<string, unknown> | null;
+        created_at: string;
+      }>;
+      next_cursor: string | null;
+    };
+  };
   "GET /deliveries": {
     request: {
       query?: {
@@ -423,6 +459,53 @@ export interface Operations {
       role: "admin" | "publisher" | "viewer";
     };
   };
+  "GET /stats": {
+    request: {
+      query?: {
+        window?: "1h" | "24h" | "7d" | "30d";
+      };
+    };
+    status: 200;
+    response: {
+      window: "1h" | "24h" | "7d" | "30d";
+      since: string;
+      until: string;
+      /** Width of each series bucket. */
+      bucket_seconds: number;
+      /** Deliveries created in the window (test sends excepted). */
+      total: number;
+      succeeded: number;
+      failed: number;
+      /** Not finished yet: pending, retrying or sending. */
+      pending: number;
+      /** succeeded / (succeeded + failed), 0 to 1; null when none finished. */
+      success_rate: number | null;
+      avg_attempts: number | null;
+      /** Response time of the attempts that got an answer. */
+      latency_ms: {
+        p50: number | null;
+        p95: number | null;
+        p99: number | null;
+      };
+      series: Array<{
+        start: string;
+        succeeded: number;
+        failed: number;
+        total: number;
+      }>;
+      /** Webhooks failing now or disabled by Hookline, worst first (at most 20). */
+      failing_webhooks: Array<{
+        id: string;
+        name: string;
+        url: string;
+        is_active: boolean;
+        failure_count: number;
+        first_failure_at: string | null;
+        last_success_at: string | null;
+        disabled_reason: string | null;
+      }>;
+    };
+  };
   "GET /webhooks": {
     request: {
       query?: {
@@ -702,6 +785,45 @@ export interface Operations {
     response: {
       /** whsec_ + base64 */
       secret: string;
+    };
+  };
+  "GET /webhooks/{id}/stats": {
+    request: {
+      params: {
+        id: string;
+      };
+      query?: {
+        window?: "1h" | "24h" | "7d" | "30d";
+      };
+    };
+    status: 200;
+    response: {
+      window: "1h" | "24h" | "7d" | "30d";
+      since: string;
+      until: string;
+      /** Width of each series bucket. */
+      bucket_seconds: number;
+      /** Deliveries created in the window (test sends excepted). */
+      total: number;
+      succeeded: number;
+      failed: number;
+      /** Not finished yet: pending, retrying or sending. */
+      pending: number;
+      /** succeeded / (succeeded + failed), 0 to 1; null when none finished. */
+      success_rate: number | null;
+      avg_attempts: number | null;
+      /** Response time of the attempts that got an answer. */
+      latency_ms: {
+        p50: number | null;
+        p95: number | null;
+        p99: number | null;
+      };
+      series: Array<{
+        start: string;
+        succeeded: number;
+        failed: number;
+        total: number;
+      }>;
     };
   };
   /** Sends one signed request now and waits for it; at most 5 a minute per webhook. */
