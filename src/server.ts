@@ -16,12 +16,23 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/** What `serve` warns about at start: settings that are fine to try Hookline with but not to run it. */
+export function startupWarnings(config: Pick<Config, 'dev' | 'encryptionKey'>): string[] {
+  const out: string[] = [];
+  if (config.dev) out.push('--dev: http:// URLs and private/loopback destinations are allowed. Never use this in production.');
+  if (!config.dev && !config.encryptionKey) {
+    // Not fatal: a first try-out should just work. But a database dump then holds every secret.
+    out.push('HOOKLINE_ENCRYPTION_KEY is not set: webhook signing secrets are stored unencrypted. Set it to 32 random bytes (base64 or hex), e.g. `openssl rand -base64 32`.');
+  }
+  return out;
+}
+
 /**
  * `hookline serve`: the API, the admin UI and (unless disabled) the delivery
  * worker in one process, on the embedded database or on PostgreSQL.
  */
 export async function startServer(config: Config, log: Logger = createLogger(config)): Promise<RunningServer> {
-  if (config.dev) log.warn('--dev: http:// URLs and private/loopback destinations are allowed. Never use this in production.');
+  for (const warning of startupWarnings(config)) log.warn(warning);
   if (!config.databaseUrl) log.info({ dataDir: config.dataDir }, 'using the embedded database');
   const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.poolSize });
   const boot = await bootstrap(db, { adminKey: config.adminKey, demo: config.demo });
