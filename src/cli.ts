@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, settings, type Config } from './config.js';
 import { openDb } from './store/open.js';
 import { migrate } from './store/migrate.js';
 import { startServer } from './server.js';
+import { startWorkerProcess } from './worker/standalone.js';
 import { createLogger } from './log.js';
 import { version } from './version.js';
 import { newOrganization } from './organizations.js';
@@ -73,11 +74,16 @@ withSettings(
   const config = configFrom(cmd);
   const log = createLogger(config);
   const server = await startServer(config, log);
+  stopOnSignals(log, () => server.stop());
+});
+
+/** SIGTERM/SIGINT: drain, then exit 0; a second signal exits at once. */
+function stopOnSignals(log: ReturnType<typeof createLogger>, stop: () => Promise<void>): void {
   let signals = 0;
   const shutdown = (signal: string) => {
     if (signals++ > 0) process.exit(1); // a second signal means "now"
     log.info({ signal }, 'draining and shutting down');
-    server.stop().then(
+    stop().then(
       () => process.exit(0),
       (err) => {
         log.error({ err }, 'shutdown failed');
@@ -87,6 +93,21 @@ withSettings(
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+// The worker needs the database, sending and retry settings, not the HTTP ones.
+const workerKeys = settings
+  .map((s) => s.key)
+  .filter((k) => !['port', 'host', 'demo', 'adminKey', 'worker', 'rateLimitPerMinute', 'publishRateLimitPerMinute', 'testsPerMinute'].includes(k));
+
+withSettings(
+  program.command('worker').description('Run only the delivery worker (no HTTP API): add these to scale delivery on PostgreSQL.'),
+  workerKeys,
+).action(async (_opts, cmd: Command) => {
+  const config = configFrom(cmd);
+  const log = createLogger(config);
+  const running = await startWorkerProcess(config, log);
+  stopOnSignals(log, () => running.stop());
 });
 
 withSettings(program.command('migrate').description('Apply pending schema migrations and exit.'), databaseKeys).action(

@@ -42,6 +42,8 @@ export interface Config {
   workerConcurrency: number;
   /** How long a claimed delivery stays leased before another worker may take it. */
   leaseSeconds: number;
+  /** On SIGTERM, how long in-flight attempts may run before their deliveries are handed back. */
+  drainSeconds: number;
   /** Testing only: multiplies retry delays and Retry-After (0.001 turns seconds into milliseconds). */
   retryDelayScale: number;
   /** Testing only: multiplies webhook timeouts, so a hanging receiver can be tested without waiting 5 s. */
@@ -87,6 +89,7 @@ export const settings: Setting[] = [
   { key: 'worker', env: 'HOOKLINE_WORKER', flag: '--worker', kind: 'bool', default: true, description: 'run the delivery worker in this process (--no-worker to disable)' },
   { key: 'workerBatchSize', env: 'HOOKLINE_WORKER_BATCH', flag: '--worker-batch', kind: 'int', default: 200, description: 'deliveries claimed per batch' },
   { key: 'workerConcurrency', env: 'HOOKLINE_WORKER_CONCURRENCY', flag: '--worker-concurrency', kind: 'int', default: 256, description: 'HTTP requests in flight per worker' },
+  { key: 'drainSeconds', env: 'HOOKLINE_DRAIN_SECONDS', flag: '--drain-seconds', kind: 'int', default: 10, description: 'on shutdown, seconds to let in-flight attempts finish' },
   { key: 'retryDelayScale', env: 'HOOKLINE_RETRY_DELAY_SCALE', flag: '--retry-delay-scale', kind: 'number', default: 1, description: 'testing only: factor applied to retry delays' },
   { key: 'timeoutScale', env: 'HOOKLINE_TIMEOUT_SCALE', flag: '--timeout-scale', kind: 'number', default: 1, description: 'testing only: factor applied to webhook timeouts' },
   { key: 'leaseSeconds', env: 'HOOKLINE_LEASE_SECONDS', flag: '--lease-seconds', kind: 'int', default: 150, description: 'lease on a claimed delivery before another worker may retry it' },

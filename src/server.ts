@@ -6,10 +6,14 @@ import { buildApp } from './api/app.js';
 import { bootstrap } from './bootstrap.js';
 import { createMetrics } from './metrics.js';
 import { createLogger, type Logger } from './log.js';
+import { createWorker, type Worker } from './worker/loop.js';
+import { createWake } from './worker/wake.js';
 
 export interface RunningServer {
   app: FastifyInstance;
   db: Db;
+  /** The delivery worker running in this process, unless --no-worker. */
+  worker?: Worker;
   /** The address it listens on, e.g. http://127.0.0.1:8080. */
   url: string;
   /** Stops accepting, drains, closes the database. */
@@ -43,20 +47,28 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     );
   }
   const metrics = createMetrics();
-  const app = await buildApp({ db, config, metrics, wake: () => {} }, { logger: log });
+  const worker = config.worker ? createWorker({ db, config, metrics, log }) : undefined;
+  // Publishes wake this process's worker at once and, on PostgreSQL, every other worker by NOTIFY.
+  const wake = createWake(db, worker?.wake, (err) => log.warn({ err }, 'could not NOTIFY workers'));
+  const app = await buildApp({ db, config, metrics, wake }, { logger: log });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   log.info({ url }, 'Hookline is listening');
+  await worker?.start();
   let stopping: Promise<void> | undefined;
   return {
     app,
     db,
+    worker,
     url,
     stop() {
       stopping ??= (async () => {
+        // No new requests first, then the worker drains (stops claiming, lets attempts finish
+        // or hands them back), then the database goes.
         await app.close();
+        await worker?.stop({ drainMs: config.drainSeconds * 1000 });
         await db.close();
       })();
       return stopping;

@@ -24,7 +24,9 @@ export type AttemptError =
   | 'redirect_not_followed'
   | 'blocked_destination'
   | 'http_error'
-  | 'invalid_response';
+  | 'invalid_response'
+  /** Hookline could not make the attempt (e.g. an encrypted secret and no key configured). */
+  | 'internal_error';
 
 /** Where and how to send: the parts of a webhook an attempt needs. */
 export interface AttemptTarget {
@@ -154,6 +156,14 @@ export async function sendAttempt(target: AttemptTarget, message: AttemptMessage
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** A failed attempt for a problem on Hookline's side, so the delivery still follows its retry schedule. */
+export function internalFailure(err: unknown, startedAt = new Date()): AttemptResult {
+  return {
+    ok: false, startedAt, durationMs: 0, requestHeaders: {}, status: null, responseHeaders: null, responseBody: null,
+    error: 'internal_error', errorDetail: describe(err),
+  };
 }
 
 /** Reads up to `max` bytes, then destroys the stream so the rest is never downloaded. */

@@ -1,0 +1,113 @@
+/**
+ * Claiming work: due deliveries are taken in batches with FOR UPDATE SKIP
+ * LOCKED and marked `sending` under a lease, so any number of workers on one
+ * PostgreSQL share the queue without sending a claimed delivery twice. A lease
+ * that expires (its worker died) is handed back by the reaper.
+ */
+import type { Queryable } from '../store/db.js';
+import type { PreviousSecret } from '../store/webhooks.js';
+
+/** A claimed delivery with everything needed to send it: no further reads on the hot path. */
+export interface ClaimedDelivery {
+  id: string;
+  org_id: string;
+  webhook_id: string;
+  event_id: string;
+  event_type: string;
+  /** Attempts made before this one. */
+  attempts: number;
+  manual_attempts: number;
+  payload_text: string;
+  event_created_at: Date;
+  // The webhook, as it is now.
+  url: string;
+  webhook_name: string;
+  is_active: boolean;
+  timeout_seconds: number;
+  retry_attempts: number;
+  retry_delay_seconds: number;
+  rate_limit_per_second: number | null;
+  ordering: 'none' | 'fifo';
+  custom_headers: Record<string, string>;
+  secret: string;
+  previous_secrets: PreviousSecret[];
+  webhook_updated_at: Date;
+}
+
+/**
+ * Only the lowest-seq non-terminal delivery of a fifo webhook may be claimed.
+ * While the head is being sent (`sending`) or waits for its retry (`pending`,
+ * not yet due) the min() is the head itself, so nothing behind it qualifies,
+ * in this transaction or a concurrent one (the head row stays non-terminal
+ * until its worker records the outcome).
+ */
+const CLAIM_SQL = `
+WITH due AS (
+  SELECT d.id
+    FROM deliveries d
+   WHERE d.status = 'pending' AND d.next_attempt_at <= now()
+     AND (NOT EXISTS (SELECT 1 FROM webhooks fw WHERE fw.id = d.webhook_id AND fw.ordering = 'fifo')
+          OR d.seq = (SELECT min(x.seq) FROM deliveries x
+                       WHERE x.webhook_id = d.webhook_id AND x.status IN ('pending', 'sending')))
+   ORDER BY d.next_attempt_at
+   LIMIT $1
+   FOR UPDATE OF d SKIP LOCKED
+)
+UPDATE deliveries d
+   SET status = 'sending', lease_expires_at = now() + make_interval(secs => $2), worker_id = $3, updated_at = now()
+  FROM due, events e, webhooks w
+ WHERE d.id = due.id AND e.id = d.event_id AND w.id = d.webhook_id
+RETURNING d.id, d.org_id, d.webhook_id, d.event_id, d.event_type, d.attempts, d.manual_attempts,
+          e.payload::text AS payload_text, e.created_at AS event_created_at,
+          w.url, w.name AS webhook_name, w.is_active, w.timeout_seconds, w.retry_attempts, w.retry_delay_seconds,
+          w.rate_limit_per_second, w.ordering, w.custom_headers, w.secret, w.previous_secrets,
+          w.updated_at AS webhook_updated_at`;
+
+/** Claims up to `limit` due deliveries for `workerId`, leased for `leaseSeconds`. */
+export async function claimDeliveries(q: Queryable, workerId: string, limit: number, leaseSeconds: number): Promise<ClaimedDelivery[]> {
+  const { rows } = await q.query<ClaimedDelivery>(CLAIM_SQL, [limit, leaseSeconds, workerId]);
+  return rows;
+}
+
+/**
+ * Milliseconds until the earliest pending delivery due after `since` (the
+ * moment the last claim began), or undefined when there is none. Rows due
+ * before `since` are left out: the claim saw them and could not take them
+ * (fifo rows held behind their head, rows locked by another worker), and
+ * counting them would spin the loop. A retry that came due while the claim
+ * ran is counted (it reads as 0 ms: claim again now).
+ */
+export async function msUntilNextDue(q: Queryable, since: Date): Promise<number | undefined> {
+  const { rows } = await q.query<{ ms: number | null }>(
+    `SELECT (extract(epoch FROM min(next_attempt_at) - now()) * 1000)::float8 AS ms
+       FROM deliveries WHERE status = 'pending' AND next_attempt_at > $1`,
+    [since.toISOString()],
+  );
+  const ms = rows[0]?.ms;
+  return ms === null || ms === undefined ? undefined : Math.max(0, ms);
+}
+
+/**
+ * Hands expired leases back to the queue (their worker died or hung), in
+ * bounded batches. Returns how many were released.
+ */
+export async function releaseExpiredLeases(q: Queryable, limit = 1000): Promise<number> {
+  const { rowCount } = await q.query(
+    `UPDATE deliveries SET status = 'pending', lease_expires_at = NULL, worker_id = NULL, next_attempt_at = now(), updated_at = now()
+      WHERE id IN (SELECT id FROM deliveries WHERE status = 'sending' AND lease_expires_at < now()
+                    ORDER BY lease_expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)`,
+    [limit],
+  );
+  return rowCount;
+}
+
+/** Gives this worker's unsent claims back at once (shutdown): no waiting for the lease. */
+export async function releaseClaims(q: Queryable, workerId: string, ids: string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const { rowCount } = await q.query(
+    `UPDATE deliveries SET status = 'pending', lease_expires_at = NULL, worker_id = NULL, next_attempt_at = now(), updated_at = now()
+      WHERE id = ANY($1::text[]) AND status = 'sending' AND worker_id = $2`,
+    [ids, workerId],
+  );
+  return rowCount;
+}

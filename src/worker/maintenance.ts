@@ -1,0 +1,78 @@
+/**
+ * The worker's periodic chores, off the hot path: handing back expired
+ * leases, the queue gauges, and retention.
+ */
+import type { Config } from '../config.js';
+import type { Db } from '../store/db.js';
+import type { Metrics } from '../metrics.js';
+import type { Logger } from '../log.js';
+import { releaseExpiredLeases } from './claim.js';
+import { pruneOldData } from './retention.js';
+
+const GAUGES_EVERY_MS = 5000;
+const RETENTION_EVERY_MS = 60 * 60 * 1000;
+// The first retention pass waits a little, so a restart storm does not start with deletes.
+const RETENTION_FIRST_MS = 60 * 1000;
+
+export interface MaintenanceDeps {
+  db: Db;
+  config: Config;
+  metrics: Metrics;
+  log: Logger;
+  /** Called when expired leases were handed back: there is work. */
+  wake: () => void;
+}
+
+/** Reads the queue depth and the age of the oldest due delivery into the gauges. */
+export async function updateQueueGauges(db: Db, metrics: Metrics): Promise<void> {
+  const { rows } = await db.query<{ depth: number; oldest: number | null }>(
+    `SELECT (SELECT count(*) FROM deliveries WHERE status = 'pending')
+          + (SELECT count(*) FROM deliveries WHERE status = 'sending') AS depth,
+            (SELECT extract(epoch FROM now() - min(next_attempt_at))::float8
+               FROM deliveries WHERE status = 'pending' AND next_attempt_at <= now()) AS oldest`,
+  );
+  metrics.queueDepth.set(rows[0]?.depth ?? 0);
+  metrics.oldestPendingAge.set(rows[0]?.oldest ?? 0);
+}
+
+/** Starts the chores; returns a function that stops them and waits for the one running. */
+export function startMaintenance(deps: MaintenanceDeps): () => Promise<void> {
+  const { db, config, metrics, log } = deps;
+  // Expired leases are looked for a few times per lease, so a dead worker's deliveries wait about one lease.
+  const reapEvery = Math.min(10_000, Math.max(200, (config.leaseSeconds * 1000) / 3));
+  let stopped = false;
+  let running: Promise<void> | undefined;
+  let lastGauges = 0;
+  let nextRetention = Date.now() + RETENTION_FIRST_MS;
+
+  const tick = async () => {
+    try {
+      const released = await releaseExpiredLeases(db);
+      if (released > 0) {
+        log.warn({ released }, 'handed back deliveries whose lease expired');
+        deps.wake();
+      }
+      if (Date.now() - lastGauges >= GAUGES_EVERY_MS) {
+        lastGauges = Date.now();
+        await updateQueueGauges(db, metrics);
+      }
+      if (Date.now() >= nextRetention) {
+        nextRetention = Date.now() + RETENTION_EVERY_MS;
+        const pruned = await pruneOldData(db, { retentionDays: config.retentionDays, stopped: () => stopped });
+        if (pruned.attempts || pruned.events) log.info(pruned, 'retention: removed old attempts and events');
+      }
+    } catch (err) {
+      if (!stopped) log.warn({ err }, 'worker maintenance failed; will retry');
+    }
+  };
+  const timer = setInterval(() => {
+    running ??= tick().finally(() => (running = undefined));
+  }, reapEvery);
+  timer.unref();
+  running = tick().finally(() => (running = undefined));
+  return async () => {
+    stopped = true;
+    clearInterval(timer);
+    await running;
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * Retention: delivery attempts and events older than retentionDays are
+ * deleted in bounded batches (a DELETE of millions of rows at once would hold
+ * locks and bloat WAL for minutes). Events go with their deliveries (ON
+ * DELETE CASCADE), but never while one of those is still pending or sending.
+ */
+import type { Db } from '../store/db.js';
+
+// Only one process prunes at a time; the others skip their turn.
+const RETENTION_LOCK = 72_411_909;
+
+export interface RetentionResult {
+  attempts: number;
+  events: number;
+}
+
+export interface RetentionOptions {
+  retentionDays: number;
+  batchSize?: number;
+  /** Stops after this many batches per table, so one run stays short; the next run goes on. */
+  maxBatches?: number;
+  /** Stop early (shutdown). */
+  stopped?: () => boolean;
+}
+
+async function deleteBatch(db: Db, sql: string, params: unknown[]): Promise<number | undefined> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [RETENTION_LOCK]);
+    if (!rows[0]?.locked) return undefined;
+    const { rowCount } = await tx.query(sql, params);
+    return rowCount;
+  });
+}
+
+/** Runs one retention pass. */
+export async function pruneOldData(db: Db, opts: RetentionOptions): Promise<RetentionResult> {
+  const batch = opts.batchSize ?? 5000;
+  const maxBatches = opts.maxBatches ?? 200;
+  const days = opts.retentionDays;
+  const result: RetentionResult = { attempts: 0, events: 0 };
+  const steps: Array<[keyof RetentionResult, string]> = [
+    [
+      'attempts',
+      `DELETE FROM delivery_attempts WHERE id IN (
+         SELECT id FROM delivery_attempts WHERE started_at < now() - make_interval(days => $1) LIMIT $2)`,
+    ],
+    [
+      'events',
+      `DELETE FROM events WHERE id IN (
+         SELECT e.id FROM events e
+          WHERE e.created_at < now() - make_interval(days => $1)
+            AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status IN ('pending', 'sending'))
+          LIMIT $2)`,
+    ],
+  ];
+  for (const [key, sql] of steps) {
+    for (let i = 0; i < maxBatches && !opts.stopped?.(); i++) {
+      const n = await deleteBatch(db, sql, [days, batch]);
+      if (n === undefined) return result; // another process is pruning
+      result[key] += n;
+      if (n < batch) break;
+    }
+  }
+  return result;
+}

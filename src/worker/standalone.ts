@@ -1,0 +1,38 @@
+/**
+ * `hookline worker`: the delivery worker alone, without the HTTP API, for
+ * scaling delivery out on PostgreSQL (any number of these and of `serve`).
+ */
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import type { Db } from '../store/db.js';
+import { openDb } from '../store/open.js';
+import { createMetrics } from '../metrics.js';
+import { createWorker, type Worker } from './loop.js';
+
+export interface RunningWorker {
+  db: Db;
+  worker: Worker;
+  /** Drains the worker and closes the database. */
+  stop(): Promise<void>;
+}
+
+export async function startWorkerProcess(config: Config, log: Logger): Promise<RunningWorker> {
+  if (!config.databaseUrl) {
+    log.warn('hookline worker on the embedded database: run it instead of serve, not beside it (PGlite is one process)');
+  }
+  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.poolSize });
+  const worker = createWorker({ db, config, metrics: createMetrics(), log });
+  await worker.start();
+  let stopping: Promise<void> | undefined;
+  return {
+    db,
+    worker,
+    stop() {
+      stopping ??= (async () => {
+        await worker.stop({ drainMs: config.drainSeconds * 1000 });
+        await db.close();
+      })();
+      return stopping;
+    },
+  };
+}
