@@ -30,16 +30,17 @@ function withDatabase(url: string, database: string): string {
 
 /**
  * A fresh, migrated database of the store under test, owned by the caller alone:
- * tests never see each other's rows, so test files run in parallel.
+ * tests never see each other's rows, so test files run in parallel. `empty`: not
+ * even migrated (for migration and first-start tests).
  */
-export async function createTestDatabase(opts: { poolSize?: number } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(opts: { poolSize?: number; empty?: boolean } = {}): Promise<TestDatabase> {
   if (testStore === 'postgres') {
     const adminUrl = inject('pgAdminUrl');
     const name = `hookline_test_${randomBytes(6).toString('hex')}`;
     const admin = new pg.Client({ connectionString: adminUrl });
     await admin.connect();
     try {
-      await admin.query(`CREATE DATABASE ${name} TEMPLATE hookline_template`);
+      await admin.query(`CREATE DATABASE ${name}${opts.empty ? '' : ' TEMPLATE hookline_template'}`);
     } finally {
       await admin.end();
     }
@@ -58,7 +59,7 @@ export async function createTestDatabase(opts: { poolSize?: number } = {}): Prom
     };
   }
   const dir = mkdtempSync(join(tmpdir(), 'hookline-pglite-'));
-  cpSync(inject('pgliteTemplateDir'), dir, { recursive: true });
+  if (!opts.empty) cpSync(inject('pgliteTemplateDir'), dir, { recursive: true });
   const db = await openPglite(dir);
   return {
     db,
