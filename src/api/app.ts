@@ -6,6 +6,7 @@ import { registerErrorHandling } from './plugins/errors.js';
 import { registerJsonBody } from './plugins/json-body.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerRateLimit } from './plugins/rate-limit.js';
+import { clientLimitServerOptions, defaultClientLimits, registerClientLimits, type ClientLimits } from './plugins/client-limits.js';
 import { validatorCompiler } from './validation.js';
 import { healthRoutes } from './routes/health.js';
 import { apiRoutes } from './routes/index.js';
@@ -15,24 +16,28 @@ import { version } from '../version.js';
 export interface BuildAppOptions {
   /** A pino logger to log requests with; none (tests) keeps the app quiet. */
   logger?: FastifyBaseLogger;
+  /** Bounds on headers, URL and request time (tests shrink them). */
+  limits?: Partial<ClientLimits>;
   /** Where the built admin UI is (default: ui/dist of this checkout). */
   uiDir?: string;
 }
 
 /** Builds the HTTP application; it does not listen. Tests drive it with `app.inject()`. */
 export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const limits = { ...defaultClientLimits, ...opts.limits };
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     bodyLimit: 1024 * 1024,
     // Bounds on what a client controls before any route runs.
     routerOptions: { maxParamLength: 200 },
-    http: { maxHeaderSize: 16 * 1024 },
+    ...clientLimitServerOptions(limits),
     genReqId: () => Math.random().toString(36).slice(2, 10),
     ajv: { customOptions: { removeAdditional: false } },
   });
   app.decorate('deps', deps);
   app.setValidatorCompiler(validatorCompiler);
   registerErrorHandling(app);
+  registerClientLimits(app, limits);
   registerJsonBody(app);
 
   await app.register(swagger, {
