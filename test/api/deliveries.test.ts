@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { auditRows, seedAttempt, seedDelivery, seedWebhook } from '../support/delivery-rows.js';
+import { startReceiver, until, type Receiver } from '../support/receiver.js';
+import { startTestWorker } from '../support/worker.js';
+import type { Worker } from '../../src/worker/loop.js';
 
 let t: TestApp;
 let hookA: string;
@@ -181,5 +184,100 @@ describe('roles and organizations', () => {
     expect((await other.admin('GET', `/webhooks/${hookA}/deliveries`)).status).toBe(404);
     expect((await other.admin('POST', `/deliveries/${ids.failed}/retry`)).status).toBe(404);
     expect((await other.admin('POST', `/deliveries/${ids.failed}/skip`)).status).toBe(404);
+  });
+});
+
+// With the real worker, on an app of its own: the rows seeded above would be sent too.
+describe('retry and skip with the worker', () => {
+  let w: TestApp;
+  let worker: Worker;
+  let rx: Receiver;
+  let failing = true;
+
+  beforeAll(async () => {
+    w = await createTestApp();
+    worker = await startTestWorker(w);
+    // Fails until told otherwise; with fifo, only the first event's requests fail.
+    rx = await startReceiver((req, res) => {
+      const fail = failing || JSON.parse(req.body).data.fail === true;
+      res.writeHead(fail ? 500 : 200).end(fail ? 'down' : 'ok');
+    });
+    for (const name of ['order.placed', 'order.shipped', 'order.returned']) {
+      expect((await w.org.admin('POST', '/event-types', { name })).status).toBe(201);
+    }
+  });
+  afterAll(async () => {
+    await worker?.stop({ drainMs: 1000 });
+    await rx?.close();
+    await w?.close();
+  });
+
+  // Each test subscribes its webhook to its own event type, so it gets only its own events.
+  async function webhook(type: string, extra: Record<string, unknown>): Promise<string> {
+    const res = await w.org.admin('POST', '/webhooks', { name: 'h', url: rx.url, events: [type], ...extra });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    return res.body.id;
+  }
+  async function publish(type: string, payload: unknown): Promise<string> {
+    const res = await w.org.publisher('POST', '/events', { event_type: type, payload });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    const event = await w.org.admin('GET', `/events/${res.body.id}`);
+    return event.body.deliveries[0].id;
+  }
+  const delivery = async (id: string) => (await w.org.admin('GET', `/deliveries/${id}`)).body;
+  const waitFor = (id: string, status: string) =>
+    until(async () => (await delivery(id)).status === status, 15_000, () => `${id} to be ${status}`);
+
+  it('sends a failed delivery again after a manual retry, with the same webhook-id', async () => {
+    failing = true;
+    const hook = await webhook('order.placed', { retry_attempts: 0 });
+    const id = await publish('order.placed', { n: 1 });
+    await waitFor(id, 'failed');
+    expect(rx.requests).toHaveLength(1);
+    failing = false;
+    const res = await w.org.admin('POST', `/deliveries/${id}/retry`);
+    expect(res.status).toBe(200);
+    await waitFor(id, 'succeeded');
+    const d = await delivery(id);
+    expect(d.attempt_log.map((a: any) => [a.attempt, a.response_status])).toEqual([[1, 500], [2, 200]]);
+    expect(rx.requests).toHaveLength(2);
+    expect(rx.requests[1].headers['webhook-id']).toBe(rx.requests[0].headers['webhook-id']);
+    expect(d.webhook_id).toBe(hook);
+  });
+
+  it('skipping the failing head of a fifo webhook lets the next delivery go', async () => {
+    failing = false;
+    const before = rx.requests.length;
+    // retry_delay_seconds 60: the head's next try is far beyond this test.
+    await webhook('order.shipped', { ordering: 'fifo', retry_attempts: 5, retry_delay_seconds: 60 });
+    const head = await publish('order.shipped', { fail: true });
+    const next = await publish('order.shipped', { n: 2 });
+    await waitFor(head, 'retrying');
+    // The head holds the line: the one behind it was never tried.
+    expect((await delivery(next))).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(rx.requests.length - before).toBe(1);
+
+    expect((await w.org.admin('POST', `/deliveries/${head}/skip`)).status).toBe(200);
+    await waitFor(next, 'succeeded');
+    expect((await delivery(head)).status).toBe('skipped');
+    const bodies = rx.requests.slice(before).map((r) => JSON.parse(r.body).data);
+    expect(bodies).toEqual([{ fail: true }, { n: 2 }]);
+  });
+
+  it('a replay re-sends every failed delivery of the webhook through the worker, as many as the dry run counted', async () => {
+    failing = true;
+    const before = rx.requests.length;
+    const hook = await webhook('order.returned', { retry_attempts: 0 });
+    const since = new Date(Date.now() - 1000).toISOString();
+    const ids = [await publish('order.returned', { n: 1 }), await publish('order.returned', { n: 2 }), await publish('order.returned', { n: 3 })];
+    for (const id of ids) await waitFor(id, 'failed');
+    failing = false;
+    const dry = await w.org.admin('POST', `/webhooks/${hook}/replay`, { since, dry_run: true });
+    expect(dry.body).toEqual({ matched: 3 });
+    expect((await w.org.admin('POST', `/webhooks/${hook}/replay`, { since })).body).toEqual({ queued: 3 });
+    for (const id of ids) await waitFor(id, 'succeeded');
+    expect(rx.requests.length - before).toBe(6);
+    // Nothing is left to replay once they succeeded.
+    expect((await w.org.admin('POST', `/webhooks/${hook}/replay`, { since, dry_run: true })).body).toEqual({ matched: 0 });
   });
 });
