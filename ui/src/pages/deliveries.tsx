@@ -113,7 +113,8 @@ export function Deliveries({
             <option value="">Any status</option>
             <option value="succeeded">Succeeded</option>
             <option value="failed">Failed</option>
-            <option value="pending">Pending / retrying</option>
+            <option value="pending">Pending</option>
+            <option value="retrying">Retrying</option>
             <option value="sending">Sending</option>
             <option value="cancelled">Cancelled</option>
             <option value="skipped">Skipped</option>

@@ -161,6 +161,7 @@ export function WebhookForm({ id }: { id?: string }) {
   const [submitted, setSubmitted] = useState(false);
   const [serverProblem, setServerProblem] = useState<{ message: string; rest: string[] }>();
   const [busy, setBusy] = useState(false);
+  const [advancedOpen, setAdvancedOpen] = useState(false);
   const formRef = useRef<HTMLFormElement>(null);
 
   useEffect(() => {
@@ -186,6 +187,11 @@ export function WebhookForm({ id }: { id?: string }) {
   const advancedHasError = ['timeout_seconds', 'retry_attempts', 'retry_delay_seconds', 'rate_limit_per_second', 'ordering', 'custom_headers', 'secret'].some(
     (k) => shown(k),
   ) || state.headers.some((h) => shown(`header.${h.id}`));
+
+  // Advanced settings open by themselves when one of them has an error, so it is never hidden.
+  useEffect(() => {
+    if (advancedHasError) setAdvancedOpen(true);
+  }, [advancedHasError]);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -319,7 +325,7 @@ export function WebhookForm({ id }: { id?: string }) {
           </label>
         )}
 
-        <details className="advanced" open={advancedHasError || undefined}>
+        <details className="advanced" open={advancedOpen} onToggle={(e) => setAdvancedOpen((e.target as HTMLDetailsElement).open)}>
           <summary>Advanced settings</summary>
           <div className="form-grid form-grid-4">
             <Field label="Timeout (s)" htmlFor="wh-timeout_seconds" error={shown('timeout_seconds')} hint="5–120">

@@ -1,0 +1,129 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { testConfig } from '../../src/config.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+import { createLogger } from '../../src/log.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+function newest(dir: string): number {
+  let latest = 0;
+  if (!existsSync(dir)) return latest;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'node_modules' || entry.name === 'dist') continue;
+    const p = join(dir, entry.name);
+    latest = Math.max(latest, entry.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return latest;
+}
+
+/** Builds ui/dist when it is missing or older than ui/ (as scripts/prepare.mjs does before `npm test`). */
+export function ensureUiBuilt(): void {
+  const index = join(root, 'ui', 'dist', 'index.html');
+  if (existsSync(index) && newest(join(root, 'ui')) <= statSync(index).mtimeMs) return;
+  const r = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', join(root, 'ui/vite.config.ts'), '--logLevel', 'warn'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  if (r.status !== 0) throw new Error(`vite build failed (exit ${r.status})`);
+}
+
+export const ADMIN_KEY = 'e2e-admin-key-0123456789abcdefghijklmnopqrstuvwxyz';
+
+/** The real `hookline serve` (API, UI and worker) on a fresh embedded database, on a free port. */
+export async function startHookline(): Promise<{ server: RunningServer; dataDir: string; stop: () => Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'hookline-e2e-'));
+  // The migrated template saves the embedded database's first boot.
+  cpSync(inject('pgliteTemplateDir'), join(dataDir, 'db'), { recursive: true });
+  const config = testConfig({ port: 0, host: '127.0.0.1', dataDir, adminKey: ADMIN_KEY, dev: true, logLevel: 'error', demo: false });
+  const server = await startServer(config, createLogger(config));
+  return {
+    server,
+    dataDir,
+    async stop() {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Received {
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** A webhook receiver on 127.0.0.1 that records what it gets and answers `status` (200 by default). */
+export async function startReceiver(): Promise<{ url: string; received: Received[]; setStatus: (s: number) => void; close: () => Promise<void> }> {
+  const received: Received[] = [];
+  let status = 200;
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body });
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ received: true, n: received.length }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    received,
+    setStatus: (s) => (status = s),
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/** Collects every console error and uncaught page error: a test fails if any appears. */
+export function watchConsole(page: Page, into: string[]): void {
+  page.on('console', (m) => {
+    if (m.type() === 'error') into.push(`console.error on ${page.url()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => into.push(`uncaught on ${page.url()}: ${e.message}`));
+}
+
+/**
+ * Screenshots go to docs/screenshots/ when HOOKLINE_UPDATE_SCREENSHOTS=1 (to refresh the README's
+ * pictures after a UI change), else to a temporary folder: a normal test run leaves the tree clean.
+ */
+export function screenshotDir(): string {
+  const dir = process.env.HOOKLINE_UPDATE_SCREENSHOTS === '1' ? join(root, 'docs', 'screenshots') : mkdtempSync(join(tmpdir(), 'hookline-shots-'));
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+export async function newPage(browser: Browser, opts: { width: number; height: number; errors: string[] }): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({
+    viewport: { width: opts.width, height: opts.height },
+    deviceScaleFactor: 1,
+    permissions: ['clipboard-read', 'clipboard-write'],
+    reducedMotion: 'reduce',
+  });
+  const page = await context.newPage();
+  watchConsole(page, opts.errors);
+  page.setDefaultTimeout(20_000);
+  return { context, page };
+}
