@@ -57,7 +57,7 @@ export function Dashboard() {
               label="Success rate"
               value={percent(stats.data.success_rate)}
               sub={`${stats.data.failed.toLocaleString()} failed`}
-              tone={stats.data.success_rate !== null && stats.data.success_rate < 0.95 ? 'bad' : 'good'}
+              tone={stats.data.success_rate === null ? undefined : stats.data.success_rate < 0.95 ? 'bad' : 'good'}
             />
             <Kpi label="p95 latency" value={ms(stats.data.latency_ms.p95)} sub={`p50 ${ms(stats.data.latency_ms.p50)} · p99 ${ms(stats.data.latency_ms.p99)}`} />
             <Kpi label="Avg. attempts" value={stats.data.avg_attempts === null ? '—' : stats.data.avg_attempts.toFixed(2)} sub="per delivery" />
