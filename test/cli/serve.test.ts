@@ -1,0 +1,110 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { runHookline, spawnHookline } from '../support/cli.js';
+import { createTestDatabase, testStore } from '../support/db.js';
+import { demoCatalog } from '../../src/store/event-types.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterAll(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+/** Environment pointing `hookline` at a new, empty database of the store under test. */
+async function emptyStore(): Promise<Record<string, string>> {
+  if (testStore === 'postgres') {
+    const database = await createTestDatabase({ empty: true });
+    cleanups.push(() => database.drop());
+    return { DATABASE_URL: database.url! };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'hookline-serve-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return { HOOKLINE_DATA_DIR: dir };
+}
+
+interface Served {
+  url: string;
+  child: ChildProcess;
+  stdout: () => string;
+  /** SIGTERM, then the exit code. */
+  stop: () => Promise<number | null>;
+}
+
+/** Starts `hookline serve` on a free port and waits until it logs where it listens. */
+async function serve(env: Record<string, string>, args: string[] = []): Promise<Served> {
+  const child = spawnHookline(['serve', '--port', '0', ...args], { env: { ...env, HOOKLINE_LOG_LEVEL: 'info' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  cleanups.push(() => void child.kill('SIGKILL'));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr!.on('data', (d) => {
+      stderr += d;
+      const m = /"url":"(http:\/\/[^"]+)"[^\n]*Hookline is listening|Hookline is listening[^\n]*"url":"(http:\/\/[^"]+)"/.exec(stderr);
+      if (m) resolve(m[1] ?? m[2]);
+    });
+    void exited.then((code) => reject(new Error(`serve exited with ${code} before listening:\n${stderr}`)));
+  });
+  return {
+    url,
+    child,
+    stdout: () => stdout,
+    stop: async () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+async function api(url: string, key: string, path: string) {
+  const res = await fetch(`${url}/api/v1${path}`, { headers: { authorization: `Bearer ${key}` } });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+const keyIn = (text: string) => /\b(hk_[A-Za-z0-9]+)\b/.exec(text)?.[1];
+
+// Each start boots a database and compiles the CLI through tsx: slow on a loaded machine.
+describe('first start and bootstrap', { timeout: 300_000 }, () => {
+  it('prints a random admin key once; a restart prints none, and --demo loads the catalog', async () => {
+    const env = await emptyStore();
+    const first = await serve(env);
+    const key = keyIn(first.stdout());
+    expect(key).toBeDefined();
+    expect(first.stdout()).toContain('shown only this once');
+    expect(await api(first.url, key!, '/me')).toMatchObject({ status: 200, body: { role: 'admin', org_name: 'default' } });
+    expect(await first.stop()).toBe(0);
+
+    const second = await serve(env, ['--demo']);
+    expect(keyIn(second.stdout())).toBeUndefined();
+    expect(await api(second.url, key!, '/me')).toMatchObject({ status: 200, body: { role: 'admin' } });
+    const types = await api(second.url, key!, '/event-types?limit=500');
+    const names: string[] = types.body.data.map((t: { name: string }) => t.name);
+    const demo = Object.entries(demoCatalog).flatMap(([category, verbs]) => verbs.map((v) => `${category}.${v}`));
+    expect(demo).toHaveLength(26);
+    expect(names).toEqual(expect.arrayContaining([...demo, 'hookline.webhook.disabled', 'hookline.delivery.exhausted']));
+    // Only one organization was ever created.
+    expect((await api(second.url, key!, '/api-keys')).body.data).toHaveLength(1);
+    expect(await second.stop()).toBe(0);
+  });
+
+  it('uses HOOKLINE_ADMIN_KEY as the first key and never prints it', async () => {
+    const env = await emptyStore();
+    const given = 'my-own-admin-key-' + 'x'.repeat(20);
+    const served = await serve({ ...env, HOOKLINE_ADMIN_KEY: given });
+    expect(served.stdout()).not.toContain(given);
+    expect(keyIn(served.stdout())).toBeUndefined();
+    expect(await api(served.url, given, '/me')).toMatchObject({ status: 200, body: { role: 'admin', org_name: 'default' } });
+    expect((await api(served.url, given + 'x', '/me')).status).toBe(401);
+    expect(await served.stop()).toBe(0);
+  });
+
+  it('refuses a HOOKLINE_ADMIN_KEY shorter than 32 characters before touching the database', async () => {
+    const r = await runHookline(['serve', '--port', '0'], { env: { HOOKLINE_ADMIN_KEY: 'x'.repeat(31), HOOKLINE_DATA_DIR: '/nonexistent/never-created' } });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('HOOKLINE_ADMIN_KEY must be at least 32 characters');
+    expect(r.stdout).toBe('');
+  });
+});
