@@ -7,6 +7,10 @@ import { deliveryDispatcher, MAX_RESPONSE_BYTES, sendAttempt, type AttemptMessag
 import { nextAttemptDelayMs } from '../../src/core/retry.js';
 import { generateSecret } from '../../src/core/signing.js';
 import { testConfig } from '../../src/config.js';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { startTestWorker } from '../support/worker.js';
+import type { Worker } from '../../src/worker/loop.js';
+import { eventually } from './harness.js';
 import { ONE_GIB, startFaultReceiver, type FaultMode, type FaultReceiver, type ModeName } from '../support/fault-receiver.js';
 
 const dispatcher = deliveryDispatcher(testConfig());
@@ -27,31 +31,32 @@ afterAll(async () => rx?.close());
 
 const attempt = (mode: FaultMode | ModeName, over: Partial<AttemptTarget> = {}) => {
   const url = rx.url(mode);
-  return sendAttempt({ url, timeoutSeconds: 5, secrets: [generateSecret()], ...over }, message, { dispatcher, timeoutScale }).then(
+  // 3 s unless a test is about the timeout: a loaded machine must not turn a reset into a timeout.
+  return sendAttempt({ url, timeoutSeconds: 30, secrets: [generateSecret()], ...over }, message, { dispatcher, timeoutScale }).then(
     (r) => ({ r, url }),
   );
 };
 
 describe('one attempt against each receiver fault', () => {
   it('a slow answer inside the timeout succeeds; one past it is a timeout, cut at the timeout', async () => {
-    const { r: fine } = await attempt({ kind: 'delay', ms: 150 });
+    const { r: fine } = await attempt({ kind: 'delay', ms: 150 }, { timeoutSeconds: 30 });
     expect(fine).toMatchObject({ ok: true, status: 200, error: null });
     expect(fine.durationMs).toBeGreaterThanOrEqual(140);
-    const { r: slow } = await attempt({ kind: 'delay', ms: 5_000 });
+    const { r: slow } = await attempt({ kind: 'delay', ms: 5_000 }, { timeoutSeconds: 5 });
     expect(slow).toMatchObject({ ok: false, status: null, error: 'timeout' });
     expect(slow.durationMs).toBeGreaterThanOrEqual(450);
     expect(slow.durationMs).toBeLessThan(2_000);
   });
 
   it('headers trickled a byte at a time never hold an attempt past its timeout', async () => {
-    const { r, url } = await attempt({ kind: 'trickle-headers', everyMs: 50 });
+    const { r, url } = await attempt({ kind: 'trickle-headers', everyMs: 50 }, { timeoutSeconds: 5 });
     expect(r).toMatchObject({ ok: false, status: null, error: 'timeout' });
     expect(r.durationMs).toBeLessThan(2_000);
     await rx.waitUntil(() => rx.stats(url).closedEarly, 5_000, () => 'the trickling socket to be closed by Hookline');
   });
 
   it('a body trickled a byte at a time is cut at the timeout: the attempt ends, the status that arrived counts', async () => {
-    const { r, url } = await attempt({ kind: 'trickle-body', bytes: 1_000, everyMs: 20 });
+    const { r, url } = await attempt({ kind: 'trickle-body', bytes: 1_000, everyMs: 20 }, { timeoutSeconds: 5 });
     expect(r.durationMs).toBeLessThan(2_000);
     // The status line arrived (200) before the timeout: the receiver accepted the event.
     expect(r.status).toBe(200);
@@ -78,14 +83,14 @@ describe('one attempt against each receiver fault', () => {
 
   it('a redirect to a private address is not followed (3xx is a failed attempt; nothing is fetched from the Location)', async () => {
     const url = rx.url({ kind: 'redirect', location: 'http://169.254.169.254/latest/meta-data/' });
-    const r = await sendAttempt({ url, timeoutSeconds: 5, secrets: [generateSecret()] }, message, { dispatcher, timeoutScale });
+    const r = await sendAttempt({ url, timeoutSeconds: 30, secrets: [generateSecret()] }, message, { dispatcher, timeoutScale });
     expect(r).toMatchObject({ ok: false, status: 302, error: 'redirect_not_followed' });
     expect(r.errorDetail).toContain('169.254.169.254');
     // Observable proof that no redirect is followed: a 307 pointing at a loopback path of this receiver
     // (allowed in --dev) is never requested.
     const target = rx.url('ok');
     const back = rx.url({ kind: 'redirect', status: 307, location: target });
-    const r2 = await sendAttempt({ url: back, timeoutSeconds: 5, secrets: [generateSecret()] }, message, { dispatcher, timeoutScale });
+    const r2 = await sendAttempt({ url: back, timeoutSeconds: 30, secrets: [generateSecret()] }, message, { dispatcher, timeoutScale });
     expect(r2).toMatchObject({ ok: false, status: 307, error: 'redirect_not_followed' });
     expect(rx.stats(back).requests).toBe(1);
     expect(rx.stats(target).requests).toBe(0);
@@ -117,5 +122,136 @@ describe('one attempt against each receiver fault', () => {
     expect(s.bytesWritten).toBeLessThan(64 * 1024 * 1024);
     const growth = process.memoryUsage().rss - rssBefore;
     expect(growth).toBeLessThan(64 * 1024 * 1024);
+  });
+});
+
+describe('end to end: a real delivery through the worker to each fault', () => {
+  let t: TestApp;
+  let worker: Worker;
+  let n = 0;
+  const scale = 0.001; // retry_delay_seconds 3600 → 3.6 s
+  beforeAll(async () => {
+    t = await createTestApp({ retryDelayScale: scale, timeoutScale });
+    worker = await startTestWorker(t);
+  });
+  afterAll(async () => {
+    await worker?.stop({ drainMs: 1000 });
+    await t?.close();
+  });
+
+  /** A webhook of its own on `mode`, one event published to it; resolves once its first attempt is recorded. */
+  async function deliverOnce(mode: FaultMode | ModeName, extra: Record<string, unknown> = {}) {
+    const type = `fault.c${++n}`;
+    expect((await t.org.admin('POST', '/event-types', { name: type })).status).toBe(201);
+    const url = rx.url(mode);
+    const hook = await t.org.admin('POST', '/webhooks', {
+      name: type, url, events: [type], retry_attempts: 3, retry_delay_seconds: 3600, timeout_seconds: 30, ...extra,
+    });
+    expect(hook.status, JSON.stringify(hook.body)).toBe(201);
+    const evt = await t.org.publisher('POST', '/events', { event_type: type, payload: { mode } });
+    expect(evt.status).toBe(202);
+    await eventually(
+      async () => (await t.db.query('SELECT attempts FROM deliveries WHERE event_id = $1', [evt.body.id])).rows[0]?.attempts >= 1,
+      30_000,
+      () => `the first attempt to ${JSON.stringify(mode)}`,
+    );
+    const delivery = (await t.db.query('SELECT * FROM deliveries WHERE event_id = $1', [evt.body.id])).rows[0];
+    const attempt = (await t.db.query('SELECT * FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt', [delivery.id])).rows[0];
+    const webhook = (await t.db.query('SELECT * FROM webhooks WHERE id = $1', [hook.body.id])).rows[0];
+    /** ms from the attempt's start to the next one scheduled. */
+    const retryIn = new Date(delivery.next_attempt_at).getTime() - new Date(attempt.started_at).getTime();
+    return { url, delivery, attempt, webhook, retryIn };
+  }
+
+  /** Backoff after attempt 1: 3600 s × 2^0 ± 20%, scaled. */
+  const expectBackoff = (ms: number) => {
+    expect(ms).toBeGreaterThanOrEqual(3600 * 0.8 - 50);
+    expect(ms).toBeLessThanOrEqual(3600 * 1.2 + 1000);
+  };
+
+  // Webhook timeouts are 30 s × 0.1 = 3 s, but 5 s × 0.1 = 500 ms where the timeout is the subject.
+  const failures: Array<[string, FaultMode | ModeName, string, number | null, number?]> = [
+    ['a receiver slower than the timeout', { kind: 'delay', ms: 5_000 }, 'timeout', null, 5],
+    ['headers trickled past the timeout', { kind: 'trickle-headers', everyMs: 50 }, 'timeout', null, 5],
+    ['a TCP reset', 'reset', 'connection_reset', null],
+    ['bytes that are not HTTP', 'garbage', 'invalid_response', null],
+    ['a redirect to a private address', { kind: 'redirect', location: 'http://10.0.0.1/admin' }, 'redirect_not_followed', 302],
+    ['a 503 without Retry-After', { kind: 'status', status: 503 }, 'http_error', 503],
+  ];
+  for (const [what, mode, error, status, timeout = 30] of failures) {
+    it(`${what}: attempt stored as ${error}, retry on the backoff, failure counted`, async () => {
+      const { delivery, attempt, webhook, retryIn } = await deliverOnce(mode, { timeout_seconds: timeout });
+      expect(attempt).toMatchObject({ attempt: 1, error, response_status: status });
+      expect(delivery).toMatchObject({ status: 'pending', attempts: 1, last_error: error, last_status_code: status, lease_expires_at: null });
+      expectBackoff(retryIn);
+      expect(webhook).toMatchObject({ is_active: true, failure_count: 1, disabled_reason: null });
+      expect(webhook.first_failure_at).not.toBeNull();
+    });
+  }
+
+  it('a connection closed mid-headers: a failed attempt without status, retried on the backoff', async () => {
+    const { delivery, attempt, retryIn } = await deliverOnce('close-mid-headers');
+    expect(['connection_reset', 'invalid_response']).toContain(attempt.error);
+    expect(attempt.response_status).toBeNull();
+    expect(delivery).toMatchObject({ status: 'pending', attempts: 1 });
+    expectBackoff(retryIn);
+  });
+
+  it('a slow answer inside the timeout succeeds and resets nothing', async () => {
+    const { delivery, attempt, webhook } = await deliverOnce({ kind: 'delay', ms: 200 });
+    expect(delivery).toMatchObject({ status: 'succeeded', attempts: 1, last_status_code: 200 });
+    expect(attempt.duration_ms).toBeGreaterThanOrEqual(190);
+    expect(webhook).toMatchObject({ failure_count: 0, is_active: true });
+    expect(webhook.last_success_at).not.toBeNull();
+  });
+
+  it('a body trickled a byte at a time: the attempt ends by the timeout, the 200 that arrived counts', async () => {
+    const { delivery, attempt, url } = await deliverOnce({ kind: 'trickle-body', bytes: 10_000, everyMs: 20 }, { timeout_seconds: 5 });
+    expect(attempt.duration_ms).toBeLessThan(2_000);
+    expect(attempt.response_status).toBe(200);
+    expect(delivery.status).toBe('succeeded');
+    await rx.waitUntil(() => rx.stats(url).closedEarly, 5_000);
+  });
+
+  it('429 with Retry-After in seconds sets the next attempt instead of the backoff', async () => {
+    const { delivery, attempt, retryIn } = await deliverOnce({ kind: 'retry-after', status: 429, retryAfter: '1200' });
+    expect(attempt).toMatchObject({ response_status: 429, error: 'http_error' });
+    expect(attempt.response_headers['retry-after']).toBe('1200');
+    expect(delivery.status).toBe('pending');
+    // 1200 s scaled = 1.2 s; the backoff would be ≥ 2.88 s.
+    expect(retryIn).toBeGreaterThanOrEqual(1_150);
+    expect(retryIn).toBeLessThan(2_300);
+  });
+
+  it('503 with Retry-After as an HTTP date sets the next attempt from that date', async () => {
+    const date = new Date(Date.now() + 1_800_000).toUTCString(); // 1800 s ahead → 1.8 s scaled
+    const { delivery, attempt, retryIn } = await deliverOnce({ kind: 'retry-after', status: 503, retryAfter: date });
+    expect(attempt).toMatchObject({ response_status: 503, error: 'http_error' });
+    expect(delivery.status).toBe('pending');
+    expect(retryIn).toBeGreaterThanOrEqual(1_700);
+    expect(retryIn).toBeLessThan(2_700);
+  });
+
+  it('410 Gone fails the delivery and disables the webhook at once, with a reason', async () => {
+    const { delivery, attempt, webhook, url } = await deliverOnce({ kind: 'status', status: 410 });
+    expect(attempt).toMatchObject({ response_status: 410, error: 'http_error' });
+    await eventually(async () => (await t.db.query('SELECT is_active FROM webhooks WHERE id = $1', [webhook.id])).rows[0].is_active === false, 10_000);
+    const w = (await t.db.query('SELECT * FROM webhooks WHERE id = $1', [webhook.id])).rows[0];
+    expect(w.disabled_reason).toMatch(/410/);
+    expect(w.failure_count).toBe(1);
+    expect((await t.db.query('SELECT status, attempts FROM deliveries WHERE id = $1', [delivery.id])).rows[0]).toEqual({ status: 'failed', attempts: 1 });
+    expect(rx.stats(url).requests).toBe(1);
+  });
+
+  it('a 1 GB answer: delivered, 4 KiB stored, the socket cut early, memory flat', async () => {
+    global.gc?.();
+    const rssBefore = process.memoryUsage().rss;
+    const { delivery, attempt, url } = await deliverOnce({ kind: 'huge', bytes: ONE_GIB }, { timeout_seconds: 120 });
+    expect(delivery.status).toBe('succeeded');
+    expect(attempt.response_body).toHaveLength(MAX_RESPONSE_BYTES);
+    const s = rx.stats(url);
+    await rx.waitUntil(() => s.closedEarly, 10_000, () => `the 1 GB stream to be cut (${s.bytesWritten} bytes written)`);
+    expect(s.bytesWritten).toBeLessThan(64 * 1024 * 1024);
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(64 * 1024 * 1024);
   });
 });
