@@ -4,7 +4,7 @@ import { Webhook } from 'standardwebhooks';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { startReceiver, type Receiver, type ReceivedRequest } from '../support/receiver.js';
 import { auditRows, seedDelivery, seedWebhook } from '../support/delivery-rows.js';
-import { REPLAY_BATCH } from '../../src/api/routes/webhook-actions.js';
+import { MAX_PREVIOUS_SECRETS, REPLAY_BATCH } from '../../src/api/routes/webhook-actions.js';
 
 let t: TestApp;
 let receiver: Receiver;
@@ -163,6 +163,21 @@ describe('POST /webhooks/{id}/rotate-secret', () => {
     const audit = (await auditRows(t.db, t.org.orgId, 'webhook.secret_rotated')).find((a) => a.target_id === hook.id);
     expect(audit?.changes).toEqual({ grace_seconds: 0, previous_secret_expires_at: null });
     expect(JSON.stringify(audit)).not.toMatch(/whsec_|enc:v1/);
+  });
+
+  it('keeps at most MAX_PREVIOUS_SECRETS earlier secrets signing, however often it rotates', async () => {
+    const hook = await createWebhook();
+    let latest = '';
+    for (let i = 0; i < MAX_PREVIOUS_SECRETS + 2; i++) {
+      latest = (await t.org.admin('POST', `/webhooks/${hook.id}/rotate-secret`, { grace_seconds: 3600 + i })).body.secret;
+    }
+    const { rows } = await t.db.query('SELECT previous_secrets FROM webhooks WHERE id = $1', [hook.id]);
+    expect(rows[0].previous_secrets).toHaveLength(MAX_PREVIOUS_SECRETS);
+    const req = await sendTest(hook.id);
+    expect(String(req.headers['webhook-signature']).split(' ')).toHaveLength(MAX_PREVIOUS_SECRETS + 1);
+    expect(verifies(latest, req)).toBe(true);
+    // The first secrets (shortest grace) were dropped.
+    expect(verifies(hook.secret, req)).toBe(false);
   });
 
   it('refuses a grace period outside 0 to 30 days', async () => {

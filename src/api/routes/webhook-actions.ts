@@ -16,6 +16,12 @@ import { createSlidingWindow } from '../sliding-window.js';
 /** Deliveries re-queued per transaction by a replay: a big replay never holds one giant transaction. */
 export const REPLAY_BATCH = 1000;
 const MAX_GRACE_SECONDS = 30 * 24 * 3600;
+/**
+ * Earlier secrets kept signing at most: every active secret adds a signature to every
+ * request, so rotating in a loop must not grow the header without bound. Those whose grace
+ * ends soonest are dropped first.
+ */
+export const MAX_PREVIOUS_SECRETS = 10;
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const RotateBody = Type.Object(
@@ -108,6 +114,8 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
         const previous: PreviousSecret[] = (row.previous_secrets ?? []).filter((p) => new Date(p.expires_at).getTime() > now);
         // Re-sealed: a secret stored before an encryption key was configured gets encrypted now.
         if (expiresAt) previous.unshift({ secret: box.seal(box.open(row.secret)), expires_at: expiresAt.toISOString() });
+        previous.sort((a, b) => Date.parse(b.expires_at) - Date.parse(a.expires_at));
+        previous.splice(MAX_PREVIOUS_SECRETS);
         await tx.query(
           `UPDATE webhooks SET secret = $3, previous_secrets = $4, updated_at = now(), updated_by = $5
             WHERE org_id = $1 AND id = $2`,
@@ -196,6 +204,10 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
       // Written after the send, already finished: the worker never sees it as due, so the
       // test is sent exactly once and never retried.
       await db.transaction(async (tx) => {
+        // Locks the webhook against a concurrent DELETE until the test is recorded; deleted
+        // during the send, there is nothing to record it under.
+        const { rows: still } = await tx.query('SELECT 1 FROM webhooks WHERE id = $1 FOR SHARE', [row.id]);
+        if (still.length === 0) throw notFound('Webhook');
         await tx.query(
           'INSERT INTO events (id, org_id, event_type, payload, created_at) VALUES ($1, $2, $3, $4, $5)',
           [eventId, orgId, eventType, payloadText, createdAt],
