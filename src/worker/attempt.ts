@@ -80,17 +80,25 @@ export function buildBody(m: AttemptMessage): string {
 }
 
 const dispatchers = new Map<string, Dispatcher>();
+const byResolver = new WeakMap<object, Map<string, Dispatcher>>();
 
 /**
  * The process's delivery dispatcher (a pool per origin, keep-alive), created on
  * first use. One per process: a pool per call would defeat connection reuse.
  */
-export function deliveryDispatcher(config: Pick<Config, 'dev' | 'allowCidrs'>): Dispatcher {
+export function deliveryDispatcher(config: Pick<Config, 'dev' | 'allowCidrs' | 'resolveHost'>): Dispatcher {
   const key = `${config.dev}|${config.allowCidrs.join(',')}`;
-  let d = dispatchers.get(key);
+  // A config with its own resolver (tests) gets dispatchers of its own: a shared one would
+  // resolve through whichever resolver created it first.
+  let cache = dispatchers;
+  if (config.resolveHost) {
+    cache = byResolver.get(config.resolveHost) ?? new Map();
+    byResolver.set(config.resolveHost, cache);
+  }
+  let d = cache.get(key);
   if (!d) {
     d = createDeliveryDispatcher(config);
-    dispatchers.set(key, d);
+    cache.set(key, d);
   }
   return d;
 }
