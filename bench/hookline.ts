@@ -60,8 +60,8 @@ export async function startHookline(o: HooklineOptions): Promise<HooklineProcess
     HOOKLINE_LOG_LEVEL: 'warn',
     HOOKLINE_WORKER: o.worker ? 'true' : 'false',
     // The benchmark measures the pipeline, not the abuse limits.
-    HOOKLINE_RATE_LIMIT: '100000000',
-    HOOKLINE_PUBLISH_RATE_LIMIT: '100000000',
+    HOOKLINE_RATE_LIMIT: '0',
+    HOOKLINE_PUBLISH_RATE_LIMIT: '0',
   };
   delete env.DATABASE_URL;
   if (o.databaseUrl) env.DATABASE_URL = o.databaseUrl;

@@ -14,6 +14,7 @@ export interface Plan {
   /** Deliveries per publish call during steady phases. */
   publishBatchDeliveries: number;
   drainBoundS: number;
+  ingestWarmupS: number;
   ingestS: number;
   /** Upper bound on events per ingest phase, so the queue they leave stays small. */
   ingestMaxEvents: number;
@@ -40,6 +41,7 @@ const full: Plan = {
   highWater: 10_000,
   publishBatchDeliveries: 1_000,
   drainBoundS: 30,
+  ingestWarmupS: 2,
   ingestS: 10,
   ingestMaxEvents: 60_000,
   ingestConcurrency: 32,
@@ -64,6 +66,7 @@ const quick: Plan = {
   windowS: 3,
   highWater: 5_000,
   drainBoundS: 5,
+  ingestWarmupS: 1,
   ingestS: 2,
   ingestMaxEvents: 10_000,
   latencyS: 3,
