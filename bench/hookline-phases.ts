@@ -303,9 +303,9 @@ export async function benchStore(store: Store, ctx: StoreContext): Promise<Store
       expectStatus(await hl.call('POST', '/event-types', { name }), `create ${name}`, 201, 409);
     const api = hl;
     const ingestHook = await createWebhook(api, 'ingest', to('ingest'), 'bench.ingest');
+    const hooks: Record<string, string[]> = { drain: [], f1: [], f10: [], isoa: [], isob: [] };
     for (let i = 0; i < 10; i++)
-      await createWebhook(api, `drain ${i}`, to('drain', i), 'bench.drain');
-    const hooks: Record<string, string[]> = { f1: [], f10: [], isoa: [], isob: [] };
+      hooks.drain.push(await createWebhook(api, `drain ${i}`, to('drain', i), 'bench.drain'));
     hooks.f1.push(await createWebhook(api, 'fan-out 1', to('f1'), 'bench.fanout_one'));
     for (let i = 0; i < 10; i++)
       hooks.f10.push(
@@ -399,6 +399,10 @@ export async function benchStore(store: Store, ctx: StoreContext): Promise<Store
         log(
           `${store} backlog: ${got.distinct.toLocaleString('en-US')} of ${n.toLocaleString('en-US')} in ${((nowMs() - readyAt) / 1000).toFixed(1)} s`,
         );
+        if (!r.complete) {
+          // The rest would go out before the next phases' deliveries (oldest first): it goes with its webhooks.
+          for (const id of hooks.drain) await full.call('DELETE', `/webhooks/${id}`);
+        }
         return r;
       });
     }
