@@ -1,6 +1,7 @@
 import type { Db } from './store/db.js';
 import { createApiKey, createOrganization } from './store/organizations.js';
 import { ensureBuiltinEventTypes, loadDemoCatalog } from './store/event-types.js';
+import { recordAudit } from './store/audit.js';
 
 // Serialises bootstrap between processes starting at once on one database.
 const BOOTSTRAP_LOCK = 72_411_908;
@@ -24,6 +25,8 @@ export async function bootstrap(db: Db, opts: { adminKey?: string; demo?: boolea
     if (rows.length === 0) {
       const org = await createOrganization(tx, 'default');
       const key = await createApiKey(tx, { orgId: org.id, role: 'admin', name: 'bootstrap', plainKey: opts.adminKey });
+      await recordAudit(tx, { orgId: org.id, keyId: null, action: 'organization.created', targetType: 'organization', targetId: org.id, changes: { name: 'default', via: 'bootstrap' } });
+      await recordAudit(tx, { orgId: org.id, keyId: null, action: 'api_key.created', targetType: 'api_key', targetId: key.id, changes: { role: 'admin', name: 'bootstrap', via: 'bootstrap' } });
       result.created = { orgId: org.id, keyId: key.id, key: key.key, keyWasGiven: opts.adminKey !== undefined };
     }
     const orgs = await tx.query<{ id: string }>('SELECT id FROM organizations');

@@ -12,6 +12,7 @@ import { createLogger } from './log.js';
 import { version } from './version.js';
 import { newOrganization } from './organizations.js';
 import { createApiKey, findOrganizationByName } from './store/organizations.js';
+import { recordAudit } from './store/audit.js';
 import { roles, type Role } from './core/api-keys.js';
 import { HooklineError } from './errors.js';
 import { registerDeveloperCommands } from './cli/index.js';
@@ -146,7 +147,12 @@ withSettings(
   const key = await withDb(config, async (db) => {
     const org = await findOrganizationByName(db, opts.org);
     if (!org) fail(`no organization named "${opts.org}" (create it with: hookline orgs create ${opts.org})`);
-    return createApiKey(db, { orgId: org.id, role: opts.role, name: opts.name });
+    return db.transaction(async (tx) => {
+      const created = await createApiKey(tx, { orgId: org.id, role: opts.role, name: opts.name });
+      // key_id null: made from the command line, by whoever holds the database, not by an API key.
+      await recordAudit(tx, { orgId: org.id, keyId: null, action: 'api_key.created', targetType: 'api_key', targetId: created.id, changes: { role: created.role, name: created.name, via: 'cli' } });
+      return created;
+    });
   });
   process.stdout.write(`Created ${key.role} key ${key.id} for "${opts.org}". It is shown only this once:\n\n  ${key.key}\n\n`);
 });

@@ -18,30 +18,32 @@ describe('token bucket', () => {
   });
 });
 
-describe('management API rate limit (real app)', () => {
+describe('rate limits on the real app', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp({ rateLimitPerMinute: 5 });
+    t = await createTestApp({ rateLimitPerMinute: 5, publishRateLimitPerMinute: 3 });
+    // Uses one of the admin's 5 management requests.
+    expect((await t.org.admin('POST', '/event-types', { name: 'rl.thing' })).status).toBe(201);
   });
   afterAll(async () => t?.close());
 
   it('answers 429 in the SPEC format with Retry-After once a key used its minute, and only for that key', async () => {
     for (let i = 0; i < 5; i++) {
-      const ok = await t.org.admin('GET', '/event-types');
+      const ok = await t.org.viewer('GET', '/event-types');
       expect(ok.status).toBe(200);
       expect(ok.headers['x-ratelimit-remaining']).toBe(String(4 - i));
     }
-    const limited = await t.org.admin('GET', '/event-types');
+    const limited = await t.org.viewer('GET', '/event-types');
     expect(limited.status).toBe(429);
     expect(limited.body.error).toMatchObject({ code: 'RATE_LIMITED', details: { bucket: 'management', limit_per_minute: 5 } });
     const retryAfter = Number(limited.headers['retry-after']);
     // 5 a minute: the next token comes 12 s after the first was spent.
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(12);
-    // Writes count against the same bucket.
-    expect((await t.org.admin('POST', '/event-types', { name: 'rl.blocked' })).status).toBe(429);
-    // Another key of the same organization has its own bucket.
-    expect((await t.org.viewer('GET', '/event-types')).status).toBe(200);
+    // Another key of the same organization has its own bucket; reads and writes share it.
+    for (let i = 0; i < 3; i++) expect((await t.org.admin('GET', '/event-types')).status).toBe(200);
+    expect((await t.org.admin('PATCH', '/event-types/rl.thing', { description: 'x' })).status).toBe(200);
+    expect((await t.org.admin('PATCH', '/event-types/rl.thing', { description: 'y' })).status).toBe(429);
   });
 
   it('does not count requests refused by auth (403) against the key', async () => {
@@ -49,6 +51,16 @@ describe('management API rate limit (real app)', () => {
     for (let i = 0; i < 8; i++) expect((await t.org.publisher('POST', '/event-types', { name: 'rl.nope' })).status).toBe(403);
     for (let i = 0; i < 5; i++) expect((await t.org.publisher('GET', '/event-types')).status).toBe(200);
     expect((await t.org.publisher('GET', '/event-types')).status).toBe(429);
+  });
+
+  it('gives publishing its own bucket: a key out of management requests still publishes, up to its publish limit', async () => {
+    // The publisher's management bucket is empty after the test above.
+    for (let i = 0; i < 2; i++) expect((await t.org.publisher('POST', '/events', { event_type: 'rl.thing', payload: { i } })).status).toBe(202);
+    expect((await t.org.publisher('POST', '/events/batch', { events: [{ event_type: 'rl.thing', payload: {} }] })).status).toBe(202);
+    const limited = await t.org.publisher('POST', '/events', { event_type: 'rl.thing', payload: {} });
+    expect(limited.status).toBe(429);
+    expect(limited.body.error.details.bucket).toBe('publish');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
   });
 });
 
