@@ -459,6 +459,98 @@ export interface Operations {
       role: "admin" | "publisher" | "viewer";
     };
   };
+  /** Creates or resumes the relay webhook of a `hookline listen` session. */
+  "POST /relay": {
+    request: {
+      body: {
+        /** Stable id of one CLI installation and server. */
+        session: string;
+        /** The whsec_… secret the CLI keeps, so it is stable across restarts. */
+        secret: string;
+        events?: string[];
+      };
+    };
+    status: 200;
+    response: {
+      id: string;
+      name: string;
+      events: string[];
+      is_active: boolean;
+      relay: boolean;
+      created: boolean;
+    };
+  };
+  /** Records the attempt the CLI made for a claimed delivery and schedules what follows, like the worker. */
+  "POST /relay/{id}/deliveries/{deliveryId}/result": {
+    request: {
+      params: {
+        id: string;
+        deliveryId: string;
+      };
+      body: {
+        lease: string;
+        ok: boolean;
+        started_at: string;
+        duration_ms: number;
+        request_headers: Record<string, string>;
+        status: number | null;
+        response_headers: Record<string, string> | null;
+        response_body: string | null;
+        error: "timeout" | "connection_refused" | "connection_reset" | "dns_failed" | "tls_error" | "redirect_not_followed" | "blocked_destination" | "http_error" | "invalid_response" | null;
+        error_detail: string | null;
+        retry_after?: string;
+      };
+    };
+    status: 200;
+    response: {
+      outcome: "succeeded" | "retrying" | "failed";
+      attempt: number;
+    };
+  };
+  /** Long-poll: claims due deliveries of a relay webhook (leased like the worker’s), waiting up to `wait` seconds for one. */
+  "GET /relay/{id}/next": {
+    request: {
+      params: {
+        id: string;
+      };
+      query?: {
+        /** Seconds to hold the request open when nothing is due. */
+        wait?: number;
+        limit?: number;
+      };
+    };
+    status: 200;
+    response: {
+      deliveries: Array<{
+        id: string;
+        /** Give it back with the result. */
+        lease: string;
+        attempt: number;
+        event_id: string;
+        event_type: string;
+        created_at: string;
+        /** The payload exactly as stored: it becomes `data`. */
+        payload_text: string;
+      }>;
+      target: {
+        timeout_seconds: number;
+        custom_headers: Record<string, string>;
+        /** Active signing secrets, current first. */
+        secrets: string[];
+      } | null;
+    };
+  };
+  "POST /relay/{id}/stop": {
+    request: {
+      params: {
+        id: string;
+      };
+    };
+    status: 200;
+    response: {
+      stopped: boolean;
+    };
+  };
   "GET /stats": {
     request: {
       query?: {

@@ -8,6 +8,7 @@ import { eventRoutes } from './events.js';
 import { webhookActionRoutes } from './webhook-actions.js';
 import { auditLogRoutes } from './audit-log.js';
 import { statsRoutes } from './stats.js';
+import { relayRoutes } from './relay.js';
 
 /** Every /api/v1 route group. Each file owns one resource. */
 export async function apiRoutes(api: FastifyInstance): Promise<void> {
@@ -20,4 +21,5 @@ export async function apiRoutes(api: FastifyInstance): Promise<void> {
   await api.register(webhookActionRoutes);
   await api.register(auditLogRoutes);
   await api.register(statsRoutes);
+  await api.register(relayRoutes);
 }

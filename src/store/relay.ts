@@ -1,0 +1,219 @@
+/**
+ * Relay webhooks, for `hookline listen`: a webhook marked `relay` whose
+ * deliveries a CLI claims through the API (with the worker's lease semantics:
+ * status `sending`, `lease_expires_at`, `worker_id`) instead of the worker
+ * sending them. The CLI makes the HTTP attempt to a local URL with the worker's
+ * own sendAttempt and reports it here, where it is recorded like any attempt.
+ */
+import { newId } from '../ids.js';
+import type { Queryable } from './db.js';
+import type { WebhookRow } from './webhooks.js';
+import { insertWebhook } from './webhooks.js';
+import { insertAttempt } from './attempts.js';
+import { nextAttemptDelayMs } from '../core/retry.js';
+import type { AttemptResult } from '../worker/attempt.js';
+
+export type RelayWebhookRow = WebhookRow & { relay: boolean };
+
+/** The name of the relay webhook of one `hookline listen` session. */
+export const relayName = (session: string) => `hookline listen (${session})`;
+
+/**
+ * The relay webhook of a session, created or brought up to date (events,
+ * secret, switched on): a CLI restarted with the same session and secret gets
+ * the same webhook back.
+ */
+export async function upsertRelayWebhook(
+  tx: Queryable,
+  r: {
+    orgId: string;
+    session: string;
+    events: string[];
+    sealedSecret: string;
+    keyId: string | null;
+  },
+): Promise<{ row: RelayWebhookRow; created: boolean }> {
+  const name = relayName(r.session);
+  const { rows } = await tx.query<RelayWebhookRow>(
+    `UPDATE webhooks SET events = $3, secret = $4, previous_secrets = '[]', is_active = true, disabled_reason = NULL,
+            failure_count = 0, first_failure_at = NULL, updated_at = now(), updated_by = $5
+      WHERE org_id = $1 AND relay AND name = $2 RETURNING *`,
+    [r.orgId, name, r.events, r.sealedSecret, r.keyId],
+  );
+  if (rows[0]) return { row: rows[0], created: false };
+  const inserted = await insertWebhook(tx, {
+    id: newId('wh'),
+    orgId: r.orgId,
+    name,
+    url: `relay://${encodeURIComponent(r.session)}`,
+    description: 'Deliveries relayed to a developer’s machine by `hookline listen`.',
+    events: r.events,
+    custom_headers: {},
+    is_active: true,
+    timeout_seconds: 30,
+    retry_attempts: 3,
+    retry_delay_seconds: 10,
+    rate_limit_per_second: null,
+    ordering: 'none',
+    sealedSecret: r.sealedSecret,
+    keyId: r.keyId,
+  });
+  const { rows: marked } = await tx.query<RelayWebhookRow>(
+    'UPDATE webhooks SET relay = true WHERE id = $1 RETURNING *',
+    [inserted.id],
+  );
+  return { row: marked[0], created: true };
+}
+
+export async function getRelayWebhook(
+  q: Queryable,
+  orgId: string,
+  id: string,
+): Promise<RelayWebhookRow | undefined> {
+  const { rows } = await q.query<RelayWebhookRow>(
+    'SELECT * FROM webhooks WHERE org_id = $1 AND id = $2 AND relay',
+    [orgId, id],
+  );
+  return rows[0];
+}
+
+/** A claimed delivery with what the CLI needs to send it. */
+export interface RelayClaim {
+  id: string;
+  eventId: string;
+  eventType: string;
+  /** The number this attempt will have (attempts so far + 1). */
+  attempt: number;
+  createdAt: Date;
+  payloadText: string;
+}
+
+/**
+ * Claims up to `limit` due deliveries of one relay webhook: the worker's lease
+ * (status `sending` until `leaseSeconds` from now, `worker_id` = the lease token),
+ * taken with SKIP LOCKED, so two API processes never hand out the same one.
+ */
+export async function claimRelayDeliveries(
+  tx: Queryable,
+  webhookId: string,
+  lease: string,
+  leaseSeconds: number,
+  limit: number,
+): Promise<RelayClaim[]> {
+  const { rows } = await tx.query<{
+    id: string;
+    event_id: string;
+    event_type: string;
+    attempts: number;
+  }>(
+    `WITH due AS (
+       SELECT id FROM deliveries
+        WHERE webhook_id = $1 AND status = 'pending' AND next_attempt_at <= now()
+        ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED)
+     UPDATE deliveries d
+        SET status = 'sending', lease_expires_at = now() + make_interval(secs => $3), worker_id = $2, updated_at = now()
+       FROM due WHERE d.id = due.id
+     RETURNING d.id, d.event_id, d.event_type, d.attempts`,
+    [webhookId, lease, leaseSeconds, limit],
+  );
+  if (rows.length === 0) return [];
+  const { rows: events } = await tx.query<{ id: string; created_at: Date; payload_text: string }>(
+    'SELECT id, created_at, payload::text AS payload_text FROM events WHERE id = ANY($1::text[])',
+    [rows.map((r) => r.event_id)],
+  );
+  const byId = new Map(events.map((e) => [e.id, e]));
+  return rows
+    .filter((r) => byId.has(r.event_id))
+    .map((r) => ({
+      id: r.id,
+      eventId: r.event_id,
+      eventType: r.event_type,
+      attempt: r.attempts + 1,
+      createdAt: byId.get(r.event_id)!.created_at,
+      payloadText: byId.get(r.event_id)!.payload_text,
+    }));
+}
+
+export type RelayOutcome = 'succeeded' | 'retrying' | 'failed';
+
+/**
+ * Records the attempt the CLI made and moves the delivery on, by the rules the
+ * worker applies: 2xx succeeds; otherwise it is retried with backoff (or at the
+ * Retry-After of a 429/503) until 1 + retry_attempts + manual_attempts attempts,
+ * then fails. Returns undefined when the lease is no longer held (expired and
+ * reclaimed, or the delivery was changed meanwhile).
+ */
+export async function completeRelayDelivery(
+  tx: Queryable,
+  r: {
+    orgId: string;
+    webhook: RelayWebhookRow;
+    deliveryId: string;
+    lease: string;
+    result: AttemptResult;
+    retryDelayScale: number;
+  },
+): Promise<{ outcome: RelayOutcome; attempt: number } | undefined> {
+  const { rows } = await tx.query<{ attempts: number; manual_attempts: number }>(
+    `SELECT attempts, manual_attempts FROM deliveries
+      WHERE id = $1 AND webhook_id = $2 AND status = 'sending' AND worker_id = $3 FOR UPDATE`,
+    [r.deliveryId, r.webhook.id, r.lease],
+  );
+  const d = rows[0];
+  if (!d) return undefined;
+  const attempt = d.attempts + 1;
+  const { result } = r;
+  await insertAttempt(tx, {
+    orgId: r.orgId,
+    deliveryId: r.deliveryId,
+    webhookId: r.webhook.id,
+    attempt,
+    startedAt: result.startedAt,
+    durationMs: result.durationMs,
+    requestHeaders: result.requestHeaders,
+    responseStatus: result.status,
+    responseHeaders: result.responseHeaders,
+    responseBody: result.responseBody,
+    error: result.error,
+    errorDetail: result.errorDetail,
+  });
+  let outcome: RelayOutcome;
+  if (result.ok) outcome = 'succeeded';
+  else
+    outcome = attempt >= 1 + r.webhook.retry_attempts + d.manual_attempts ? 'failed' : 'retrying';
+  const delayMs =
+    outcome === 'retrying'
+      ? nextAttemptDelayMs({
+          attempts: attempt,
+          retryDelaySeconds: r.webhook.retry_delay_seconds,
+          status: result.status ?? undefined,
+          retryAfter: result.retryAfter,
+          scale: r.retryDelayScale,
+        })
+      : 0;
+  await tx.query(
+    `UPDATE deliveries SET
+       status = CASE WHEN $2 = 'retrying' THEN 'pending' ELSE $2 END,
+       attempts = $3, last_status_code = $4, last_error = $5, last_attempt_at = $6,
+       next_attempt_at = CASE WHEN $2 = 'retrying' THEN now() + make_interval(secs => $7::double precision / 1000) ELSE next_attempt_at END,
+       completed_at = CASE WHEN $2 = 'retrying' THEN NULL ELSE now() END,
+       lease_expires_at = NULL, worker_id = NULL, updated_at = now()
+     WHERE id = $1`,
+    [r.deliveryId, outcome, attempt, result.status, result.error, result.startedAt, delayMs],
+  );
+  await tx.query(
+    `UPDATE webhooks SET last_triggered_at = now(), last_success_at = CASE WHEN $2 THEN now() ELSE last_success_at END
+      WHERE id = $1`,
+    [r.webhook.id, result.ok],
+  );
+  return { outcome, attempt };
+}
+
+/** Switches a relay webhook off when its CLI stops: no deliveries pile up while nobody listens. */
+export async function stopRelayWebhook(q: Queryable, orgId: string, id: string): Promise<boolean> {
+  const { rowCount } = await q.query(
+    'UPDATE webhooks SET is_active = false, updated_at = now() WHERE org_id = $1 AND id = $2 AND relay',
+    [orgId, id],
+  );
+  return rowCount > 0;
+}
