@@ -496,7 +496,7 @@ export interface Operations {
         status: number | null;
         response_headers: Record<string, string> | null;
         response_body: string | null;
-        error: "timeout" | "connection_refused" | "connection_reset" | "dns_failed" | "tls_error" | "redirect_not_followed" | "blocked_destination" | "http_error" | "invalid_response" | null;
+        error: "timeout" | "connection_refused" | "connection_reset" | "dns_failed" | "tls_error" | "redirect_not_followed" | "blocked_destination" | "http_error" | "invalid_response" | "internal_error" | null;
         error_detail: string | null;
         retry_after?: string;
       };

@@ -3,15 +3,17 @@
  * deliveries a CLI claims through the API (with the worker's lease semantics:
  * status `sending`, `lease_expires_at`, `worker_id`) instead of the worker
  * sending them. The CLI makes the HTTP attempt to a local URL with the worker's
- * own sendAttempt and reports it here, where it is recorded like any attempt.
+ * own sendAttempt and reports it here, where the worker's decide/recordOutcomes
+ * record it like any attempt.
  */
 import { newId } from '../ids.js';
 import type { Queryable } from './db.js';
 import type { WebhookRow } from './webhooks.js';
 import { insertWebhook } from './webhooks.js';
-import { insertAttempt } from './attempts.js';
-import { nextAttemptDelayMs } from '../core/retry.js';
 import type { AttemptResult } from '../worker/attempt.js';
+import type { ClaimedDelivery } from '../worker/claim.js';
+import { decide } from '../worker/decide.js';
+import { recordOutcomes, updateWebhookHealth } from '../worker/complete.js';
 
 export type RelayWebhookRow = WebhookRow & { relay: boolean };
 
@@ -137,76 +139,41 @@ export async function claimRelayDeliveries(
 export type RelayOutcome = 'succeeded' | 'retrying' | 'failed';
 
 /**
- * Records the attempt the CLI made and moves the delivery on, by the rules the
- * worker applies: 2xx succeeds; otherwise it is retried with backoff (or at the
- * Retry-After of a 429/503) until 1 + retry_attempts + manual_attempts attempts,
- * then fails. Returns undefined when the lease is no longer held (expired and
- * reclaimed, or the delivery was changed meanwhile).
+ * Records the attempt the CLI made and moves the delivery on with the worker's
+ * own rules and statements (decide, recordOutcomes, updateWebhookHealth): 2xx
+ * succeeds; otherwise a retry with backoff (or at the Retry-After of a 429/503)
+ * until 1 + retry_attempts + manual_attempts attempts, then failed. Returns
+ * undefined when the lease is no longer held (it expired and the delivery was
+ * handed out again, or an admin changed it meanwhile).
  */
 export async function completeRelayDelivery(
   tx: Queryable,
   r: {
-    orgId: string;
-    webhook: RelayWebhookRow;
+    webhookId: string;
     deliveryId: string;
     lease: string;
     result: AttemptResult;
     retryDelayScale: number;
   },
 ): Promise<{ outcome: RelayOutcome; attempt: number } | undefined> {
-  const { rows } = await tx.query<{ attempts: number; manual_attempts: number }>(
-    `SELECT attempts, manual_attempts FROM deliveries
-      WHERE id = $1 AND webhook_id = $2 AND status = 'sending' AND worker_id = $3 FOR UPDATE`,
-    [r.deliveryId, r.webhook.id, r.lease],
+  const { rows } = await tx.query<ClaimedDelivery>(
+    `SELECT d.id, d.org_id, d.webhook_id, d.event_id, d.event_type, d.attempts, d.manual_attempts,
+            e.payload::text AS payload_text, e.created_at AS event_created_at,
+            w.url, w.name AS webhook_name, w.is_active, w.timeout_seconds, w.retry_attempts, w.retry_delay_seconds,
+            w.rate_limit_per_second, w.ordering, w.custom_headers, w.secret, w.previous_secrets,
+            w.updated_at AS webhook_updated_at
+       FROM deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id
+      WHERE d.id = $1 AND d.webhook_id = $2 AND d.status = 'sending' AND d.worker_id = $3 AND w.relay
+        FOR UPDATE OF d`,
+    [r.deliveryId, r.webhookId, r.lease],
   );
-  const d = rows[0];
-  if (!d) return undefined;
-  const attempt = d.attempts + 1;
-  const { result } = r;
-  await insertAttempt(tx, {
-    orgId: r.orgId,
-    deliveryId: r.deliveryId,
-    webhookId: r.webhook.id,
-    attempt,
-    startedAt: result.startedAt,
-    durationMs: result.durationMs,
-    requestHeaders: result.requestHeaders,
-    responseStatus: result.status,
-    responseHeaders: result.responseHeaders,
-    responseBody: result.responseBody,
-    error: result.error,
-    errorDetail: result.errorDetail,
-  });
-  let outcome: RelayOutcome;
-  if (result.ok) outcome = 'succeeded';
-  else
-    outcome = attempt >= 1 + r.webhook.retry_attempts + d.manual_attempts ? 'failed' : 'retrying';
-  const delayMs =
-    outcome === 'retrying'
-      ? nextAttemptDelayMs({
-          attempts: attempt,
-          retryDelaySeconds: r.webhook.retry_delay_seconds,
-          status: result.status ?? undefined,
-          retryAfter: result.retryAfter,
-          scale: r.retryDelayScale,
-        })
-      : 0;
-  await tx.query(
-    `UPDATE deliveries SET
-       status = CASE WHEN $2 = 'retrying' THEN 'pending' ELSE $2 END,
-       attempts = $3, last_status_code = $4, last_error = $5, last_attempt_at = $6,
-       next_attempt_at = CASE WHEN $2 = 'retrying' THEN now() + make_interval(secs => $7::double precision / 1000) ELSE next_attempt_at END,
-       completed_at = CASE WHEN $2 = 'retrying' THEN NULL ELSE now() END,
-       lease_expires_at = NULL, worker_id = NULL, updated_at = now()
-     WHERE id = $1`,
-    [r.deliveryId, outcome, attempt, result.status, result.error, result.startedAt, delayMs],
-  );
-  await tx.query(
-    `UPDATE webhooks SET last_triggered_at = now(), last_success_at = CASE WHEN $2 THEN now() ELSE last_success_at END
-      WHERE id = $1`,
-    [r.webhook.id, result.ok],
-  );
-  return { outcome, attempt };
+  const claimed = rows[0];
+  if (!claimed) return undefined;
+  const outcome = decide(claimed, r.result, { scale: r.retryDelayScale });
+  const updated = await recordOutcomes(tx, r.lease, [outcome]);
+  if (!updated.has(claimed.id)) return undefined;
+  await updateWebhookHealth(tx, [outcome]);
+  return { outcome: outcome.kind as RelayOutcome, attempt: outcome.attempts };
 }
 
 /** Switches a relay webhook off when its CLI stops: no deliveries pile up while nobody listens. */

@@ -46,6 +46,8 @@ WITH due AS (
   SELECT d.id
     FROM deliveries d
    WHERE d.status = 'pending' AND d.next_attempt_at <= now()
+     -- Relay webhooks (hookline listen) are sent by the CLI that claims them through /relay, not by workers.
+     AND NOT EXISTS (SELECT 1 FROM webhooks rw WHERE rw.id = d.webhook_id AND rw.relay)
      AND (NOT EXISTS (SELECT 1 FROM webhooks fw WHERE fw.id = d.webhook_id AND fw.ordering = 'fifo')
           OR d.seq = (SELECT min(x.seq) FROM deliveries x
                        WHERE x.webhook_id = d.webhook_id AND x.status IN ('pending', 'sending')))

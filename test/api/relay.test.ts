@@ -3,6 +3,8 @@ import { buildApp } from '../../src/api/app.js';
 import { createMetrics } from '../../src/metrics.js';
 import { generateSecret } from '../../src/core/signing.js';
 import { caller, createTestApp, type TestApp } from '../support/app.js';
+import { startReceiver, until } from '../support/receiver.js';
+import { startTestWorker } from '../support/worker.js';
 
 let t: TestApp;
 const secret = generateSecret();
@@ -208,5 +210,49 @@ describe('relay webhooks (hookline listen)', () => {
       events: ['*'],
     });
     expect((await t.org.admin('GET', `/relay/${plain.body.id}/next?wait=0`)).status).toBe(404);
+  });
+
+  it('is skipped by the worker: a relay delivery waits for its CLI while a normal one is sent', async () => {
+    await t.org.admin('POST', '/event-types', { name: 'solo.poked' });
+    const id = (await start('worker', { events: ['solo.*'] })).body.id;
+    const receiver = await startReceiver();
+    const plain = await t.org.admin('POST', '/webhooks', {
+      name: 'normal',
+      url: receiver.url,
+      events: ['solo.poked'],
+    });
+    const worker = await startTestWorker(t);
+    try {
+      const ev = await t.org.publisher('POST', '/events', {
+        event_type: 'solo.poked',
+        payload: { both: true },
+      });
+      await receiver.waitFor(1);
+      await until(
+        async () =>
+          (
+            await t.db.query<{ status: string }>(
+              'SELECT status FROM deliveries WHERE webhook_id = $1 AND event_id = $2',
+              [plain.body.id, ev.body.id],
+            )
+          ).rows[0]?.status === 'succeeded',
+        10_000,
+        () => 'the normal delivery to succeed',
+      );
+      // The worker has had its chance at the relay delivery (it claims oldest due first): it left it alone.
+      const { rows } = await t.db.query<{ status: string; attempts: number }>(
+        'SELECT status, attempts FROM deliveries WHERE webhook_id = $1 AND event_id = $2',
+        [id, ev.body.id],
+      );
+      expect(rows[0]).toEqual({ status: 'pending', attempts: 0 });
+      expect(receiver.requests).toHaveLength(1);
+      const next = await t.org.admin('GET', `/relay/${id}/next?wait=0`);
+      expect(next.body.deliveries.map((d: { event_id: string }) => d.event_id)).toEqual([
+        ev.body.id,
+      ]);
+    } finally {
+      await worker.stop();
+      await receiver.close();
+    }
   });
 });

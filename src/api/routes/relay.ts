@@ -28,7 +28,7 @@ import type { AttemptError } from '../../worker/attempt.js';
 
 const attemptErrors: AttemptError[] = [
   'timeout', 'connection_refused', 'connection_reset', 'dns_failed', 'tls_error',
-  'redirect_not_followed', 'blocked_destination', 'http_error', 'invalid_response',
+  'redirect_not_followed', 'blocked_destination', 'http_error', 'invalid_response', 'internal_error',
 ];
 
 const StartBody = Type.Object(
@@ -218,7 +218,7 @@ export async function relayRoutes(app: FastifyInstance): Promise<void> {
       const b = request.body;
       const done = await db.transaction((tx) =>
         completeRelayDelivery(tx, {
-          orgId, webhook, deliveryId: request.params.deliveryId, lease: b.lease, retryDelayScale: config.retryDelayScale,
+          webhookId: webhook.id, deliveryId: request.params.deliveryId, lease: b.lease, retryDelayScale: config.retryDelayScale,
           result: {
             ok: b.ok, startedAt: new Date(b.started_at), durationMs: b.duration_ms, requestHeaders: b.request_headers,
             status: b.status, responseHeaders: b.response_headers, responseBody: b.response_body?.slice(0, 4096) ?? null,
