@@ -54,6 +54,7 @@ export async function startHookline(): Promise<{ server: RunningServer; dataDir:
 }
 
 export interface Received {
+  url: string;
   headers: IncomingHttpHeaders;
   body: string;
 }
@@ -66,7 +67,7 @@ export async function startReceiver(): Promise<{ url: string; received: Received
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
-      received.push({ headers: req.headers, body });
+      received.push({ url: req.url ?? '', headers: req.headers, body });
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ received: true, n: received.length }));
     });

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { api, loadCapabilities, setApiKey, setUnauthorizedHandler, type Me } from './api';
-import { Link, match, navigate, useLocation } from './router';
+import { Link, match, navigate, useLocation, usePageGeneration } from './router';
 import { SessionProvider, useSession, type Session } from './session';
 import { Empty, Loading, ToastProvider } from './components';
 import { SignIn } from './pages/sign-in';
@@ -99,8 +99,9 @@ const nav: NavItem[] = [
 function Shell() {
   const { me, signOut, canWrite } = useSession();
   const { path } = useLocation();
+  const generation = usePageGeneration();
   const [menuOpen, setMenuOpen] = useState(false);
-  useEffect(() => setMenuOpen(false), [path]);
+  useEffect(() => setMenuOpen(false), [path, generation]);
   const items = nav.filter((n) => !n.adminOnly || canWrite);
   const active = (to: string) => (to === '/' ? path === '/' : path === to || path.startsWith(`${to}/`));
 
@@ -145,7 +146,7 @@ function Shell() {
         </div>
       </nav>
       <main id="main" className="main" tabIndex={-1}>
-        <Routes path={path} />
+        <Routes key={generation} path={path} />
       </main>
     </div>
   );

@@ -13,8 +13,16 @@ function subscribe(fn: () => void) {
 }
 const snapshot = () => window.location.pathname + window.location.search;
 
+let generation = 0;
+const generationSnapshot = () => generation;
+
 export function navigate(to: string, opts: { replace?: boolean } = {}): void {
-  if (to === snapshot()) return;
+  if (to === snapshot()) {
+    // Following a link to the page already shown reloads it (fresh data), as a browser would.
+    generation++;
+    for (const fn of listeners) fn();
+    return;
+  }
   if (opts.replace) window.history.replaceState(null, '', to);
   else window.history.pushState(null, '', to);
   for (const fn of listeners) fn();
@@ -25,6 +33,11 @@ export function useLocation(): { path: string; query: URLSearchParams } {
   const loc = useSyncExternalStore(subscribe, snapshot);
   const i = loc.indexOf('?');
   return { path: i < 0 ? loc : loc.slice(0, i), query: new URLSearchParams(i < 0 ? '' : loc.slice(i + 1)) };
+}
+
+/** Changes when the current page is asked for again: a key that remounts (and reloads) the page. */
+export function usePageGeneration(): number {
+  return useSyncExternalStore(subscribe, generationSnapshot);
 }
 
 /** Matches `/webhooks/:id` against a path; returns the params or null. */
