@@ -5,6 +5,22 @@ const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 
 export type IdPrefix = 'org' | 'key' | 'wh' | 'evt' | 'dlv' | 'att' | 'aud';
 
+// Random bytes are drawn 4 KiB at a time: one randomBytes call per id costs more than the
+// rest of the id, and the worker and publish paths make several ids per delivery.
+const POOL_SIZE = 4096;
+let pool = randomBytes(POOL_SIZE);
+let pos = POOL_SIZE;
+
+/** The pool, with 16 fresh bytes at `pos`. */
+function random16(): Buffer {
+  pos += 16;
+  if (pos + 16 > POOL_SIZE) {
+    pool = randomBytes(POOL_SIZE);
+    pos = 0;
+  }
+  return pool;
+}
+
 /**
  * `prefix_` + 10 characters of millisecond time + 16 random characters (80 bits).
  * Time first, so string order is creation order: lists page by id.
@@ -16,9 +32,9 @@ export function newId(prefix: IdPrefix, now = Date.now()): string {
     time = ALPHABET[t % 32] + time;
     t = Math.floor(t / 32);
   }
-  const bytes = randomBytes(16);
+  const bytes = random16();
   let rand = '';
-  for (let i = 0; i < 16; i++) rand += ALPHABET[bytes[i] & 31];
+  for (let i = 0; i < 16; i++) rand += ALPHABET[bytes[pos + i] & 31];
   return `${prefix}_${time}${rand}`;
 }
 

@@ -4,6 +4,7 @@
  * describe what happened. A failed attempt is data, not an exception: this
  * function resolves for every outcome (timeouts, refused connections, 500s …).
  */
+import { EventEmitter } from 'node:events';
 import { request, type Dispatcher } from 'undici';
 import type { Config } from '../config.js';
 import { decodeSecret, signatureHeaders } from '../core/signing.js';
@@ -118,14 +119,8 @@ export async function sendAttempt(target: AttemptTarget, message: AttemptMessage
     ...signatureHeaders({ id: message.eventId, eventType: message.eventType, timestamp: Math.floor(startedAt.getTime() / 1000), body, keys }),
   };
   const timeoutMs = Math.max(1, Math.round(target.timeoutSeconds * 1000 * (opts.timeoutScale ?? 1)));
-  const controller = new AbortController();
-  let timedOut = false;
-  // One clearable timer for the whole attempt (connect + headers + the 4 KiB we read);
-  // AbortSignal.timeout would leave a live timer behind for every attempt.
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, timeoutMs);
+  // The whole attempt (connect + headers + the 4 KiB we read) is bounded by one deadline.
+  const deadline = watchDeadline(Date.now() + timeoutMs);
   const done = (partial: Omit<AttemptResult, 'startedAt' | 'durationMs' | 'requestHeaders'>): AttemptResult => ({
     ...partial,
     startedAt,
@@ -139,12 +134,13 @@ export async function sendAttempt(target: AttemptTarget, message: AttemptMessage
       headers: requestHeaders,
       body,
       dispatcher: opts.dispatcher,
-      signal: controller.signal,
+      signal: deadline.signal,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     });
     const responseHeaders = flattenHeaders(res.headers);
     const responseBody = await readPrefix(res.body, MAX_RESPONSE_BYTES);
+    if (deadline.fired) throw new Error('deadline passed while reading the answer');
     const status = res.statusCode;
     const ok = status >= 200 && status < 300;
     const error: AttemptError | null = ok ? null : status >= 300 && status < 400 ? 'redirect_not_followed' : 'http_error';
@@ -158,11 +154,11 @@ export async function sendAttempt(target: AttemptTarget, message: AttemptMessage
       retryAfter: responseHeaders['retry-after'],
     });
   } catch (err) {
-    const error: AttemptError = timedOut ? 'timeout' : classifyError(err);
-    const detail = timedOut ? `no complete answer within ${timeoutMs} ms` : describe(err);
+    const error: AttemptError = deadline.fired ? 'timeout' : classifyError(err);
+    const detail = deadline.fired ? `no complete answer within ${timeoutMs} ms` : describe(err);
     return done({ ok: false, status: null, responseHeaders: null, responseBody: null, error, errorDetail: detail });
   } finally {
-    clearTimeout(timer);
+    deadlines.delete(deadline);
   }
 }
 
@@ -201,8 +197,49 @@ function cleanText(buf: Buffer): string {
 
 function flattenHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = cleanText(Buffer.from(Array.isArray(v) ? v.join(', ') : v));
+  for (const k in h) {
+    const v = h[k];
+    if (v === undefined) continue;
+    const text = Array.isArray(v) ? v.join(', ') : v;
+    out[k] = text.includes('\u0000') ? text.replace(/\u0000/g, '') : text;
+  }
   return out;
+}
+
+interface Deadline {
+  at: number;
+  fired: boolean;
+  /** undici takes an EventEmitter as the abort signal: far cheaper than an AbortController and a timer per attempt. */
+  signal: EventEmitter;
+}
+
+// One sweeper for every attempt in flight instead of a timer each; it runs only while attempts are.
+const deadlines = new Set<Deadline>();
+const SWEEP_MS = 20;
+let sweeper: NodeJS.Timeout | undefined;
+
+function sweep(): void {
+  const now = Date.now();
+  for (const d of deadlines) {
+    if (d.at > now) continue;
+    d.fired = true;
+    deadlines.delete(d);
+    d.signal.emit('abort');
+  }
+  if (deadlines.size === 0 && sweeper) {
+    clearInterval(sweeper);
+    sweeper = undefined;
+  }
+}
+
+function watchDeadline(at: number): Deadline {
+  const d: Deadline = { at, fired: false, signal: new EventEmitter() };
+  deadlines.add(d);
+  if (!sweeper) {
+    sweeper = setInterval(sweep, SWEEP_MS);
+    sweeper.unref();
+  }
+  return d;
 }
 
 function errorChain(err: unknown): Array<{ code?: unknown; message?: unknown; name?: unknown }> {

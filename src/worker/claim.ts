@@ -40,6 +40,8 @@ export interface ClaimedDelivery {
  * not yet due) the min() is the head itself, so nothing behind it qualifies,
  * in this transaction or a concurrent one (the head row stays non-terminal
  * until its worker records the outcome).
+ * `= ANY(ARRAY(…))` rather than a join on the CTE: the planner then walks the
+ * primary key for the claimed ids instead of hashing the whole table.
  */
 const CLAIM_SQL = `
 WITH due AS (
@@ -57,8 +59,8 @@ WITH due AS (
 )
 UPDATE deliveries d
    SET status = 'sending', lease_expires_at = now() + make_interval(secs => $2), worker_id = $3, updated_at = now()
-  FROM due, events e, webhooks w
- WHERE d.id = due.id AND e.id = d.event_id AND w.id = d.webhook_id
+  FROM events e, webhooks w
+ WHERE d.id = ANY(ARRAY(SELECT id FROM due)) AND e.id = d.event_id AND w.id = d.webhook_id
 RETURNING d.id, d.org_id, d.webhook_id, d.event_id, d.event_type, d.attempts, d.manual_attempts,
           e.payload::text AS payload_text, e.created_at AS event_created_at,
           w.url, w.name AS webhook_name, w.is_active, w.timeout_seconds, w.retry_attempts, w.retry_delay_seconds,

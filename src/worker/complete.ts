@@ -12,13 +12,14 @@ import type { Outcome } from './decide.js';
  * The delivery rows are updated only while this worker still holds them
  * (status sending, worker_id ours): a delivery whose lease expired and was
  * taken by another worker, or that an admin retried meanwhile, is left alone.
- * The attempt is logged either way: it happened. Attempts of a delivery deleted
- * meanwhile (its webhook was deleted) are dropped.
+ * The attempt is logged either way: it happened. If a delivery was deleted
+ * meanwhile (its webhook was deleted) the foreign key fails the statement and
+ * recordOutcomesSafely retries the batch row by row.
  */
 const RECORD_SQL = `
 WITH o AS (
-  SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::int[], $6::text[], $7::timestamptz[])
-           AS o(id, status, attempts, next_at, code, err, attempted_at)
+  SELECT * FROM json_to_recordset($1::json)
+           AS o(id text, status text, attempts int, next_at timestamptz, code int, err text, attempted_at timestamptz)
 ), upd AS (
   UPDATE deliveries d
      SET status = o.status,
@@ -32,47 +33,57 @@ WITH o AS (
          completed_at = CASE WHEN o.status IN ('succeeded', 'failed', 'cancelled') THEN now() END,
          updated_at = now()
     FROM o
-   WHERE d.id = o.id AND d.status = 'sending' AND d.worker_id = $8
+   WHERE d.id = o.id AND d.status = 'sending' AND d.worker_id = $2
   RETURNING d.id
 ), att AS (
   INSERT INTO delivery_attempts
     (id, org_id, delivery_id, webhook_id, attempt, started_at, duration_ms, request_headers,
      response_status, response_headers, response_body, error, error_detail)
-  SELECT a.* FROM unnest($9::text[], $10::text[], $11::text[], $12::text[], $13::int[], $14::timestamptz[], $15::int[],
-                         $16::jsonb[], $17::int[], $18::jsonb[], $19::text[], $20::text[], $21::text[])
-                  AS a(id, org_id, delivery_id, webhook_id, attempt, started_at, duration_ms, request_headers,
-                       response_status, response_headers, response_body, error, error_detail)
-   WHERE EXISTS (SELECT 1 FROM deliveries x WHERE x.id = a.delivery_id)
+  SELECT a.id, a.org_id, a.delivery_id, a.webhook_id, a.attempt, a.started_at, a.duration_ms, a.request_headers,
+         a.response_status, a.response_headers, a.response_body, a.error, a.error_detail
+    FROM json_to_recordset($3::json)
+         AS a(id text, org_id text, delivery_id text, webhook_id text, attempt int, started_at timestamptz, duration_ms int,
+              request_headers jsonb, response_status int, response_headers jsonb, response_body text, error text, error_detail text)
 )
 SELECT id FROM upd`;
 
-/** Writes a batch of outcomes; returns the ids of the deliveries whose state was updated. */
+/**
+ * Writes a batch of outcomes; returns the ids of the deliveries whose state was updated.
+ * The batch travels as two JSON documents: one JSON.stringify per batch on this
+ * side and one C-speed parse on the server beat escaping twenty parallel arrays.
+ */
 export async function recordOutcomes(q: Queryable, workerId: string, outcomes: Outcome[]): Promise<Set<string>> {
   if (outcomes.length === 0) return new Set();
-  const sent = outcomes.filter((o) => o.result);
-  const { rows } = await q.query<{ id: string }>(RECORD_SQL, [
-    outcomes.map((o) => o.delivery.id),
-    outcomes.map((o) => o.status),
-    outcomes.map((o) => o.attempts),
-    outcomes.map((o) => o.nextAttemptAt?.toISOString() ?? null),
-    outcomes.map((o) => o.result?.status ?? null),
-    outcomes.map((o) => o.result?.error ?? null),
-    outcomes.map((o) => o.result?.startedAt.toISOString() ?? null),
-    workerId,
-    sent.map((o) => newId('att', o.result!.startedAt.getTime())),
-    sent.map((o) => o.delivery.org_id),
-    sent.map((o) => o.delivery.id),
-    sent.map((o) => o.delivery.webhook_id),
-    sent.map((o) => o.attempts),
-    sent.map((o) => o.result!.startedAt.toISOString()),
-    sent.map((o) => o.result!.durationMs),
-    sent.map((o) => JSON.stringify(o.result!.requestHeaders)),
-    sent.map((o) => o.result!.status),
-    sent.map((o) => (o.result!.responseHeaders ? JSON.stringify(o.result!.responseHeaders) : null)),
-    sent.map((o) => o.result!.responseBody),
-    sent.map((o) => o.result!.error),
-    sent.map((o) => o.result!.errorDetail),
-  ]);
+  const states = outcomes.map((o) => ({
+    id: o.delivery.id,
+    status: o.status,
+    attempts: o.attempts,
+    next_at: o.nextAttemptAt ?? null,
+    code: o.result?.status ?? null,
+    err: o.result?.error ?? null,
+    attempted_at: o.result?.startedAt ?? null,
+  }));
+  const attempts = [];
+  for (const o of outcomes) {
+    const r = o.result;
+    if (!r) continue;
+    attempts.push({
+      id: newId('att', r.startedAt.getTime()),
+      org_id: o.delivery.org_id,
+      delivery_id: o.delivery.id,
+      webhook_id: o.delivery.webhook_id,
+      attempt: o.attempts,
+      started_at: r.startedAt,
+      duration_ms: r.durationMs,
+      request_headers: r.requestHeaders,
+      response_status: r.status,
+      response_headers: r.responseHeaders,
+      response_body: r.responseBody,
+      error: r.error,
+      error_detail: r.errorDetail,
+    });
+  }
+  const { rows } = await q.query<{ id: string }>(RECORD_SQL, [JSON.stringify(states), workerId, JSON.stringify(attempts)]);
   return new Set(rows.map((r) => r.id));
 }
 
