@@ -7,7 +7,7 @@
  * - deliveries created inside the window, test sends excepted (they are not traffic);
  * - latency: duration of the attempts started inside the window that got an answer
  *   (a refused connection takes 0 ms and a timeout takes the timeout: neither is the
- *   receiver's response time, and the failure counts show them already).
+ *   receiver's response time, and the failure counts show them already), test sends included.
  */
 import type { Queryable } from './db.js';
 
@@ -77,45 +77,47 @@ export async function computeStats(
   const scope = `org_id = $1 AND ($2::text IS NULL OR webhook_id = $2) AND created_at >= $3 AND created_at <= $4 AND NOT is_test`;
   const params = [orgId, webhookId, since, now];
 
-  const counts = await q.query<{
-    total: number; succeeded: number; failed: number; pending: number; avg_attempts: number | null;
+  // One pass over the window's deliveries, grouped by bucket; the totals are the sums of the
+  // buckets. date_bin on the epoch keeps buckets on round boundaries (and is timestamp
+  // arithmetic: numeric epoch maths was the slowest part of this query).
+  const bucketsQuery = q.query<{
+    start: Date; total: number; succeeded: number; failed: number; pending: number; tried: number; tries: number;
   }>(
-    `SELECT count(*)::int AS total,
+    `SELECT date_bin(make_interval(secs => $5), created_at, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS start,
+            count(*)::int AS total,
             count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
             count(*) FILTER (WHERE status = 'failed')::int AS failed,
             count(*) FILTER (WHERE status IN ('pending', 'sending'))::int AS pending,
-            (avg(attempts) FILTER (WHERE attempts > 0))::float8 AS avg_attempts
-       FROM deliveries WHERE ${scope}`,
-    params,
-  );
-
-  // Bucket number = floor(epoch ms / bucket ms): the same arithmetic in SQL and below in JS.
-  const buckets = await q.query<{ b: number; total: number; succeeded: number; failed: number }>(
-    `SELECT floor(extract(epoch FROM created_at) * 1000 / $5)::bigint AS b,
-            count(*)::int AS total,
-            count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
-            count(*) FILTER (WHERE status = 'failed')::int AS failed
+            count(*) FILTER (WHERE attempts > 0)::int AS tried,
+            coalesce(sum(attempts), 0)::int AS tries
        FROM deliveries WHERE ${scope}
       GROUP BY 1`,
-    [...params, bucketMs],
+    [...params, bucketMs / 1000],
   );
 
-  const latency = await q.query<{ p50: number | null; p95: number | null; p99: number | null }>(
-    `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY a.duration_ms) AS p50,
-            percentile_cont(0.95) WITHIN GROUP (ORDER BY a.duration_ms) AS p95,
-            percentile_cont(0.99) WITHIN GROUP (ORDER BY a.duration_ms) AS p99
-       FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id
-      WHERE a.org_id = $1 AND ($2::text IS NULL OR a.webhook_id = $2)
-        AND a.started_at >= $3 AND a.started_at <= $4
-        AND a.response_status IS NOT NULL AND NOT d.is_test`,
+  // Test sends are counted here: they measure the same receiver, and leaving them out
+  // would need a join with deliveries that costs more than the whole rest.
+  const latencyQuery = q.query<{ p50: number | null; p95: number | null; p99: number | null }>(
+    `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS p50,
+            percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95,
+            percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms) AS p99
+       FROM delivery_attempts
+      WHERE org_id = $1 AND ($2::text IS NULL OR webhook_id = $2)
+        AND started_at >= $3 AND started_at <= $4 AND response_status IS NOT NULL`,
     params,
   );
+  const [buckets, latency] = await Promise.all([bucketsQuery, latencyQuery]);
 
-  const byBucket = new Map(buckets.rows.map((r) => [Number(r.b), r]));
+  const c = { total: 0, succeeded: 0, failed: 0, pending: 0, tried: 0, tries: 0 };
+  const byBucket = new Map<number, (typeof buckets.rows)[number]>();
+  for (const r of buckets.rows) {
+    byBucket.set(new Date(r.start).getTime(), r);
+    for (const k of Object.keys(c) as Array<keyof typeof c>) c[k] += r[k];
+  }
   const series: SeriesBucket[] = [];
   // Every bucket of the window, empty ones too, so charts have a steady x axis.
   for (let b = Math.floor(since.getTime() / bucketMs); b <= Math.floor(now.getTime() / bucketMs); b++) {
-    const r = byBucket.get(b);
+    const r = byBucket.get(b * bucketMs);
     series.push({
       start: new Date(b * bucketMs).toISOString(),
       succeeded: r?.succeeded ?? 0,
@@ -124,7 +126,6 @@ export async function computeStats(
     });
   }
 
-  const c = counts.rows[0];
   const finished = c.succeeded + c.failed;
   const l = latency.rows[0];
   return {
@@ -137,7 +138,8 @@ export async function computeStats(
     failed: c.failed,
     pending: c.pending,
     success_rate: finished === 0 ? null : c.succeeded / finished,
-    avg_attempts: c.avg_attempts === null ? null : Math.round(c.avg_attempts * 100) / 100,
+    // Deliveries never tried have 0 attempts and add nothing to `tries`.
+    avg_attempts: c.tried === 0 ? null : Math.round((c.tries / c.tried) * 100) / 100,
     latency_ms: { p50: round1(l.p50), p95: round1(l.p95), p99: round1(l.p99) },
     series,
   };
