@@ -3,7 +3,9 @@ import pg from 'pg';
 import { publish, publishMany, HooklineError } from '../../sdk/publish.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { testStore } from '../support/db.js';
-import { until } from '../support/receiver.js';
+import { startReceiver, until } from '../support/receiver.js';
+import { startTestWorker } from '../support/worker.js';
+import { verify } from '../../sdk/verify.js';
 
 // The application's own connection is node-postgres on a real server: PostgreSQL store only.
 describe.skipIf(testStore !== 'postgres')(
@@ -166,6 +168,52 @@ describe.skipIf(testStore !== 'postgres')(
       expect(both.map((e) => e.deliveries)).toEqual([1, 1]);
       expect((await counts('o8')).events).toBe(0);
       expect((await counts('o9')).events + (await counts('o10')).events).toBe(2);
+    });
+
+    it('the worker, woken by the commit, delivers what was committed and nothing that was rolled back', async () => {
+      await t.org.admin('POST', '/event-types', { name: 'invoice.paid' });
+      const receiver = await startReceiver();
+      const hook = await t.org.admin('POST', '/webhooks', {
+        name: 'invoices',
+        url: receiver.url,
+        events: ['invoice.paid'],
+      });
+      const worker = await startTestWorker(t);
+      try {
+        await app.query('BEGIN');
+        await app.query('INSERT INTO orders (id, total) VALUES ($1, $2)', ['inv-rolled-back', 1]);
+        await publish(app, { eventType: 'invoice.paid', payload: { id: 'inv-rolled-back' } });
+        await app.query('ROLLBACK');
+        await app.query('BEGIN');
+        await app.query('INSERT INTO orders (id, total) VALUES ($1, $2)', ['inv-1', 99]);
+        const event = await publish(app, {
+          eventType: 'invoice.paid',
+          payload: { id: 'inv-1', total: 99 },
+        });
+        await app.query('COMMIT');
+        const [req] = await receiver.waitFor(1, 15_000);
+        const received = verify(req.body, req.headers, hook.body.secret);
+        expect(received).toMatchObject({
+          id: event.id,
+          type: 'invoice.paid',
+          data: { id: 'inv-1', total: 99 },
+        });
+        await until(
+          async () =>
+            (
+              await t.db.query<{ status: string }>(
+                'SELECT status FROM deliveries WHERE event_id = $1',
+                [event.id],
+              )
+            ).rows[0]?.status === 'succeeded',
+          10_000,
+          () => 'the delivery to be recorded as succeeded',
+        );
+        expect(receiver.requests.map((r) => JSON.parse(r.body).data.id)).toEqual(['inv-1']);
+      } finally {
+        await worker.stop();
+        await receiver.close();
+      }
     });
   },
 );
