@@ -33,6 +33,14 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
     query,
     async transaction(fn) {
       const client = await pool.connect();
+      // A checked-out client has no pool listener: if the server goes away mid-transaction
+      // (a restart, a failover) its 'error' event would be unhandled and kill the process.
+      // The query in progress rejects anyway; the broken client is destroyed on release.
+      let broken: Error | undefined;
+      const onError = (err: Error) => {
+        broken = err;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await fn({
@@ -47,7 +55,8 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
         await client.query('ROLLBACK').catch(() => {});
         throw err;
       } finally {
-        client.release();
+        client.removeListener('error', onError);
+        client.release(broken);
       }
     },
     async exec(sql) {
