@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runHookline } from '../support/cli.js';
@@ -109,6 +109,24 @@ describe('hookline CLI', { timeout: 240_000 }, () => {
       // A usage error is a message, not a stack trace.
       expect(r.stderr, args.join(' ')).not.toMatch(/^\s+at /m);
     });
+  });
+
+  it.runIf(testStore === 'pglite')('refuses to open an embedded database another live process has open', async () => {
+    // This test process stands in for a running `hookline serve`: alive, and not the CLI.
+    const pidFile = join(dataDir!, 'hookline.pid');
+    writeFileSync(pidFile, String(process.pid));
+    try {
+      const r = await runHookline(['orgs', 'create', 'second'], { env: storeEnv });
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain(`in use by process ${process.pid}`);
+    } finally {
+      rmSync(pidFile, { force: true });
+    }
+    // A pid file left by a process that is gone is taken over, and removed on exit.
+    writeFileSync(pidFile, '2147483646');
+    const ok = await runHookline(['orgs', 'create', 'second'], { env: storeEnv });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(existsSync(pidFile)).toBe(false);
   });
 
   it.runIf(testStore === 'pglite')('--help works on every command and lists every setting of serve with its variable', async () => {
