@@ -49,7 +49,9 @@ const DeliveryDetail = Type.Composite([
 ]);
 
 const filterFields = {
-  status: Type.Optional(Type.Union(SHOWN_STATUSES.map((s) => Type.Literal(s)))),
+  status: Type.Optional(Type.Union(SHOWN_STATUSES.map((s) => Type.Literal(s)), {
+    description: 'As shown: `pending` was never tried yet, `retrying` is pending again after a failed attempt.',
+  })),
   event_type: Type.Optional(Type.String({ maxLength: 255 })),
   since: Type.Optional(Type.String({ format: 'date-time', description: 'created at or after' })),
   until: Type.Optional(Type.String({ format: 'date-time', description: 'created before' })),
