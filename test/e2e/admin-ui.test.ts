@@ -241,7 +241,9 @@ describe('admin UI in Chromium', { timeout: 90_000 }, () => {
     await drawer.getByText('webhook-signature').first().waitFor();
     await drawer.getByText('"received": true').first().waitFor();
     await shot('delivery-attempt');
-    await drawer.getByRole('button', { name: 'Close' }).click();
+    // Keyboard: Escape closes the drawer.
+    await page.keyboard.press('Escape');
+    await drawer.waitFor({ state: 'hidden' });
     await shot('deliveries');
   });
 
@@ -364,7 +366,10 @@ describe('admin UI in Chromium', { timeout: 90_000 }, () => {
   it('works at phone width (390 px)', async () => {
     const phone = await newPage(browser, { width: 390, height: 844, errors });
     const p = phone.page;
-    await signIn(p, ADMIN_KEY);
+    // Keyboard only: type the key and press Enter.
+    await p.goto(`${base}/`);
+    await p.getByLabel('API key').fill(ADMIN_KEY);
+    await p.getByLabel('API key').press('Enter');
     await p.getByRole('heading', { name: 'Dashboard', exact: true }).waitFor();
     await shot('phone-dashboard', p);
     // The sidebar collapses into a menu.

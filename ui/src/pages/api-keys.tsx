@@ -12,7 +12,7 @@ const roleHelp: Record<Role, string> = {
 
 export function ApiKeys() {
   useTitle('API keys');
-  const { me } = useSession();
+  const { me, signOut } = useSession();
   const [showRevoked, setShowRevoked] = useState(false);
   const list = usePaged((cursor) => api.listApiKeys({ cursor, limit: 100, include_revoked: showRevoked }), [showRevoked]);
   const [creating, setCreating] = useState(false);
@@ -22,8 +22,8 @@ export function ApiKeys() {
     async (k: ApiKey) => {
       await api.revokeApiKey(k.id);
       setRevoking(null);
-      if (k.id === me.key_id) return;
-      list.reload();
+      if (k.id === me.key_id) signOut();
+      else list.reload();
     },
     { success: 'Key revoked: requests with it now get 401.' },
   );
