@@ -118,6 +118,7 @@ export interface Operations {
         limit?: number;
         /** next_cursor of the previous page. */
         cursor?: string;
+        /** As shown: `pending` was never tried yet, `retrying` is pending again after a failed attempt. */
         status?: "pending" | "retrying" | "sending" | "succeeded" | "failed" | "cancelled" | "skipped";
         event_type?: string;
         /** created at or after */
@@ -795,6 +796,7 @@ export interface Operations {
         limit?: number;
         /** next_cursor of the previous page. */
         cursor?: string;
+        /** As shown: `pending` was never tried yet, `retrying` is pending again after a failed attempt. */
         status?: "pending" | "retrying" | "sending" | "succeeded" | "failed" | "cancelled" | "skipped";
         event_type?: string;
         /** created at or after */
