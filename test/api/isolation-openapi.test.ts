@@ -11,7 +11,7 @@ let t: TestApp;
 let a: OrgFixture;
 let b: OrgFixture;
 const MARKER = 'b_only_marker_7f3k';
-const ids = { eventType: '', webhook: '', event: '', delivery: '', key: '', adminKey: '', secret: '' };
+const ids = { eventType: '', webhook: '', event: '', delivery: '', key: '', adminKey: '', secret: '', relay: '' };
 /** Every answer A got in this file, to check none carries B's data. */
 const seenByA: string[] = [];
 
@@ -25,6 +25,7 @@ function idsFor(op: Operation, param: string): { theirs: string; missing: string
     deliveries: { theirs: ids.delivery, missing: 'dlv_0000000000aaaaaaaaaaaaaaaa' },
     events: { theirs: ids.event, missing: 'evt_0000000000aaaaaaaaaaaaaaaa' },
     'api-keys': { theirs: ids.key, missing: 'key_0000000000aaaaaaaaaaaaaaaa' },
+    relay: { theirs: ids.relay, missing: 'wh_0000000000aaaaaaaaaaaaaaaa' },
   };
   const found = table[resource];
   if (!found) throw new Error(`${op.method} ${op.path}: no resource of another organization is known for {${param}}; add "${resource}" to this test`);
@@ -70,6 +71,8 @@ beforeAll(async () => {
   const { rows } = await t.db.query<{ id: string }>('SELECT id FROM deliveries WHERE event_id = $1', [ids.event]);
   ids.delivery = rows[0].id;
   ids.key = (await b.admin('POST', '/api-keys', { role: 'viewer', name: MARKER })).body.id;
+  // B's relay webhook (hookline listen), made after the event so B's deliveries stay as they are.
+  ids.relay = (await b.admin('POST', '/relay', { session: MARKER, secret: 'whsec_' + Buffer.alloc(32, 9).toString('base64'), events: [ids.eventType] })).body.id;
   const keys = await t.db.query<{ id: string }>("SELECT id FROM api_keys WHERE org_id = $1 AND role = 'admin'", [b.orgId]);
   ids.adminKey = keys.rows[0].id;
 });
