@@ -23,8 +23,9 @@ function operations(): Array<{ method: string; path: string }> {
 const publisherMay = new Set([
   'POST /events', 'POST /events/batch', 'GET /event-types', 'GET /event-types/{name}', 'GET /me',
 ]);
-// GETs that reveal credentials or the audit trail: admin only.
-const adminOnlyReads = new Set(['GET /api-keys', 'GET /webhooks/{id}/secret', 'GET /audit-log']);
+// GETs that reveal credentials or the audit trail, or that take work (the relay's long-poll
+// claims deliveries under a lease): admin only. A new one belongs here, deliberately.
+const adminOnlyReads = new Set(['GET /api-keys', 'GET /webhooks/{id}/secret', 'GET /audit-log', 'GET /relay/{id}/next']);
 
 const fill = (path: string) => path.replace(/\{[^}]+\}/g, 'x_unknown');
 
