@@ -39,4 +39,9 @@ export {
   type RequestArgs,
   type RequestOptions,
   type ResponseOf,
+  type Webhook,
+  type EventType,
+  type HooklineEvent,
+  type Delivery,
+  type DeliveryWithAttempts,
 } from './client.js';

@@ -100,6 +100,13 @@ export type ItemOf<K extends ListOperation> = Operations[K]['response'] extends 
   ? I
   : never;
 
+/** Named shapes of the main resources, as the API answers them. */
+export type Webhook = ResponseOf<'GET /webhooks/{id}'>;
+export type EventType = ResponseOf<'GET /event-types/{name}'>;
+export type HooklineEvent = ResponseOf<'GET /events/{id}'>;
+export type Delivery = ItemOf<'GET /deliveries'>;
+export type DeliveryWithAttempts = ResponseOf<'GET /deliveries/{id}'>;
+
 export interface HooklineClient {
   /** Calls one operation, e.g. `request('GET /webhooks/{id}', { params: { id } })`. */
   request<K extends OperationName>(op: K, ...args: ArgsTuple<K>): Promise<ResponseOf<K>>;

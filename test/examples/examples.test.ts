@@ -50,14 +50,14 @@ describe('examples/express-receiver.ts (Express 5)', () => {
   beforeAll(async () => {
     // The secret comes from the webhook Hookline created, as a real app's .env would: the server
     // listens first (its URL goes into the webhook), the Express app is built once the secret is known.
-    let app: ReturnType<typeof createReceiverApp> | undefined;
-    url = `${await listen(createServer((req, res) => app!(req, res)))}/hooks`;
+    const receiver: { app?: ReturnType<typeof createReceiverApp> } = {};
+    url = `${await listen(createServer((req, res) => receiver.app!(req, res)))}/hooks`;
     const hook = await t.org.admin('POST', '/webhooks', {
       name: 'express',
       url,
       events: ['ticket.created'],
     });
-    app = createReceiverApp(hook.body.secret, (e) => void events.push(e));
+    receiver.app = createReceiverApp(hook.body.secret, (e) => void events.push(e));
   });
 
   it('accepts a real delivery from the worker and answers 204', async () => {
@@ -172,14 +172,14 @@ describe.skipIf(testStore !== 'postgres')('examples/publish-transactional.ts', (
     const got: WebhookEvent[] = [];
     try {
       await createSchema(pool);
-      let app: ReturnType<typeof createReceiverApp> | undefined;
-      const base = await listen(createServer((req, res) => app!(req, res)));
+      const receiver: { app?: ReturnType<typeof createReceiverApp> } = {};
+      const base = await listen(createServer((req, res) => receiver.app!(req, res)));
       const hook = await t.org.admin('POST', '/webhooks', {
         name: 'orders',
         url: `${base}/hooks`,
         events: ['order.created'],
       });
-      app = createReceiverApp(hook.body.secret, (e) => void got.push(e));
+      receiver.app = createReceiverApp(hook.body.secret, (e) => void got.push(e));
 
       const event = await createOrder(pool, { id: 'ord_1', customer: 'ada', totalCents: 4200 });
       expect(event.deliveries).toBe(1);

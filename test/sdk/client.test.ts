@@ -6,6 +6,7 @@ import {
   HooklineApiError,
   parseRetryAfter,
   type ResponseOf,
+  type Webhook,
 } from '../../sdk/client.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 
@@ -103,6 +104,28 @@ describe('typed client against a real server', () => {
         (e) => e.name,
       ),
     ).toEqual(['client.created']);
+  });
+
+  it('manages webhooks and publishes events through the typed operations', async () => {
+    const c = createClient({ baseUrl, apiKey: t.org.keys.admin });
+    await c.request('POST /event-types', { body: { name: 'typed.made' } });
+    const created = await c.request('POST /webhooks', {
+      body: { name: 'typed', url: 'http://127.0.0.1:9/x', events: ['typed.*'] },
+    });
+    expect(created.secret).toMatch(/^whsec_/);
+    const hook: Webhook = await c.request('GET /webhooks/{id}', { params: { id: created.id } });
+    expect(hook).toMatchObject({ id: created.id, events: ['typed.*'], is_active: true });
+    const publisher = createClient({ baseUrl, apiKey: t.org.keys.publisher });
+    const event = await publisher.request('POST /events', {
+      body: { event_type: 'typed.made', payload: { n: 1 } },
+    });
+    expect(event.deliveries).toBe(1);
+    const deliveries = [];
+    for await (const d of c.paginate('GET /webhooks/{id}/deliveries', {
+      params: { id: created.id },
+    }))
+      deliveries.push(d);
+    expect(deliveries.map((d) => d.event_id)).toEqual([event.id]);
   });
 
   it('iterates every item of a list across pages with the cursor', async () => {
