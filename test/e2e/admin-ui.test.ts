@@ -38,9 +38,11 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false> |
 async function shot(name: string, p: Page = page): Promise<void> {
   // Let toasts and spinners settle so pictures show the screen, not a transition.
   await p.locator('.spinner').first().waitFor({ state: 'detached', timeout: 5000 }).catch(() => {});
-  for (const close of await p.getByRole('button', { name: 'Dismiss' }).all()) await close.click({ timeout: 1000 }).catch(() => {});
   await p.evaluate('window.scrollTo(0, 0)');
+  // Toasts come and go with timing: keep them out of the pictures.
+  const hide = await p.addStyleTag({ content: '.toasts { display: none !important; }' });
   await p.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  await hide.evaluate((el) => el.remove());
 }
 
 async function signIn(p: Page, key: string): Promise<void> {

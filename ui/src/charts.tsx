@@ -1,3 +1,4 @@
+import { useLayoutEffect, useRef, useState, type ReactNode } from 'react';
 import type { SeriesPoint, StatsWindow } from './api';
 
 // Small inline SVG charts: they scale with their container (viewBox) and need no library.
@@ -16,12 +17,38 @@ function niceMax(v: number): number {
   return 10 * p;
 }
 
-const W = 640;
 const H = 180;
 const PAD = { l: 36, r: 8, t: 10, b: 24 };
 
+/**
+ * Draws at the container's real pixel width (not a scaled viewBox), so axis labels keep
+ * their size from a 390 px phone to a wide desktop.
+ */
+function Sized({ children }: { children: (width: number) => ReactNode }) {
+  const ref = useRef<HTMLDivElement>(null);
+  const [width, setWidth] = useState(640);
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const measure = () => setWidth(Math.max(200, Math.floor(el.getBoundingClientRect().width)));
+    measure();
+    const ro = new ResizeObserver(measure);
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+  return (
+    <div ref={ref} className="chart-box">
+      {children(width)}
+    </div>
+  );
+}
+
 /** Deliveries per bucket, stacked: succeeded, failed, and the rest (pending, retrying…). */
-export function VolumeChart({ series, window }: { series: SeriesPoint[]; window: StatsWindow }) {
+export function VolumeChart(props: { series: SeriesPoint[]; window: StatsWindow }) {
+  return <Sized>{(w) => <VolumeSvg {...props} W={w} />}</Sized>;
+}
+
+function VolumeSvg({ series, window, W }: { series: SeriesPoint[]; window: StatsWindow; W: number }) {
   const max = niceMax(Math.max(0, ...series.map((p) => p.succeeded + p.failed + p.other)));
   const n = Math.max(series.length, 1);
   const iw = W - PAD.l - PAD.r;
@@ -29,10 +56,10 @@ export function VolumeChart({ series, window }: { series: SeriesPoint[]; window:
   const bw = iw / n;
   const y = (v: number) => PAD.t + ih - (v / max) * ih;
   const ticks = [0, max / 2, max];
-  const labelEvery = Math.ceil(n / 6);
+  const labelEvery = Math.ceil(n / Math.max(2, Math.floor(W / 100)));
   const total = series.reduce((s, p) => s + p.succeeded + p.failed + p.other, 0);
   return (
-    <svg className="chart" viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`Deliveries over time: ${total} in this window`}>
+    <svg className="chart" width={W} height={H} viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`Deliveries over time: ${total} in this window`}>
       {ticks.map((t) => (
         <g key={t}>
           <line x1={PAD.l} x2={W - PAD.r} y1={y(t)} y2={y(t)} className="grid" />
@@ -68,7 +95,11 @@ export function VolumeChart({ series, window }: { series: SeriesPoint[]; window:
 }
 
 /** Success rate per bucket (buckets without finished deliveries leave a gap). */
-export function SuccessRateChart({ series, window }: { series: SeriesPoint[]; window: StatsWindow }) {
+export function SuccessRateChart(props: { series: SeriesPoint[]; window: StatsWindow }) {
+  return <Sized>{(w) => <RateSvg {...props} W={w} />}</Sized>;
+}
+
+function RateSvg({ series, window, W }: { series: SeriesPoint[]; window: StatsWindow; W: number }) {
   const n = Math.max(series.length, 1);
   const iw = W - PAD.l - PAD.r;
   const ih = H - PAD.t - PAD.b;
@@ -87,9 +118,9 @@ export function SuccessRateChart({ series, window }: { series: SeriesPoint[]; wi
     current += `${current ? 'L' : 'M'}${x(i).toFixed(1)},${y(r).toFixed(1)}`;
   });
   if (current) segments.push(current);
-  const labelEvery = Math.ceil(n / 6);
+  const labelEvery = Math.ceil(n / Math.max(2, Math.floor(W / 100)));
   return (
-    <svg className="chart" viewBox={`0 0 ${W} ${H}`} role="img" aria-label="Success rate over time">
+    <svg className="chart" width={W} height={H} viewBox={`0 0 ${W} ${H}`} role="img" aria-label="Success rate over time">
       {[0, 0.5, 1].map((t) => (
         <g key={t}>
           <line x1={PAD.l} x2={W - PAD.r} y1={y(t)} y2={y(t)} className="grid" />

@@ -68,7 +68,13 @@ export function EventTypes() {
             </h2>
           </div>
           <div className="table-wrap">
-            <table className="table">
+            <table className="table table-fixed">
+              <colgroup>
+                <col className="col-name" />
+                <col className="col-desc" />
+                <col className="col-schema" />
+                <col className="col-actions" />
+              </colgroup>
               <tbody>
                 {types.map((t) => (
                   <tr key={t.name} className={t.archived ? 'archived' : undefined}>
