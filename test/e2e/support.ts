@@ -30,6 +30,8 @@ export function ensureUiBuilt(): void {
   const r = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', join(root, 'ui/vite.config.ts'), '--logLevel', 'warn'], {
     cwd: root,
     stdio: 'inherit',
+    // vitest sets NODE_ENV=test, which would make vite bundle React's development build.
+    env: { ...process.env, NODE_ENV: 'production' },
   });
   if (r.status !== 0) throw new Error(`vite build failed (exit ${r.status})`);
 }
