@@ -105,6 +105,17 @@ describe('limits checked by the app', () => {
     expect(long.body.error.code).toBe('URI_TOO_LONG');
   });
 
+  it('answers router errors in the SPEC format: an over-long path segment is 404, a malformed URL 400', async () => {
+    for (const [method, path] of [['POST', '/webhooks/{x}/test'], ['DELETE', '/api-keys/{x}'], ['GET', '/deliveries/{x}']] as const) {
+      const res = await t.org.admin(method, path.replace('{x}', 'a'.repeat(300)), method === 'POST' ? {} : undefined);
+      expect(res.status, path).toBe(404);
+      expect(res.body.error.code, path).toBe('NOT_FOUND');
+    }
+    const bad = await t.org.admin('GET', '/webhooks/%zz');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('BAD_REQUEST');
+  });
+
   it('bounds bodies: 1 MiB on management routes, the publish routes their own', async () => {
     const big = JSON.stringify({ name: 'a.b', description: 'x'.repeat(1024 * 1024) });
     expect((await t.org.admin('POST', '/event-types', big)).status).toBe(413);

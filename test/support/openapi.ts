@@ -36,11 +36,20 @@ export function operations(app: FastifyInstance): Operation[] {
   return out;
 }
 
+/** encodeURIComponent that also takes lone surrogates (as U+FFFD), which it would throw on. */
+export function encodeUri(text: string): string {
+  try {
+    return encodeURIComponent(text);
+  } catch {
+    return encodeURIComponent(text.replace(/[\ud800-\udfff]/g, '\ufffd'));
+  }
+}
+
 /** `path` with each `{param}` replaced by `values[param]` (URL-encoded). */
 export function fillPath(path: string, values: Record<string, string>): string {
   return path.replace(/\{([^}]+)\}/g, (_, name: string) => {
     if (!(name in values)) throw new Error(`no value for {${name}} in ${path}`);
-    return encodeURIComponent(values[name]);
+    return encodeUri(values[name]);
   });
 }
 

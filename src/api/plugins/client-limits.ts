@@ -10,7 +10,7 @@
  */
 import http from 'node:http';
 import type { Socket } from 'node:net';
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { HooklineError, type ErrorCode } from '../../errors.js';
 
 export interface ClientLimits {
@@ -43,8 +43,10 @@ export function clientLimitServerOptions(limits: ClientLimits): {
   requestTimeout: number;
   http: http.ServerOptions;
   clientErrorHandler: NonNullable<FastifyServerOptions['clientErrorHandler']>;
+  frameworkErrors: (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => void;
 } {
   return {
+    frameworkErrors,
     requestTimeout: limits.requestTimeoutMs,
     http: {
       maxHeaderSize: limits.maxHeaderBytes,
@@ -71,6 +73,19 @@ function clientErrorHandler(err: Error & { code?: string }, socket: Socket): voi
   else answer = rawAnswer('BAD_REQUEST', 'The request is not valid HTTP.');
   if (socket.writable) socket.end(answer);
   socket.destroy();
+}
+
+/**
+ * Errors the router raises before any hook runs: a path parameter longer than
+ * maxParamLength (no id is that long, so: not found) and a malformed URL (400).
+ * Fastify's own answers to these are not in the SPEC format.
+ */
+function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const mapped =
+    err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new HooklineError('NOT_FOUND', 'Not found: a path segment is longer than any id.')
+      : new HooklineError('BAD_REQUEST', err.code === 'FST_ERR_BAD_URL' ? 'The URL is not valid (bad percent-encoding?).' : err.message);
+  void reply.code(mapped.status).send(mapped.toBody());
 }
 
 /** Checks Node does not make on its own: header count and URL length, as clear 431 and 414 answers. */
