@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { blockedReason, compileAllowList, parseHostAddress, parseLegacyIPv4 } from '../../src/core/ssrf.js';
 import { BLOCKED_DESTINATION, resolveAllowed } from '../../src/net/resolve.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
 import { HOSTILE_URLS, INVALID_HOSTILE_URLS, PUBLIC_URLS, tableResolver } from '../support/hostile-urls.js';
 
 const prod = { dev: false, allowCidrs: [] as string[], resolveHost: tableResolver() };
@@ -73,6 +74,11 @@ describe('address rules', () => {
     expect(blockedReason('127.0.0.1', allow)).not.toBeNull();
     expect(() => compileAllowList(['10.0.0.0/33'])).toThrow(/not a CIDR/);
     expect(() => compileAllowList(['banana'])).toThrow(/not a CIDR/);
+  });
+
+  it('reads HOOKLINE_ALLOW_CIDRS at start and refuses a bad entry there, not at the first send', () => {
+    expect(loadConfig({ HOOKLINE_ALLOW_CIDRS: '10.1.0.0/16, fd00::/8,127.0.0.2' }).allowCidrs).toEqual(['10.1.0.0/16', 'fd00::/8', '127.0.0.2']);
+    expect(() => loadConfig({ HOOKLINE_ALLOW_CIDRS: '10.0.0.0/8,banana' })).toThrow(ConfigError);
   });
 });
 
