@@ -38,6 +38,8 @@ beforeAll(async () => {
   expect((await t.org.admin('POST', `/webhooks/${webhookId}/rotate-secret`, { grace_seconds: 60 })).status).toBe(200);
   expect((await t.org.admin('POST', `/webhooks/${webhookId}/replay`, { since: '2000-01-01T00:00:00Z', status: 'all' })).status).toBe(200);
   expect((await t.org.admin('POST', `/webhooks/${webhookId}/test`, {})).status).toBe(200);
+  // A `hookline listen` relay session brings its own secret: it must not reach the log either.
+  expect((await t.org.admin('POST', '/relay', { session: 'audit-test', secret: SECRET, events: ['ticket.created'] })).status).toBe(200);
   const gone = await t.org.admin('POST', '/webhooks', { name: 'Deleted', url: URL_OK, events: ['ticket.created'] });
   expect((await t.org.admin('DELETE', `/webhooks/${gone.body.id}`)).status).toBe(204);
 });
@@ -52,7 +54,7 @@ describe('audit log', () => {
       'event_type.created', 'event_type.updated', 'event_type.created', 'event_type.archived',
       'api_key.created', 'api_key.revoked',
       'webhook.created', 'webhook.updated', 'delivery.retried',
-      'webhook.secret_rotated', 'webhook.replayed', 'webhook.tested',
+      'webhook.secret_rotated', 'webhook.replayed', 'webhook.tested', 'webhook.created',
       'webhook.created', 'webhook.deleted',
     ]);
     const { rows: admin } = await t.db.query<{ id: string }>("SELECT id FROM api_keys WHERE org_id = $1 AND role = 'admin'", [t.org.orgId]);
@@ -93,7 +95,7 @@ describe('audit log', () => {
     expect(await only('key_id=key_nobody')).toEqual([]);
     expect(await only('since=2999-01-01T00:00:00Z')).toEqual([]);
     expect(await only('until=2000-01-01T00:00:00Z')).toEqual([]);
-    expect((await only('since=2000-01-01T00:00:00Z&until=2999-01-01T00:00:00Z')).length).toBe(16);
+    expect((await only('since=2000-01-01T00:00:00Z&until=2999-01-01T00:00:00Z')).length).toBe(17);
     expect((await t.org.admin('GET', '/audit-log?since=yesterday')).status).toBe(422);
     expect((await t.org.admin('GET', '/audit-log?since=2020-01-02T00:00:00Z&until=2020-01-01T00:00:00Z')).status).toBe(422);
     expect((await t.org.admin('GET', '/audit-log?colour=red')).status).toBe(422);
@@ -110,7 +112,7 @@ describe('audit log', () => {
     } while (cursor);
     const all = (await t.org.admin('GET', '/audit-log?limit=500')).body.data.map((e: { id: string }) => e.id);
     expect(seen).toEqual(all);
-    expect(new Set(seen).size).toBe(16);
+    expect(new Set(seen).size).toBe(17);
   });
 
   it('shows each organization only its own entries', async () => {
