@@ -27,6 +27,8 @@ import { startMaintenance } from './maintenance.js';
 const SAFETY_NET_MS = 10_000;
 /** A rate-limited send waits in process up to this long; longer, it goes back to the queue. */
 const MAX_RATE_WAIT_MS = 1000;
+/** How long an outcome may wait for others to share its statement. */
+const FLUSH_DELAY_MS = 5;
 /** Outcomes recorded per statement at most. */
 const MAX_RECORD_BATCH = 1000;
 
@@ -80,7 +82,9 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
   let timerAt = Infinity; // when the idle timer fires, if the loop sleeps on one
   let loopDone: Promise<void> = Promise.resolve();
   let flushing: Promise<void> | undefined;
-  let flushQueued = false;
+  let flushTimer: NodeJS.Timeout | undefined;
+  // Record at once when half a claim's worth has come back.
+  const flushAt = Math.max(1, Math.floor(batchSize / 2));
   let unlisten: (() => Promise<void>) | undefined;
   let stopMaintenance: (() => Promise<void>) | undefined;
   let stopping: Promise<void> | undefined;
@@ -189,13 +193,18 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
 
   function enqueue(o: Outcome): void {
     buffer.push(o);
-    if (!flushing && !flushQueued) {
-      flushQueued = true;
-      // Outcomes arriving in the same turn of the event loop share one statement.
-      setImmediate(() => {
-        flushQueued = false;
+    if (flushing) return; // the running flush takes these too when it is done with its batch
+    if (buffer.length >= flushAt) {
+      if (flushTimer) clearTimeout(flushTimer);
+      flushTimer = undefined;
+      void flush();
+    } else {
+      // A short wait lets outcomes gather into one statement: each statement has a fixed cost
+      // (a round trip; on the embedded store a whole serialized query), whatever its size.
+      flushTimer ??= setTimeout(() => {
+        flushTimer = undefined;
         void flush();
-      });
+      }, FLUSH_DELAY_MS);
     }
   }
 
@@ -205,6 +214,8 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
     const run = (async () => {
       try {
         while (buffer.length > 0) await recordBatch(buffer.splice(0, MAX_RECORD_BATCH));
+        if (flushTimer) clearTimeout(flushTimer);
+        flushTimer = undefined;
       } catch (err) {
         log.error({ err }, 'recording outcomes failed');
       } finally {
