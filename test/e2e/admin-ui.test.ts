@@ -258,6 +258,15 @@ describe('admin UI in Chromium', { timeout: 90_000 }, () => {
     await page.getByRole('row', { name: new RegExp(deliveryId) }).waitFor();
     await page.getByLabel('Event type').selectOption('ticket.closed');
     await page.getByText('No deliveries match these filters').waitFor();
+    await page.getByLabel('Event type').selectOption('');
+    await page.getByLabel('Time').selectOption('1h');
+    await page.getByRole('row', { name: new RegExp(deliveryId) }).waitFor();
+    await page.getByLabel('Time').selectOption('custom');
+    await page.getByLabel('From').fill('2099-01-01T00:00');
+    await page.getByText('No deliveries match these filters').waitFor();
+    expect(page.url()).toContain('since=2099');
+    await page.getByLabel('From').fill('2000-01-01T00:00');
+    await page.getByRole('row', { name: new RegExp(deliveryId) }).waitFor();
     await page.getByRole('button', { name: 'Clear filters' }).first().click();
     await page.getByRole('row', { name: new RegExp(deliveryId) }).waitFor();
   });

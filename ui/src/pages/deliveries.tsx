@@ -30,14 +30,27 @@ export interface LogFilters {
   status: string;
   event_type: string;
   webhook: string;
+  /** 1h, 24h, 7d, 30d, or custom (then since/until). */
   range: string;
+  since?: string;
+  until?: string;
+}
+
+export const noFilters: LogFilters = { status: '', event_type: '', webhook: '', range: '' };
+
+function isoOf(local: string | undefined): string | undefined {
+  if (!local) return undefined;
+  const d = new Date(local);
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
 
 function apiFilters(f: LogFilters, cursor?: string): DeliveryFilters {
+  const custom = f.range === 'custom';
   return {
     status: f.status || undefined,
     event_type: f.event_type || undefined,
-    since: f.range && ranges[f.range] ? new Date(Date.now() - ranges[f.range]).toISOString() : undefined,
+    since: custom ? isoOf(f.since) : f.range && ranges[f.range] ? new Date(Date.now() - ranges[f.range]).toISOString() : undefined,
+    until: custom ? isoOf(f.until) : undefined,
     limit: 50,
     cursor,
   };
@@ -52,6 +65,8 @@ export function DeliveryLog() {
     event_type: query.get('event_type') ?? '',
     webhook: query.get('webhook') ?? '',
     range: query.get('range') ?? '',
+    since: query.get('since') ?? undefined,
+    until: query.get('until') ?? undefined,
   };
   const open = query.get('delivery');
   const setQuery = (patch: Record<string, string | null>) => {
@@ -68,7 +83,7 @@ export function DeliveryLog() {
       <PageHeader title="Deliveries" subtitle="Every event sent to every webhook, with each attempt's request and response." />
       <Deliveries
         filters={filters}
-        onFilters={(f) => setQuery({ ...f, delivery: null })}
+        onFilters={(f) => setQuery({ ...f, since: f.range === 'custom' ? (f.since ?? null) : null, until: f.range === 'custom' ? (f.until ?? null) : null, delivery: null })}
         openId={open}
         onOpen={(id) => setQuery({ delivery: id })}
       />
@@ -152,10 +167,23 @@ export function Deliveries({
             <option value="24h">Last 24 hours</option>
             <option value="7d">Last 7 days</option>
             <option value="30d">Last 30 days</option>
+            <option value="custom">Custom range…</option>
           </select>
         </label>
+        {filters.range === 'custom' && (
+          <>
+            <label>
+              <span>From</span>
+              <input type="datetime-local" value={filters.since ?? ''} onChange={(e) => set({ since: e.target.value })} />
+            </label>
+            <label>
+              <span>To</span>
+              <input type="datetime-local" value={filters.until ?? ''} onChange={(e) => set({ until: e.target.value })} />
+            </label>
+          </>
+        )}
         {filtered && (
-          <Button variant="ghost" size="sm" onClick={() => onFilters({ status: '', event_type: '', webhook: '', range: '' })}>
+          <Button variant="ghost" size="sm" onClick={() => onFilters(noFilters)}>
             Clear filters
           </Button>
         )}
@@ -167,7 +195,7 @@ export function Deliveries({
         <Loading />
       ) : list.items.length === 0 ? (
         filtered ? (
-          <Empty title="No deliveries match these filters" action={<Button onClick={() => onFilters({ status: '', event_type: '', webhook: '', range: '' })}>Clear filters</Button>}>
+          <Empty title="No deliveries match these filters" action={<Button onClick={() => onFilters(noFilters)}>Clear filters</Button>}>
             Widen the time range or clear a filter.
           </Empty>
         ) : (

@@ -24,7 +24,7 @@ import { VolumeChart } from '../charts';
 import { Link, navigate, useTitle } from '../router';
 import { useSession } from '../session';
 import { EventList, WebhookStatus } from './webhooks';
-import { Deliveries, type LogFilters } from './deliveries';
+import { Deliveries, noFilters, type LogFilters } from './deliveries';
 import { WindowPicker } from './dashboard';
 
 export function WebhookDetail({ id }: { id: string }) {
@@ -33,7 +33,7 @@ export function WebhookDetail({ id }: { id: string }) {
   const hook = useResource(() => api.getWebhook(id), [id], { pollMs: 15_000 });
   useTitle(hook.data?.name ?? 'Webhook');
   const [confirmDelete, setConfirmDelete] = useState(false);
-  const [filters, setFilters] = useState<LogFilters>({ status: '', event_type: '', webhook: '', range: '' });
+  const [filters, setFilters] = useState<LogFilters>(noFilters);
   const [openDelivery, setOpenDelivery] = useState<string | null>(null);
   const [deliveriesKey, setDeliveriesKey] = useState(0);
 
