@@ -10,6 +10,12 @@
  * await client.query('INSERT INTO orders …');
  * await publish(client, { eventType: 'order.created', payload: { id } });
  * await client.query('COMMIT'); // workers are woken by NOTIFY now, not before
+ *
+ * // postgres.js
+ * await sql.begin(async (sql) => {
+ *   await sql`INSERT INTO orders …`;
+ *   await publish(sql, { eventType: 'order.created', payload: { id } });
+ * });
  * ```
  *
  * It wraps the same `publishEvents` POST /events uses (src/store/events.ts), so the
@@ -24,10 +30,18 @@ import type { Queryable } from '../src/store/db.js';
 export { HooklineError } from '../src/errors.js';
 export type { PublishedEvent } from '../src/store/events.js';
 
-/** What `publish` needs of a connection: node-postgres' `Client` and `PoolClient` have it. */
+/** What `publish` needs of a node-postgres connection: `Client` and `PoolClient` have it. */
 export interface PgLikeClient {
   query(text: string, values?: unknown[]): Promise<{ rows: any[]; rowCount: number | null }>;
 }
+
+/** What `publish` needs of postgres.js: the `sql` given to a `sql.begin(async (sql) => …)` callback. */
+export interface PostgresJsLike {
+  unsafe(query: string, params?: any[]): PromiseLike<ArrayLike<any> & { count?: number | null }>;
+}
+
+/** A connection inside the caller's transaction: node-postgres or postgres.js. */
+export type AppTransaction = PgLikeClient | PostgresJsLike;
 
 export interface PublishParams {
   /** The organization; default: the one named `default` (created on first start). */
@@ -38,11 +52,22 @@ export interface PublishParams {
   idempotencyKey?: string;
 }
 
-/** The adapter from a node-postgres client to Hookline's Queryable. */
-export function queryableOf(client: PgLikeClient): Queryable {
+/** The adapter from the application's connection to Hookline's Queryable. */
+export function queryableOf(client: AppTransaction): Queryable {
+  if (typeof (client as PostgresJsLike).unsafe === 'function') {
+    const sql = client as PostgresJsLike;
+    return {
+      async query(text, params) {
+        const result = await sql.unsafe(text, (params ?? []) as any[]);
+        const rows = Array.from(result);
+        return { rows, rowCount: result.count ?? rows.length };
+      },
+    };
+  }
+  const pgClient = client as PgLikeClient;
   return {
     async query(sql, params) {
-      const r = await client.query(sql, params as unknown[] | undefined);
+      const r = await pgClient.query(sql, params as unknown[] | undefined);
       return { rows: r.rows, rowCount: r.rowCount ?? 0 };
     },
   };
@@ -50,10 +75,10 @@ export function queryableOf(client: PgLikeClient): Queryable {
 
 const orgIds = new WeakMap<object, string>();
 
-async function defaultOrgId(client: PgLikeClient): Promise<string> {
+async function defaultOrgId(client: AppTransaction, q: Queryable): Promise<string> {
   const known = orgIds.get(client);
   if (known) return known;
-  const { rows } = await client.query("SELECT id FROM organizations WHERE name = 'default'");
+  const { rows } = await q.query("SELECT id FROM organizations WHERE name = 'default'");
   if (!rows[0])
     throw new HooklineError('NOT_FOUND', 'There is no organization named "default": pass orgId.');
   orgIds.set(client, rows[0].id as string);
@@ -68,7 +93,7 @@ async function defaultOrgId(client: PgLikeClient): Promise<string> {
  * savepoint, so the application may still commit its own rows.
  */
 export async function publish(
-  client: PgLikeClient,
+  client: AppTransaction,
   params: PublishParams,
 ): Promise<PublishedEvent> {
   const [event] = await publishMany(client, [params]);
@@ -77,17 +102,18 @@ export async function publish(
 
 /** Publishes several events in the caller's transaction, all or none. */
 export async function publishMany(
-  client: PgLikeClient,
+  client: AppTransaction,
   events: PublishParams[],
 ): Promise<PublishedEvent[]> {
   if (events.length === 0) return [];
+  const tx = queryableOf(client);
   try {
-    await client.query('SAVEPOINT hookline_publish');
+    await tx.query('SAVEPOINT hookline_publish');
   } catch (err) {
     // 25P01: no_active_sql_transaction.
     if ((err as { code?: string }).code === '25P01') {
       throw new Error(
-        'hookline publish() must run inside a transaction: call BEGIN on this client first.',
+        'hookline publish() must run inside a transaction: BEGIN on this pg client first, or call it with the sql of a postgres.js sql.begin().',
         { cause: err },
       );
     }
@@ -96,11 +122,10 @@ export async function publishMany(
   try {
     const byOrg = new Map<string, Array<{ index: number; params: PublishParams }>>();
     for (const [index, params] of events.entries()) {
-      const orgId = params.orgId ?? (await defaultOrgId(client));
+      const orgId = params.orgId ?? (await defaultOrgId(client, tx));
       byOrg.set(orgId, [...(byOrg.get(orgId) ?? []), { index, params }]);
     }
     const out: PublishedEvent[] = new Array(events.length);
-    const tx = queryableOf(client);
     for (const [orgId, group] of byOrg) {
       const published = await publishEvents(
         tx,
@@ -113,10 +138,10 @@ export async function publishMany(
       );
       group.forEach(({ index }, i) => (out[index] = published[i]));
     }
-    await client.query('RELEASE SAVEPOINT hookline_publish');
+    await tx.query('RELEASE SAVEPOINT hookline_publish');
     return out;
   } catch (err) {
-    await client.query('ROLLBACK TO SAVEPOINT hookline_publish').catch(() => {});
+    await tx.query('ROLLBACK TO SAVEPOINT hookline_publish').catch(() => {});
     throw err;
   }
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
+import postgres from 'postgres';
 import { publish, publishMany, HooklineError } from '../../sdk/publish.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { testStore } from '../support/db.js';
@@ -213,6 +214,49 @@ describe.skipIf(testStore !== 'postgres')(
       } finally {
         await worker.stop();
         await receiver.close();
+      }
+    });
+
+    it('works with a postgres.js transaction too: sql.begin commits or rolls back both', async () => {
+      const sql = postgres(t.database.url!, { max: 1, onnotice: () => {} });
+      try {
+        const event = await sql.begin(async (tx) => {
+          await tx`INSERT INTO orders (id, total) VALUES ('pj1', 5)`;
+          return publish(tx, {
+            eventType: 'order.created',
+            payload: { id: 'pj1', via: 'postgres.js' },
+          });
+        });
+        expect(event).toMatchObject({
+          id: expect.stringMatching(/^evt_/),
+          deliveries: 1,
+          duplicate: false,
+        });
+        expect(await counts('pj1')).toEqual({ orders: 1, events: 1, deliveries: 1 });
+
+        await expect(
+          sql.begin(async (tx) => {
+            await tx`INSERT INTO orders (id, total) VALUES ('pj2', 5)`;
+            await publish(tx, { eventType: 'order.created', payload: { id: 'pj2' } });
+            throw new Error('the application changed its mind');
+          }),
+        ).rejects.toThrow(/changed its mind/);
+        expect(await counts('pj2')).toEqual({ orders: 0, events: 0, deliveries: 0 });
+
+        // A refused publish leaves the postgres.js transaction usable too.
+        await sql.begin(async (tx) => {
+          await tx`INSERT INTO orders (id, total) VALUES ('pj3', 5)`;
+          await expect(publish(tx, { eventType: 'order.nope', payload: {} })).rejects.toMatchObject(
+            { code: 'VALIDATION_FAILED' },
+          );
+        });
+        expect((await counts('pj3')).orders).toBe(1);
+
+        await expect(
+          publish(sql, { eventType: 'order.created', payload: { id: 'pj4' } }),
+        ).rejects.toThrow(/inside a transaction/);
+      } finally {
+        await sql.end();
       }
     });
   },
