@@ -8,6 +8,9 @@ import { describeBlocked } from '../core/ssrf.js';
 import { fieldError, validationFailed } from '../errors.js';
 import { BlockedDestinationError, resolveAllowed } from './resolve.js';
 
+/** How long saving a webhook waits for DNS before refusing the URL. */
+export const SAVE_LOOKUP_TIMEOUT_MS = 10_000;
+
 /**
  * Throws a 422 on `url` when the URL may not be saved: not http(s), http:// outside
  * --dev, credentials in the URL, or (outside --dev) a host that does not resolve or
@@ -17,13 +20,19 @@ import { BlockedDestinationError, resolveAllowed } from './resolve.js';
 export async function assertDestinationAllowed(
   url: URL,
   config: Pick<Config, 'dev' | 'allowCidrs' | 'resolveHost'>,
+  opts: { lookupTimeoutMs?: number } = {},
 ): Promise<void> {
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw fieldError('url', 'must be an http(s) URL');
   if (url.protocol === 'http:' && !config.dev) throw fieldError('url', 'must use https:// (http:// is allowed only with --dev)');
   if (url.username || url.password) throw fieldError('url', 'must not contain credentials; use custom_headers instead');
   if (config.dev) return;
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await resolveAllowed(url.hostname, config);
+    // getaddrinfo has no timeout of its own; a save should not hang on a dead resolver.
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(Object.assign(new Error('DNS lookup timed out'), { code: 'ETIMEOUT' })), opts.lookupTimeoutMs ?? SAVE_LOOKUP_TIMEOUT_MS);
+    });
+    await Promise.race([resolveAllowed(url.hostname, config), timeout]);
   } catch (err) {
     if (err instanceof BlockedDestinationError) {
       const why = err.reason ? describeBlocked(err.reason) : `${url.hostname} has no address`;
@@ -34,5 +43,7 @@ export async function assertDestinationAllowed(
     throw validationFailed([
       { field: 'url', code: 'dns_failed', message: `the host ${url.hostname} does not resolve${typeof code === 'string' ? ` (${code})` : ''}` },
     ]);
+  } finally {
+    clearTimeout(timer);
   }
 }

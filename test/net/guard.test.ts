@@ -49,3 +49,18 @@ describe('save-time destination guard', () => {
     expect(await refusal('https://169.254.169.253/', allowed)).not.toBeNull();
   });
 });
+
+describe('save-time DNS timeout', () => {
+  it('refuses a URL whose lookup never answers, instead of hanging the request', async () => {
+    const hanging = { ...prod, resolveHost: () => new Promise<never>(() => {}) };
+    const started = Date.now();
+    let err: HooklineError | undefined;
+    try {
+      await assertDestinationAllowed(new URL('https://slow.example.test/'), hanging, { lookupTimeoutMs: 300 });
+    } catch (e) {
+      err = e as HooklineError;
+    }
+    expect(err?.details).toEqual([expect.objectContaining({ field: 'url', code: 'dns_failed', message: expect.stringContaining('ETIMEOUT') })]);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});
