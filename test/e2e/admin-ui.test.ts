@@ -89,6 +89,7 @@ afterAll(async () => {
 describe('admin UI in Chromium', { timeout: 90_000 }, () => {
   let webhookId: string;
   let deliveryId: string;
+  let viewerKey: string;
 
   it('serves the app at / and signs in with an admin key kept in session storage', async () => {
     await page.goto(`${base}/`);
@@ -126,7 +127,7 @@ describe('admin UI in Chromium', { timeout: 90_000 }, () => {
     await page.getByRole('button', { name: 'Archive ticket.merged' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Archive' }).click();
     await page.getByText('Event type archived').waitFor();
-    expect(await page.getByRole('cell', { name: 'ticket.merged', exact: true }).count()).toBe(0);
+    await page.getByRole('cell', { name: 'ticket.merged', exact: true }).waitFor({ state: 'detached' });
     await page.getByLabel('Show archived').check();
     await page.getByRole('button', { name: 'Restore ticket.merged' }).waitFor();
     expect((await api('GET', '/event-types/ticket.merged')).body).toMatchObject({ archived: true, description: 'Two tickets became one' });
@@ -334,6 +335,7 @@ describe('admin UI in Chromium', { timeout: 90_000 }, () => {
       return (await el.isVisible()) ? (await el.textContent())?.trim() : undefined;
     });
     expect(keyText).toMatch(/^hk_/);
+    viewerKey = keyText!;
     await page.getByRole('button', { name: 'I have stored it' }).click();
     await page.getByRole('cell', { name: 'support desk', exact: true }).waitFor();
     await shot('api-keys');
@@ -429,6 +431,16 @@ describe('admin UI in Chromium', { timeout: 90_000 }, () => {
     await until('the delivery behind it', () => receiver.received.some((r) => r.url.endsWith('/fifo') && r.body.includes('FIFO-2')), 30_000);
     await drawer.getByRole('button', { name: 'Close' }).click();
     await page.getByRole('row', { name: /Succeeded/ }).first().waitFor();
+  });
+
+  it('revokes a key after confirming: it gets 401 from then on', async () => {
+    expect((await api('GET', '/webhooks', undefined, viewerKey)).status).toBe(200);
+    await nav(page).getByRole('link', { name: 'API keys' }).click();
+    await page.getByRole('button', { name: 'Revoke support desk' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke key' }).click();
+    await page.getByText('Key revoked').waitFor();
+    await until('the key to leave the list', async () => (await page.getByRole('cell', { name: 'support desk', exact: true }).count()) === 0);
+    expect((await api('GET', '/webhooks', undefined, viewerKey)).status).toBe(401);
   });
 
   it('logged no console errors and no uncaught exceptions', () => {
