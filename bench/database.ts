@@ -48,7 +48,14 @@ export async function startBenchPostgres(
   const server = given
     ? undefined
     : await startTestPostgres(
-        opts.statements ? { settings: { shared_preload_libraries: 'pg_stat_statements' } } : {},
+        opts.statements
+          ? {
+              settings: {
+                shared_preload_libraries: 'pg_stat_statements',
+                'pg_stat_statements.track_planning': 'on',
+              },
+            }
+          : {},
       );
   const url = given ?? server!.url;
   const port = Number(new URL(url).port || 5432);

@@ -97,6 +97,8 @@ export interface StoreContext {
   /** Seconds left in the run's budget. */
   remainingS(): number;
   profileDir?: string;
+  /** Where each store's Hookline output goes. */
+  logFile?(store: Store): string;
 }
 
 const TYPES = [
@@ -298,7 +300,14 @@ export async function benchStore(store: Store, ctx: StoreContext): Promise<Store
   let hl: HooklineProcess | undefined;
   try {
     // 1. API only: ingest, then queue the backlog.
-    hl = await startHookline({ store, dataDir, databaseUrl, worker: false, adminKey });
+    hl = await startHookline({
+      store,
+      dataDir,
+      databaseUrl,
+      worker: false,
+      adminKey,
+      logFile: ctx.logFile?.(store),
+    });
     for (const name of TYPES)
       expectStatus(await hl.call('POST', '/event-types', { name }), `create ${name}`, 201, 409);
     const api = hl;
@@ -372,6 +381,7 @@ export async function benchStore(store: Store, ctx: StoreContext): Promise<Store
       worker: true,
       adminKey,
       cpuProfDir: ctx.profileDir,
+      logFile: ctx.logFile?.(store),
     });
     const full = hl;
     const readyCpu = cpuSeconds(full.pid);
@@ -433,6 +443,7 @@ export async function benchStore(store: Store, ctx: StoreContext): Promise<Store
         delivered: delivered(name),
         cpu: () => cpuSeconds(full.pid),
         dbCpu,
+        receiverPid: receiver.pid,
         progress: log,
         drainBoundS: plan.drainBoundS,
       });
@@ -524,7 +535,7 @@ async function resetStatements(url: string): Promise<void> {
 async function topStatements(url: string): Promise<StoreResult['statements']> {
   return withClient(url, async (c) => {
     const { rows } = await c.query(
-      `SELECT query, calls, total_exec_time, mean_exec_time, rows
+      `SELECT query, calls, total_exec_time, mean_exec_time, total_plan_time, rows
          FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
         ORDER BY total_exec_time DESC LIMIT 15`,
     );
@@ -533,6 +544,7 @@ async function topStatements(url: string): Promise<StoreResult['statements']> {
       calls: Number(r.calls),
       total_ms: Math.round(Number(r.total_exec_time)),
       mean_ms: Number(Number(r.mean_exec_time).toFixed(3)),
+      plan_ms: Math.round(Number(r.total_plan_time)),
       rows: Number(r.rows),
     }));
   });

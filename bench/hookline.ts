@@ -4,6 +4,7 @@
  * database), reached only through its public HTTP API.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,6 +22,8 @@ export interface HooklineOptions {
   /** Write a V8 CPU profile here when the process exits. */
   cpuProfDir?: string;
   adminKey: string;
+  /** Append the process's output (warnings and errors) to this file. */
+  logFile?: string;
 }
 
 export interface ApiResponse {
@@ -83,7 +86,12 @@ export async function startHookline(o: HooklineOptions): Promise<HooklineProcess
     { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
-  const keep = (d: Buffer) => (out = (out + d.toString()).slice(-8000));
+  const log = o.logFile ? createWriteStream(o.logFile, { flags: 'a' }) : undefined;
+  const keep = (d: Buffer) => {
+    log?.write(d);
+    out = (out + d.toString()).slice(-8000);
+  };
+  child.once('exit', () => log?.end());
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   const url = `http://127.0.0.1:${port}`;

@@ -28,6 +28,7 @@ export async function runCeiling(
       load,
       delivered: async () => (await receiver.stats(tag)).distinct,
       cpu: () => cpuSeconds(process.pid),
+      receiverPid: receiver.pid,
       progress: log,
     });
     return { ...r, concurrency: plan.ceilingConcurrency };
@@ -72,6 +73,7 @@ export async function runPgBoss(
         delivered,
         cpu: () => cpuSeconds(boss.pid),
         dbCpu: () => treeCpuSeconds(pg.pid),
+        receiverPid: receiver.pid,
         progress: log,
         drainBoundS: plan.drainBoundS,
       });

@@ -36,6 +36,8 @@ const log = (line: string) =>
 
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
 const profileDir = profile ? mkdtempSync(join(tmpdir(), 'hookline-bench-prof-')) : undefined;
+const logDir = mkdtempSync(join(tmpdir(), 'hookline-bench-logs-'));
+const logFile = (store: Store) => join(logDir, `hookline-${store}.log`);
 
 let receiver: Receiver | undefined;
 let pg: BenchPostgres | undefined;
@@ -57,7 +59,7 @@ async function main() {
     `${quick ? 'quick' : 'full'} run on ${results.machine.cores} × ${results.machine.cpu}, load ${results.machine.load_before}`,
   );
   receiver = await startReceiver();
-  log(`receiver on ${receiver.url} (pid ${receiver.pid})`);
+  log(`receiver on ${receiver.url} (pid ${receiver.pid}); Hookline's output goes to ${logDir}`);
   pg = await startBenchPostgres({ statements: profile });
   results.machine.postgres = pg.version;
   log(
@@ -89,6 +91,7 @@ async function main() {
       log,
       remainingS: storeRemainingS,
       profileDir,
+      logFile,
     });
     results.hookline[store] = { ...r, ratios: ratiosFor(r, results.ceiling, results.pgboss) };
   }

@@ -5,6 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { nowMs } from './payload.js';
+import { cpuSeconds, machineCpu } from './proc.js';
 
 export interface Load {
   /** Runs until `stop.stopped` is true. */
@@ -21,6 +22,10 @@ export interface SteadyResult {
   cpu_s_per_1000?: number;
   /** CPU seconds of the database server per 1,000 deliveries (PostgreSQL only). */
   db_cpu_s_per_1000?: number;
+  /** CPU seconds per 1,000 deliveries of the harness's own processes (receiver, runner). */
+  harness_cpu_s_per_1000?: { receiver: number; runner: number };
+  /** Share of the machine's CPU time used over the window by everything on it (1 = all cores busy). */
+  machine_busy?: number;
   /** Queued but not yet delivered at the end of the window. */
   backlog_at_end?: number;
   /** Seconds the backlog took to drain after the load stopped (undefined: did not within the bound). */
@@ -37,6 +42,8 @@ export interface SteadyOptions {
   /** CPU seconds so far of the system under test, and of its database. */
   cpu?(): number;
   dbCpu?(): number;
+  /** The receiver's pid, to account the harness's own CPU. */
+  receiverPid?: number;
   progress(line: string): void;
   drainBoundS?: number;
 }
@@ -73,11 +80,17 @@ export async function measureSteady(o: SteadyOptions): Promise<SteadyResult> {
     const t0 = nowMs();
     const cpu0 = o.cpu?.() ?? 0;
     const db0 = o.dbCpu?.() ?? 0;
+    const rec0 = o.receiverPid ? cpuSeconds(o.receiverPid) : 0;
+    const run0 = cpuSeconds(process.pid);
+    const m0 = machineCpu();
     await tick(t0 + o.windowS * 1000, 'measure');
     const c1 = await o.delivered();
     const t1 = nowMs();
     const cpu1 = o.cpu?.() ?? 0;
     const db1 = o.dbCpu?.() ?? 0;
+    const rec1 = o.receiverPid ? cpuSeconds(o.receiverPid) : 0;
+    const run1 = cpuSeconds(process.pid);
+    const m1 = machineCpu();
     stop.stopped = true;
     await running;
     if (failure) throw failure;
@@ -89,6 +102,12 @@ export async function measureSteady(o: SteadyOptions): Promise<SteadyResult> {
     };
     if (o.cpu && n > 0) result.cpu_s_per_1000 = ((cpu1 - cpu0) * 1000) / n;
     if (o.dbCpu && n > 0 && db1 > 0) result.db_cpu_s_per_1000 = ((db1 - db0) * 1000) / n;
+    if (n > 0)
+      result.harness_cpu_s_per_1000 = {
+        receiver: ((rec1 - rec0) * 1000) / n,
+        runner: ((run1 - run0) * 1000) / n,
+      };
+    result.machine_busy = (m1.busy - m0.busy) / (m1.total - m0.total);
     if (o.load.queued) {
       const queued = o.load.queued();
       result.backlog_at_end = queued - c1;
