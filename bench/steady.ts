@@ -155,7 +155,9 @@ export function backlogPublisher(o: {
             await sleep(10);
             continue;
           }
-          queued += await o.publish();
+          // Not `queued += await …`: that reads `queued` before the await and loses the other loops' additions.
+          const n = await o.publish();
+          queued += n;
         }
       };
       await Promise.all(Array.from({ length: o.concurrency }, loop));
