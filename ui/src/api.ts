@@ -2,127 +2,38 @@
 // The SDK (sdk/) has the full typed client for applications; this one stays
 // small on purpose, so the UI bundle carries only what it needs.
 
-export type Role = 'admin' | 'publisher' | 'viewer';
+import type { Operations } from '../../src/client/api-types';
 
-export interface Me {
-  org_id: string;
-  org_name: string;
-  key_id: string;
-  role: Role;
-}
+// The shapes of the API's answers come from src/client/api-types.ts, which the SDK generates
+// from the server's own OpenAPI document (a test fails when it is stale): the UI and the SDK
+// share one set of types, so a route change that breaks the UI fails its typecheck.
+type Res<K extends keyof Operations> = Operations[K]['response'];
+type Body<K extends keyof Operations> = Operations[K]['request'] extends { body?: infer B } ? B : never;
+type Item<K extends keyof Operations> = Res<K> extends { data: Array<infer I> } ? I : never;
+
+export type Role = Res<'GET /me'>['role'];
+export type Me = Res<'GET /me'>;
 
 export interface Page<T> {
   data: T[];
   next_cursor: string | null;
 }
 
-export type Ordering = 'none' | 'fifo';
+export type Webhook = Res<'GET /webhooks/{id}'> & { secret?: string };
+export type WebhookInput = Body<'PATCH /webhooks/{id}'> & { secret?: string };
+export type Ordering = Webhook['ordering'];
+export type EventType = Res<'GET /event-types/{name}'>;
+export type Delivery = Item<'GET /deliveries'>;
+export type DeliveryStatus = Delivery['status'];
+export type DeliveryDetail = Res<'GET /deliveries/{id}'>;
+export type Attempt = DeliveryDetail['attempt_log'][number];
+export type HooklineEvent = Res<'GET /events/{id}'>;
+export type TestResult = Res<'POST /webhooks/{id}/test'>;
+export type ApiKey = Item<'GET /api-keys'>;
+export type AuditEntry = Item<'GET /audit-log'>;
+export type StatsWindow = NonNullable<NonNullable<Operations['GET /stats']['request']['query']>['window']>;
 
-export interface Webhook {
-  id: string;
-  name: string;
-  url: string;
-  description: string | null;
-  events: string[];
-  custom_headers: Record<string, string>;
-  is_active: boolean;
-  timeout_seconds: number;
-  retry_attempts: number;
-  retry_delay_seconds: number;
-  rate_limit_per_second: number | null;
-  ordering: Ordering;
-  failure_count: number;
-  last_triggered_at: string | null;
-  last_success_at: string | null;
-  disabled_reason: string | null;
-  created_at: string;
-  updated_at: string;
-  created_by: string | null;
-  updated_by: string | null;
-  /** Only in the answer to POST /webhooks. */
-  secret?: string;
-}
-
-export interface WebhookInput {
-  name?: string;
-  url?: string;
-  description?: string | null;
-  events?: string[];
-  custom_headers?: Record<string, string>;
-  is_active?: boolean;
-  timeout_seconds?: number;
-  retry_attempts?: number;
-  retry_delay_seconds?: number;
-  rate_limit_per_second?: number | null;
-  ordering?: Ordering;
-  secret?: string;
-}
-
-export interface EventType {
-  name: string;
-  description: string | null;
-  category: string;
-  schema: Record<string, unknown> | null;
-  archived: boolean;
-  archived_at: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-export type DeliveryStatus = 'pending' | 'sending' | 'succeeded' | 'failed' | 'cancelled' | 'skipped' | 'retrying';
-
-export interface Delivery {
-  id: string;
-  webhook_id: string;
-  event_id: string;
-  event_type: string;
-  status: DeliveryStatus;
-  attempts: number;
-  next_attempt_at?: string | null;
-  is_test?: boolean;
-  last_status_code?: number | null;
-  last_error?: string | null;
-  last_attempt_at?: string | null;
-  completed_at?: string | null;
-  created_at: string;
-  updated_at?: string;
-}
-
-export interface Attempt {
-  id?: string;
-  attempt: number;
-  started_at: string;
-  duration_ms: number;
-  request_headers: Record<string, string> | null;
-  response_status: number | null;
-  response_headers: Record<string, string> | null;
-  response_body: string | null;
-  error: string | null;
-}
-
-export interface DeliveryDetail extends Delivery {
-  attempts_list?: Attempt[];
-  /** The SPEC names the attempts list `attempts` in the detail; the count is then `attempt_count`. */
-  [key: string]: unknown;
-}
-
-export interface HooklineEvent {
-  id: string;
-  event_type: string;
-  payload?: unknown;
-  created_at: string;
-  deliveries?: Delivery[] | number;
-}
-
-export interface TestResult {
-  success: boolean;
-  status_code: number | null;
-  response_body: string | null;
-  duration_ms: number;
-  error: string | null;
-  delivery_id: string | null;
-}
-
+/** One bucket of a stats series, as the charts draw it. */
 export interface SeriesPoint {
   t: string;
   succeeded: number;
@@ -130,6 +41,7 @@ export interface SeriesPoint {
   other: number;
 }
 
+/** Stats as the dashboard uses them: the series normalised for the charts. */
 export interface Stats {
   total: number;
   succeeded: number;
@@ -139,30 +51,6 @@ export interface Stats {
   avg_attempts: number | null;
   latency_ms: { p50: number | null; p95: number | null; p99: number | null };
   series: SeriesPoint[];
-}
-
-export type StatsWindow = '1h' | '24h' | '7d' | '30d';
-
-export interface ApiKey {
-  id: string;
-  name: string;
-  role: Role;
-  key_prefix: string;
-  created_at: string;
-  created_by: string | null;
-  last_used_at: string | null;
-  revoked_at: string | null;
-  key?: string;
-}
-
-export interface AuditEntry {
-  id: string;
-  key_id: string | null;
-  action: string;
-  target_type: string;
-  target_id: string | null;
-  changes: Record<string, unknown> | null;
-  created_at: string;
 }
 
 export interface FieldIssue {
@@ -268,12 +156,9 @@ function normalizeStats(raw: any): Stats {
   };
 }
 
-/** The attempts of a delivery detail, whichever field the server puts them in. */
+/** The attempts of a delivery detail, first to last. */
 export function attemptsOf(d: DeliveryDetail): Attempt[] {
-  if (Array.isArray(d.attempts)) return d.attempts as unknown as Attempt[];
-  if (Array.isArray(d.attempts_list)) return d.attempts_list;
-  if (Array.isArray(d.attempt_log)) return d.attempt_log as Attempt[];
-  return [];
+  return d.attempt_log ?? [];
 }
 
 export interface DeliveryFilters extends Query {
