@@ -35,27 +35,45 @@ export interface ClaimedDelivery {
 }
 
 /**
- * Only the lowest-seq non-terminal delivery of a fifo webhook may be claimed.
- * While the head is being sent (`sending`) or waits for its retry (`pending`,
- * not yet due) the min() is the head itself, so nothing behind it qualifies,
- * in this transaction or a concurrent one (the head row stays non-terminal
- * until its worker records the outcome).
+ * Two kinds of due work, heads first:
+ * - fifo webhooks: only the lowest-seq non-terminal delivery may be claimed.
+ *   One index probe per fifo webhook finds its head; the head is claimable
+ *   when it is pending and due. While it is being sent (`sending`) or waits
+ *   for its retry (`pending`, not yet due) nothing behind it qualifies. After
+ *   the lock the status is checked again, so two workers that both saw the
+ *   same head cannot both take it.
+ * - every other webhook: the oldest due deliveries. Rows of fifo and relay
+ *   webhooks are skipped by a hashed id check, so a long line held behind a
+ *   failing fifo head costs the others next to nothing.
+ * Relay webhooks (hookline listen) are sent by the CLI that claims them
+ * through /relay, never by workers.
  * `= ANY(ARRAY(…))` rather than a join on the CTE: the planner then walks the
  * primary key for the claimed ids instead of hashing the whole table.
  */
 const CLAIM_SQL = `
-WITH due AS (
+WITH heads AS (
+  SELECT d.id
+    FROM deliveries d
+   WHERE d.id IN (SELECT h.id
+                    FROM webhooks fw
+                   CROSS JOIN LATERAL (SELECT x.id, x.status, x.next_attempt_at FROM deliveries x
+                                        WHERE x.webhook_id = fw.id AND x.status IN ('pending', 'sending')
+                                        ORDER BY x.seq LIMIT 1) h
+                   WHERE fw.ordering = 'fifo' AND NOT fw.relay AND h.status = 'pending' AND h.next_attempt_at <= now())
+     AND d.status = 'pending'
+   FOR UPDATE OF d SKIP LOCKED
+), others AS (
   SELECT d.id
     FROM deliveries d
    WHERE d.status = 'pending' AND d.next_attempt_at <= now()
-     -- Relay webhooks (hookline listen) are sent by the CLI that claims them through /relay, not by workers.
-     AND NOT EXISTS (SELECT 1 FROM webhooks rw WHERE rw.id = d.webhook_id AND rw.relay)
-     AND (NOT EXISTS (SELECT 1 FROM webhooks fw WHERE fw.id = d.webhook_id AND fw.ordering = 'fifo')
-          OR d.seq = (SELECT min(x.seq) FROM deliveries x
-                       WHERE x.webhook_id = d.webhook_id AND x.status IN ('pending', 'sending')))
+     AND d.webhook_id NOT IN (SELECT sw.id FROM webhooks sw WHERE sw.ordering = 'fifo' OR sw.relay)
    ORDER BY d.next_attempt_at
    LIMIT $1
    FOR UPDATE OF d SKIP LOCKED
+), due AS (
+  -- Heads first, so a large backlog elsewhere never starves fifo webhooks. Rows locked here
+  -- but cut by the LIMIT are simply unlocked when the statement ends.
+  (SELECT id FROM heads UNION ALL SELECT id FROM others) LIMIT $1
 )
 UPDATE deliveries d
    SET status = 'sending', lease_expires_at = now() + make_interval(secs => $2), worker_id = $3, updated_at = now()
