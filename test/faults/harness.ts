@@ -97,7 +97,7 @@ export async function startServe(opts: { dataDir?: string; databaseUrl?: string;
         return false;
       }
     },
-    60_000,
+    120_000, // PGlite boots in a few seconds, but a CI machine running the whole suite is slow
     () => `hookline serve to be ready at ${url}:\n${p.output()}`,
   );
   return Object.assign(p, { url });

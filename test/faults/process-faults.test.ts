@@ -218,5 +218,5 @@ describe.runIf(testStore === 'pglite')('the single embedded-store process killed
     expect(rows[0].n).toBeGreaterThanOrEqual(accepted.length);
     // Stored but unacknowledged (the answer was lost in the kill) is fine, as long as it is whole and delivered.
     expect(counts.succeeded).toBe(rows[0].n);
-  }, 180_000);
+  }, 300_000);
 });
