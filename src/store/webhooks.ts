@@ -1,7 +1,7 @@
 import type { Queryable } from './db.js';
 import type { SecretBox } from '../core/secret-box.js';
 
-/** A secret of an earlier rotation, still signing until `expires_at`. Both are stored sealed. */
+/** A secret of an earlier rotation, still signing until `expires_at`; `secret` is stored sealed like the current one. */
 export interface PreviousSecret {
   secret: string;
   expires_at: string;

@@ -24,7 +24,8 @@ async function recorded(db: Db): Promise<Array<{ version: number; n: number }>> 
   return rows;
 }
 
-describe('migrations', () => {
+// A fresh PGlite database runs initdb: tens of seconds on a loaded machine.
+describe('migrations', { timeout: 180_000 }, () => {
   // Each fresh database costs PGlite an initdb (seconds), so one database serves the whole sequence.
   it('apply each numbered file once; a second run, or a restart, applies and changes nothing', async () => {
     expect(all.length).toBeGreaterThan(0);
