@@ -44,22 +44,33 @@ describe('hookline CLI', { timeout: 240_000 }, () => {
     const first = await runHookline(['migrate'], { env: storeEnv });
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
-    expect(first.stdout).toContain(`Applied migrations: ${loadMigrations().map((m) => m.version).join(', ')}`);
+    expect(first.stdout).toContain(
+      `Applied migrations: ${loadMigrations()
+        .map((m) => m.version)
+        .join(', ')}`,
+    );
     const second = await runHookline(['migrate'], { env: storeEnv });
     expect(second).toMatchObject({ code: 0, stdout: 'The schema is up to date.\n' });
   });
 
-  it.runIf(testStore === 'postgres')('two `hookline migrate` processes at once on one PostgreSQL both succeed', async () => {
-    const fresh = await createTestDatabase({ empty: true });
-    try {
-      const runs = await Promise.all([1, 2].map(() => runHookline(['migrate'], { env: { DATABASE_URL: fresh.url! } })));
-      for (const r of runs) expect(r.code, r.stderr).toBe(0);
-      const { rows } = await fresh.db.query<{ n: number; d: number }>('SELECT count(*)::int AS n, count(DISTINCT version)::int AS d FROM schema_migrations');
-      expect(rows[0]).toEqual({ n: loadMigrations().length, d: loadMigrations().length });
-    } finally {
-      await fresh.drop();
-    }
-  });
+  it.runIf(testStore === 'postgres')(
+    'two `hookline migrate` processes at once on one PostgreSQL both succeed',
+    async () => {
+      const fresh = await createTestDatabase({ empty: true });
+      try {
+        const runs = await Promise.all(
+          [1, 2].map(() => runHookline(['migrate'], { env: { DATABASE_URL: fresh.url! } })),
+        );
+        for (const r of runs) expect(r.code, r.stderr).toBe(0);
+        const { rows } = await fresh.db.query<{ n: number; d: number }>(
+          'SELECT count(*)::int AS n, count(DISTINCT version)::int AS d FROM schema_migrations',
+        );
+        expect(rows[0]).toEqual({ n: loadMigrations().length, d: loadMigrations().length });
+      } finally {
+        await fresh.drop();
+      }
+    },
+  );
 
   it('orgs create and keys create make an organization and a working key, shown once', async () => {
     const org = await runHookline(['orgs', 'create', 'acme'], { env: storeEnv });
@@ -69,7 +80,10 @@ describe('hookline CLI', { timeout: 240_000 }, () => {
     expect(again.code).not.toBe(0);
     expect(again.stderr).toContain('already exists');
 
-    const key = await runHookline(['keys', 'create', '--org', 'acme', '--role', 'publisher', '--name', 'app server'], { env: storeEnv });
+    const key = await runHookline(
+      ['keys', 'create', '--org', 'acme', '--role', 'publisher', '--name', 'app server'],
+      { env: storeEnv },
+    );
     expect(key.code, key.stderr).toBe(0);
     const plain = /\b(hk_\w+)\b/.exec(key.stdout)?.[1];
     expect(plain).toBeDefined();
@@ -81,7 +95,10 @@ describe('hookline CLI', { timeout: 240_000 }, () => {
       );
       expect(rows).toEqual([{ role: 'publisher', name: 'app server', org: 'acme' }]);
       // Stored only as a hash: the plain key is nowhere in the table.
-      const { rows: leaked } = await check.query('SELECT 1 FROM api_keys WHERE key_hash = $1 OR key_prefix = $1', [plain]);
+      const { rows: leaked } = await check.query(
+        'SELECT 1 FROM api_keys WHERE key_hash = $1 OR key_prefix = $1',
+        [plain],
+      );
       expect(leaked).toEqual([]);
     } finally {
       if (check !== database?.db) await check.close();
@@ -91,7 +108,10 @@ describe('hookline CLI', { timeout: 240_000 }, () => {
   it('refuses bad flags and arguments with a clear message and a non-zero exit', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['keys', 'create', '--org', 'nope', '--role', 'admin'], /no organization named "nope"/],
-      [['keys', 'create', '--org', 'acme', '--role', 'root'], /Allowed choices are admin, publisher, viewer/],
+      [
+        ['keys', 'create', '--org', 'acme', '--role', 'root'],
+        /Allowed choices are admin, publisher, viewer/,
+      ],
       [['keys', 'create', '--org', 'acme'], /required option '--role <role>' not specified/],
       [['keys', 'create', '--role', 'admin'], /required option '--org <name>' not specified/],
       [['orgs', 'create'], /missing required argument 'name'/],
@@ -111,47 +131,60 @@ describe('hookline CLI', { timeout: 240_000 }, () => {
     });
   });
 
-  it.runIf(testStore === 'pglite')('refuses to open an embedded database another live process has open', async () => {
-    // This test process stands in for a running `hookline serve`: alive, and not the CLI.
-    const pidFile = join(dataDir!, 'hookline.pid');
-    writeFileSync(pidFile, String(process.pid));
-    try {
-      const r = await runHookline(['orgs', 'create', 'second'], { env: storeEnv });
-      expect(r.code).not.toBe(0);
-      expect(r.stderr).toContain(`in use by process ${process.pid}`);
-    } finally {
-      rmSync(pidFile, { force: true });
-    }
-    // A pid file left by a process that is gone is taken over, and removed on exit.
-    writeFileSync(pidFile, '2147483646');
-    const ok = await runHookline(['orgs', 'create', 'second'], { env: storeEnv });
-    expect(ok.code, ok.stderr).toBe(0);
-    expect(existsSync(pidFile)).toBe(false);
-  });
+  it.runIf(testStore === 'pglite')(
+    'refuses to open an embedded database another live process has open',
+    async () => {
+      // This test process stands in for a running `hookline serve`: alive, and not the CLI.
+      const pidFile = join(dataDir!, 'hookline.pid');
+      writeFileSync(pidFile, String(process.pid));
+      try {
+        const r = await runHookline(['orgs', 'create', 'second'], { env: storeEnv });
+        expect(r.code).not.toBe(0);
+        expect(r.stderr).toContain(`in use by process ${process.pid}`);
+      } finally {
+        rmSync(pidFile, { force: true });
+      }
+      // A pid file left by a process that is gone is taken over, and removed on exit.
+      writeFileSync(pidFile, '2147483646');
+      const ok = await runHookline(['orgs', 'create', 'second'], { env: storeEnv });
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(existsSync(pidFile)).toBe(false);
+    },
+  );
 
-  it.runIf(testStore === 'pglite')('--help works on every command and lists every setting of serve with its variable', async () => {
-    const top = await runHookline(['--help']);
-    expect(top.code).toBe(0);
-    const commands = commandsIn(top.stdout);
-    expect(commands).toEqual(expect.arrayContaining(['serve', 'migrate', 'orgs', 'keys']));
-    const helps = await Promise.all(commands.map((c) => runHookline([c, '--help']).then((r) => [c, r] as const)));
-    const nested: string[][] = [];
-    for (const [c, r] of helps) {
-      expect(r.code, c).toBe(0);
-      expect(r.stdout, c).toMatch(/^Usage: hookline /);
-      for (const sub of commandsIn(r.stdout)) nested.push([c, sub]);
-    }
-    expect(nested).toEqual(expect.arrayContaining([['orgs', 'create'], ['keys', 'create']]));
-    for (const args of nested) {
-      const r = await runHookline([...args, '--help']);
-      expect(r.code, args.join(' ')).toBe(0);
-      expect(r.stdout).toContain(`Usage: hookline ${args.join(' ')}`);
-    }
-    const serve = helps.find(([c]) => c === 'serve')![1].stdout;
-    for (const s of settings) {
-      const flag = s.kind === 'bool' && s.default === true ? `--no-${s.flag.slice(2)}` : s.flag;
-      expect(serve, s.key).toContain(flag);
-      expect(serve, s.key).toContain(s.env);
-    }
-  });
+  it.runIf(testStore === 'pglite')(
+    '--help works on every command and lists every setting of serve with its variable',
+    async () => {
+      const top = await runHookline(['--help']);
+      expect(top.code).toBe(0);
+      const commands = commandsIn(top.stdout);
+      expect(commands).toEqual(expect.arrayContaining(['serve', 'migrate', 'orgs', 'keys']));
+      const helps = await Promise.all(
+        commands.map((c) => runHookline([c, '--help']).then((r) => [c, r] as const)),
+      );
+      const nested: string[][] = [];
+      for (const [c, r] of helps) {
+        expect(r.code, c).toBe(0);
+        expect(r.stdout, c).toMatch(/^Usage: hookline /);
+        for (const sub of commandsIn(r.stdout)) nested.push([c, sub]);
+      }
+      expect(nested).toEqual(
+        expect.arrayContaining([
+          ['orgs', 'create'],
+          ['keys', 'create'],
+        ]),
+      );
+      for (const args of nested) {
+        const r = await runHookline([...args, '--help']);
+        expect(r.code, args.join(' ')).toBe(0);
+        expect(r.stdout).toContain(`Usage: hookline ${args.join(' ')}`);
+      }
+      const serve = helps.find(([c]) => c === 'serve')![1].stdout;
+      for (const s of settings) {
+        const flag = s.kind === 'bool' && s.default === true ? `--no-${s.flag.slice(2)}` : s.flag;
+        expect(serve, s.key).toContain(flag);
+        expect(serve, s.key).toContain(s.env);
+      }
+    },
+  );
 });

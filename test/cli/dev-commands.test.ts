@@ -5,6 +5,9 @@ import { createTestApp, type TestApp } from '../support/app.js';
 import { runHookline, spawnHookline } from '../support/cli.js';
 import { until } from '../support/receiver.js';
 import { createClient } from '../../src/client/client.js';
+
+// Each spawn compiles the CLI through tsx: seconds alone, far more on a loaded machine.
+const SPAWN_TIMEOUT = 180_000;
 import { tailDeliveries, type TailChange } from '../../src/cli/tail.js';
 
 let t: TestApp;
@@ -35,62 +38,77 @@ afterAll(async () => {
 const env = () => ({ HOOKLINE_SERVER: server, HOOKLINE_API_KEY: t.org.keys.admin, NO_COLOR: '' });
 
 describe('hookline trigger', () => {
-  it('publishes through the API and prints the event, plainly when piped', async () => {
-    const r = await runHookline(['trigger', 'cli.poked', '--data', '{"n":1,"who":"cli"}'], {
-      env: env(),
-    });
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^Published cli\.poked evt_\w+: 1 delivery queued\.\n$/);
-    expect(r.stdout).not.toContain('\x1b[');
-    const id = /evt_\w+/.exec(r.stdout)![0];
-    const event = await t.org.admin('GET', `/events/${id}`);
-    expect(event.body).toMatchObject({
-      id,
-      event_type: 'cli.poked',
-      payload: { n: 1, who: 'cli' },
-    });
-  });
+  it(
+    'publishes through the API and prints the event, plainly when piped',
+    async () => {
+      const r = await runHookline(['trigger', 'cli.poked', '--data', '{"n":1,"who":"cli"}'], {
+        env: env(),
+      });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^Published cli\.poked evt_\w+: 1 delivery queued\.\n$/);
+      expect(r.stdout).not.toContain('\x1b[');
+      const id = /evt_\w+/.exec(r.stdout)![0];
+      const event = await t.org.admin('GET', `/events/${id}`);
+      expect(event.body).toMatchObject({
+        id,
+        event_type: 'cli.poked',
+        payload: { n: 1, who: 'cli' },
+      });
+    },
+    SPAWN_TIMEOUT,
+  );
 
-  it('takes --server and --key flags and prints JSON with --json; an idempotency key publishes once', async () => {
-    const args = [
-      'trigger',
-      'cli.other',
-      '--server',
-      server,
-      '--key',
-      t.org.keys.publisher,
-      '--idempotency-key',
-      'once',
-      '--json',
-    ];
-    const a = await runHookline(args);
-    const b = await runHookline([
-      ...args.slice(0, 2),
-      '--server',
-      server,
-      '--key',
-      t.org.keys.admin,
-      ...args.slice(6),
-    ]);
-    expect([a.code, b.code]).toEqual([0, 0]);
-    expect(JSON.parse(b.stdout).id).toBe(JSON.parse(a.stdout).id);
-  });
+  it(
+    'takes --server and --key flags and prints JSON with --json; an idempotency key publishes once',
+    async () => {
+      const args = [
+        'trigger',
+        'cli.other',
+        '--server',
+        server,
+        '--key',
+        t.org.keys.publisher,
+        '--idempotency-key',
+        'once',
+        '--json',
+      ];
+      const a = await runHookline(args);
+      const b = await runHookline([
+        ...args.slice(0, 2),
+        '--server',
+        server,
+        '--key',
+        t.org.keys.admin,
+        ...args.slice(6),
+      ]);
+      expect([a.code, b.code]).toEqual([0, 0]);
+      expect(JSON.parse(b.stdout).id).toBe(JSON.parse(a.stdout).id);
+    },
+    SPAWN_TIMEOUT,
+  );
 
-  it('explains what is wrong: bad JSON, an unknown type, a missing key', async () => {
-    // Each spawn compiles the CLI through tsx: run them side by side.
-    const [bad, unknown, noKey] = await Promise.all([
-      runHookline(['trigger', 'cli.poked', '--data', '{nope'], { env: env() }),
-      runHookline(['trigger', 'cli.unknown'], { env: env() }),
-      runHookline(['trigger', 'cli.poked'], {
-        env: { HOOKLINE_SERVER: server, HOOKLINE_API_KEY: '' },
-      }),
-    ]);
-    expect([bad.code, bad.stderr]).toEqual([2, expect.stringMatching(/--data is not valid JSON/)]);
-    expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toMatch(/422 VALIDATION_FAILED[\s\S]*event_type/);
-    expect([noKey.code, noKey.stderr]).toEqual([2, expect.stringMatching(/API key is needed/)]);
-  });
+  it(
+    'explains what is wrong: bad JSON, an unknown type, a missing key',
+    async () => {
+      // Each spawn compiles the CLI through tsx: run them side by side.
+      const [bad, unknown, noKey] = await Promise.all([
+        runHookline(['trigger', 'cli.poked', '--data', '{nope'], { env: env() }),
+        runHookline(['trigger', 'cli.unknown'], { env: env() }),
+        runHookline(['trigger', 'cli.poked'], {
+          env: { HOOKLINE_SERVER: server, HOOKLINE_API_KEY: '' },
+        }),
+      ]);
+      expect([bad.code, bad.stderr]).toEqual([
+        2,
+        expect.stringMatching(/--data is not valid JSON/),
+      ]);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toMatch(/422 VALIDATION_FAILED[\s\S]*event_type/);
+      expect([noKey.code, noKey.stderr]).toEqual([2, expect.stringMatching(/API key is needed/)]);
+    },
+    SPAWN_TIMEOUT,
+  );
 });
 
 describe('hookline deliveries tail', () => {
@@ -111,7 +129,7 @@ describe('hookline deliveries tail', () => {
     try {
       await until(
         () => polls >= 1,
-        10_000,
+        30_000,
         () => 'the first poll',
       );
       expect(changes).toEqual([]);
@@ -121,7 +139,7 @@ describe('hookline deliveries tail', () => {
       });
       await until(
         () => changes.length >= 1,
-        10_000,
+        30_000,
         () => 'the new delivery',
       );
       expect(changes[0].row).toMatchObject({
@@ -137,7 +155,7 @@ describe('hookline deliveries tail', () => {
       );
       await until(
         () => changes.length >= 2,
-        10_000,
+        30_000,
         () => 'the status change',
       );
       expect(changes[1]).toMatchObject({
@@ -155,7 +173,7 @@ describe('hookline deliveries tail', () => {
       );
       await until(
         () => changes.some((c) => c.row.event_id === late.body.id),
-        10_000,
+        30_000,
         () => 'the late delivery',
       );
       expect(changes.some((c) => c.row.event_id === before.body.id)).toBe(false);
@@ -163,52 +181,56 @@ describe('hookline deliveries tail', () => {
       controller.abort();
       await tail;
     }
-  });
+  }, 120_000);
 
-  it('runs as a command, printing one JSON line per change when piped', async () => {
-    const first = await t.org.admin('POST', '/events', {
-      event_type: 'cli.other',
-      payload: { k: 1 },
-    });
-    const child = spawnHookline(
-      [
-        'deliveries',
-        'tail',
-        '--history',
-        '--json',
-        '--interval',
-        '100',
-        '--event-type',
-        'cli.other',
-      ],
-      { env: env() },
-    );
-    children.push(child);
-    let out = '';
-    child.stdout!.on('data', (d) => (out += d));
-    const lines = () =>
-      out
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l));
-    await until(
-      () => lines().some((l) => l.event_id === first.body.id),
-      20_000,
-      () => `the existing delivery in: ${out}`,
-    );
-    const second = await t.org.admin('POST', '/events', {
-      event_type: 'cli.other',
-      payload: { k: 2 },
-    });
-    await until(
-      () => lines().some((l) => l.event_id === second.body.id),
-      20_000,
-      () => `the new delivery in: ${out}`,
-    );
-    expect(lines().every((l) => l.event_type === 'cli.other')).toBe(true);
-    expect(out).not.toContain('\x1b[');
-    child.kill('SIGTERM');
-    const code = await new Promise((r) => child.on('close', r));
-    expect(code).toBe(0);
-  });
+  it(
+    'runs as a command, printing one JSON line per change when piped',
+    async () => {
+      const first = await t.org.admin('POST', '/events', {
+        event_type: 'cli.other',
+        payload: { k: 1 },
+      });
+      const child = spawnHookline(
+        [
+          'deliveries',
+          'tail',
+          '--history',
+          '--json',
+          '--interval',
+          '100',
+          '--event-type',
+          'cli.other',
+        ],
+        { env: env() },
+      );
+      children.push(child);
+      let out = '';
+      child.stdout!.on('data', (d) => (out += d));
+      const lines = () =>
+        out
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l));
+      await until(
+        () => lines().some((l) => l.event_id === first.body.id),
+        20_000,
+        () => `the existing delivery in: ${out}`,
+      );
+      const second = await t.org.admin('POST', '/events', {
+        event_type: 'cli.other',
+        payload: { k: 2 },
+      });
+      await until(
+        () => lines().some((l) => l.event_id === second.body.id),
+        20_000,
+        () => `the new delivery in: ${out}`,
+      );
+      expect(lines().every((l) => l.event_type === 'cli.other')).toBe(true);
+      expect(out).not.toContain('\x1b[');
+      child.kill('SIGTERM');
+      const code = await new Promise((r) => child.on('close', r));
+      expect(code).toBe(0);
+    },
+    SPAWN_TIMEOUT,
+  );
 });

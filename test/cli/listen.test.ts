@@ -55,7 +55,7 @@ async function startListen() {
       .map((l) => JSON.parse(l) as Record<string, any>);
   await until(
     () => lines().some((l) => l.ready),
-    30_000,
+    120_000, // tsx compiles the CLI on each spawn: slow on a loaded machine
     () => `the ready line; stdout: ${out}; stderr: ${err}`,
   );
   const exited = new Promise<number | null>((r) => child.on('close', r));
@@ -89,7 +89,7 @@ describe('hookline listen', () => {
       payload: { hello: 'local' },
     });
     expect(published.body.deliveries).toBe(1);
-    const [req] = await receiver.waitFor(1, 20_000);
+    const [req] = await receiver.waitFor(1, 60_000);
     // The local app verifies it with the SDK and the secret the CLI printed.
     const event = verify(req.body, req.headers, l.ready.secret);
     expect(event).toMatchObject({
@@ -101,7 +101,7 @@ describe('hookline listen', () => {
 
     await until(
       () => l.lines().some((x) => x.event_id === published.body.id),
-      10_000,
+      60_000,
       () => 'the forwarded line',
     );
     expect(l.lines().find((x) => x.event_id === published.body.id)).toMatchObject({
@@ -128,7 +128,7 @@ describe('hookline listen', () => {
     expect(await l.exited).toBe(0);
     const hook = await t.org.admin('GET', `/webhooks/${l.ready.webhook_id}`);
     expect(hook.body.is_active).toBe(false); // switched off while nobody listens
-  }, 90_000);
+  }, 240_000);
 
   it('keeps the same webhook and secret across restarts, and retries a failed local answer', async () => {
     const before = receiver.requests.length;
@@ -144,13 +144,13 @@ describe('hookline listen', () => {
       event_type: 'dev.pinged',
       payload: { n: 2 },
     });
-    await receiver.waitFor(before + 2, 30_000);
+    await receiver.waitFor(before + 2, 60_000);
     const [failed, retried] = receiver.requests.slice(before);
     expect(retried.headers['webhook-id']).toBe(failed.headers['webhook-id']);
     expect(verify(retried.body, retried.headers, firstSecret).id).toBe(published.body.id);
     await until(
       async () => (await deliveryOf(published.body.id)).status === 'succeeded',
-      10_000,
+      60_000,
       () => 'success on the retry',
     );
     const delivery = await deliveryOf(published.body.id);
@@ -158,7 +158,7 @@ describe('hookline listen', () => {
     const outcomes = () => l.lines().filter((x) => x.event_id === published.body.id);
     await until(
       () => outcomes().length >= 2,
-      10_000,
+      60_000,
       () => 'both forwarded lines',
     );
     expect(outcomes().map((x) => [x.status, x.outcome])).toEqual([
@@ -167,5 +167,5 @@ describe('hookline listen', () => {
     ]);
     l.child.kill('SIGTERM');
     expect(await l.exited).toBe(0);
-  }, 90_000);
+  }, 240_000);
 });

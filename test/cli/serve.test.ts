@@ -34,7 +34,9 @@ interface Served {
 
 /** Starts `hookline serve` on a free port and waits until it logs where it listens. */
 async function serve(env: Record<string, string>, args: string[] = []): Promise<Served> {
-  const child = spawnHookline(['serve', '--port', '0', ...args], { env: { ...env, HOOKLINE_LOG_LEVEL: 'info' } });
+  const child = spawnHookline(['serve', '--port', '0', ...args], {
+    env: { ...env, HOOKLINE_LOG_LEVEL: 'info' },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
@@ -43,10 +45,15 @@ async function serve(env: Record<string, string>, args: string[] = []): Promise<
   const url = await new Promise<string>((resolve, reject) => {
     child.stderr!.on('data', (d) => {
       stderr += d;
-      const m = /"url":"(http:\/\/[^"]+)"[^\n]*Hookline is listening|Hookline is listening[^\n]*"url":"(http:\/\/[^"]+)"/.exec(stderr);
+      const m =
+        /"url":"(http:\/\/[^"]+)"[^\n]*Hookline is listening|Hookline is listening[^\n]*"url":"(http:\/\/[^"]+)"/.exec(
+          stderr,
+        );
       if (m) resolve(m[1] ?? m[2]);
     });
-    void exited.then((code) => reject(new Error(`serve exited with ${code} before listening:\n${stderr}`)));
+    void exited.then((code) =>
+      reject(new Error(`serve exited with ${code} before listening:\n${stderr}`)),
+    );
   });
   return {
     url,
@@ -74,17 +81,27 @@ describe('first start and bootstrap', { timeout: 300_000 }, () => {
     const key = keyIn(first.stdout());
     expect(key).toBeDefined();
     expect(first.stdout()).toContain('shown only this once');
-    expect(await api(first.url, key!, '/me')).toMatchObject({ status: 200, body: { role: 'admin', org_name: 'default' } });
+    expect(await api(first.url, key!, '/me')).toMatchObject({
+      status: 200,
+      body: { role: 'admin', org_name: 'default' },
+    });
     expect(await first.stop()).toBe(0);
 
     const second = await serve(env, ['--demo']);
     expect(keyIn(second.stdout())).toBeUndefined();
-    expect(await api(second.url, key!, '/me')).toMatchObject({ status: 200, body: { role: 'admin' } });
+    expect(await api(second.url, key!, '/me')).toMatchObject({
+      status: 200,
+      body: { role: 'admin' },
+    });
     const types = await api(second.url, key!, '/event-types?limit=500');
     const names: string[] = types.body.data.map((t: { name: string }) => t.name);
-    const demo = Object.entries(demoCatalog).flatMap(([category, verbs]) => verbs.map((v) => `${category}.${v}`));
+    const demo = Object.entries(demoCatalog).flatMap(([category, verbs]) =>
+      verbs.map((v) => `${category}.${v}`),
+    );
     expect(demo).toHaveLength(26);
-    expect(names).toEqual(expect.arrayContaining([...demo, 'hookline.webhook.disabled', 'hookline.delivery.exhausted']));
+    expect(names).toEqual(
+      expect.arrayContaining([...demo, 'hookline.webhook.disabled', 'hookline.delivery.exhausted']),
+    );
     // Only one organization was ever created.
     expect((await api(second.url, key!, '/api-keys')).body.data).toHaveLength(1);
     expect(await second.stop()).toBe(0);
@@ -96,13 +113,18 @@ describe('first start and bootstrap', { timeout: 300_000 }, () => {
     const served = await serve({ ...env, HOOKLINE_ADMIN_KEY: given });
     expect(served.stdout()).not.toContain(given);
     expect(keyIn(served.stdout())).toBeUndefined();
-    expect(await api(served.url, given, '/me')).toMatchObject({ status: 200, body: { role: 'admin', org_name: 'default' } });
+    expect(await api(served.url, given, '/me')).toMatchObject({
+      status: 200,
+      body: { role: 'admin', org_name: 'default' },
+    });
     expect((await api(served.url, given + 'x', '/me')).status).toBe(401);
     expect(await served.stop()).toBe(0);
   });
 
   it('refuses a HOOKLINE_ADMIN_KEY shorter than 32 characters before touching the database', async () => {
-    const r = await runHookline(['serve', '--port', '0'], { env: { HOOKLINE_ADMIN_KEY: 'x'.repeat(31), HOOKLINE_DATA_DIR: '/nonexistent/never-created' } });
+    const r = await runHookline(['serve', '--port', '0'], {
+      env: { HOOKLINE_ADMIN_KEY: 'x'.repeat(31), HOOKLINE_DATA_DIR: '/nonexistent/never-created' },
+    });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('HOOKLINE_ADMIN_KEY must be at least 32 characters');
     expect(r.stdout).toBe('');
