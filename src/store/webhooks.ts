@@ -7,58 +7,6 @@ export interface PreviousSecret {
   expires_at: string;
 }
 
-/** One row of `webhooks`, as both adapters return it. `secret` is sealed (see secret-box.ts). */
-export interface WebhookRow {
-  id: string;
-  org_id: string;
-  name: string;
-  url: string;
-  description: string | null;
-  events: string[];
-  custom_headers: Record<string, string>;
-  is_active: boolean;
-  timeout_seconds: number;
-  retry_attempts: number;
-  retry_delay_seconds: number;
-  rate_limit_per_second: number | null;
-  ordering: 'none' | 'fifo';
-  secret: string;
-  previous_secrets: PreviousSecret[];
-  failure_count: number;
-  first_failure_at: Date | null;
-  last_triggered_at: Date | null;
-  last_success_at: Date | null;
-  disabled_reason: string | null;
-  created_at: Date;
-  updated_at: Date;
-  created_by: string | null;
-  updated_by: string | null;
-}
-
-/** The webhook as the API shows it: every column but the org, the secrets and the failure clock. */
-export interface WebhookJson {
-  id: string;
-  name: string;
-  url: string;
-  description: string | null;
-  events: string[];
-  custom_headers: Record<string, string>;
-  is_active: boolean;
-  timeout_seconds: number;
-  retry_attempts: number;
-  retry_delay_seconds: number;
-  rate_limit_per_second: number | null;
-  ordering: 'none' | 'fifo';
-  failure_count: number;
-  last_triggered_at: string | null;
-  last_success_at: string | null;
-  disabled_reason: string | null;
-  created_at: string;
-  updated_at: string;
-  created_by: string | null;
-  updated_by: string | null;
-}
-
 /** The fields a client may set, with the SPEC's defaults applied (see routes/webhooks.ts). */
 export interface WebhookSettings {
   name: string;
@@ -73,6 +21,30 @@ export interface WebhookSettings {
   rate_limit_per_second: number | null;
   ordering: 'none' | 'fifo';
 }
+
+/** What Hookline keeps about a webhook beside its settings; `T` is how a time is held (Date in a row, ISO text in the API). */
+interface WebhookState<T> {
+  id: string;
+  failure_count: number;
+  last_triggered_at: T | null;
+  last_success_at: T | null;
+  disabled_reason: string | null;
+  created_at: T;
+  updated_at: T;
+  created_by: string | null;
+  updated_by: string | null;
+}
+
+/** One row of `webhooks`, as both adapters return it. `secret` is sealed (see secret-box.ts). */
+export interface WebhookRow extends WebhookSettings, WebhookState<Date> {
+  org_id: string;
+  secret: string;
+  previous_secrets: PreviousSecret[];
+  first_failure_at: Date | null;
+}
+
+/** The webhook as the API shows it: every column but the org, the secrets and the failure clock. */
+export interface WebhookJson extends WebhookSettings, WebhookState<string> {}
 
 export const settableFields = [
   'name', 'url', 'description', 'events', 'custom_headers', 'is_active', 'timeout_seconds',
