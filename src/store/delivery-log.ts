@@ -153,8 +153,12 @@ export async function listAttempts(q: Queryable, deliveryId: string): Promise<At
 }
 
 // Manual retry (HELPERS.md): back in the queue now, with one more attempt in the worker's
-// budget, and no lease, so any worker may take it at once.
+// budget, and no lease, so any worker may take it at once. A delivery taken from a worker
+// mid-send counts that attempt now: the worker logs it under the number it claimed
+// (attempts + 1) but no longer owns the row to raise `attempts`, so the next send is numbered
+// after it instead of repeating its number.
 const REQUEUE_SET = `status = 'pending', next_attempt_at = now(), manual_attempts = manual_attempts + 1,
+  attempts = attempts + CASE WHEN status = 'sending' THEN 1 ELSE 0 END,
   lease_expires_at = NULL, worker_id = NULL, completed_at = NULL, updated_at = now()`;
 
 /** Queues one more attempt of a delivery now, whatever its status. Callers wake the worker. */

@@ -10,8 +10,11 @@ import type { Outcome } from './decide.js';
 
 /**
  * The delivery rows are updated only while this worker still holds them
- * (status sending, worker_id ours): a delivery whose lease expired and was
- * taken by another worker, or that an admin retried meanwhile, is left alone.
+ * under the claim the outcome belongs to (status sending, worker_id ours,
+ * attempts as claimed): a delivery whose lease expired and was taken by
+ * another worker, or that an admin retried meanwhile (a retry mid-send counts
+ * the attempt in flight, so even a new claim by this same worker no longer
+ * matches the old one), is left alone.
  * The attempt is logged either way: it happened. If a delivery was deleted
  * meanwhile (its webhook was deleted) the foreign key fails the statement and
  * recordOutcomesSafely retries the batch row by row.
@@ -19,7 +22,7 @@ import type { Outcome } from './decide.js';
 const RECORD_SQL = `
 WITH o AS (
   SELECT * FROM json_to_recordset($1::json)
-           AS o(id text, status text, attempts int, next_at timestamptz, code int, err text, attempted_at timestamptz)
+           AS o(id text, claimed int, status text, attempts int, next_at timestamptz, code int, err text, attempted_at timestamptz)
 ), upd AS (
   UPDATE deliveries d
      SET status = o.status,
@@ -33,7 +36,7 @@ WITH o AS (
          completed_at = CASE WHEN o.status IN ('succeeded', 'failed', 'cancelled') THEN now() END,
          updated_at = now()
     FROM o
-   WHERE d.id = o.id AND d.status = 'sending' AND d.worker_id = $2
+   WHERE d.id = o.id AND d.status = 'sending' AND d.worker_id = $2 AND d.attempts = o.claimed
   RETURNING d.id
 ), att AS (
   INSERT INTO delivery_attempts
@@ -56,6 +59,7 @@ export async function recordOutcomes(q: Queryable, workerId: string, outcomes: O
   if (outcomes.length === 0) return new Set();
   const states = outcomes.map((o) => ({
     id: o.delivery.id,
+    claimed: o.delivery.attempts,
     status: o.status,
     attempts: o.attempts,
     next_at: o.nextAttemptAt ?? null,

@@ -245,6 +245,37 @@ describe('retry and skip with the worker', () => {
     expect(d.webhook_id).toBe(hook);
   });
 
+  it('a retry while the delivery is being sent numbers the next attempt after the one in flight', async () => {
+    // A receiver that holds every request until the test lets it go.
+    const held: Array<() => void> = [];
+    const slow = await startReceiver((_req, res) => {
+      held.push(() => res.writeHead(200).end('ok'));
+    });
+    try {
+      expect((await w.org.admin('POST', '/event-types', { name: 'order.held' })).status).toBe(201);
+      const hook = await w.org.admin('POST', '/webhooks', { name: 'slow', url: slow.url, events: ['order.held'] });
+      expect(hook.status, JSON.stringify(hook.body)).toBe(201);
+      const id = await publish('order.held', { n: 1 });
+      await until(async () => held.length === 1, 15_000, () => 'the first request to arrive');
+      expect((await delivery(id)).status).toBe('sending');
+
+      expect((await w.org.admin('POST', `/deliveries/${id}/retry`)).status).toBe(200);
+      await until(async () => held.length === 2, 15_000, () => 'the retry to be sent while the first is held');
+      for (const release of held) release();
+      await until(
+        async () => (await delivery(id)).attempt_log.length === 2,
+        15_000,
+        () => 'both attempts to be logged',
+      );
+      const d = await delivery(id);
+      expect(d.attempt_log.map((a: any) => a.attempt).sort()).toEqual([1, 2]);
+      await waitFor(id, 'succeeded');
+      expect((await delivery(id)).attempts).toBe(2);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('skipping the failing head of a fifo webhook lets the next delivery go', async () => {
     failing = false;
     const before = rx.requests.length;
