@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { api, type ApiKey, type Role } from '../api';
-import { Badge, Button, Confirm, CopyButton, Empty, ErrorBox, Field, LoadMore, Loading, Modal, PageHeader, Time, useAction, usePaged } from '../components';
+import { Badge, Button, Confirm, CopyButton, Empty, Field, Modal, PageHeader, Time, useAction } from '../components';
+import { ListTable, usePaged } from '../lists';
 import { useTitle } from '../router';
 import { useSession } from '../session';
 
@@ -45,60 +46,49 @@ export function ApiKeys() {
           </>
         }
       />
-      {list.error && !list.loaded ? (
-        <ErrorBox error={list.error} onRetry={list.reload} />
-      ) : list.loading ? (
-        <Loading />
-      ) : list.items.length === 0 ? (
-        <Empty title="No keys" action={<Button onClick={() => setCreating(true)}>Create a key</Button>}>
-          Create a publisher key for your application and viewer keys for people who only look.
-        </Empty>
-      ) : (
-        <div className="card card-flush">
-          <div className="table-wrap">
-            <table className="table">
-              <thead>
-                <tr>
-                  <th>Name</th>
-                  <th>Role</th>
-                  <th className="hide-sm">Key</th>
-                  <th className="hide-sm">Last used</th>
-                  <th className="hide-sm">Created</th>
-                  <th />
-                </tr>
-              </thead>
-              <tbody>
-                {list.items.map((k) => (
-                  <tr key={k.id} className={k.revoked_at ? 'archived' : undefined}>
-                    <td>
-                      {k.name || <span className="muted">unnamed</span>} {k.id === me.key_id && <Badge tone="blue">this session</Badge>}
-                      {k.revoked_at && <Badge tone="red">revoked</Badge>}
-                    </td>
-                    <td>
-                      <span className={`role role-${k.role}`}>{k.role}</span>
-                    </td>
-                    <td className="hide-sm mono small">{k.key_prefix}…</td>
-                    <td className="hide-sm">
-                      <Time iso={k.last_used_at} />
-                    </td>
-                    <td className="hide-sm">
-                      <Time iso={k.created_at} />
-                    </td>
-                    <td className="row-actions">
-                      {!k.revoked_at && (
-                        <Button size="sm" variant="ghost" onClick={() => setRevoking(k)} aria-label={`Revoke ${k.name || k.key_prefix}`}>
-                          Revoke
-                        </Button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <LoadMore cursor={list.cursor} busy={list.moreBusy} onMore={list.more} />
-        </div>
-      )}
+      <ListTable
+        list={list}
+        empty={
+          <Empty title="No keys" action={<Button onClick={() => setCreating(true)}>Create a key</Button>}>
+            Create a publisher key for your application and viewer keys for people who only look.
+          </Empty>
+        }
+        head={
+          <>
+            <th>Name</th>
+            <th>Role</th>
+            <th className="hide-sm">Key</th>
+            <th className="hide-sm">Last used</th>
+            <th className="hide-sm">Created</th>
+            <th />
+          </>
+        }
+        row={(k) => (
+          <tr key={k.id} className={k.revoked_at ? 'archived' : undefined}>
+            <td>
+              {k.name || <span className="muted">unnamed</span>} {k.id === me.key_id && <Badge tone="blue">this session</Badge>}
+              {k.revoked_at && <Badge tone="red">revoked</Badge>}
+            </td>
+            <td>
+              <span className={`role role-${k.role}`}>{k.role}</span>
+            </td>
+            <td className="hide-sm mono small">{k.key_prefix}…</td>
+            <td className="hide-sm">
+              <Time iso={k.last_used_at} />
+            </td>
+            <td className="hide-sm">
+              <Time iso={k.created_at} />
+            </td>
+            <td className="row-actions">
+              {!k.revoked_at && (
+                <Button size="sm" variant="ghost" onClick={() => setRevoking(k)} aria-label={`Revoke ${k.name || k.key_prefix}`}>
+                  Revoke
+                </Button>
+              )}
+            </td>
+          </tr>
+        )}
+      />
       {creating && (
         <CreateKey
           onClose={() => setCreating(false)}

@@ -1,5 +1,6 @@
 import { api } from '../api';
-import { Code, Empty, ErrorBox, formatTime, LoadMore, Loading, PageHeader, usePaged } from '../components';
+import { Code, Empty, formatTime, PageHeader } from '../components';
+import { ListTable, usePaged } from '../lists';
 import { Link, useTitle } from '../router';
 import { useSession } from '../session';
 
@@ -20,51 +21,40 @@ export function AuditLog() {
       <PageHeader title="Audit log" subtitle="Every change made in this organization: who, what, when." />
       {!enabled ? (
         <div className="alert alert-info">This server does not offer the audit log (GET /audit-log) yet.</div>
-      ) : list.error && !list.loaded ? (
-        <ErrorBox error={list.error} onRetry={list.reload} />
-      ) : list.loading ? (
-        <Loading />
-      ) : list.items.length === 0 ? (
-        <Empty title="Nothing recorded yet">Changes to webhooks, event types and keys appear here as they happen.</Empty>
       ) : (
-        <div className="card card-flush">
-          <div className="table-wrap">
-            <table className="table">
-              <thead>
-                <tr>
-                  <th>When</th>
-                  <th>Action</th>
-                  <th className="hide-sm">Target</th>
-                  <th className="hide-sm">Key</th>
-                  <th className="hide-sm">Changes</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.items.map((e) => (
-                  <tr key={e.id}>
-                    <td className="nowrap">{formatTime(e.created_at)}</td>
-                    <td className="mono small">{e.action}</td>
-                    <td className="hide-sm">
-                      <span className="muted small">{e.target_type}</span> {targetLink(e.target_type, e.target_id)}
-                    </td>
-                    <td className="hide-sm mono small">{e.key_id ?? 'system'}</td>
-                    <td className="hide-sm changes">
-                      {e.changes && Object.keys(e.changes).length > 0 ? (
-                        <details>
-                          <summary>{Object.keys(e.changes).join(', ')}</summary>
-                          <Code>{JSON.stringify(e.changes, null, 2)}</Code>
-                        </details>
-                      ) : (
-                        <span className="muted">—</span>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <LoadMore cursor={list.cursor} busy={list.moreBusy} onMore={list.more} />
-        </div>
+        <ListTable
+          list={list}
+          empty={<Empty title="Nothing recorded yet">Changes to webhooks, event types and keys appear here as they happen.</Empty>}
+          head={
+            <>
+              <th>When</th>
+              <th>Action</th>
+              <th className="hide-sm">Target</th>
+              <th className="hide-sm">Key</th>
+              <th className="hide-sm">Changes</th>
+            </>
+          }
+          row={(e) => (
+            <tr key={e.id}>
+              <td className="nowrap">{formatTime(e.created_at)}</td>
+              <td className="mono small">{e.action}</td>
+              <td className="hide-sm">
+                <span className="muted small">{e.target_type}</span> {targetLink(e.target_type, e.target_id)}
+              </td>
+              <td className="hide-sm mono small">{e.key_id ?? 'system'}</td>
+              <td className="hide-sm changes">
+                {e.changes && Object.keys(e.changes).length > 0 ? (
+                  <details>
+                    <summary>{Object.keys(e.changes).join(', ')}</summary>
+                    <Code>{JSON.stringify(e.changes, null, 2)}</Code>
+                  </details>
+                ) : (
+                  <span className="muted">—</span>
+                )}
+              </td>
+            </tr>
+          )}
+        />
       )}
     </>
   );

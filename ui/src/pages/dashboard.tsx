@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { all, api, type StatsWindow } from '../api';
 import { Empty, ErrorBox, Loading, ms, percent, Spinner, Time, useResource } from '../components';
+import { listOf, ListStates, Table } from '../lists';
 import { SuccessRateChart, VolumeChart } from '../charts';
 import { Link, useTitle } from '../router';
 import { useSession } from '../session';
@@ -93,53 +94,51 @@ export function Dashboard() {
           <h2>Webhooks needing attention</h2>
           <Link to="/webhooks">All webhooks →</Link>
         </div>
-        {webhooks.error && !webhooks.data ? (
-          <ErrorBox error={webhooks.error} onRetry={webhooks.reload} />
-        ) : !webhooks.data ? (
-          <Loading />
-        ) : webhooks.data.length === 0 ? (
-          <Empty title="No webhooks yet" action={canWrite ? <Link className="btn btn-primary btn-md" to="/webhooks/new">Create a webhook</Link> : undefined}>
-            A webhook is a URL that receives the events you choose.
-          </Empty>
-        ) : failing.length === 0 ? (
-          <p className="all-good">All {webhooks.data.length} webhooks are healthy: no failing deliveries.</p>
-        ) : (
-          <div className="table-wrap">
-            <table className="table">
-              <thead>
-                <tr>
-                  <th>Webhook</th>
-                  <th>Problem</th>
-                  <th className="hide-sm">Last success</th>
-                </tr>
-              </thead>
-              <tbody>
-                {failing.map((w) => (
-                  <tr key={w.id}>
-                    <td>
-                      <Link to={`/webhooks/${w.id}`}>{w.name}</Link>
-                      <div className="mono small muted truncate">{w.url}</div>
-                    </td>
-                    <td>
-                      {w.disabled_reason ? (
-                        <span className="text-bad">Disabled: {w.disabled_reason}</span>
-                      ) : !w.is_active ? (
-                        <span className="muted">Paused</span>
-                      ) : (
-                        <span className="text-bad">
-                          {w.failure_count} failed deliver{w.failure_count === 1 ? 'y' : 'ies'} in a row
-                        </span>
-                      )}
-                    </td>
-                    <td className="hide-sm">
-                      <Time iso={w.last_success_at} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <ListStates
+          list={listOf(webhooks, failing)}
+          empty={
+            !webhooks.data?.length ? (
+              <Empty title="No webhooks yet" action={canWrite ? <Link className="btn btn-primary btn-md" to="/webhooks/new">Create a webhook</Link> : undefined}>
+                A webhook is a URL that receives the events you choose.
+              </Empty>
+            ) : (
+              <p className="all-good">All {webhooks.data.length} webhooks are healthy: no failing deliveries.</p>
+            )
+          }
+        >
+          <Table
+            head={
+              <>
+                <th>Webhook</th>
+                <th>Problem</th>
+                <th className="hide-sm">Last success</th>
+              </>
+            }
+          >
+            {failing.map((w) => (
+              <tr key={w.id}>
+                <td>
+                  <Link to={`/webhooks/${w.id}`}>{w.name}</Link>
+                  <div className="mono small muted truncate">{w.url}</div>
+                </td>
+                <td>
+                  {w.disabled_reason ? (
+                    <span className="text-bad">Disabled: {w.disabled_reason}</span>
+                  ) : !w.is_active ? (
+                    <span className="muted">Paused</span>
+                  ) : (
+                    <span className="text-bad">
+                      {w.failure_count} failed deliver{w.failure_count === 1 ? 'y' : 'ies'} in a row
+                    </span>
+                  )}
+                </td>
+                <td className="hide-sm">
+                  <Time iso={w.last_success_at} />
+                </td>
+              </tr>
+            ))}
+          </Table>
+        </ListStates>
       </section>
     </>
   );

@@ -8,7 +8,6 @@ import {
   Empty,
   ErrorBox,
   formatTime,
-  LoadMore,
   Loading,
   Modal,
   ms,
@@ -17,9 +16,9 @@ import {
   StatusBadge,
   Time,
   useAction,
-  usePaged,
   useResource,
 } from '../components';
+import { ListTable, usePaged } from '../lists';
 import { Link, navigate, useLocation, useTitle } from '../router';
 import { useSession } from '../session';
 
@@ -189,65 +188,56 @@ export function Deliveries({
         )}
       </div>
 
-      {list.error && !list.loaded ? (
-        <ErrorBox error={list.error} onRetry={list.reload} />
-      ) : list.loading ? (
-        <Loading />
-      ) : list.items.length === 0 ? (
-        filtered ? (
-          <Empty title="No deliveries match these filters" action={<Button onClick={() => onFilters(noFilters)}>Clear filters</Button>}>
-            Widen the time range or clear a filter.
-          </Empty>
-        ) : (
-          <Empty title="No deliveries yet">
-            {webhook
-              ? 'Deliveries appear here when an event this webhook subscribes to is published, or when you send a test.'
-              : 'Publish an event with POST /api/v1/events; every matching active webhook gets a delivery, listed here.'}
-          </Empty>
-        )
-      ) : (
-        <div className="card card-flush">
-          <div className="table-wrap">
-            <table className="table table-click" aria-label="Deliveries">
-              <thead>
-                <tr>
-                  <th>Status</th>
-                  <th>Event</th>
-                  {!webhook && <th className="hide-sm">Webhook</th>}
-                  <th className="num hide-sm">Attempts</th>
-                  <th className="hide-sm">Response</th>
-                  <th>Created</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.items.map((d) => (
-                  <tr key={d.id} onClick={() => onOpen(d.id)} className={d.id === openId ? 'selected' : undefined}>
-                    <td>
-                      <StatusBadge status={displayStatus(d)} />
-                    </td>
-                    <td>
-                      <button className="linkish mono" onClick={(e) => (e.stopPropagation(), onOpen(d.id))} aria-label={`Open delivery ${d.id} (${d.event_type})`}>
-                        {d.event_type}
-                      </button>
-                      {d.is_test && <span className="chip chip-test">test</span>}
-                      <div className="mono small muted">{d.id}</div>
-                    </td>
-                    {!webhook && <td className="hide-sm truncate">{byId.get(d.webhook_id)?.name ?? <span className="mono small">{d.webhook_id}</span>}</td>}
-                    <td className="num hide-sm">{d.attempts}</td>
-                    <td className="hide-sm">
-                      <ResponseSummary code={d.last_status_code} error={d.last_error} />
-                    </td>
-                    <td>
-                      <Time iso={d.created_at} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <LoadMore cursor={list.cursor} busy={list.moreBusy} onMore={list.more} />
-        </div>
-      )}
+      <ListTable
+        list={list}
+        empty={
+          filtered ? (
+            <Empty title="No deliveries match these filters" action={<Button onClick={() => onFilters(noFilters)}>Clear filters</Button>}>
+              Widen the time range or clear a filter.
+            </Empty>
+          ) : (
+            <Empty title="No deliveries yet">
+              {webhook
+                ? 'Deliveries appear here when an event this webhook subscribes to is published, or when you send a test.'
+                : 'Publish an event with POST /api/v1/events; every matching active webhook gets a delivery, listed here.'}
+            </Empty>
+          )
+        }
+        className="table-click"
+        label="Deliveries"
+        head={
+          <>
+            <th>Status</th>
+            <th>Event</th>
+            {!webhook && <th className="hide-sm">Webhook</th>}
+            <th className="num hide-sm">Attempts</th>
+            <th className="hide-sm">Response</th>
+            <th>Created</th>
+          </>
+        }
+        row={(d) => (
+          <tr key={d.id} onClick={() => onOpen(d.id)} className={d.id === openId ? 'selected' : undefined}>
+            <td>
+              <StatusBadge status={displayStatus(d)} />
+            </td>
+            <td>
+              <button className="linkish mono" onClick={(e) => (e.stopPropagation(), onOpen(d.id))} aria-label={`Open delivery ${d.id} (${d.event_type})`}>
+                {d.event_type}
+              </button>
+              {d.is_test && <span className="chip chip-test">test</span>}
+              <div className="mono small muted">{d.id}</div>
+            </td>
+            {!webhook && <td className="hide-sm truncate">{byId.get(d.webhook_id)?.name ?? <span className="mono small">{d.webhook_id}</span>}</td>}
+            <td className="num hide-sm">{d.attempts}</td>
+            <td className="hide-sm">
+              <ResponseSummary code={d.last_status_code} error={d.last_error} />
+            </td>
+            <td>
+              <Time iso={d.created_at} />
+            </td>
+          </tr>
+        )}
+      />
       <DeliveryDrawer id={openId} webhook={webhook} webhooks={byId} onClose={() => onOpen(null)} onChanged={list.reload} />
     </>
   );

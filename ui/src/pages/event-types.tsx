@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { all, api, ApiError, type EventType } from '../api';
-import { Badge, Button, Code, Confirm, Empty, ErrorBox, Field, Loading, Modal, PageHeader, errorText, prettyJson, useAction, useResource, useToast } from '../components';
+import { Badge, Button, Code, Confirm, Empty, Field, Modal, PageHeader, errorText, prettyJson, useAction, useResource, useToast } from '../components';
+import { listOf, ListStates, Table } from '../lists';
 import { useTitle } from '../router';
 import { useSession } from '../session';
 
@@ -51,15 +52,14 @@ export function EventTypes() {
           </>
         }
       />
-      {list.error && !list.data ? (
-        <ErrorBox error={list.error} onRetry={list.reload} />
-      ) : !list.data ? (
-        <Loading />
-      ) : list.data.filter((t) => t.category !== 'hookline').length === 0 && (
-        <Empty title="No event types yet" action={canWrite ? <Button variant="primary" onClick={() => setEditing('new')}>Create an event type</Button> : undefined}>
-          Name each kind of event your application publishes, like <code>ticket.created</code>. Publishing an unknown type is refused.
-        </Empty>
-      )}
+      <ListStates
+        list={listOf(list, (list.data ?? []).filter((t) => t.category !== 'hookline'))}
+        empty={
+          <Empty title="No event types yet" action={canWrite ? <Button variant="primary" onClick={() => setEditing('new')}>Create an event type</Button> : undefined}>
+            Name each kind of event your application publishes, like <code>ticket.created</code>. Publishing an unknown type is refused.
+          </Empty>
+        }
+      />
       {sorted.map(([cat, types]) => (
         <section className="card card-flush" key={cat}>
           <div className="card-head card-pad">
@@ -67,49 +67,39 @@ export function EventTypes() {
               {cat === 'hookline' ? 'Hookline operational events' : cat} <span className="muted small">{types.length}</span>
             </h2>
           </div>
-          <div className="table-wrap">
-            <table className="table table-fixed">
-              <colgroup>
-                <col className="col-name" />
-                <col className="col-desc" />
-                <col className="col-schema" />
-                <col className="col-actions" />
-              </colgroup>
-              <tbody>
-                {types.map((t) => (
-                  <tr key={t.name} className={t.archived ? 'archived' : undefined}>
-                    <td className="mono">
-                      {t.name} {t.archived && <Badge>archived</Badge>}
-                    </td>
-                    <td className="hide-sm muted">{t.description ?? ''}</td>
-                    <td className="hide-sm">{t.schema ? <Badge tone="blue">schema</Badge> : null}</td>
-                    <td className="row-actions">
-                      {t.schema && (
-                        <Button size="sm" variant="ghost" onClick={() => setViewing(t)} aria-label={`Schema of ${t.name}`}>
-                          Schema
-                        </Button>
-                      )}
-                      {canWrite && t.category !== 'hookline' && !t.archived && (
-                        <>
-                          <Button size="sm" variant="ghost" onClick={() => setEditing(t)} aria-label={`Edit ${t.name}`}>
-                            Edit
-                          </Button>
-                          <Button size="sm" variant="ghost" onClick={() => setArchiving(t)} aria-label={`Archive ${t.name}`}>
-                            Archive
-                          </Button>
-                        </>
-                      )}
-                      {canWrite && t.archived && (
-                        <Button size="sm" variant="ghost" onClick={() => restore(t)} aria-label={`Restore ${t.name}`}>
-                          Restore
-                        </Button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table className="table-fixed" cols={['col-name', 'col-desc', 'col-schema', 'col-actions']}>
+            {types.map((t) => (
+              <tr key={t.name} className={t.archived ? 'archived' : undefined}>
+                <td className="mono">
+                  {t.name} {t.archived && <Badge>archived</Badge>}
+                </td>
+                <td className="hide-sm muted">{t.description ?? ''}</td>
+                <td className="hide-sm">{t.schema ? <Badge tone="blue">schema</Badge> : null}</td>
+                <td className="row-actions">
+                  {t.schema && (
+                    <Button size="sm" variant="ghost" onClick={() => setViewing(t)} aria-label={`Schema of ${t.name}`}>
+                      Schema
+                    </Button>
+                  )}
+                  {canWrite && t.category !== 'hookline' && !t.archived && (
+                    <>
+                      <Button size="sm" variant="ghost" onClick={() => setEditing(t)} aria-label={`Edit ${t.name}`}>
+                        Edit
+                      </Button>
+                      <Button size="sm" variant="ghost" onClick={() => setArchiving(t)} aria-label={`Archive ${t.name}`}>
+                        Archive
+                      </Button>
+                    </>
+                  )}
+                  {canWrite && t.archived && (
+                    <Button size="sm" variant="ghost" onClick={() => restore(t)} aria-label={`Restore ${t.name}`}>
+                      Restore
+                    </Button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </Table>
         </section>
       ))}
       {editing && (

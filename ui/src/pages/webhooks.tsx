@@ -1,5 +1,6 @@
 import { api, type Stats, type Webhook } from '../api';
-import { Badge, Empty, ErrorBox, LoadMore, Loading, PageHeader, percent, Time, usePaged, useResource } from '../components';
+import { Badge, Empty, PageHeader, percent, Time, useResource } from '../components';
+import { ListTable, usePaged } from '../lists';
 import { Link, navigate, useTitle } from '../router';
 import { useSession } from '../session';
 import { Sparkbars } from '../charts';
@@ -62,73 +63,63 @@ export function WebhookList() {
           )
         }
       />
-      {list.error && !list.loaded ? (
-        <ErrorBox error={list.error} onRetry={list.reload} />
-      ) : list.loading ? (
-        <Loading />
-      ) : list.items.length === 0 ? (
-        <Empty
-          title="No webhooks yet"
-          action={
-            canWrite ? (
-              <Link className="btn btn-primary btn-md" to="/webhooks/new">
-                Create your first webhook
-              </Link>
-            ) : undefined
-          }
-        >
-          {canWrite
-            ? 'Add the URL of a receiver and choose which events it gets. Every delivery is signed, retried and logged.'
-            : 'An admin has not created any webhooks yet.'}
-        </Empty>
-      ) : (
-        <div className="card card-flush">
-          <div className="table-wrap">
-            <table className="table table-click">
-              <thead>
-                <tr>
-                  <th>Name</th>
-                  <th className="hide-sm">Events</th>
-                  <th>Status</th>
-                  <th className="num">Success (24h)</th>
-                  <th className="hide-sm">Last delivery</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.items.map((w) => {
-                  const s = stats.data?.get(w.id);
-                  return (
-                    <tr key={w.id} onClick={(e) => !(e.target as HTMLElement).closest('a') && navigate(`/webhooks/${w.id}`)}>
-                      <td>
-                        <Link to={`/webhooks/${w.id}`} className="strong">
-                          {w.name}
-                        </Link>
-                        <div className="mono small muted truncate">{w.url}</div>
-                      </td>
-                      <td className="hide-sm">
-                        <EventList events={w.events} />
-                      </td>
-                      <td>
-                        <WebhookStatus w={w} />
-                      </td>
-                      <td className="num">
-                        <div className="rate-cell">
-                          {s && s.series.length > 0 && <Sparkbars series={s.series} />}
-                          <span>{s ? (s.total ? percent(s.success_rate) : '—') : '—'}</span>
-                        </div>
-                      </td>
-                      <td className="hide-sm">
-                        <Time iso={w.last_triggered_at} />
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
-          <LoadMore cursor={list.cursor} busy={list.moreBusy} onMore={list.more} />
-        </div>
-      )}
+      <ListTable
+        list={list}
+        empty={
+          <Empty
+            title="No webhooks yet"
+            action={
+              canWrite ? (
+                <Link className="btn btn-primary btn-md" to="/webhooks/new">
+                  Create your first webhook
+                </Link>
+              ) : undefined
+            }
+          >
+            {canWrite
+              ? 'Add the URL of a receiver and choose which events it gets. Every delivery is signed, retried and logged.'
+              : 'An admin has not created any webhooks yet.'}
+          </Empty>
+        }
+        className="table-click"
+        head={
+          <>
+            <th>Name</th>
+            <th className="hide-sm">Events</th>
+            <th>Status</th>
+            <th className="num">Success (24h)</th>
+            <th className="hide-sm">Last delivery</th>
+          </>
+        }
+        row={(w) => {
+          const s = stats.data?.get(w.id);
+          return (
+            <tr key={w.id} onClick={(e) => !(e.target as HTMLElement).closest('a') && navigate(`/webhooks/${w.id}`)}>
+              <td>
+                <Link to={`/webhooks/${w.id}`} className="strong">
+                  {w.name}
+                </Link>
+                <div className="mono small muted truncate">{w.url}</div>
+              </td>
+              <td className="hide-sm">
+                <EventList events={w.events} />
+              </td>
+              <td>
+                <WebhookStatus w={w} />
+              </td>
+              <td className="num">
+                <div className="rate-cell">
+                  {s && s.series.length > 0 && <Sparkbars series={s.series} />}
+                  <span>{s ? (s.total ? percent(s.success_rate) : '—') : '—'}</span>
+                </div>
+              </td>
+              <td className="hide-sm">
+                <Time iso={w.last_triggered_at} />
+              </td>
+            </tr>
+          );
+        }}
+      />
     </>
   );
 }

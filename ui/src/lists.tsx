@@ -1,0 +1,187 @@
+import { useEffect, useState, type ReactNode } from 'react';
+import { Button, ErrorBox, Loading, useResource, type Resource } from './components';
+
+/**
+ * A list as the pages show it: usePaged gives one that loads page by page, listOf makes one of a
+ * whole list loaded with useResource.
+ */
+export interface ListState<T> {
+  items: T[];
+  /** Why the last load failed; shown in place of the list only while nothing has loaded yet. */
+  error: unknown;
+  /** Nothing to show yet: the first load is under way. */
+  loading: boolean;
+  loaded: boolean;
+  reload: () => void;
+  /** Paged lists: the next page's cursor (null after the last page) and loading it. */
+  cursor?: string | null;
+  more?: () => void;
+  moreBusy?: boolean;
+}
+
+/**
+ * A paged list: the first page loads (and with `pollMs` refreshes while only it is shown);
+ * `more()` appends the next page.
+ */
+export function usePaged<T>(
+  fetchPage: (cursor?: string) => Promise<{ data: T[]; next_cursor: string | null }>,
+  deps: unknown[],
+  opts: { pollMs?: number; enabled?: boolean } = {},
+) {
+  const [extra, setExtra] = useState<{ items: T[]; cursor: string | null } | null>(null);
+  const [moreBusy, setMoreBusy] = useState(false);
+  const [moreError, setMoreError] = useState<unknown>();
+  const first = useResource(() => fetchPage(undefined), deps, {
+    pollMs: extra ? undefined : opts.pollMs,
+    enabled: opts.enabled,
+  });
+  // A change of filters starts over from the first page.
+  useEffect(() => setExtra(null), deps);
+  const items = [...(first.data?.data ?? []), ...(extra?.items ?? [])];
+  const cursor = extra ? extra.cursor : (first.data?.next_cursor ?? null);
+  const more = async () => {
+    if (!cursor) return;
+    setMoreBusy(true);
+    try {
+      const page = await fetchPage(cursor);
+      setExtra((e) => ({ items: [...(e?.items ?? []), ...page.data], cursor: page.next_cursor }));
+      setMoreError(undefined);
+    } catch (e) {
+      setMoreError(e);
+    } finally {
+      setMoreBusy(false);
+    }
+  };
+  const reload = () => {
+    setExtra(null);
+    first.reload();
+  };
+  return {
+    items,
+    cursor,
+    more,
+    moreBusy,
+    moreError,
+    loading: first.loading && !first.data,
+    error: first.error,
+    reload,
+    loaded: first.data !== undefined,
+  };
+}
+
+/** A whole list loaded with useResource, as a ListState; `items` when the page lists only part of it. */
+export function listOf<T>(r: Resource<T[]>, items: T[] = r.data ?? []): ListState<T> {
+  return {
+    items,
+    error: r.error,
+    loading: r.data === undefined,
+    loaded: r.data !== undefined,
+    reload: r.reload,
+  };
+}
+
+/**
+ * What a list shows before its rows: the error of a first load that failed (with a retry), the
+ * spinner, or `empty` when it has no items; `children` once there are items.
+ */
+export function ListStates<T>({
+  list,
+  empty,
+  children,
+}: {
+  list: ListState<T>;
+  empty: ReactNode;
+  children?: ReactNode;
+}) {
+  if (list.error && !list.loaded) return <ErrorBox error={list.error} onRetry={list.reload} />;
+  if (list.loading) return <Loading />;
+  return list.items.length === 0 ? empty : children;
+}
+
+/** A table in its scrolling wrapper. `className` adds to `table` (table-click, table-fixed); `cols` are the classes of a colgroup. */
+export function Table({
+  head,
+  cols,
+  className,
+  label,
+  children,
+}: {
+  head?: ReactNode;
+  cols?: string[];
+  className?: string;
+  label?: string;
+  children: ReactNode;
+}) {
+  return (
+    <div className="table-wrap">
+      <table className={className ? `table ${className}` : 'table'} aria-label={label}>
+        {cols && (
+          <colgroup>
+            {cols.map((c) => (
+              <col key={c} className={c} />
+            ))}
+          </colgroup>
+        )}
+        {head && (
+          <thead>
+            <tr>{head}</tr>
+          </thead>
+        )}
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
+}
+
+export function LoadMore({
+  cursor,
+  busy,
+  onMore,
+}: {
+  cursor: string | null | undefined;
+  busy: boolean;
+  onMore: () => void;
+}) {
+  if (!cursor) return null;
+  return (
+    <div className="load-more">
+      <Button onClick={onMore} busy={busy}>
+        Load more
+      </Button>
+    </div>
+  );
+}
+
+/**
+ * The scaffold of a list page: the list's states (ListStates), then its rows in a flush card,
+ * with "Load more" while a paged list has further pages. `head` holds the header cells, `row`
+ * makes one <tr> (with its key) of an item.
+ */
+export function ListTable<T>({
+  list,
+  empty,
+  head,
+  row,
+  className,
+  label,
+}: {
+  list: ListState<T>;
+  empty: ReactNode;
+  head: ReactNode;
+  row: (item: T) => ReactNode;
+  className?: string;
+  label?: string;
+}) {
+  return (
+    <ListStates list={list} empty={empty}>
+      <div className="card card-flush">
+        <Table head={head} className={className} label={label}>
+          {list.items.map((item) => row(item))}
+        </Table>
+        {list.more && (
+          <LoadMore cursor={list.cursor} busy={list.moreBusy ?? false} onMore={list.more} />
+        )}
+      </div>
+    </ListStates>
+  );
+}
