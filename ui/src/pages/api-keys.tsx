@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { api, type ApiKey, type Role } from '../api';
-import { Badge, Button, Confirm, CopyButton, Empty, Field, Modal, PageHeader, Time, useAction } from '../components';
+import { Badge, Button, Check, Confirm, CopyButton, Empty, Field, Modal, PageHeader, Time, useAction } from '../components';
 import { ListTable, usePaged } from '../lists';
 import { useTitle } from '../router';
 import { useSession } from '../session';
@@ -36,10 +36,9 @@ export function ApiKeys() {
         subtitle="Keys of this organization. A key is shown once, when it is created; Hookline keeps only its hash."
         actions={
           <>
-            <label className="check">
-              <input type="checkbox" checked={showRevoked} onChange={(e) => setShowRevoked(e.target.checked)} />
-              <span>Show revoked</span>
-            </label>
+            <Check checked={showRevoked} onChange={setShowRevoked}>
+              Show revoked
+            </Check>
             <Button variant="primary" onClick={() => setCreating(true)}>
               + New key
             </Button>

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { all, api, ApiError, type EventType } from '../api';
-import { Badge, Button, Code, Confirm, Empty, Field, Modal, PageHeader, errorText, prettyJson, useAction, useResource, useToast } from '../components';
+import { Badge, Button, Check, Code, Confirm, Empty, Field, Modal, PageHeader, errorText, prettyJson, useAction, useResource, useToast } from '../components';
 import { listOf, ListStates, Table } from '../lists';
 import { useTitle } from '../router';
 import { useSession } from '../session';
@@ -40,10 +40,9 @@ export function EventTypes() {
         subtitle="The catalog of events your application publishes. Webhooks subscribe to them; a schema makes Hookline check payloads."
         actions={
           <>
-            <label className="check">
-              <input type="checkbox" checked={showArchived} onChange={(e) => setShowArchived(e.target.checked)} />
-              <span>Show archived</span>
-            </label>
+            <Check checked={showArchived} onChange={setShowArchived}>
+              Show archived
+            </Check>
             {canWrite && (
               <Button variant="primary" onClick={() => setEditing('new')}>
                 + New event type

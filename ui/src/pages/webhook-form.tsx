@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { all, api, ApiError, type EventType, type Ordering, type Webhook, type WebhookInput } from '../api';
-import { Button, ErrorBox, Field, Loading, PageHeader, errorText, useResource, useToast } from '../components';
+import { Button, Check, ErrorBox, Field, Loading, PageHeader, errorText, useResource, useToast } from '../components';
 import { Link, navigate, useTitle } from '../router';
 
 // The SPEC's forbidden custom header names (section 3), checked here as you type and again by the server.
@@ -53,6 +53,14 @@ interface FormState {
   headers: HeaderRow[];
   secret: string;
 }
+
+/** The numeric settings under Advanced settings, in their order there. */
+const numberFields = [
+  { key: 'timeout_seconds', label: 'Timeout (s)', hint: '5–120' },
+  { key: 'retry_attempts', label: 'Retries', hint: '0–10 after the first attempt' },
+  { key: 'retry_delay_seconds', label: 'Retry delay (s)', hint: '10–3600, doubled each retry' },
+  { key: 'rate_limit_per_second', label: 'Rate limit (req/s)', hint: 'Empty: unlimited' },
+] as const;
 
 let rowIds = 1;
 
@@ -184,9 +192,8 @@ export function WebhookForm({ id }: { id?: string }) {
     });
   };
   const touch = (key: string) => setTouched((t) => new Set(t).add(key));
-  const advancedHasError = ['timeout_seconds', 'retry_attempts', 'retry_delay_seconds', 'rate_limit_per_second', 'ordering', 'custom_headers', 'secret'].some(
-    (k) => shown(k),
-  ) || state.headers.some((h) => shown(`header.${h.id}`));
+  const advancedHasError =
+    [...numberFields.map((f) => f.key), 'ordering', 'custom_headers', 'secret'].some((k) => shown(k)) || state.headers.some((h) => shown(`header.${h.id}`));
 
   // Advanced settings open by themselves when one of them has an error, so it is never hidden.
   useEffect(() => {
@@ -317,39 +324,19 @@ export function WebhookForm({ id }: { id?: string }) {
         </fieldset>
 
         {!creating && (
-          <label className="check">
-            <input type="checkbox" checked={state.is_active} onChange={(e) => set('is_active', e.target.checked)} />
-            <span>
-              Active <span className="muted">— paused webhooks get no new deliveries</span>
-            </span>
-          </label>
+          <Check checked={state.is_active} onChange={(on) => set('is_active', on)}>
+            Active <span className="muted">— paused webhooks get no new deliveries</span>
+          </Check>
         )}
 
         <details className="advanced" open={advancedOpen} onToggle={(e) => setAdvancedOpen((e.target as HTMLDetailsElement).open)}>
           <summary>Advanced settings</summary>
           <div className="form-grid form-grid-4">
-            <Field label="Timeout (s)" htmlFor="wh-timeout_seconds" error={shown('timeout_seconds')} hint="5–120">
-              <input {...inputProps('timeout_seconds')} inputMode="numeric" value={state.timeout_seconds} onChange={(e) => set('timeout_seconds', e.target.value)} />
-            </Field>
-            <Field label="Retries" htmlFor="wh-retry_attempts" error={shown('retry_attempts')} hint="0–10 after the first attempt">
-              <input {...inputProps('retry_attempts')} inputMode="numeric" value={state.retry_attempts} onChange={(e) => set('retry_attempts', e.target.value)} />
-            </Field>
-            <Field label="Retry delay (s)" htmlFor="wh-retry_delay_seconds" error={shown('retry_delay_seconds')} hint="10–3600, doubled each retry">
-              <input
-                {...inputProps('retry_delay_seconds')}
-                inputMode="numeric"
-                value={state.retry_delay_seconds}
-                onChange={(e) => set('retry_delay_seconds', e.target.value)}
-              />
-            </Field>
-            <Field label="Rate limit (req/s)" htmlFor="wh-rate_limit_per_second" error={shown('rate_limit_per_second')} hint="Empty: unlimited">
-              <input
-                {...inputProps('rate_limit_per_second')}
-                inputMode="numeric"
-                value={state.rate_limit_per_second}
-                onChange={(e) => set('rate_limit_per_second', e.target.value)}
-              />
-            </Field>
+            {numberFields.map((f) => (
+              <Field key={f.key} label={f.label} htmlFor={`wh-${f.key}`} error={shown(f.key)} hint={f.hint}>
+                <input {...inputProps(f.key)} inputMode="numeric" value={state[f.key]} onChange={(e) => set(f.key, e.target.value)} />
+              </Field>
+            ))}
           </div>
           <Field
             label="Ordering"
@@ -484,12 +471,9 @@ function EventPicker({ types, selected, onChange }: { types: EventType[]; select
   return (
     <div>
       <div className="picker-top">
-        <label className="check">
-          <input type="checkbox" checked={everything} onChange={(e) => onChange(e.target.checked ? new Set(['*']) : new Set())} />
-          <span>
-            <strong>All events</strong> <span className="muted">(*, including types added later)</span>
-          </span>
-        </label>
+        <Check checked={everything} onChange={(on) => onChange(on ? new Set(['*']) : new Set())}>
+          <strong>All events</strong> <span className="muted">(*, including types added later)</span>
+        </Check>
         <input className="picker-filter" type="search" placeholder="Filter event types" aria-label="Filter event types" value={filter} onChange={(e) => setFilter(e.target.value)} />
       </div>
       {types.length === 0 && (
