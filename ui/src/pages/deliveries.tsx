@@ -24,6 +24,22 @@ import { useSession } from '../session';
 
 const TERMINAL = ['succeeded', 'failed', 'cancelled', 'skipped'];
 const ranges: Record<string, number> = { '1h': 3600e3, '24h': 86400e3, '7d': 7 * 86400e3, '30d': 30 * 86400e3 };
+const statusOptions: [string, string][] = [
+  ['succeeded', 'Succeeded'],
+  ['failed', 'Failed'],
+  ['pending', 'Pending'],
+  ['retrying', 'Retrying'],
+  ['sending', 'Sending'],
+  ['cancelled', 'Cancelled'],
+  ['skipped', 'Skipped'],
+];
+const rangeOptions: [string, string][] = [
+  ['1h', 'Last hour'],
+  ['24h', 'Last 24 hours'],
+  ['7d', 'Last 7 days'],
+  ['30d', 'Last 30 days'],
+  ['custom', 'Custom range…'],
+];
 
 export interface LogFilters {
   status: string;
@@ -121,54 +137,24 @@ export function Deliveries({
   return (
     <>
       <div className="filters" role="search" aria-label="Filter deliveries">
-        <label>
-          <span>Status</span>
-          <select value={filters.status} onChange={(e) => set({ status: e.target.value })}>
-            <option value="">Any status</option>
-            <option value="succeeded">Succeeded</option>
-            <option value="failed">Failed</option>
-            <option value="pending">Pending</option>
-            <option value="retrying">Retrying</option>
-            <option value="sending">Sending</option>
-            <option value="cancelled">Cancelled</option>
-            <option value="skipped">Skipped</option>
-          </select>
-        </label>
-        <label>
-          <span>Event type</span>
-          <select value={filters.event_type} onChange={(e) => set({ event_type: e.target.value })}>
-            <option value="">Any event type</option>
-            {(types.data ?? []).map((t) => (
-              <option key={t.name} value={t.name}>
-                {t.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect label="Status" any="Any status" value={filters.status} options={statusOptions} onChange={(status) => set({ status })} />
+        <FilterSelect
+          label="Event type"
+          any="Any event type"
+          value={filters.event_type}
+          options={(types.data ?? []).map((t) => [t.name, t.name])}
+          onChange={(event_type) => set({ event_type })}
+        />
         {!webhook && (
-          <label>
-            <span>Webhook</span>
-            <select value={filters.webhook} onChange={(e) => set({ webhook: e.target.value })}>
-              <option value="">Any webhook</option>
-              {(webhooks.data ?? []).map((w) => (
-                <option key={w.id} value={w.id}>
-                  {w.name}
-                </option>
-              ))}
-            </select>
-          </label>
+          <FilterSelect
+            label="Webhook"
+            any="Any webhook"
+            value={filters.webhook}
+            options={(webhooks.data ?? []).map((w) => [w.id, w.name])}
+            onChange={(id) => set({ webhook: id })}
+          />
         )}
-        <label>
-          <span>Time</span>
-          <select value={filters.range} onChange={(e) => set({ range: e.target.value })}>
-            <option value="">Any time</option>
-            <option value="1h">Last hour</option>
-            <option value="24h">Last 24 hours</option>
-            <option value="7d">Last 7 days</option>
-            <option value="30d">Last 30 days</option>
-            <option value="custom">Custom range…</option>
-          </select>
-        </label>
+        <FilterSelect label="Time" any="Any time" value={filters.range} options={rangeOptions} onChange={(range) => set({ range })} />
         {filters.range === 'custom' && (
           <>
             <label>
@@ -240,6 +226,35 @@ export function Deliveries({
       />
       <DeliveryDrawer id={openId} webhook={webhook} webhooks={byId} onClose={() => onOpen(null)} onChanged={list.reload} />
     </>
+  );
+}
+
+/** One filter of the bar: a labelled select whose empty value means any. Options are [value, text]. */
+function FilterSelect({
+  label,
+  any,
+  value,
+  options,
+  onChange,
+}: {
+  label: string;
+  any: string;
+  value: string;
+  options: [string, string][];
+  onChange: (value: string) => void;
+}) {
+  return (
+    <label>
+      <span>{label}</span>
+      <select value={value} onChange={(e) => onChange(e.target.value)}>
+        <option value="">{any}</option>
+        {options.map(([v, text]) => (
+          <option key={v} value={v}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }
 
