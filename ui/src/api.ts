@@ -41,17 +41,10 @@ export interface SeriesPoint {
   other: number;
 }
 
-/** Stats as the dashboard uses them: the series normalised for the charts. */
-export interface Stats {
-  total: number;
-  succeeded: number;
-  failed: number;
-  pending: number;
-  success_rate: number | null;
-  avg_attempts: number | null;
-  latency_ms: { p50: number | null; p95: number | null; p99: number | null };
+/** Stats as the dashboard uses them: the API's counts, the series normalised for the charts. */
+export type Stats = Pick<Res<'GET /stats'>, 'total' | 'succeeded' | 'failed' | 'pending' | 'success_rate' | 'avg_attempts' | 'latency_ms'> & {
   series: SeriesPoint[];
-}
+};
 
 export interface FieldIssue {
   field: string;
