@@ -17,6 +17,8 @@ export interface ListState<T> {
   cursor?: string | null;
   more?: () => void;
   moreBusy?: boolean;
+  /** Why the last "Load more" failed (cleared when one succeeds). */
+  moreError?: unknown;
 }
 
 /**
@@ -133,18 +135,22 @@ export function Table({
   );
 }
 
+/** "Load more" while there are further pages; a page that failed to load says why above it (the button tries again). */
 export function LoadMore({
   cursor,
   busy,
+  error,
   onMore,
 }: {
   cursor: string | null | undefined;
   busy: boolean;
+  error?: unknown;
   onMore: () => void;
 }) {
   if (!cursor) return null;
   return (
     <div className="load-more">
+      {error !== undefined && <ErrorBox error={error} />}
       <Button onClick={onMore} busy={busy}>
         Load more
       </Button>
@@ -179,7 +185,7 @@ export function ListTable<T>({
           {list.items.map((item) => row(item))}
         </Table>
         {list.more && (
-          <LoadMore cursor={list.cursor} busy={list.moreBusy ?? false} onMore={list.more} />
+          <LoadMore cursor={list.cursor} busy={list.moreBusy ?? false} error={list.moreError} onMore={list.more} />
         )}
       </div>
     </ListStates>
