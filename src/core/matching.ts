@@ -36,3 +36,18 @@ export function subscribes(events: readonly string[], eventType: string, categor
 export function isPattern(entry: string): boolean {
   return entry === '*' || entry.endsWith('.*');
 }
+
+/**
+ * Every subscription entry that matches `eventType` (with `category`, when
+ * given): `patternMatches(p, eventType, category)` holds exactly for the
+ * entries listed. Lets the database select the subscribed webhooks itself
+ * (`webhooks.events && entries`) instead of filtering every active webhook here.
+ */
+export function matchingEntries(eventType: string, category?: string): string[] {
+  const entries = [eventType];
+  if (!eventType.startsWith(OPERATIONAL_PREFIX)) entries.push('*');
+  // `x.*` matches when the name starts with `x.`: one entry per dot in the name.
+  for (let i = eventType.indexOf('.'); i >= 0; i = eventType.indexOf('.', i + 1)) entries.push(eventType.slice(0, i) + '.*');
+  if (category !== undefined) entries.push(category + '.*');
+  return [...new Set(entries)];
+}

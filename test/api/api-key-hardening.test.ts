@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasValidChecksum } from '../../src/core/api-keys.js';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { buildApp } from '../../src/api/app.js';
+import { KEY_CACHE_MS } from '../../src/api/plugins/auth.js';
+import { createMetrics } from '../../src/metrics.js';
+import { openPostgres } from '../../src/store/postgres.js';
+import { caller, createTestApp, type ApiCall, type TestApp } from '../support/app.js';
+import { testStore } from '../support/db.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -49,6 +54,49 @@ describe('API keys (SPEC section 2, issue 4 item 3)', () => {
     for (const [method, path, body] of [['GET', '/audit-log'], ['GET', '/me'], ['POST', '/event-types', { name: 'x.y' }], ['POST', '/events', { event_type: 'x.y', payload: {} }]] as const) {
       const res = await as(method, path, body);
       expect(res.status, `${method} ${path}`).toBe(401);
+    }
+  });
+
+  // Keys are remembered per process for KEY_CACHE_MS (src/api/plugins/auth.ts): the publish hot path
+  // then makes no key lookup. What bounds that memory:
+  async function statusWithin(as: ApiCall, want: number, ms: number): Promise<{ status: number; after: number }> {
+    const start = Date.now();
+    let status = 0;
+    do {
+      status = (await as('GET', '/me')).status;
+      if (status === want) break;
+      await new Promise((r) => setTimeout(r, 25));
+    } while (Date.now() - start < ms);
+    return { status, after: Date.now() - start };
+  }
+
+  it('remembers a key for at most KEY_CACHE_MS when it is revoked behind the API (SQL), then refuses it', async () => {
+    const created = await t.org.admin('POST', '/api-keys', { role: 'viewer', name: 'revoked by hand' });
+    const as = t.as(created.body.key);
+    expect((await as('GET', '/me')).status).toBe(200);
+    await t.db.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [created.body.id]);
+    // Remembered: still accepted right after (this process was not told).
+    expect((await as('GET', '/me')).status).toBe(200);
+    const { status } = await statusWithin(as, 401, KEY_CACHE_MS + 5_000);
+    expect(status).toBe(401);
+  });
+
+  // Two API processes on one PostgreSQL: a second app with its own pool and its own LISTEN connection.
+  it.skipIf(testStore !== 'postgres')('refuses a key revoked through another process without waiting for KEY_CACHE_MS (NOTIFY)', async () => {
+    const db2 = await openPostgres(t.database.url!, { max: 2 });
+    const app2 = await buildApp({ db: db2, config: t.config, metrics: createMetrics(), wake: () => {} });
+    try {
+      await app2.ready();
+      const created = await t.org.admin('POST', '/api-keys', { role: 'publisher', name: 'used elsewhere' });
+      const elsewhere = caller(app2, created.body.key);
+      expect((await elsewhere('GET', '/me')).status).toBe(200); // now remembered by app2
+      expect((await t.org.admin('DELETE', `/api-keys/${created.body.id}`)).status).toBe(200);
+      const { status, after } = await statusWithin(elsewhere, 401, KEY_CACHE_MS);
+      expect(status).toBe(401);
+      expect(after).toBeLessThan(KEY_CACHE_MS - 1_000);
+    } finally {
+      await app2.close();
+      await db2.close();
     }
   });
 });

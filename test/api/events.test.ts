@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { buildApp } from '../../src/api/app.js';
+import { createMetrics } from '../../src/metrics.js';
+import { isId } from '../../src/ids.js';
+import type { Db } from '../../src/store/db.js';
+import { caller, createTestApp, type TestApp } from '../support/app.js';
 
 let t: TestApp;
 const hooks: Record<string, string> = {};
@@ -144,6 +148,99 @@ describe('idempotency keys', () => {
     const n = await t.db.query('SELECT count(*)::int AS n FROM events WHERE idempotency_key = $1', ['k-race']);
     expect(n.rows[0].n).toBe(1);
     expect(await deliveriesOf(results[0].body.id)).toHaveLength(3);
+  });
+});
+
+describe('the one-statement publish (no idempotency key, no schema)', () => {
+  it('is one database statement and no transaction once the key is known', async () => {
+    const statements: string[] = [];
+    const counting: Db = {
+      ...t.db,
+      query: (sql, params) => {
+        statements.push(sql);
+        return t.db.query(sql, params);
+      },
+      transaction: (fn) => {
+        statements.push('BEGIN');
+        return t.db.transaction(fn);
+      },
+    };
+    const app = await buildApp({ db: counting, config: t.config, metrics: createMetrics(), wake: () => {} });
+    try {
+      await app.ready();
+      const as = caller(app, t.org.keys.publisher);
+      expect((await as('GET', '/me')).status).toBe(200); // the key is looked up and remembered, last_used_at written
+      statements.length = 0;
+      const res = await as('POST', '/events', { event_type: 'ticket.created', payload: { one: 'statement' } });
+      expect(res.status).toBe(202);
+      expect(res.body.deliveries).toBe(3);
+      expect(statements).toHaveLength(1);
+      expect(statements[0]).toMatch(/INSERT INTO deliveries/);
+      // The rest take the transactional path, with every check.
+      statements.length = 0;
+      expect((await as('POST', '/events', { event_type: 'ticket.created', payload: {}, idempotency_key: 'k-one-statement' })).status).toBe(202);
+      expect(statements[0]).toBe('BEGIN');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('writes deliveries with ids of newId’s shape, on the event’s time, and counts them', async () => {
+    const res = await t.org.admin('POST', '/events', { event_type: 'ticket.closed', payload: { ids: true } });
+    expect(res.status).toBe(202);
+    const { rows } = await t.db.query<{ id: string; org_id: string; event_type: string; status: string }>(
+      'SELECT id, org_id, event_type, status FROM deliveries WHERE event_id = $1',
+      [res.body.id],
+    );
+    expect(rows).toHaveLength(res.body.deliveries);
+    expect(rows).toHaveLength(2);
+    for (const d of rows) {
+      expect(isId('dlv', d.id), d.id).toBe(true);
+      expect(d.id.slice(4, 14)).toBe(res.body.id.slice(4, 14));
+      expect(d).toMatchObject({ org_id: t.org.orgId, event_type: 'ticket.closed', status: 'pending' });
+    }
+    expect(new Set(rows.map((d) => d.id)).size).toBe(2);
+    const event = await t.db.query<{ payload: unknown; idempotency_key: string | null }>('SELECT payload, idempotency_key FROM events WHERE id = $1', [res.body.id]);
+    expect(event.rows[0]).toEqual({ payload: { ids: true }, idempotency_key: null });
+  });
+
+  it('matches nested names on every prefix, a category that differs from the prefix, and nothing inactive', async () => {
+    await t.org.admin('POST', '/event-types', { name: 'ticket.status.changed' });
+    await t.org.admin('POST', '/event-types', { name: 'invoice.paid', category: 'billing' });
+    const hook = async (events: string[]) => (await t.org.admin('POST', '/webhooks', { name: events.join(), url: 'http://127.0.0.1:9/m', events })).body.id as string;
+    const statusHook = await hook(['ticket.status.*']);
+    const billingHook = await hook(['billing.*']);
+    const invoiceHook = await hook(['invoice.*', 'invoice.paid']); // two matching entries: still one delivery
+    const nested = await t.org.admin('POST', '/events', { event_type: 'ticket.status.changed', payload: {} });
+    expect((await deliveriesOf(nested.body.id)).map((r) => r.webhook_id).sort()).toEqual([hooks.category, hooks.all, statusHook].sort());
+    const paid = await t.org.admin('POST', '/events', { event_type: 'invoice.paid', payload: {} });
+    expect(paid.body.deliveries).toBe(3);
+    expect((await deliveriesOf(paid.body.id)).map((r) => r.webhook_id).sort()).toEqual([hooks.all, billingHook, invoiceHook].sort());
+    await t.org.admin('PATCH', `/webhooks/${billingHook}`, { is_active: false });
+    expect((await t.org.admin('POST', '/events', { event_type: 'invoice.paid', payload: {} })).body.deliveries).toBe(2);
+  });
+
+  it('sees a type archived or given a schema at once (no type is remembered)', async () => {
+    await t.org.admin('POST', '/event-types', { name: 'plain.thing' });
+    expect((await t.org.admin('POST', '/events', { event_type: 'plain.thing', payload: 1 })).status).toBe(202);
+    await t.org.admin('PATCH', '/event-types/plain.thing', { schema: { type: 'string' } });
+    const bad = await t.org.admin('POST', '/events', { event_type: 'plain.thing', payload: 1 });
+    expect(bad.status).toBe(422);
+    expect(bad.body.error.details[0].field).toBe('payload');
+    expect((await t.org.admin('POST', '/events', { event_type: 'plain.thing', payload: 'ok' })).status).toBe(202);
+    await t.org.admin('PATCH', '/event-types/plain.thing', { schema: null });
+    expect((await t.org.admin('POST', '/events', { event_type: 'plain.thing', payload: 2 })).status).toBe(202);
+    await t.org.admin('DELETE', '/event-types/plain.thing');
+    const archived = await t.org.admin('POST', '/events', { event_type: 'plain.thing', payload: 3 });
+    expect(archived.status).toBe(422);
+    expect(archived.body.error.details).toEqual([{ field: 'event_type', message: '"plain.thing" is archived' }]);
+  });
+
+  it('keeps publish order in seq for single publishes (fifo order)', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 15; i++) ids.push((await t.org.publisher('POST', '/events', { event_type: 'order.placed', payload: { i } })).body.id);
+    const { rows } = await t.db.query<{ event_id: string }>('SELECT event_id FROM deliveries WHERE webhook_id = $1 AND event_id = ANY($2) ORDER BY seq', [hooks.all, ids]);
+    expect(rows.map((r) => r.event_id)).toEqual(ids);
   });
 });
 

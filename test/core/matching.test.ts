@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isPattern, patternMatches, subscribes } from '../../src/core/matching.js';
+import { isPattern, matchingEntries, patternMatches, subscribes } from '../../src/core/matching.js';
 
 describe('matching', () => {
   it('matches exact names only exactly', () => {
@@ -31,5 +31,17 @@ describe('matching', () => {
     expect(isPattern('*')).toBe(true);
     expect(isPattern('a.*')).toBe(true);
     expect(isPattern('a.b')).toBe(false);
+  });
+
+  it('lists exactly the entries that match (what the one-statement publish asks the database for)', () => {
+    const types = ['ticket.created', 'ticket.status.changed', 'hookline.delivery.exhausted', 'a.b', 'tickets.created'];
+    const categories = [undefined, 'ticket', 'support', 'hookline', 'a', 'a.b'];
+    const entries = ['*', 'ticket.*', 'ticket.status.*', 'ticket.status.changed.*', 'ticket.created', 'tickets.*', 'support.*',
+      'hookline.*', 'hookline.delivery.*', 'hookline.delivery.exhausted', 'a.*', 'a.b', 'a.b.*', 'b.*', 'ticket', '.*', 'x.y'];
+    for (const type of types)
+      for (const category of categories)
+        for (const entry of entries)
+          expect(matchingEntries(type, category).includes(entry), `${entry} vs ${type} (${category})`).toBe(patternMatches(entry, type, category));
+    expect(matchingEntries('ticket.status.changed')).toEqual(['ticket.status.changed', '*', 'ticket.*', 'ticket.status.*']);
   });
 });

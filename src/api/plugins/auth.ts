@@ -14,6 +14,32 @@ const allowed: Record<Access, readonly Role[]> = {
 // put an UPDATE on the publish hot path for a value nobody needs to the second.
 const LAST_USED_EVERY_MS = 60_000;
 
+/**
+ * Known keys are remembered for this long per process, by hash, so a request does not cost a
+ * database round trip before its own work (the publish hot path). Revocation: the process that
+ * revokes forgets the key at once, and on PostgreSQL every other process hears it by NOTIFY on
+ * API_KEY_CHANNEL and forgets it too; a process that missed the NOTIFY (its LISTEN connection
+ * was down) still refuses the key once this time has passed. Unknown keys are never remembered.
+ */
+export const KEY_CACHE_MS = 5_000;
+const KEY_CACHE_MAX = 10_000;
+/** NOTIFYed with a key's id when it is revoked (src/api/routes/api-keys.ts). */
+export const API_KEY_CHANNEL = 'hookline_api_key_revoked';
+
+interface CachedKey {
+  id: string;
+  org_id: string;
+  role: Role;
+  until: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Forgets a key this process may have remembered (call after its revocation commits). */
+    forgetApiKey(keyId: string): void;
+  }
+}
+
 function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (!header) return undefined;
@@ -31,7 +57,53 @@ export function accessOf(request: FastifyRequest): Access {
  * 401 without a valid key, 403 when the key's role may not do this.
  */
 export function registerAuth(app: FastifyInstance): void {
+  const { db } = app.deps;
   const lastUsedWritten = new Map<string, number>();
+  const known = new Map<string, CachedKey>();
+  // Bumped by every forget: a lookup that started before a revocation must not remember its answer.
+  let generation = 0;
+  const forget = (keyId: string) => {
+    generation++;
+    for (const [hash, key] of known) if (key.id === keyId) known.delete(hash);
+  };
+  app.decorate('forgetApiKey', forget);
+
+  // Other processes' revocations (PostgreSQL: the embedded store is one process). A failure to
+  // LISTEN does not stop the server: those revocations then take up to KEY_CACHE_MS here.
+  let unlisten: (() => Promise<void>) | undefined;
+  if (db.kind === 'postgres') {
+    app.addHook('onReady', async () => {
+      unlisten = await db.listen(API_KEY_CHANNEL, forget).catch((err) => {
+        app.log.warn({ err }, `could not LISTEN for API key revocations; those made by other processes apply here within ${KEY_CACHE_MS} ms`);
+        return undefined;
+      });
+    });
+    app.addHook('onClose', async () => {
+      await unlisten?.();
+    });
+  }
+
+  async function lookUp(hash: string): Promise<Omit<CachedKey, 'until'> | undefined> {
+    const now = Date.now();
+    const cached = known.get(hash);
+    if (cached && cached.until > now) return cached;
+    const started = generation;
+    const { rows } = await db.query<{ id: string; org_id: string; role: Role }>(
+      'SELECT id, org_id, role FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
+      [hash],
+    );
+    const key = rows[0];
+    if (!key) {
+      known.delete(hash);
+      return undefined;
+    }
+    if (generation === started) {
+      if (known.size >= KEY_CACHE_MAX) known.clear();
+      known.set(hash, { ...key, until: now + KEY_CACHE_MS });
+    }
+    return key;
+  }
+
   app.decorateRequest('auth', null as unknown as AuthContext);
   app.addHook('onRequest', async (request) => {
     const token = bearerToken(request);
@@ -40,11 +112,7 @@ export function registerAuth(app: FastifyInstance): void {
     if (token.startsWith('hk_') && !hasValidChecksum(token)) {
       throw new HooklineError('UNAUTHORIZED', 'This API key is not valid.');
     }
-    const { rows } = await app.deps.db.query<{ id: string; org_id: string; role: Role }>(
-      'SELECT id, org_id, role FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
-      [hashApiKey(token)],
-    );
-    const key = rows[0];
+    const key = await lookUp(hashApiKey(token));
     if (!key) throw new HooklineError('UNAUTHORIZED', 'This API key is not valid or was revoked.');
     request.auth = { orgId: key.org_id, keyId: key.id, role: key.role };
     const access = accessOf(request);
@@ -54,7 +122,7 @@ export function registerAuth(app: FastifyInstance): void {
     const now = Date.now();
     if ((lastUsedWritten.get(key.id) ?? 0) + LAST_USED_EVERY_MS < now) {
       lastUsedWritten.set(key.id, now);
-      app.deps.db.query('UPDATE api_keys SET last_used_at = now() WHERE id = $1', [key.id]).catch((err) => {
+      db.query('UPDATE api_keys SET last_used_at = now() WHERE id = $1', [key.id]).catch((err) => {
         request.log.warn({ err }, 'could not record last_used_at');
       });
     }

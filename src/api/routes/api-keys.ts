@@ -5,6 +5,7 @@ import { PageOf, PageQuery, decodeCursor, toPage } from '../pagination.js';
 import { apiKeyColumns, createApiKey, type ApiKeyRow } from '../../store/organizations.js';
 import { recordAudit } from '../../store/audit.js';
 import { ErrorResponses } from '../schemas.js';
+import { API_KEY_CHANNEL } from '../plugins/auth.js';
 
 const Role = Type.Union([Type.Literal('admin'), Type.Literal('publisher'), Type.Literal('viewer')]);
 const ApiKey = Type.Object({
@@ -88,8 +89,11 @@ export async function apiKeyRoutes(app: FastifyInstance): Promise<void> {
         );
         if (!rows[0]) throw notFound('API key');
         await recordAudit(tx, { orgId, keyId, action: 'api_key.revoked', targetType: 'api_key', targetId: rows[0].id });
+        // Processes remember keys for a few seconds (plugins/auth.ts): this tells the others, on commit.
+        await tx.query('SELECT pg_notify($1, $2)', [API_KEY_CHANNEL, rows[0].id]);
         return rows[0];
       });
+      app.forgetApiKey(row.id);
       return toApiKey(row);
     },
   );

@@ -3,11 +3,15 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { fieldError, notFound } from '../../errors.js';
 import { PageOf, PageQuery, decodeCursor, toPage } from '../pagination.js';
 import { ErrorResponses, ErrorBody } from '../schemas.js';
-import { publishEvents, type PublishedEvent, type PublishInput } from '../../store/events.js';
+import { publishEvents, publishSimple, type PublishedEvent, type PublishInput } from '../../store/events.js';
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Timestamp = Type.String({ format: 'date-time' });
 const MAX_BATCH = 500;
+// After a type takes the transactional path (it has a schema, or is unknown or archived), single
+// publishes of it skip the one-statement attempt for this long instead of paying a round trip for nothing.
+const NOT_SIMPLE_FOR_MS = 10_000;
+const NOT_SIMPLE_MAX = 10_000;
 
 const IdempotencyKey = Type.String({ minLength: 1, maxLength: 255, description: 'Same key within 24 h: the first event is returned.' });
 const EventInput = Type.Object(
@@ -80,15 +84,40 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
   const { db, metrics } = app.deps;
   const tags = ['Events'];
 
-  async function publish(orgId: string, inputs: PublishInput[], batch: boolean): Promise<PublishedEvent[]> {
-    const published = await db.transaction((tx) =>
-      // The route wakes the worker itself after commit (deps.wake coalesces NOTIFYs), so no NOTIFY per publish here.
-      publishEvents(tx, orgId, inputs, { notify: false, fieldPrefix: batch ? (i) => `events.${i}.` : undefined }),
-    );
+  function accepted(published: PublishedEvent[]): void {
     const fresh = published.filter((e) => !e.duplicate);
     if (fresh.length > 0) metrics.eventsAccepted.inc(fresh.length);
+    // The route wakes the worker itself after commit (deps.wake coalesces NOTIFYs), so no NOTIFY per publish.
     if (fresh.some((e) => e.deliveries > 0)) app.deps.wake();
+  }
+
+  async function publish(orgId: string, inputs: PublishInput[], batch: boolean): Promise<PublishedEvent[]> {
+    const published = await db.transaction((tx) =>
+      publishEvents(tx, orgId, inputs, { notify: false, fieldPrefix: batch ? (i) => `events.${i}.` : undefined }),
+    );
+    accepted(published);
     return published;
+  }
+
+  // Keyed by org and type: when the one-statement path last found the type not plain.
+  const notSimple = new Map<string, number>();
+
+  /** One event: one statement in the common case, else the transactional path (every check, exact errors). */
+  async function publishOne(orgId: string, input: PublishInput): Promise<PublishedEvent> {
+    const hint = `${orgId}\n${input.eventType}`;
+    if ((notSimple.get(hint) ?? 0) <= Date.now()) {
+      const result = await publishSimple(db, orgId, input);
+      if (typeof result !== 'string') {
+        accepted([result]);
+        return result;
+      }
+      if (result === 'type') {
+        if (notSimple.size >= NOT_SIMPLE_MAX) notSimple.clear();
+        notSimple.set(hint, Date.now() + NOT_SIMPLE_FOR_MS);
+      }
+    }
+    const [event] = await publish(orgId, [input], false);
+    return event;
   }
 
   app.post<{ Body: Static<typeof EventInput>; Headers: Static<typeof IdempotencyHeader> }>(
@@ -102,7 +131,7 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply: FastifyReply) => {
       const { event_type, payload, idempotency_key } = request.body;
       const key = keyOf(idempotency_key, request.headers['idempotency-key']);
-      const [event] = await publish(request.auth.orgId, [{ eventType: event_type, payload, idempotencyKey: key }], false);
+      const event = await publishOne(request.auth.orgId, { eventType: event_type, payload, idempotencyKey: key });
       return reply.code(event.duplicate ? 200 : 202).send(toAccepted(event));
     },
   );
