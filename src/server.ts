@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import type { Db } from './store/db.js';
@@ -37,7 +39,14 @@ export function startupWarnings(config: Pick<Config, 'dev' | 'encryptionKey'>): 
  */
 export async function startServer(config: Config, log: Logger = createLogger(config)): Promise<RunningServer> {
   for (const warning of startupWarnings(config)) log.warn(warning);
-  if (!config.databaseUrl) log.info({ dataDir: config.dataDir }, 'using the embedded database');
+  if (!config.databaseUrl) {
+    // Creating PGlite's files and applying the migrations takes 5-20 s with nothing else printed.
+    const fresh = !existsSync(join(config.dataDir, 'db', 'PG_VERSION'));
+    log.info(
+      { dataDir: config.dataDir },
+      fresh ? 'creating the embedded database (first start only: this takes a few seconds)' : 'opening the embedded database',
+    );
+  }
   const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.poolSize });
   const boot = await bootstrap(db, { adminKey: config.adminKey, demo: config.demo });
   if (boot.created && !boot.created.keyWasGiven) {
