@@ -17,6 +17,8 @@ export interface RunningWorker {
 }
 
 export async function startWorkerProcess(config: Config, log: Logger): Promise<RunningWorker> {
+  // The worker is what sends: --dev lets it reach private and loopback addresses, so say so here too.
+  if (config.dev) log.warn('--dev: http:// URLs and private/loopback destinations are allowed. Never use this in production.');
   if (!config.databaseUrl) {
     log.warn('hookline worker on the embedded database: run it instead of serve, not beside it (PGlite is one process)');
   }
