@@ -87,7 +87,11 @@ export function createDeliveryDispatcher(
   return new Agent({
     keepAliveTimeout: 30_000,
     keepAliveMaxTimeout: 60_000,
-    connections: 64,
+    // Per origin. As many as the worker's default concurrency, so that the per-webhook cap
+    // (src/worker/webhook-slots.ts, 64 by default) and not this pool decides what one webhook
+    // holds: with 64 here, a webhook hanging on a host that other webhooks share took every
+    // connection to it and their requests queued behind its timeouts.
+    connections: 256,
     pipelining: 1,
     connect: guardedConnector(config, opts),
   });
