@@ -40,6 +40,8 @@ export interface Config {
   workerBatchSize: number;
   /** HTTP attempts in flight at once per worker process. */
   workerConcurrency: number;
+  /** HTTP attempts in flight at once per webhook per worker; 0: a quarter of workerConcurrency (see webhookCap). */
+  workerWebhookConcurrency: number;
   /** How long a claimed delivery stays leased before another worker may take it. */
   leaseSeconds: number;
   /** On SIGTERM, how long in-flight attempts may run before their deliveries are handed back. */
@@ -89,6 +91,7 @@ export const settings: Setting[] = [
   { key: 'worker', env: 'HOOKLINE_WORKER', flag: '--worker', kind: 'bool', default: true, description: 'run the delivery worker in this process (--no-worker to disable)' },
   { key: 'workerBatchSize', env: 'HOOKLINE_WORKER_BATCH', flag: '--worker-batch', kind: 'int', default: 200, description: 'deliveries claimed per batch' },
   { key: 'workerConcurrency', env: 'HOOKLINE_WORKER_CONCURRENCY', flag: '--worker-concurrency', kind: 'int', default: 256, description: 'HTTP requests in flight per worker' },
+  { key: 'workerWebhookConcurrency', env: 'HOOKLINE_WORKER_WEBHOOK_CONCURRENCY', flag: '--worker-webhook-concurrency', kind: 'int', default: 0, description: 'HTTP requests in flight per webhook per worker, so a slow webhook cannot take every slot (0: a quarter of --worker-concurrency)' },
   { key: 'drainSeconds', env: 'HOOKLINE_DRAIN_SECONDS', flag: '--drain-seconds', kind: 'int', default: 10, description: 'on shutdown, seconds to let in-flight attempts finish' },
   { key: 'retryDelayScale', env: 'HOOKLINE_RETRY_DELAY_SCALE', flag: '--retry-delay-scale', kind: 'number', default: 1, description: 'testing only: factor applied to retry delays' },
   { key: 'timeoutScale', env: 'HOOKLINE_TIMEOUT_SCALE', flag: '--timeout-scale', kind: 'number', default: 1, description: 'testing only: factor applied to webhook timeouts' },

@@ -17,6 +17,12 @@ export function createMetrics() {
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
+  const deferrals = new Counter({
+    name: 'hookline_deferrals_total',
+    help: 'Deliveries handed back to the queue unsent, by reason: rate_limit, webhook_concurrency.',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
   const attemptDuration = new Histogram({
     name: 'hookline_attempt_duration_seconds',
     help: 'Duration of outbound delivery attempts.',
@@ -33,7 +39,7 @@ export function createMetrics() {
     help: 'Age of the oldest due delivery that has not been sent yet.',
     registers: [registry],
   });
-  return { registry, eventsAccepted, deliveries, attemptDuration, queueDepth, oldestPendingAge };
+  return { registry, eventsAccepted, deliveries, deferrals, attemptDuration, queueDepth, oldestPendingAge };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -19,6 +19,7 @@ import { cancelled, decide, deferred, type Outcome } from './decide.js';
 import { recordOutcomesSafely, updateWebhookHealth, type WebhookHealth } from './complete.js';
 import { disableWebhooks, goneWebhooks, operationalEvents, publishOperational, staleWebhooks, type DisabledWebhook } from './ops.js';
 import { createRateLimiter } from './rate-limit.js';
+import { createWebhookSlots, webhookCap, type Slot } from './webhook-slots.js';
 import { createSecretCache } from './secrets.js';
 import { createWake } from './wake.js';
 import { startMaintenance } from './maintenance.js';
@@ -27,6 +28,12 @@ import { startMaintenance } from './maintenance.js';
 const SAFETY_NET_MS = 10_000;
 /** A rate-limited send waits in process up to this long; longer, it goes back to the queue. */
 const MAX_RATE_WAIT_MS = 1000;
+/**
+ * A delivery over its webhook's in-flight cap waits in process when a slot is expected
+ * this soon (and within a tenth of the lease it holds meanwhile), and goes back to the
+ * queue if none came after twice as long.
+ */
+const MAX_SLOT_WAIT_MS = 1000;
 /** How long an outcome may wait for others to share its statement. */
 const FLUSH_DELAY_MS = 5;
 /** Outcomes recorded per statement at most. */
@@ -69,6 +76,8 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
   const dispatcher = opts.dispatcher ?? deliveryDispatcher(config);
   const secrets = createSecretCache(createSecretBox(config.encryptionKey));
   const limiter = createRateLimiter();
+  const slotWaitMs = Math.min(MAX_SLOT_WAIT_MS, (config.leaseSeconds * 1000) / 10);
+  const slots = createWebhookSlots({ cap: webhookCap(config), maxWaitMs: slotWaitMs });
   const batchSize = config.workerBatchSize;
   const concurrency = config.workerConcurrency;
   const stats = { claimed: 0, recorded: 0, inFlight: 0 };
@@ -167,12 +176,21 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
   }
 
   async function attemptOne(c: ClaimedDelivery): Promise<Outcome> {
+    if (!c.is_active) return cancelled(c);
+    // Over its webhook's cap a delivery is deferred without holding a slot: it leaves `inflight`
+    // at once and the claim loop fills that room with other webhooks' work.
+    const slot = await acquireSlot(c);
+    if (slot instanceof Date) {
+      metrics.deferrals.inc({ reason: 'webhook_concurrency' });
+      return deferred(c, slot);
+    }
+    let durationMs: number | undefined;
     try {
-      if (!c.is_active) return cancelled(c);
       if (c.rate_limit_per_second) {
         const wait = limiter.reserve(c.webhook_id, c.rate_limit_per_second);
         if (wait > MAX_RATE_WAIT_MS) {
           limiter.refund(c.webhook_id);
+          metrics.deferrals.inc({ reason: 'rate_limit' });
           return deferred(c, new Date(Date.now() + wait));
         }
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
@@ -182,13 +200,38 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
         { eventId: c.event_id, eventType: c.event_type, createdAt: c.event_created_at, payloadText: c.payload_text },
         { dispatcher, timeoutScale: config.timeoutScale },
       );
+      durationMs = result.durationMs;
       metrics.attemptDuration.observe(result.durationMs / 1000);
       return decide(c, result, { scale: config.retryDelayScale, random: opts.random });
     } catch (err) {
       // Hookline's own problem (e.g. a sealed secret and no key): still a recorded, retried attempt.
       log.error({ err, delivery: c.id }, 'could not make a delivery attempt');
       return decide(c, internalFailure(err), { scale: config.retryDelayScale, random: opts.random });
+    } finally {
+      slot.release(Date.now(), durationMs);
     }
+  }
+
+  /** One of the webhook's in-flight slots, or the time to hand the delivery back to the queue for. */
+  async function acquireSlot(c: ClaimedDelivery): Promise<Slot | Date> {
+    const a = slots.admit(c.webhook_id, Date.now());
+    if (a.kind === 'send') return a.slot;
+    if (a.kind === 'defer') return new Date(a.at);
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 2 * slotWaitMs)));
+    let slot = await Promise.race([a.granted, gaveUp]);
+    clearTimeout(timer);
+    if (!slot) {
+      const at = a.cancel(Date.now());
+      if (at !== undefined) return new Date(at);
+      slot = await a.granted; // granted just as the wait ran out
+    }
+    if (!running) {
+      // Stopped while it waited: hand it back rather than start a request now.
+      slot.release(Date.now());
+      return new Date();
+    }
+    return slot;
   }
 
   function enqueue(o: Outcome): void {

@@ -1,0 +1,176 @@
+/**
+ * A per-webhook cap on requests in flight in one worker, so that a webhook
+ * that hangs until its timeout cannot take every one of the worker's shared
+ * slots (config.workerConcurrency) and starve the healthy ones.
+ *
+ * A claimed delivery whose webhook already has `cap` requests in flight is
+ * either
+ * - held here briefly, when that webhook's own slots are expected to free
+ *   within `maxWaitMs` (a fast webhook with a burst: handing those back would
+ *   cost two writes each and a re-claim, for nothing), or
+ * - handed back to the queue (a `deferred` outcome) for the time a slot is
+ *   expected to free. Deferred deliveries are spaced like a token bucket at
+ *   cap / (expected duration) per ms with no burst, so each gets its own
+ *   estimated slot time instead of all coming back at once and being deferred
+ *   again and again.
+ *
+ * The expected duration of a request to a webhook is the larger of an EWMA of
+ * its observed attempt durations and how long it has been silent (requests in
+ * flight, none of them finished since the last one that did). Silence makes
+ * the estimate safe without being pessimistic: a webhook never seen before is
+ * not pushed a whole timeout (30 s by default) away when it answers in
+ * milliseconds, yet while it hangs the estimate grows with the silence, so its
+ * deferrals back off by themselves until the first timeout gives the EWMA a
+ * real figure (and a webhook that was fast and starts hanging is noticed
+ * before its first timeout). One straggler among fast answers is not silence.
+ * Until a webhook has answered once nothing is held here: a webhook not yet
+ * known could hang, and held deliveries use claim room.
+ *
+ * Pure: no I/O, no clock (`now` comes in), no timers.
+ */
+import type { Config } from '../config.js';
+
+/** Weight of the newest attempt duration in the EWMA. */
+const EWMA_WEIGHT = 0.2;
+/**
+ * Floor of the expected duration: deferrals of a webhook that has not answered yet come
+ * back spread over a short while rather than at once, which the claim loop would take
+ * again in a tight loop (costly on the embedded store, whose queries block the process).
+ */
+const MIN_ESTIMATE_MS = 100;
+/** State of a webhook idle this long is dropped (deleted webhooks would otherwise stay forever). */
+const IDLE_MS = 10 * 60_000;
+
+/**
+ * The per-webhook cap of a worker. 0 (the default) means a quarter of the worker's
+ * concurrency, at least 1. A share rather than a fixed number, so it follows
+ * --worker-concurrency. A quarter: one webhook that hangs leaves three quarters of the
+ * slots to the others (three at once still leave a quarter), while one busy webhook still
+ * gets 64 of the default 256 in flight: as many as the whole worker had per host before
+ * (the connection pool's old limit), and 1,000/s for a receiver answering in 64 ms.
+ */
+export function webhookCap(config: Pick<Config, 'workerConcurrency' | 'workerWebhookConcurrency'>): number {
+  return config.workerWebhookConcurrency > 0 ? config.workerWebhookConcurrency : Math.max(1, Math.floor(config.workerConcurrency / 4));
+}
+
+/** One request in flight to a webhook. */
+export interface Slot {
+  /** The request ended after `durationMs` (omitted when nothing was sent, e.g. rate-limited). */
+  release(now: number, durationMs?: number): void;
+}
+
+export type Admission =
+  | { kind: 'send'; slot: Slot }
+  /**
+   * Wait for `granted`. If the caller stops waiting, `cancel` returns the time to
+   * defer the delivery to, or undefined when the slot was granted meanwhile (take it).
+   */
+  | { kind: 'wait'; granted: Promise<Slot>; cancel(now: number): number | undefined }
+  /** Hand the delivery back to the queue, due at `at` (ms since the epoch). */
+  | { kind: 'defer'; at: number };
+
+export interface WebhookSlots {
+  admit(webhookId: string, now: number): Admission;
+  /** For tests and metrics: requests in flight and deliveries waiting here. */
+  load(webhookId: string): { inFlight: number; waiting: number; ewmaMs?: number };
+}
+
+type Waiter = (slot: Slot) => void;
+
+interface State {
+  running: Set<{ startedAt: number }>;
+  waiters: Waiter[];
+  ewmaMs?: number;
+  /** When a request last finished. */
+  doneAt: number;
+  /** The last estimated slot time given to a deferred delivery. */
+  nextAt: number;
+  lastUsed: number;
+}
+
+export function createWebhookSlots(opts: { cap: number; maxWaitMs: number }): WebhookSlots {
+  const cap = Math.max(1, opts.cap);
+  const states = new Map<string, State>();
+  let prunedAt = 0;
+
+  function estimateMs(s: State, now: number): number {
+    let oldest = now;
+    for (const r of s.running) oldest = Math.min(oldest, r.startedAt);
+    const silentMs = now - Math.max(oldest, s.doneAt);
+    return Math.max(s.ewmaMs ?? 0, silentMs, MIN_ESTIMATE_MS);
+  }
+
+  function start(s: State, now: number): Slot {
+    const r = { startedAt: now };
+    s.running.add(r);
+    let released = false;
+    return {
+      release(at, durationMs) {
+        if (released) return;
+        released = true;
+        s.running.delete(r);
+        s.lastUsed = at;
+        s.doneAt = at;
+        if (durationMs !== undefined) s.ewmaMs = s.ewmaMs === undefined ? durationMs : s.ewmaMs + EWMA_WEIGHT * (durationMs - s.ewmaMs);
+        // The freed slot goes straight to the longest waiter, before any newly claimed delivery.
+        const next = s.waiters.shift();
+        if (next) next(start(s, at));
+      },
+    };
+  }
+
+  /**
+   * The next estimated slot time after the last one given out: a slot frees every
+   * estimate / cap ms. Each deferred delivery gets its own, so a backlog is spread out
+   * rather than coming back at once; one that comes back to a full webhook (the estimate
+   * was short) gets a new one after all those given out meanwhile.
+   */
+  function deferAt(s: State, now: number): number {
+    s.nextAt = Math.max(s.nextAt, now) + estimateMs(s, now) / cap;
+    return Math.ceil(s.nextAt);
+  }
+
+  function prune(now: number): void {
+    if (now - prunedAt < 60_000) return;
+    prunedAt = now;
+    for (const [id, s] of states) if (s.running.size === 0 && s.waiters.length === 0 && now - s.lastUsed > IDLE_MS) states.delete(id);
+  }
+
+  return {
+    admit(webhookId, now) {
+      prune(now);
+      let s = states.get(webhookId);
+      if (!s) {
+        s = { running: new Set(), waiters: [], doneAt: -Infinity, nextAt: -Infinity, lastUsed: now };
+        states.set(webhookId, s);
+      }
+      s.lastUsed = now;
+      if (s.running.size < cap) return { kind: 'send', slot: start(s, now) };
+      const expected = ((s.waiters.length + 1) * estimateMs(s, now)) / cap;
+      if (s.ewmaMs === undefined || expected > opts.maxWaitMs) return { kind: 'defer', at: deferAt(s, now) };
+      const state = s;
+      let got = false;
+      let resolve!: Waiter;
+      const granted = new Promise<Slot>((r) => (resolve = r));
+      const waiter: Waiter = (slot) => {
+        got = true;
+        resolve(slot);
+      };
+      s.waiters.push(waiter);
+      return {
+        kind: 'wait',
+        granted,
+        cancel(at) {
+          if (got) return undefined;
+          const i = state.waiters.indexOf(waiter);
+          if (i >= 0) state.waiters.splice(i, 1);
+          return deferAt(state, at);
+        },
+      };
+    },
+    load(webhookId) {
+      const s = states.get(webhookId);
+      return { inFlight: s?.running.size ?? 0, waiting: s?.waiters.length ?? 0, ewmaMs: s?.ewmaMs };
+    },
+  };
+}

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { createWebhookSlots, webhookCap, type Admission, type Slot } from '../../src/worker/webhook-slots.js';
+
+function slotOf(a: Admission): Slot {
+  if (a.kind !== 'send') throw new Error(`expected a send, got ${a.kind}`);
+  return a.slot;
+}
+function deferTime(a: Admission): number {
+  if (a.kind !== 'defer') throw new Error(`expected a deferral, got ${a.kind}`);
+  return a.at;
+}
+
+describe('per-webhook in-flight slots', () => {
+  it('sends up to the cap, then spaces the deferrals of a webhook not heard from yet by the 100 ms floor', () => {
+    const s = createWebhookSlots({ cap: 2, maxWaitMs: 1000 });
+    slotOf(s.admit('w', 0));
+    slotOf(s.admit('w', 0));
+    // Nothing has answered: nothing waits here; one slot every 100 ms / 2 slots = 50 ms.
+    expect([0, 0, 0].map(() => deferTime(s.admit('w', 0)))).toEqual([50, 100, 150]);
+    expect(s.load('w')).toEqual({ inFlight: 2, waiting: 0, ewmaMs: undefined });
+  });
+
+  it('backs off as the requests in flight keep hanging: the estimate is at least how long the webhook has been silent', () => {
+    const s = createWebhookSlots({ cap: 2, maxWaitMs: 1000 });
+    slotOf(s.admit('w', 0));
+    slotOf(s.admit('w', 0));
+    // 4 s into the hang: a slot is expected every 4000 / 2 ms, and each deferral gets its own.
+    expect(deferTime(s.admit('w', 4000))).toBe(6000);
+    expect(deferTime(s.admit('w', 4000))).toBe(8000);
+    // Later deferrals queue behind those already given a slot time, 6000 / 2 ms apart by now.
+    expect(deferTime(s.admit('w', 6000))).toBe(11000);
+  });
+
+  it('defers a webhook that times out once per estimated slot, never holding its deliveries here', () => {
+    const s = createWebhookSlots({ cap: 2, maxWaitMs: 1000 });
+    const a = slotOf(s.admit('w', 0));
+    slotOf(s.admit('w', 0));
+    a.release(5000, 5000);
+    slotOf(s.admit('w', 5000)); // the freed slot
+    expect(s.load('w')).toMatchObject({ inFlight: 2, ewmaMs: 5000 });
+    // A 5 s timeout with 2 slots: one frees every 2.5 s.
+    expect([deferTime(s.admit('w', 5000)), deferTime(s.admit('w', 5000)), deferTime(s.admit('w', 5000))]).toEqual([7500, 10000, 12500]);
+  });
+
+  it('holds a fast webhook’s burst in process and hands each freed slot to the longest waiter', async () => {
+    const s = createWebhookSlots({ cap: 2, maxWaitMs: 1000 });
+    const a = slotOf(s.admit('w', 0));
+    const b = slotOf(s.admit('w', 0));
+    a.release(20, 20);
+    const c = slotOf(s.admit('w', 20));
+    const d = s.admit('w', 20);
+    const e = s.admit('w', 20);
+    expect([d.kind, e.kind]).toEqual(['wait', 'wait']);
+    if (d.kind !== 'wait' || e.kind !== 'wait') return;
+    const order: string[] = [];
+    void d.granted.then(() => order.push('d'));
+    void e.granted.then(() => order.push('e'));
+    // A newcomer does not jump the queue: the slots are taken.
+    expect(s.admit('w', 21).kind).toBe('wait');
+    b.release(40, 20);
+    c.release(40, 20);
+    await Promise.resolve();
+    expect(order).toEqual(['d', 'e']);
+    expect(s.load('w')).toMatchObject({ inFlight: 2, waiting: 1 });
+  });
+
+  it('does not take one straggler among fast answers for a slow webhook', () => {
+    const s = createWebhookSlots({ cap: 2, maxWaitMs: 1000 });
+    slotOf(s.admit('w', 0)); // hangs
+    slotOf(s.admit('w', 0)).release(20, 20);
+    slotOf(s.admit('w', 5000)).release(5010, 10);
+    slotOf(s.admit('w', 5010));
+    // At the cap, 5 s after the straggler left: the webhook answered just now, so a slot is expected
+    // within the 100 ms floor / 2: wait here, rather than be deferred by the straggler's 5 s age.
+    expect(s.admit('w', 5010).kind).toBe('wait');
+  });
+
+  it('waits only while the expected wait, counting those already waiting, is within maxWaitMs', () => {
+    const s = createWebhookSlots({ cap: 2, maxWaitMs: 1000 });
+    const a = slotOf(s.admit('w', 0));
+    slotOf(s.admit('w', 400));
+    a.release(400, 400);
+    slotOf(s.admit('w', 400));
+    // Estimate 400 ms, 2 slots: the k-th waiter expects k × 200 ms.
+    const kinds = Array.from({ length: 6 }, () => s.admit('w', 400).kind);
+    expect(kinds).toEqual(['wait', 'wait', 'wait', 'wait', 'wait', 'defer']);
+  });
+
+  it('a waiter that gives up is deferred and never granted; one granted first keeps its slot', async () => {
+    const s = createWebhookSlots({ cap: 1, maxWaitMs: 1000 });
+    const a = slotOf(s.admit('w', 0));
+    a.release(10, 10);
+    const b = slotOf(s.admit('w', 10));
+    const late = s.admit('w', 10);
+    const lucky = s.admit('w', 10);
+    if (late.kind !== 'wait' || lucky.kind !== 'wait') throw new Error('expected waits');
+    expect(late.cancel(2010)).toBeGreaterThan(2010);
+    b.release(2020, 2010);
+    expect(lucky.cancel(2020)).toBeUndefined(); // it got b's slot before it gave up
+    await expect(lucky.granted).resolves.toBeDefined();
+    expect(s.load('w')).toEqual({ inFlight: 1, waiting: 0, ewmaMs: 10 + 0.2 * 2000 });
+  });
+
+  it('keeps each webhook to its own slots', () => {
+    const s = createWebhookSlots({ cap: 1, maxWaitMs: 1000 });
+    slotOf(s.admit('slow', 0));
+    expect(s.admit('slow', 0).kind).toBe('defer');
+    slotOf(s.admit('fast', 0));
+  });
+
+  it('defaults to a quarter of the worker’s concurrency, at least 1', () => {
+    expect(webhookCap({ workerConcurrency: 256, workerWebhookConcurrency: 0 })).toBe(64);
+    expect(webhookCap({ workerConcurrency: 2, workerWebhookConcurrency: 0 })).toBe(1);
+    expect(webhookCap({ workerConcurrency: 256, workerWebhookConcurrency: 10 })).toBe(10);
+  });
+});
