@@ -67,7 +67,8 @@ export interface Worker {
    * outcomes, and hands what is still unsent back to the queue.
    */
   stop(opts?: { drainMs?: number }): Promise<void>;
-  readonly stats: { claimed: number; recorded: number; inFlight: number };
+  /** `deferred`: claims handed back unsent (over the webhook's in-flight cap or its rate limit). */
+  readonly stats: { claimed: number; recorded: number; inFlight: number; deferred: number };
 }
 
 export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker {
@@ -80,7 +81,7 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
   const slots = createWebhookSlots({ cap: webhookCap(config), maxWaitMs: slotWaitMs });
   const batchSize = config.workerBatchSize;
   const concurrency = config.workerConcurrency;
-  const stats = { claimed: 0, recorded: 0, inFlight: 0 };
+  const stats = { claimed: 0, recorded: 0, inFlight: 0, deferred: 0 };
   const inflight = new Map<string, ClaimedDelivery>();
   const buffer: Outcome[] = [];
 
@@ -169,6 +170,7 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
     void attemptOne(c).then((outcome) => {
       inflight.delete(c.id);
       stats.inFlight = inflight.size;
+      if (outcome.kind === 'deferred') stats.deferred++;
       if (!closed) enqueue(outcome);
       if (waiting?.reason === 'room') waiting.done();
       for (const r of roomWaiters) r();

@@ -92,7 +92,8 @@ describe.skipIf(!onPostgres)('workers sharing one PostgreSQL', () => {
       expect(new Set(seen)).toEqual(new Set(ids));
       expect(a.stats.claimed).toBeGreaterThan(0);
       expect(b.stats.claimed).toBeGreaterThan(0);
-      expect(a.stats.claimed + b.stats.claimed).toBe(400);
+      // Each delivery claimed once for its one send; claims over the webhook's in-flight cap are handed back.
+      expect(a.stats.claimed - a.stats.deferred + b.stats.claimed - b.stats.deferred).toBe(400);
     } finally {
       await a.stop({ drainMs: 1000 });
       await b.stop({ drainMs: 1000 });
