@@ -5,6 +5,7 @@
  */
 
 import { compileAllowList } from './core/ssrf.js';
+import { hasValidChecksum } from './core/api-keys.js';
 import type { ResolveHost } from './net/resolve.js';
 
 export interface Config {
@@ -148,6 +149,14 @@ export function loadConfig(
   if (config.port > 65535) throw new ConfigError(`--port: ${config.port} is not a TCP port`);
   if (config.adminKey !== undefined && config.adminKey.length < 32) {
     throw new ConfigError('HOOKLINE_ADMIN_KEY must be at least 32 characters');
+  }
+  // The API refuses an hk_ key whose checksum is wrong without asking the database, so such a
+  // first key would be stored and then never accepted: the admin would be locked out.
+  if (config.adminKey?.startsWith('hk_') && !hasValidChecksum(config.adminKey)) {
+    throw new ConfigError(
+      'HOOKLINE_ADMIN_KEY starts with hk_ but is not a key Hookline made (its checksum does not match): ' +
+        'use one that `hookline keys create` printed, or any value of 32 characters or more that does not start with hk_',
+    );
   }
   try {
     compileAllowList(config.allowCidrs);

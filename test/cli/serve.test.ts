@@ -129,4 +129,13 @@ describe('first start and bootstrap', { timeout: 300_000 }, () => {
     expect(r.stderr).toContain('HOOKLINE_ADMIN_KEY must be at least 32 characters');
     expect(r.stdout).toBe('');
   });
+
+  it('refuses an hk_ HOOKLINE_ADMIN_KEY with a wrong checksum, which the API would never accept', async () => {
+    const r = await runHookline(['serve', '--port', '0'], {
+      env: { HOOKLINE_ADMIN_KEY: 'hk_' + '0123456789abcdef'.repeat(3), HOOKLINE_DATA_DIR: '/nonexistent/never-created' },
+    });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('HOOKLINE_ADMIN_KEY starts with hk_ but is not a key Hookline made');
+    expect(r.stdout).toBe('');
+  });
 });
