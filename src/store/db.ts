@@ -12,8 +12,18 @@ export interface QueryResult<R = Row> {
   rowCount: number;
 }
 
+export interface QueryOptions {
+  /**
+   * Prepare the statement once per connection under this name and reuse it
+   * (PostgreSQL: no parse or planning per call). Only for a hot statement whose
+   * text never changes; the same name must always carry the same text. PGlite
+   * and other Queryables may ignore it.
+   */
+  name?: string;
+}
+
 export interface Queryable {
-  query<R = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  query<R = Row>(sql: string, params?: readonly unknown[], opts?: QueryOptions): Promise<QueryResult<R>>;
 }
 
 export interface Db extends Queryable {

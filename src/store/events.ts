@@ -265,6 +265,8 @@ export async function publishSimple(q: Queryable, orgId: string, input: PublishI
        )
        SELECT e.created_at, (SELECT count(*) FROM d)::int AS deliveries FROM e`,
       [orgId, input.eventType, id, text, matchingEntries(input.eventType), id.slice(4, 14)],
+      // Prepared once per connection on PostgreSQL: parsing and planning were about 40% of its CPU per publish.
+      { name: 'hookline_publish_one' },
     ));
   } catch (err) {
     // Nothing was written (one statement); the transactional path reports or survives it.

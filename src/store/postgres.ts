@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Db, Queryable } from './db.js';
+import type { Db, Queryable, QueryOptions } from './db.js';
 
 // int8 (counts, sequences) as numbers, numeric (averages) as numbers, on both adapters alike.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -9,6 +9,11 @@ export interface PostgresOptions {
   /** Pool size; the API and the worker share it. */
   max?: number;
   applicationName?: string;
+}
+
+/** node-postgres prepares a statement that has a name once per connection and reuses it after. */
+function statement(text: string, params: readonly unknown[] | undefined, opts: QueryOptions | undefined): pg.QueryConfig {
+  return { text, values: params as unknown[] | undefined, name: opts?.name };
 }
 
 function quoteIdent(name: string): string {
@@ -24,8 +29,8 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
   });
   // An idle client that loses its server must not crash the process; the next query reconnects.
   pool.on('error', () => {});
-  const query: Queryable['query'] = async (sql, params) => {
-    const r = await pool.query(sql, params as unknown[] | undefined);
+  const query: Queryable['query'] = async (sql, params, opts) => {
+    const r = await pool.query(statement(sql, params, opts));
     return { rows: r.rows, rowCount: r.rowCount ?? 0 };
   };
   return {
@@ -44,8 +49,8 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
       try {
         await client.query('BEGIN');
         const result = await fn({
-          async query(sql, params) {
-            const r = await client.query(sql, params as unknown[] | undefined);
+          async query(sql, params, opts) {
+            const r = await client.query(statement(sql, params, opts));
             return { rows: r.rows, rowCount: r.rowCount ?? 0 };
           },
         });
