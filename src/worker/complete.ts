@@ -15,9 +15,10 @@ import type { Outcome } from './decide.js';
  * another worker, or that an admin retried meanwhile (a retry mid-send counts
  * the attempt in flight, so even a new claim by this same worker no longer
  * matches the old one), is left alone.
- * The attempt is logged either way: it happened. If a delivery was deleted
- * meanwhile (its webhook was deleted) the foreign key fails the statement and
- * recordOutcomesSafely retries the batch row by row.
+ * The attempt is logged either way (it happened) unless the delivery is gone:
+ * its webhook was deleted while it was in flight, and its log went with it.
+ * Only a delete that commits while this statement runs can still fail the
+ * foreign key; recordOutcomesSafely then retries the batch row by row.
  */
 const RECORD_SQL = `
 WITH o AS (
@@ -47,6 +48,7 @@ WITH o AS (
     FROM json_to_recordset($3::json)
          AS a(id text, org_id text, delivery_id text, webhook_id text, attempt int, started_at timestamptz, duration_ms int,
               request_headers jsonb, response_status int, response_headers jsonb, response_body text, error text, error_detail text)
+   WHERE EXISTS (SELECT 1 FROM deliveries x WHERE x.id = a.delivery_id)
 )
 SELECT id FROM upd`;
 
