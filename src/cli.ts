@@ -74,8 +74,10 @@ withSettings(
 ).action(async (_opts, cmd: Command) => {
   const config = configFrom(cmd);
   const log = createLogger(config);
-  const server = await startServer(config, log);
-  stopOnSignals(log, () => server.stop());
+  // Signals are handled from the start: a SIGTERM while the database opens still drains and exits 0.
+  const server = startServer(config, log);
+  stopOnSignals(log, async () => (await server).stop());
+  await server;
 });
 
 /** SIGTERM/SIGINT: drain, then exit 0; a second signal exits at once. */
@@ -107,8 +109,9 @@ withSettings(
 ).action(async (_opts, cmd: Command) => {
   const config = configFrom(cmd);
   const log = createLogger(config);
-  const running = await startWorkerProcess(config, log);
-  stopOnSignals(log, () => running.stop());
+  const running = startWorkerProcess(config, log);
+  stopOnSignals(log, async () => (await running).stop());
+  await running;
 });
 
 withSettings(program.command('migrate').description('Apply pending schema migrations and exit.'), databaseKeys).action(
