@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { Config } from './config.js';
+import { ConfigError, type Config } from './config.js';
 import type { Db } from './store/db.js';
 import { openDb } from './store/open.js';
 import { buildApp } from './api/app.js';
@@ -33,6 +33,18 @@ export function startupWarnings(config: Pick<Config, 'dev' | 'encryptionKey'>): 
   return out;
 }
 
+/** A failed listen as one line for a person (port taken, address not on this machine), not a stack. */
+function listenError(err: unknown, config: Pick<Config, 'port' | 'host'>): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  const where = `${config.host}:${config.port}`;
+  if (code === 'EADDRINUSE') {
+    return new ConfigError(`${where} is already in use (another Hookline?): stop that process, or pick another port with --port`, { cause: err });
+  }
+  if (code === 'EADDRNOTAVAIL') return new ConfigError(`--host ${config.host} is not an address of this machine`, { cause: err });
+  if (code === 'EACCES') return new ConfigError(`not allowed to listen on ${where}: choose a port above 1023 with --port`, { cause: err });
+  return err;
+}
+
 /**
  * `hookline serve`: the API, the admin UI and (unless disabled) the delivery
  * worker in one process, on the embedded database or on PostgreSQL.
@@ -60,7 +72,13 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   // Publishes wake this process's worker at once and, on PostgreSQL, every other worker by NOTIFY.
   const wake = createWake(db, worker?.wake, (err) => log.warn({ err }, 'could not NOTIFY workers'));
   const app = await buildApp({ db, config, metrics, wake }, { logger: log });
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    await app.close().catch(() => {});
+    await db.close().catch(() => {});
+    throw listenError(err, config);
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;

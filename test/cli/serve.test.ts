@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { runHookline, spawnHookline } from '../support/cli.js';
 import { createTestDatabase, testStore } from '../support/db.js';
 import { demoCatalog } from '../../src/store/event-types.js';
@@ -128,6 +129,21 @@ describe('first start and bootstrap', { timeout: 300_000 }, () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('HOOKLINE_ADMIN_KEY must be at least 32 characters');
     expect(r.stdout).toBe('');
+  });
+
+  it('says in one line that the port is taken, frees the database and exits 2', async () => {
+    const env = await emptyStore();
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+    const port = (taken.address() as AddressInfo).port;
+    const r = await runHookline(['serve', '--port', String(port)], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`hookline: 127.0.0.1:${port} is already in use`);
+    expect(r.stderr).not.toContain('    at '); // no stack trace
+    // The database was closed (the embedded one unlocked): the next start on a free port works.
+    const served = await serve(env);
+    expect(await served.stop()).toBe(0);
   });
 
   it('refuses an hk_ HOOKLINE_ADMIN_KEY with a wrong checksum, which the API would never accept', async () => {
