@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { ConfigError, type Config } from './config.js';
 import type { Db } from './store/db.js';
 import { openDb } from './store/open.js';
+import { checkEncryptionKey } from './store/secret-check.js';
 import { buildApp } from './api/app.js';
 import { bootstrap } from './bootstrap.js';
 import { createMetrics } from './metrics.js';
@@ -60,6 +61,10 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     );
   }
   const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.poolSize });
+  await checkEncryptionKey(db, config.encryptionKey).catch(async (err: unknown) => {
+    await db.close().catch(() => {});
+    throw err;
+  });
   const boot = await bootstrap(db, { adminKey: config.adminKey, demo: config.demo });
   if (boot.created && !boot.created.keyWasGiven) {
     // Printed once, on standard output, so it can be captured; it is never logged or stored.

@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import { openDb } from '../store/open.js';
+import { checkEncryptionKey } from '../store/secret-check.js';
 import { createMetrics } from '../metrics.js';
 import { createWorker, type Worker } from './loop.js';
 
@@ -23,6 +24,10 @@ export async function startWorkerProcess(config: Config, log: Logger): Promise<R
     log.warn('hookline worker on the embedded database: run it instead of serve, not beside it (PGlite is one process)');
   }
   const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.poolSize });
+  await checkEncryptionKey(db, config.encryptionKey).catch(async (err: unknown) => {
+    await db.close().catch(() => {});
+    throw err;
+  });
   const worker = createWorker({ db, config, metrics: createMetrics(), log });
   await worker.start();
   let stopping: Promise<void> | undefined;

@@ -146,6 +146,32 @@ describe('first start and bootstrap', { timeout: 300_000 }, () => {
     expect(await served.stop()).toBe(0);
   });
 
+  it('refuses to start without the HOOKLINE_ENCRYPTION_KEY its webhook secrets were sealed with', async () => {
+    const env = { ...(await emptyStore()), HOOKLINE_DEV: '1' };
+    const sealedWith = Buffer.alloc(32, 7).toString('base64');
+    const first = await serve({ ...env, HOOKLINE_ENCRYPTION_KEY: sealedWith });
+    const key = keyIn(first.stdout())!;
+    const created = await fetch(`${first.url}/api/v1/webhooks`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'sealed', url: 'http://127.0.0.1:9/hooks', events: ['*'] }),
+    });
+    expect(created.status).toBe(201);
+    expect(await first.stop()).toBe(0);
+
+    const unset = await runHookline(['serve', '--port', '0'], { env });
+    expect(unset.code).toBe(2);
+    expect(unset.stderr).toContain('webhook secrets in this database are encrypted, but HOOKLINE_ENCRYPTION_KEY is not set');
+    const wrong = await runHookline(['worker'], { env: { ...env, HOOKLINE_ENCRYPTION_KEY: Buffer.alloc(32, 8).toString('base64') } });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('HOOKLINE_ENCRYPTION_KEY is not the key');
+    // With the right key it starts, and the secret reads back.
+    const again = await serve({ ...env, HOOKLINE_ENCRYPTION_KEY: sealedWith });
+    const id = ((await created.json()) as { id: string }).id;
+    expect(await api(again.url, key, `/webhooks/${id}/secret`)).toMatchObject({ status: 200 });
+    expect(await again.stop()).toBe(0);
+  });
+
   it('refuses an hk_ HOOKLINE_ADMIN_KEY with a wrong checksum, which the API would never accept', async () => {
     const r = await runHookline(['serve', '--port', '0'], {
       env: { HOOKLINE_ADMIN_KEY: 'hk_' + '0123456789abcdef'.repeat(3), HOOKLINE_DATA_DIR: '/nonexistent/never-created' },
