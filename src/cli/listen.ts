@@ -288,7 +288,7 @@ export function registerListen(program: Command): void {
         onWarning: (m) => process.stderr.write(`hookline: ${m}\n`),
       });
     } catch (err) {
-      process.stderr.write(`hookline: ${describeError(err)}\n`);
+      process.stderr.write(`hookline: ${describeError(err, server)}\n`);
       process.exit(1);
     }
   });

@@ -58,8 +58,22 @@ export function painter(stream: NodeJS.WriteStream = process.stdout) {
   };
 }
 
-/** An API error as one line for a person. */
-export function describeError(err: unknown): string {
+/** The first errno-style code (ECONNREFUSED, ENOTFOUND…) in an error's cause chain. */
+function causeCode(err: unknown): string | undefined {
+  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+/** An API error as one line for a person; `server` names where a connection failed. */
+export function describeError(err: unknown, server?: string): string {
+  if (err instanceof HooklineApiError && err.code === 'NETWORK_ERROR' && server) {
+    // undici says only "fetch failed"; what a person needs is where, why, and what to check.
+    const why = causeCode(err.cause) ?? (err.cause instanceof Error ? err.cause.message : 'no answer');
+    return `cannot reach ${server} (${why}): is \`hookline serve\` running there? Set --server or HOOKLINE_SERVER otherwise.`;
+  }
   if (err instanceof HooklineApiError) {
     const fields = Array.isArray(err.details)
       ? (err.details as Array<{ field?: string; message?: string }>)

@@ -164,7 +164,7 @@ export function registerTail(deliveries: Command): void {
       );
     } catch (err) {
       if (controller.signal.aborted) return;
-      process.stderr.write(`hookline: ${describeError(err)}\n`);
+      process.stderr.write(`hookline: ${describeError(err, server)}\n`);
       process.exit(1);
     }
   });

@@ -29,7 +29,7 @@ export function registerTrigger(program: Command): void {
         process.exit(2);
       }
     }
-    const { client } = remoteClient(opts);
+    const { client, server } = remoteClient(opts);
     const c = painter();
     try {
       const event = await client.request('POST /events', {
@@ -44,7 +44,7 @@ export function registerTrigger(program: Command): void {
         );
       }
     } catch (err) {
-      process.stderr.write(`hookline: ${describeError(err)}\n`);
+      process.stderr.write(`hookline: ${describeError(err, server)}\n`);
       process.exit(1);
     }
   });

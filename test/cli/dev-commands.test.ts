@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { runHookline, spawnHookline } from '../support/cli.js';
@@ -89,15 +89,21 @@ describe('hookline trigger', () => {
   );
 
   it(
-    'explains what is wrong: bad JSON, an unknown type, a missing key',
+    'explains what is wrong: bad JSON, an unknown type, a missing key, no server',
     async () => {
+      // A port nothing listens on: taken, then released.
+      const closed = createServer();
+      await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+      const nowhere = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+      await new Promise<void>((resolve) => closed.close(() => resolve()));
       // Each spawn compiles the CLI through tsx: run them side by side.
-      const [bad, unknown, noKey] = await Promise.all([
+      const [bad, unknown, noKey, noServer] = await Promise.all([
         runHookline(['trigger', 'cli.poked', '--data', '{nope'], { env: env() }),
         runHookline(['trigger', 'cli.unknown'], { env: env() }),
         runHookline(['trigger', 'cli.poked'], {
           env: { HOOKLINE_SERVER: server, HOOKLINE_API_KEY: '' },
         }),
+        runHookline(['deliveries', 'tail', '--server', nowhere], { env: env() }),
       ]);
       expect([bad.code, bad.stderr]).toEqual([
         2,
@@ -106,6 +112,10 @@ describe('hookline trigger', () => {
       expect(unknown.code).toBe(1);
       expect(unknown.stderr).toMatch(/422 VALIDATION_FAILED[\s\S]*event_type/);
       expect([noKey.code, noKey.stderr]).toEqual([2, expect.stringMatching(/API key is needed/)]);
+      expect([noServer.code, noServer.stderr]).toEqual([
+        1,
+        `hookline: cannot reach ${nowhere} (ECONNREFUSED): is \`hookline serve\` running there? Set --server or HOOKLINE_SERVER otherwise.\n`,
+      ]);
     },
     SPAWN_TIMEOUT,
   );
