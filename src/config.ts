@@ -99,6 +99,8 @@ export const settings: Setting[] = [
   { key: 'leaseSeconds', env: 'HOOKLINE_LEASE_SECONDS', flag: '--lease-seconds', kind: 'int', default: 150, description: 'lease on a claimed delivery before another worker may retry it' },
 ];
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -157,6 +159,20 @@ export function loadConfig(
       'HOOKLINE_ADMIN_KEY starts with hk_ but is not a key Hookline made (its checksum does not match): ' +
         'use one that `hookline keys create` printed, or any value of 32 characters or more that does not start with hk_',
     );
+  }
+  if (!LOG_LEVELS.includes(config.logLevel)) {
+    throw new ConfigError(`HOOKLINE_LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got "${config.logLevel}"`);
+  }
+  if (config.databaseUrl !== undefined && !/^postgres(ql)?:\/\//i.test(config.databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must be a postgres:// (or postgresql://) URL');
+  }
+  // Checked here, before the database is touched (the secret box would refuse it only later).
+  if (config.encryptionKey !== undefined) {
+    const k = config.encryptionKey;
+    const bytes = /^[0-9a-fA-F]{64}$/.test(k) ? 32 : Buffer.from(k, 'base64').length;
+    if (bytes !== 32) {
+      throw new ConfigError('HOOKLINE_ENCRYPTION_KEY must be 32 bytes, as base64 or 64 hex characters (e.g. `openssl rand -base64 32`)');
+    }
   }
   try {
     compileAllowList(config.allowCidrs);

@@ -172,6 +172,33 @@ describe('first start and bootstrap', { timeout: 300_000 }, () => {
     expect(await again.stop()).toBe(0);
   });
 
+  it('names each misconfiguration in one line (exit 2) before creating anything', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const noDir = { HOOKLINE_DATA_DIR: '/nonexistent/never-created' };
+    // Each spawn compiles the CLI through tsx: run them side by side.
+    const [level, encryption, scheme, unreachable] = await Promise.all([
+      runHookline(['serve', '--port', '0', '--log-level', 'loud'], { env: noDir }),
+      runHookline(['serve', '--port', '0', '--encryption-key', 'short'], { env: noDir }),
+      runHookline(['migrate'], { env: { DATABASE_URL: 'mysql://db.example/hookline' } }),
+      runHookline(['orgs', 'create', 'acme'], { env: { DATABASE_URL: `postgres://someone:s3cret@127.0.0.1:${port}/hookline` } }),
+    ]);
+    const oneLine = (r: { code: number | null; stdout: string; stderr: string }, text: string) => {
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(text);
+      expect(r.stderr).not.toContain('    at '); // no stack trace
+      expect(r.stdout).toBe(''); // nothing created, no key printed
+    };
+    oneLine(level, 'HOOKLINE_LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"');
+    oneLine(encryption, 'HOOKLINE_ENCRYPTION_KEY must be 32 bytes');
+    oneLine(scheme, 'DATABASE_URL must be a postgres://');
+    oneLine(unreachable, `cannot connect to PostgreSQL at 127.0.0.1:${port}/hookline`);
+    expect(unreachable.stderr).toContain('ECONNREFUSED');
+    expect(unreachable.stderr).not.toContain('s3cret');
+  });
+
   it('refuses an hk_ HOOKLINE_ADMIN_KEY with a wrong checksum, which the API would never accept', async () => {
     const r = await runHookline(['serve', '--port', '0'], {
       env: { HOOKLINE_ADMIN_KEY: 'hk_' + '0123456789abcdef'.repeat(3), HOOKLINE_DATA_DIR: '/nonexistent/never-created' },
