@@ -67,13 +67,30 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
       throw err;
     }
   }
-  if (opts.migrate ?? true) {
-    try {
-      await migrate(db);
-    } catch (err) {
-      await db.close().catch(() => {});
-      throw err;
-    }
+  try {
+    // The first query is where an unreachable or misconfigured server shows.
+    if (opts.migrate ?? true) await migrate(db);
+    else if (opts.databaseUrl) await db.query('SELECT 1');
+  } catch (err) {
+    await db.close().catch(() => {});
+    throw opts.databaseUrl ? (connectError(err, opts.databaseUrl) ?? err) : err;
   }
   return db;
+}
+
+// Connection-level failures: the server is not there, refuses us, or has no such database.
+const connectCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', '28P01', '28000', '3D000']);
+
+/** A ConfigError naming the server (never the password) when `err` means "cannot connect". */
+function connectError(err: unknown, url: string): ConfigError | undefined {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string' || !connectCodes.has(code)) return undefined;
+  let where = 'the PostgreSQL server';
+  try {
+    const u = new URL(url);
+    where = `PostgreSQL at ${u.hostname || 'localhost'}:${u.port || 5432}${u.pathname.length > 1 ? u.pathname : ''}`;
+  } catch {
+    // Not parseable as a URL: pg parsed it its own way; say no more than "the server".
+  }
+  return new ConfigError(`cannot connect to ${where}: ${(err as Error).message} (${code}). Check DATABASE_URL.`, { cause: err });
 }
