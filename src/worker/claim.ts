@@ -87,7 +87,7 @@ RETURNING d.id, d.org_id, d.webhook_id, d.event_id, d.event_type, d.attempts, d.
 
 /** Claims up to `limit` due deliveries for `workerId`, leased for `leaseSeconds`. */
 export async function claimDeliveries(q: Queryable, workerId: string, limit: number, leaseSeconds: number): Promise<ClaimedDelivery[]> {
-  const { rows } = await q.query<ClaimedDelivery>(CLAIM_SQL, [limit, leaseSeconds, workerId]);
+  const { rows } = await q.query<ClaimedDelivery>(CLAIM_SQL, [limit, leaseSeconds, workerId], { name: 'hookline_claim' });
   return rows;
 }
 
@@ -104,6 +104,7 @@ export async function msUntilNextDue(q: Queryable, since: Date): Promise<number 
     `SELECT (extract(epoch FROM min(next_attempt_at) - now()) * 1000)::float8 AS ms
        FROM deliveries WHERE status = 'pending' AND next_attempt_at > $1`,
     [since.toISOString()],
+    { name: 'hookline_next_due' },
   );
   const ms = rows[0]?.ms;
   return ms === null || ms === undefined ? undefined : Math.max(0, ms);

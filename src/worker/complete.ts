@@ -89,7 +89,7 @@ export async function recordOutcomes(q: Queryable, workerId: string, outcomes: O
       error_detail: r.errorDetail,
     });
   }
-  const { rows } = await q.query<{ id: string }>(RECORD_SQL, [JSON.stringify(states), workerId, JSON.stringify(attempts)]);
+  const { rows } = await q.query<{ id: string }>(RECORD_SQL, [JSON.stringify(states), workerId, JSON.stringify(attempts)], { name: 'hookline_record' });
   return new Set(rows.map((r) => r.id));
 }
 
