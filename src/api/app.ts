@@ -32,11 +32,18 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
     routerOptions: { maxParamLength: 200 },
     ...clientLimitServerOptions(limits),
     genReqId: () => Math.random().toString(36).slice(2, 10),
+    // Fastify's two lines per request (received, completed) would be most of the log and a
+    // synchronous write each on the publish path; one line per request at debug level instead
+    // (--log-level debug), and failures are logged where they are handled (plugins/errors.ts).
+    disableRequestLogging: true,
     ajv: { customOptions: { removeAdditional: false } },
   });
   app.decorate('deps', deps);
   app.setValidatorCompiler(validatorCompiler);
   registerErrorHandling(app);
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
   registerClientLimits(app, limits);
   registerJsonBody(app);
 

@@ -71,6 +71,21 @@ describe('publishing an event', () => {
     }
   });
 
+  it("refuses Hookline's own hookline.* events from any key, single and in a batch, storing nothing", async () => {
+    const before = (await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM events')).rows[0].n;
+    for (const as of [t.org.admin, t.org.publisher]) {
+      const res = await as('POST', '/events', { event_type: 'hookline.webhook.disabled', payload: { webhook_id: 'wh_x' } });
+      expect(res.status).toBe(422);
+      expect(res.body.error.details).toEqual([{ field: 'event_type', message: expect.stringMatching(/published by Hookline itself/) }]);
+    }
+    const batch = await t.org.publisher('POST', '/events/batch', {
+      events: [{ event_type: 'order.placed', payload: {} }, { event_type: 'hookline.delivery.exhausted', payload: {} }],
+    });
+    expect(batch.status).toBe(422);
+    expect(batch.body.error.details).toEqual([{ field: 'events.1.event_type', message: expect.any(String) }]);
+    expect((await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM events')).rows[0].n).toBe(before);
+  });
+
   it('checks the payload against the type schema, naming the bad fields', async () => {
     const bad = await t.org.admin('POST', '/events', { event_type: 'order.shipped', payload: { qty: 0 } });
     expect(bad.status).toBe(422);

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { fieldError, notFound } from '../../errors.js';
+import { fieldError, notFound, validationFailed } from '../../errors.js';
+import { OPERATIONAL_PREFIX } from '../../core/matching.js';
 import { PageOf, PageQuery, decodeCursor, toPage } from '../pagination.js';
 import { ErrorResponses, ErrorBody } from '../schemas.js';
 import { publishEvents, publishSimple, type PublishedEvent, type PublishInput } from '../../store/events.js';
@@ -79,6 +80,17 @@ function keyOf(bodyKey: string | undefined, headerKey: string | undefined): stri
   return bodyKey ?? headerKey;
 }
 
+/**
+ * Hookline's own events (hookline.webhook.disabled, …) come from Hookline alone: a receiver
+ * must be able to trust one, so no API key may publish one.
+ */
+function refuseOperational(types: string[], field: (i: number) => string): void {
+  const problems = types.flatMap((type, i) =>
+    type.startsWith(OPERATIONAL_PREFIX) ? [{ field: field(i), message: `"${type}" is published by Hookline itself, not through the API` }] : [],
+  );
+  if (problems.length > 0) throw validationFailed(problems);
+}
+
 /** Publishing events (publisher and admin keys) and reading them back. */
 export async function eventRoutes(app: FastifyInstance): Promise<void> {
   const { db, metrics } = app.deps;
@@ -130,6 +142,7 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request, reply: FastifyReply) => {
       const { event_type, payload, idempotency_key } = request.body;
+      refuseOperational([event_type], () => 'event_type');
       const key = keyOf(idempotency_key, request.headers['idempotency-key']);
       const event = await publishOne(request.auth.orgId, { eventType: event_type, payload, idempotencyKey: key });
       return reply.code(event.duplicate ? 200 : 202).send(toAccepted(event));
@@ -145,6 +158,7 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const inputs = request.body.events.map((e) => ({ eventType: e.event_type, payload: e.payload, idempotencyKey: e.idempotency_key }));
+      refuseOperational(inputs.map((e) => e.eventType), (i) => `events.${i}.event_type`);
       // All or nothing: one bad event fails the batch with its index in the field name.
       const published = await publish(request.auth.orgId, inputs, true);
       return reply.code(202).send({ data: published.map((e) => ({ ...toAccepted(e), duplicate: e.duplicate })) });
