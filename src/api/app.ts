@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { AppDeps } from './context.js';
@@ -35,7 +35,7 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
     // Fastify's two lines per request (received, completed) would be most of the log and a
     // synchronous write each on the publish path; one line per request at debug level instead
     // (--log-level debug), and failures are logged where they are handled (plugins/errors.ts).
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { removeAdditional: false } },
   });
   app.decorate('deps', deps);
