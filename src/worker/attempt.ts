@@ -192,7 +192,7 @@ async function readPrefix(body: Dispatcher.ResponseData['body'], max: number): P
 
 /** Text PostgreSQL can store: invalid UTF-8 replaced, NUL removed (text columns refuse it). */
 function cleanText(buf: Buffer): string {
-  return buf.toString('utf8').replace(/\u0000/g, '');
+  return buf.toString('utf8').replaceAll('\u0000', '');
 }
 
 function flattenHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
@@ -201,7 +201,7 @@ function flattenHeaders(h: Record<string, string | string[] | undefined>): Recor
     const v = h[k];
     if (v === undefined) continue;
     const text = Array.isArray(v) ? v.join(', ') : v;
-    out[k] = text.includes('\u0000') ? text.replace(/\u0000/g, '') : text;
+    out[k] = text.includes('\u0000') ? text.replaceAll('\u0000', '') : text;
   }
   return out;
 }

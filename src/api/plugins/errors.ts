@@ -6,6 +6,7 @@ import { pgErrorCode } from '../../store/db.js';
 // surrogate in jsonb (22P02). JSON allows all three, so they reach the database; they are the
 // client's error, not ours.
 const UNSTORABLE_TEXT = new Set(['22021', '22P05', '22P02']);
+// eslint-disable-next-line no-control-regex -- NUL is exactly what PostgreSQL text cannot store
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Dotted paths of the strings (values or keys) in a body that the database cannot store. */
