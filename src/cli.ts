@@ -47,7 +47,7 @@ function configFrom(cmd: Command): Config {
 }
 
 const databaseKeys: SettingKey[] = ['dataDir', 'databaseUrl', 'poolSize', 'logLevel'];
-const serveKeys = settings.map((s) => s.key);
+const serveKeys = settings.map((s) => s.key).filter((k) => k !== 'metricsPort');
 
 function fail(message: string): never {
   process.stderr.write(`hookline: ${message}\n`);
@@ -98,10 +98,10 @@ function stopOnSignals(log: ReturnType<typeof createLogger>, stop: () => Promise
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
-// The worker needs the database, sending and retry settings, not the HTTP ones.
+// The worker needs the database, sending and retry settings, not the API's (--host only for --metrics-port).
 const workerKeys = settings
   .map((s) => s.key)
-  .filter((k) => !['port', 'host', 'demo', 'adminKey', 'worker', 'rateLimitPerMinute', 'publishRateLimitPerMinute', 'testsPerMinute'].includes(k));
+  .filter((k) => !['port', 'demo', 'adminKey', 'worker', 'rateLimitPerMinute', 'publishRateLimitPerMinute', 'testsPerMinute'].includes(k));
 
 withSettings(
   program.command('worker').description('Run only the delivery worker (no HTTP API): add these to scale delivery on PostgreSQL.'),

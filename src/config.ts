@@ -37,6 +37,8 @@ export interface Config {
   testsPerMinute: number;
   /** Run the delivery worker inside `serve`. */
   worker: boolean;
+  /** `hookline worker`: the port of its /metrics, /healthz and /readyz (0: none). */
+  metricsPort: number;
   /** Deliveries claimed per batch by one worker. */
   workerBatchSize: number;
   /** HTTP attempts in flight at once per worker process. */
@@ -90,6 +92,7 @@ export const settings: Setting[] = [
   { key: 'publishRateLimitPerMinute', env: 'HOOKLINE_PUBLISH_RATE_LIMIT', flag: '--publish-rate-limit', kind: 'int', default: 600_000, description: 'publish requests per minute per key (0: no limit)' },
   { key: 'testsPerMinute', env: 'HOOKLINE_TESTS_PER_MINUTE', flag: '--tests-per-minute', kind: 'int', default: 5, description: 'webhook test sends per minute per webhook' },
   { key: 'worker', env: 'HOOKLINE_WORKER', flag: '--worker', kind: 'bool', default: true, description: 'run the delivery worker in this process (--no-worker to disable)' },
+  { key: 'metricsPort', env: 'HOOKLINE_METRICS_PORT', flag: '--metrics-port', kind: 'int', default: 0, description: 'hookline worker: serve /metrics, /healthz and /readyz on this port at --host (0: none)' },
   { key: 'workerBatchSize', env: 'HOOKLINE_WORKER_BATCH', flag: '--worker-batch', kind: 'int', default: 200, description: 'deliveries claimed per batch' },
   { key: 'workerConcurrency', env: 'HOOKLINE_WORKER_CONCURRENCY', flag: '--worker-concurrency', kind: 'int', default: 256, description: 'HTTP requests in flight per worker' },
   { key: 'workerWebhookConcurrency', env: 'HOOKLINE_WORKER_WEBHOOK_CONCURRENCY', flag: '--worker-webhook-concurrency', kind: 'int', default: 0, description: 'HTTP requests in flight per webhook per worker, so a slow webhook cannot take every slot (0: a quarter of --worker-concurrency)' },
@@ -149,6 +152,7 @@ export function loadConfig(
   }
   const config = out as unknown as Config;
   if (config.port > 65535) throw new ConfigError(`--port: ${config.port} is not a TCP port`);
+  if (config.metricsPort > 65535) throw new ConfigError(`--metrics-port: ${config.metricsPort} is not a TCP port`);
   if (config.adminKey !== undefined && config.adminKey.length < 32) {
     throw new ConfigError('HOOKLINE_ADMIN_KEY must be at least 32 characters');
   }

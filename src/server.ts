@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { ConfigError, type Config } from './config.js';
+import type { Config } from './config.js';
 import type { Db } from './store/db.js';
 import { openDb } from './store/open.js';
 import { checkEncryptionKey } from './store/secret-check.js';
@@ -11,6 +11,7 @@ import { createMetrics } from './metrics.js';
 import { createLogger, type Logger } from './log.js';
 import { createWorker, type Worker } from './worker/loop.js';
 import { createWake } from './worker/wake.js';
+import { listenError } from './listen-error.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -35,17 +36,6 @@ export function startupWarnings(config: Pick<Config, 'dev' | 'encryptionKey'>): 
 }
 
 /** A failed listen as one line for a person (port taken, address not on this machine), not a stack. */
-function listenError(err: unknown, config: Pick<Config, 'port' | 'host'>): unknown {
-  const code = (err as NodeJS.ErrnoException).code;
-  const where = `${config.host}:${config.port}`;
-  if (code === 'EADDRINUSE') {
-    return new ConfigError(`${where} is already in use (another Hookline?): stop that process, or pick another port with --port`, { cause: err });
-  }
-  if (code === 'EADDRNOTAVAIL') return new ConfigError(`--host ${config.host} is not an address of this machine`, { cause: err });
-  if (code === 'EACCES') return new ConfigError(`not allowed to listen on ${where}: choose a port above 1023 with --port`, { cause: err });
-  return err;
-}
-
 /**
  * `hookline serve`: the API, the admin UI and (unless disabled) the delivery
  * worker in one process, on the embedded database or on PostgreSQL.
@@ -82,7 +72,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   } catch (err) {
     await app.close().catch(() => {});
     await db.close().catch(() => {});
-    throw listenError(err, config);
+    throw listenError(err, config.host, config.port);
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

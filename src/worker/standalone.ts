@@ -9,6 +9,7 @@ import { openDb } from '../store/open.js';
 import { checkEncryptionKey } from '../store/secret-check.js';
 import { createMetrics } from '../metrics.js';
 import { createWorker, type Worker } from './loop.js';
+import { startMetricsServer } from './metrics-server.js';
 
 export interface RunningWorker {
   db: Db;
@@ -28,7 +29,13 @@ export async function startWorkerProcess(config: Config, log: Logger): Promise<R
     await db.close().catch(() => {});
     throw err;
   });
-  const worker = createWorker({ db, config, metrics: createMetrics(), log });
+  const metrics = createMetrics();
+  const http = config.metricsPort > 0 ? await startMetricsServer({ db, config, metrics }).catch(async (err: unknown) => {
+    await db.close().catch(() => {});
+    throw err;
+  }) : undefined;
+  if (http) log.info({ url: `http://${config.host}:${config.metricsPort}/metrics` }, 'worker metrics are served');
+  const worker = createWorker({ db, config, metrics, log });
   await worker.start();
   let stopping: Promise<void> | undefined;
   return {
@@ -37,6 +44,7 @@ export async function startWorkerProcess(config: Config, log: Logger): Promise<R
     stop() {
       stopping ??= (async () => {
         await worker.stop({ drainMs: config.drainSeconds * 1000 });
+        await http?.close();
         await db.close();
       })();
       return stopping;

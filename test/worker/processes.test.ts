@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { testStore } from '../support/db.js';
 import { startReceiver, until, type Receiver } from '../support/receiver.js';
@@ -132,4 +133,37 @@ describe.skipIf(!onPostgres)('workers sharing one PostgreSQL', () => {
     expect(counts.succeeded).toBeGreaterThanOrEqual(1);
     expect(counts.pending).toBeGreaterThan(0);
   }, 60_000);
+
+  it("--metrics-port serves the worker's own delivery counters, /healthz and /readyz", async () => {
+    const { rx, o } = await setup(0);
+    const port = await freePort();
+    const child = spawnWorker({ HOOKLINE_METRICS_PORT: String(port), HOOKLINE_HOST: '127.0.0.1' });
+    const base = `http://127.0.0.1:${port}`;
+    await until(async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.status === 200, 30_000, () => 'the worker to answer /healthz');
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    await publishMany(o, 3);
+    await rx.waitFor(3, 30_000);
+    // Counted by this process (the API that published is another one), once each outcome is recorded.
+    const succeeded = async () => Number(/hookline_deliveries_total\{outcome="succeeded"\} (\d+)/.exec(await (await fetch(`${base}/metrics`)).text())?.[1] ?? 0);
+    // At least these 3: the earlier tests may leave deliveries in the queue for this worker too.
+    await until(async () => (await succeeded()) >= 3, 30_000, () => 'the worker to count 3 succeeded deliveries');
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).toMatch(/hookline_attempt_duration_seconds_count/);
+    expect(text).toMatch(/hookline_queue_depth/);
+    // Nothing but the health routes: no API on this port.
+    expect((await fetch(`${base}/api/v1/webhooks`)).status).toBe(404);
+    child.kill('SIGTERM');
+    expect((await exited(child)).code).toBe(0);
+  }, 60_000);
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
