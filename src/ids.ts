@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
-// Crockford base32: sortable as plain ASCII, no ambiguous letters.
-const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
+/** Crockford base32: sortable as plain ASCII, no ambiguous letters. */
+export const ID_ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 
 export type IdPrefix = 'org' | 'key' | 'wh' | 'evt' | 'dlv' | 'att' | 'aud';
 
@@ -29,12 +29,12 @@ export function newId(prefix: IdPrefix, now = Date.now()): string {
   let time = '';
   let t = now;
   for (let i = 0; i < 10; i++) {
-    time = ALPHABET[t % 32] + time;
+    time = ID_ALPHABET[t % 32] + time;
     t = Math.floor(t / 32);
   }
   const bytes = random16();
   let rand = '';
-  for (let i = 0; i < 16; i++) rand += ALPHABET[bytes[pos + i] & 31];
+  for (let i = 0; i < 16; i++) rand += ID_ALPHABET[bytes[pos + i] & 31];
   return `${prefix}_${time}${rand}`;
 }
 

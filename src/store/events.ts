@@ -5,7 +5,7 @@
  * event then exists exactly when the application's change commits.
  */
 import { createHash } from 'node:crypto';
-import { newId } from '../ids.js';
+import { ID_ALPHABET, newId } from '../ids.js';
 import { HooklineError, validationFailed, type FieldError } from '../errors.js';
 import { matchingEntries, subscribes } from '../core/matching.js';
 import { payloadProblems } from '../core/payload-schema.js';
@@ -216,8 +216,7 @@ async function fanOut(tx: Queryable, orgId: string, events: FanOutEvent[]): Prom
 // characters of Crockford base32, each the low 5 bits of one byte of a random UUID (79 random
 // bits: one of those bits is the UUID's fixed version). gen_random_uuid() is in core PostgreSQL
 // (13+) and PGlite, drawn from the strong random source; called once per row in `h` below.
-const ID_CHARS = '0123456789abcdefghjkmnpqrstvwxyz';
-const RANDOM_PART = `(SELECT string_agg(substr('${ID_CHARS}', (get_byte(h.r, i) & 31) + 1, 1), '' ORDER BY i) FROM generate_series(0, 15) AS i)`;
+const RANDOM_PART = `(SELECT string_agg(substr('${ID_ALPHABET}', (get_byte(h.r, i) & 31) + 1, 1), '' ORDER BY i) FROM generate_series(0, 15) AS i)`;
 
 /**
  * Why `publishSimple` did not publish: the input needs checks it does not make
