@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,26 +8,15 @@ import { inject } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { testConfig } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
+import { uiBuildIsStale, viteBuildArgs } from '../../scripts/ui-build.mjs';
 import { createLogger } from '../../src/log.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-function newest(dir: string): number {
-  let latest = 0;
-  if (!existsSync(dir)) return latest;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === 'node_modules' || entry.name === 'dist') continue;
-    const p = join(dir, entry.name);
-    latest = Math.max(latest, entry.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return latest;
-}
-
 /** Builds ui/dist when it is missing or older than ui/ (as scripts/prepare.mjs does before `npm test`). */
 export function ensureUiBuilt(): void {
-  const index = join(root, 'ui', 'dist', 'index.html');
-  if (existsSync(index) && newest(join(root, 'ui')) <= statSync(index).mtimeMs) return;
-  const r = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', join(root, 'ui/vite.config.ts'), '--logLevel', 'warn'], {
+  if (!uiBuildIsStale(root)) return;
+  const r = spawnSync(process.execPath, viteBuildArgs(root), {
     cwd: root,
     stdio: 'inherit',
     // vitest sets NODE_ENV=test, which would make vite bundle React's development build.

@@ -1,0 +1,2 @@
+export function uiBuildIsStale(root: string): boolean;
+export function viteBuildArgs(root: string): string[];
