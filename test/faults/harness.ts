@@ -206,16 +206,3 @@ export async function publishMany(call: ApiCall, count: number, eventType = 'tic
   return ids;
 }
 
-/** Polls `cond` every 20 ms until it holds; after the deadline throws with `what()` (which may query). */
-export async function eventually(
-  cond: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: () => string | Promise<string> = () => 'condition',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await cond()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${await what()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

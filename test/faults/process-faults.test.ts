@@ -13,12 +13,13 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { createTestDatabase, testStore, type TestDatabase } from '../support/db.js';
 import { startFaultReceiver, type FaultReceiver } from '../support/fault-receiver.js';
+import { until } from '../support/receiver.js';
 import { startTestPostgres, type TestPostgres } from '../support/postgres-server.js';
 import { openPglite } from '../../src/store/pglite.js';
 import { openPostgres } from '../../src/store/postgres.js';
 import { migrate } from '../../src/store/migrate.js';
 import {
-  eventsWithoutDeliveries, eventually, http, inProcessApi, killAll, publishMany, staleLeases, startPublisher, startServe, startWorker,
+  eventsWithoutDeliveries, http, inProcessApi, killAll, publishMany, staleLeases, startPublisher, startServe, startWorker,
   statusCounts, type Proc,
 } from './harness.js';
 
@@ -57,7 +58,7 @@ describe.runIf(testStore === 'postgres')('workers on PostgreSQL', () => {
     const flags = [...fast, '--worker-batch', '100', '--worker-concurrency', '40', '--lease-seconds', '2'];
     const first = startWorker(tdb.url!, flags);
     const seen = () => r.stats(url).ids.size;
-    await eventually(() => seen() >= 1_500, 60_000, () => `1,500 deliveries before the kill (${seen()}):\n${first.output()}`);
+    await until(() => seen() >= 1_500, 60_000, () => `1,500 deliveries before the kill (${seen()}):\n${first.output()}`);
     await first.kill('SIGKILL');
     // What the dead worker held: claimed (maybe sent), never recorded.
     const atKill = await statusCounts(tdb.db);
@@ -66,8 +67,8 @@ describe.runIf(testStore === 'postgres')('workers on PostgreSQL', () => {
     expect(seenAtKill).toBeLessThan(5_000); // killed mid-batch, not after
 
     const second = startWorker(tdb.url!, flags);
-    await eventually(() => seen() >= 5_000, 90_000, () => `all 5,000 after the restart (${seen()}):\n${second.output()}`);
-    await eventually(async () => (await statusCounts(tdb.db)).succeeded === 5_000, 30_000, async () => JSON.stringify(await statusCounts(tdb.db)));
+    await until(() => seen() >= 5_000, 90_000, () => `all 5,000 after the restart (${seen()}):\n${second.output()}`);
+    await until(async () => (await statusCounts(tdb.db)).succeeded === 5_000, 30_000, async () => JSON.stringify(await statusCounts(tdb.db)));
 
     const stats = r.stats(url);
     const duplicates = stats.requests - stats.ids.size;
@@ -100,11 +101,11 @@ describe.runIf(testStore === 'postgres')('workers on PostgreSQL', () => {
     for (const [workers, count] of [[2, 1_500], [4, 1_500]] as const) {
       while (procs.length < workers) procs.push(startWorker(tdb.url!, flags));
       // All of them up (each holds its LISTEN connection) before the work arrives, so they race for it.
-      await eventually(async () => (await listening()) >= workers, 60_000, () => `${workers} workers listening:\n${procs.map((p) => p.output()).join('\n')}`);
+      await until(async () => (await listening()) >= workers, 60_000, () => `${workers} workers listening:\n${procs.map((p) => p.output()).join('\n')}`);
       ids.push(...(await publishMany(api.call, count)));
       // Sampled while they work: how many workers hold claims at the same moment (proves they really compete).
       let together = 0;
-      await eventually(
+      await until(
         async () => {
           const { rows } = await tdb.db.query<{ n: number }>(`SELECT count(DISTINCT worker_id)::int AS n FROM deliveries WHERE status = 'sending'`);
           together = Math.max(together, rows[0].n);
@@ -114,7 +115,7 @@ describe.runIf(testStore === 'postgres')('workers on PostgreSQL', () => {
         () => `${ids.length} deliveries (${r.stats(url).ids.size})`,
       );
       expect(together).toBeGreaterThanOrEqual(2);
-      await eventually(async () => (await statusCounts(tdb.db)).succeeded === ids.length, 30_000, async () => JSON.stringify(await statusCounts(tdb.db)));
+      await until(async () => (await statusCounts(tdb.db)).succeeded === ids.length, 30_000, async () => JSON.stringify(await statusCounts(tdb.db)));
       const stats = r.stats(url);
       const { rows } = await tdb.db.query<{ attempts: number; logged: number; n: number }>(
         `SELECT sum(attempts)::int AS attempts, (SELECT count(*)::int FROM delivery_attempts) AS logged, count(*)::int AS n FROM deliveries`,
@@ -149,23 +150,23 @@ describe.runIf(testStore === 'postgres')('PostgreSQL restarted under load', () =
     expect((await http(serve.url, 'POST', '/webhooks', { name: 'pg', url, events: ['ticket.created'], retry_delay_seconds: 10 })).status).toBe(201);
 
     const pub = startPublisher(() => serve.url, { concurrency: 4 });
-    await eventually(() => pub.accepted.size >= 200 && r.stats(url).ids.size >= 50, 60_000, () => `publishing before the crash (${pub.accepted.size})`);
+    await until(() => pub.accepted.size >= 200 && r.stats(url).ids.size >= 50, 60_000, () => `publishing before the crash (${pub.accepted.size})`);
     await server.halt('SIGQUIT'); // immediate shutdown: no checkpoint, crash recovery at start
-    await eventually(() => pub.errored.length >= 4, 20_000, () => 'publishes to fail while the database is down');
+    await until(() => pub.errored.length >= 4, 20_000, () => 'publishes to fail while the database is down');
     const acceptedDuringOutage = pub.accepted.size;
     await server.start();
-    await eventually(() => pub.accepted.size >= acceptedDuringOutage + 200, 60_000, () => `publishing after the restart (${pub.accepted.size}):\n${serve.output()}`);
+    await until(() => pub.accepted.size >= acceptedDuringOutage + 200, 60_000, () => `publishing after the restart (${pub.accepted.size}):\n${serve.output()}`);
     await pub.stop();
     expect(serve.alive(), serve.output()).toBe(true);
 
     const accepted = [...pub.accepted.keys()];
     const seen = r.stats(url).ids;
-    await eventually(() => accepted.every((id) => seen.has(id)), 60_000, () => `every acknowledged event delivered (${accepted.filter((id) => !seen.has(id)).length} missing):\n${serve.output()}`);
+    await until(() => accepted.every((id) => seen.has(id)), 60_000, () => `every acknowledged event delivered (${accepted.filter((id) => !seen.has(id)).length} missing):\n${serve.output()}`);
 
     const db = await openPostgres(dbUrl, { max: 2 });
     cleanups.push(() => db.close());
     expect(await eventsWithoutDeliveries(db)).toEqual([]);
-    await eventually(async () => ((await statusCounts(db)).pending ?? 0) + ((await statusCounts(db)).sending ?? 0) === 0, 30_000, async () => JSON.stringify(await statusCounts(db)));
+    await until(async () => ((await statusCounts(db)).pending ?? 0) + ((await statusCounts(db)).sending ?? 0) === 0, 30_000, async () => JSON.stringify(await statusCounts(db)));
     expect(await staleLeases(db)).toBe(0);
     const stats = r.stats(url);
     console.info(
@@ -188,7 +189,7 @@ describe.runIf(testStore === 'pglite')('the single embedded-store process killed
     expect((await http(serve.url, 'POST', '/webhooks', { name: 'embedded', url, events: ['ticket.created'], retry_delay_seconds: 10 })).status).toBe(201);
 
     const pub = startPublisher(() => serve.url, { concurrency: 4 });
-    await eventually(() => pub.accepted.size >= 150, 60_000, () => `publishing before the kill (${pub.accepted.size}):\n${serve.output()}`);
+    await until(() => pub.accepted.size >= 150, 60_000, () => `publishing before the kill (${pub.accepted.size}):\n${serve.output()}`);
     await serve.kill('SIGKILL');
     await pub.stop();
     const beforeKill = new Map(pub.accepted);
@@ -201,7 +202,7 @@ describe.runIf(testStore === 'pglite')('the single embedded-store process killed
 
     const accepted = [...beforeKill.keys(), ...again.accepted.keys()];
     const seen = r.stats(url).ids;
-    await eventually(() => accepted.every((id) => seen.has(id)), 60_000, () => `every acknowledged event delivered (${accepted.filter((id) => !seen.has(id)).length} missing):\n${serve.output()}`);
+    await until(() => accepted.every((id) => seen.has(id)), 60_000, () => `every acknowledged event delivered (${accepted.filter((id) => !seen.has(id)).length} missing):\n${serve.output()}`);
     await serve.kill('SIGTERM');
 
     // The data directory, opened after a clean stop: nothing half-stored, nothing left behind.

@@ -14,7 +14,7 @@ import { startTestWorker } from '../support/worker.js';
 import { seedDelivery } from '../support/delivery-rows.js';
 import { startFaultReceiver, type FaultMode, type FaultReceiver } from '../support/fault-receiver.js';
 import type { Worker } from '../../src/worker/loop.js';
-import { eventually } from './harness.js';
+import { until } from '../support/receiver.js';
 
 // Short enough that the reaper looks every ~3 s, long enough that a live attempt on a loaded
 // machine does not outlive its lease (that would be a legitimate at-least-once resend, not a bug).
@@ -58,7 +58,7 @@ async function deliveryOf(eventId: string, webhookId: string) {
 }
 
 async function waitStatus(eventId: string, webhookId: string, status: string, ms = 15_000) {
-  await eventually(async () => (await deliveryOf(eventId, webhookId))?.status === status, ms, async () =>
+  await until(async () => (await deliveryOf(eventId, webhookId))?.status === status, ms, async () =>
     `delivery of ${eventId} to be ${status}, is ${JSON.stringify(await deliveryOf(eventId, webhookId))}`,
   );
   return deliveryOf(eventId, webhookId);
@@ -117,7 +117,7 @@ async function tempt(marker: { id: string; url: string }) {
   await t.db.query(`UPDATE deliveries SET next_attempt_at = now() - interval '1 minute' WHERE status IN ('succeeded', 'failed', 'cancelled', 'skipped')`);
   worker.wake();
   const m = await publish({ marker: true });
-  await eventually(() => sent(marker.url, m) === 1, 15_000, () => 'the marker event to be delivered');
+  await until(() => sent(marker.url, m) === 1, 15_000, () => 'the marker event to be delivered');
   await waitStatus(m, marker.id, 'succeeded');
 }
 
@@ -145,7 +145,7 @@ describe('walking the delivery states', () => {
   it('pending → retrying → failed at 1 + retry_attempts; a manual retry grants exactly one more', async () => {
     const h = await hook({ kind: 'status', status: 500 }, { retry_attempts: 2, retry_delay_seconds: 10 });
     const evt = await publish({ step: 'fail' });
-    await eventually(async () => (await deliveryOf(evt, h.id))?.attempts >= 1, 15_000, () => 'a first attempt');
+    await until(async () => (await deliveryOf(evt, h.id))?.attempts >= 1, 15_000, () => 'a first attempt');
     await invariantsHold();
     const failed = await waitStatus(evt, h.id, 'failed');
     expect(failed).toMatchObject({ attempts: 3, manual_attempts: 0, last_status_code: 500, last_error: 'http_error' });
@@ -157,7 +157,7 @@ describe('walking the delivery states', () => {
     const retried = await o.admin('POST', `/deliveries/${failed.id}/retry`);
     expect(retried.status).toBe(200);
     finished.delete(failed.id); // the one legitimate way back
-    await eventually(async () => (await deliveryOf(evt, h.id)).attempts === 4, 15_000, () => 'the manual attempt');
+    await until(async () => (await deliveryOf(evt, h.id)).attempts === 4, 15_000, () => 'the manual attempt');
     const again = await waitStatus(evt, h.id, 'failed');
     expect(again).toMatchObject({ attempts: 4, manual_attempts: 1 });
     expect(sent(h.url, evt)).toBe(4);
@@ -170,7 +170,7 @@ describe('walking the delivery states', () => {
   it('a webhook disabled while its delivery waits to retry: cancelled, never sent again', async () => {
     const h = await hook({ kind: 'status', status: 503 }, { retry_attempts: 5, retry_delay_seconds: 3600 }); // 3.6 s scaled
     const evt = await publish({ step: 'cancel' });
-    await eventually(async () => (await deliveryOf(evt, h.id))?.attempts === 1, 15_000, () => 'a first attempt');
+    await until(async () => (await deliveryOf(evt, h.id))?.attempts === 1, 15_000, () => 'a first attempt');
     expect((await deliveryOf(evt, h.id)).status).toBe('pending');
     expect((await o.admin('PATCH', `/webhooks/${h.id}`, { is_active: false })).status).toBe(200);
     // Due now: the worker must look at it and cancel it rather than send.
@@ -192,7 +192,7 @@ describe('walking the delivery states', () => {
     const h = await hook({ kind: 'status', status: 500 }, { ordering: 'fifo', retry_attempts: 5, retry_delay_seconds: 3600 });
     const head = await publish({ step: 'head' });
     const next = await publish({ step: 'next' });
-    await eventually(async () => (await deliveryOf(head, h.id))?.attempts === 1, 15_000, () => 'the head tried once');
+    await until(async () => (await deliveryOf(head, h.id))?.attempts === 1, 15_000, () => 'the head tried once');
     expect((await deliveryOf(next, h.id)).attempts).toBe(0); // held behind the head
     await invariantsHold();
     rx.setMode(h.url, 'ok');
@@ -216,7 +216,7 @@ describe('walking the delivery states', () => {
       [id],
     );
     const started = Date.now();
-    await eventually(async () => (await t.db.query('SELECT status FROM deliveries WHERE id = $1', [id])).rows[0].status === 'succeeded', 15_000, () =>
+    await until(async () => (await t.db.query('SELECT status FROM deliveries WHERE id = $1', [id])).rows[0].status === 'succeeded', 15_000, () =>
       'the orphaned delivery to be reaped and delivered',
     );
     // Reaped within about one reaper period after the lease ended, not after a long wait.

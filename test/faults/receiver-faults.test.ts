@@ -10,7 +10,7 @@ import { testConfig } from '../../src/config.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { startTestWorker } from '../support/worker.js';
 import type { Worker } from '../../src/worker/loop.js';
-import { eventually } from './harness.js';
+import { until } from '../support/receiver.js';
 import { ONE_GIB, startFaultReceiver, type FaultMode, type FaultReceiver, type ModeName } from '../support/fault-receiver.js';
 
 const dispatcher = deliveryDispatcher(testConfig());
@@ -140,7 +140,10 @@ describe('end to end: a real delivery through the worker to each fault', () => {
     await t?.close();
   });
 
-  /** A webhook of its own on `mode`, one event published to it; resolves once its first attempt is recorded. */
+  /**
+   * A webhook of its own on `mode`, one event published to it; resolves once its first attempt is recorded
+   * and applied to the webhook's health, which the worker writes in a second statement just after the outcome.
+   */
   async function deliverOnce(mode: FaultMode | ModeName, extra: Record<string, unknown> = {}) {
     const type = `fault.c${++n}`;
     expect((await t.org.admin('POST', '/event-types', { name: type })).status).toBe(201);
@@ -151,8 +154,10 @@ describe('end to end: a real delivery through the worker to each fault', () => {
     expect(hook.status, JSON.stringify(hook.body)).toBe(201);
     const evt = await t.org.publisher('POST', '/events', { event_type: type, payload: { mode } });
     expect(evt.status).toBe(202);
-    await eventually(
-      async () => (await t.db.query('SELECT attempts FROM deliveries WHERE event_id = $1', [evt.body.id])).rows[0]?.attempts >= 1,
+    await until(
+      async () =>
+        (await t.db.query('SELECT attempts FROM deliveries WHERE event_id = $1', [evt.body.id])).rows[0]?.attempts >= 1 &&
+        (await t.db.query('SELECT last_triggered_at FROM webhooks WHERE id = $1', [hook.body.id])).rows[0].last_triggered_at !== null,
       30_000,
       () => `the first attempt to ${JSON.stringify(mode)}`,
     );
@@ -238,7 +243,7 @@ describe('end to end: a real delivery through the worker to each fault', () => {
   it('410 Gone fails the delivery and disables the webhook at once, with a reason', async () => {
     const { delivery, attempt, webhook, url } = await deliverOnce({ kind: 'status', status: 410 });
     expect(attempt).toMatchObject({ response_status: 410, error: 'http_error' });
-    await eventually(async () => (await t.db.query('SELECT is_active FROM webhooks WHERE id = $1', [webhook.id])).rows[0].is_active === false, 10_000);
+    await until(async () => (await t.db.query('SELECT is_active FROM webhooks WHERE id = $1', [webhook.id])).rows[0].is_active === false, 10_000);
     const w = (await t.db.query('SELECT * FROM webhooks WHERE id = $1', [webhook.id])).rows[0];
     expect(w.disabled_reason).toMatch(/410/);
     expect(w.failure_count).toBe(1);

@@ -14,7 +14,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createTestDatabase, testStore, type TestDatabase } from '../support/db.js';
 import { startFaultReceiver, type FaultReceiver } from '../support/fault-receiver.js';
-import { eventually, http, killAll, staleLeases, startServe, statusCounts } from './harness.js';
+import { http, killAll, staleLeases, startServe, statusCounts } from './harness.js';
+import { until } from '../support/receiver.js';
 
 const enabled = process.env.HOOKLINE_SOAK === '1';
 const minutes = Number(process.env.HOOKLINE_SOAK_MINUTES ?? 10);
@@ -94,7 +95,7 @@ describe.runIf(enabled && testStore === 'postgres')('soak', () => {
     // Healthy receivers get everything once publishing stops.
     const got = (r: { rx: FaultReceiver; url: string }) => r.rx.stats(r.url).ids;
     const done = () => accepted.every((id) => got(receivers.healthy).has(id) && got(receivers.healthy2).has(id));
-    await eventually(done, Math.max(120_000, runMs / 2), () => `healthy deliveries to finish (${got(receivers.healthy).size} of ${accepted.length})`);
+    await until(done, Math.max(120_000, runMs / 2), () => `healthy deliveries to finish (${got(receivers.healthy).size} of ${accepted.length})`);
 
     const warm = samples.filter((s) => s.at >= runMs * 0.25);
     const base = warm[0] ?? samples[0];

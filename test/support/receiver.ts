@@ -73,12 +73,16 @@ export async function startReceiver(handler: Handler = ok): Promise<Receiver> {
   };
 }
 
-/** Polls `cond` every 10 ms until it holds; throws with `what()` after the deadline. */
-export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 15_000, what: () => string = () => 'condition'): Promise<void> {
+/** Polls `cond` every 10 ms until it holds; throws with `what()` (which may query) after the deadline. */
+export async function until(
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs = 15_000,
+  what: () => string | Promise<string> = () => 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await cond()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what()}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${await what()}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }

@@ -72,6 +72,8 @@ describe('delivering', () => {
     const attempts = await attemptsOf(d.id);
     expect(attempts.map((x) => [x.attempt, x.response_status, x.error])).toEqual([[1, 500, 'http_error'], [2, 500, 'http_error'], [3, 200, null]]);
     expect(attempts[0].response_body).toBe('down');
+    // The webhook's health is the worker's next statement after the outcome: wait for it, not for a race.
+    await until(async () => (await webhookRow(hook.id)).last_success_at !== null, 5_000, () => 'the success applied to the webhook');
     const w = await webhookRow(hook.id);
     expect(w.failure_count).toBe(0);
     expect(w.first_failure_at).toBeNull();
