@@ -19,11 +19,11 @@ import {
   useResource,
 } from '../components';
 import { ListTable, usePaged } from '../lists';
-import { Link, navigate, useLocation, useTitle } from '../router';
+import { Link, useTitle } from '../router';
+import { FilterSelect, rangeBounds, rangeFromQuery, rangeQuery, TimeFilter, useUrlQuery, type TimeRange } from '../filters';
 import { useSession } from '../session';
 
 const TERMINAL = ['succeeded', 'failed', 'cancelled', 'skipped'];
-const ranges: Record<string, number> = { '1h': 3600e3, '24h': 86400e3, '7d': 7 * 86400e3, '30d': 30 * 86400e3 };
 const statusOptions: [string, string][] = [
   ['succeeded', 'Succeeded'],
   ['failed', 'Failed'],
@@ -33,72 +33,36 @@ const statusOptions: [string, string][] = [
   ['cancelled', 'Cancelled'],
   ['skipped', 'Skipped'],
 ];
-const rangeOptions: [string, string][] = [
-  ['1h', 'Last hour'],
-  ['24h', 'Last 24 hours'],
-  ['7d', 'Last 7 days'],
-  ['30d', 'Last 30 days'],
-  ['custom', 'Custom range…'],
-];
 
-export interface LogFilters {
+export interface LogFilters extends TimeRange {
   status: string;
   event_type: string;
   webhook: string;
-  /** 1h, 24h, 7d, 30d, or custom (then since/until). */
-  range: string;
-  since?: string;
-  until?: string;
 }
 
 export const noFilters: LogFilters = { status: '', event_type: '', webhook: '', range: '' };
 
-function isoOf(local: string | undefined): string | undefined {
-  if (!local) return undefined;
-  const d = new Date(local);
-  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
-}
-
 function apiFilters(f: LogFilters, cursor?: string): DeliveryFilters {
-  const custom = f.range === 'custom';
-  return {
-    status: f.status || undefined,
-    event_type: f.event_type || undefined,
-    since: custom ? isoOf(f.since) : f.range && ranges[f.range] ? new Date(Date.now() - ranges[f.range]).toISOString() : undefined,
-    until: custom ? isoOf(f.until) : undefined,
-    limit: 50,
-    cursor,
-  };
+  return { status: f.status || undefined, event_type: f.event_type || undefined, ...rangeBounds(f), limit: 50, cursor };
 }
 
 /** The organization's delivery log, with its filters kept in the URL so a view can be shared. */
 export function DeliveryLog() {
   useTitle('Deliveries');
-  const { query } = useLocation();
+  const [query, setQuery] = useUrlQuery();
   const filters: LogFilters = {
     status: query.get('status') ?? '',
     event_type: query.get('event_type') ?? '',
     webhook: query.get('webhook') ?? '',
-    range: query.get('range') ?? '',
-    since: query.get('since') ?? undefined,
-    until: query.get('until') ?? undefined,
+    ...rangeFromQuery(query),
   };
   const open = query.get('delivery');
-  const setQuery = (patch: Record<string, string | null>) => {
-    const q = new URLSearchParams(query);
-    for (const [k, v] of Object.entries(patch)) {
-      if (v) q.set(k, v);
-      else q.delete(k);
-    }
-    const s = q.toString();
-    navigate(`/deliveries${s ? `?${s}` : ''}`, { replace: true });
-  };
   return (
     <>
       <PageHeader title="Deliveries" subtitle="Every event sent to every webhook, with each attempt's request and response." />
       <Deliveries
         filters={filters}
-        onFilters={(f) => setQuery({ ...f, since: f.range === 'custom' ? (f.since ?? null) : null, until: f.range === 'custom' ? (f.until ?? null) : null, delivery: null })}
+        onFilters={(f) => setQuery({ status: f.status, event_type: f.event_type, webhook: f.webhook, ...rangeQuery(f), delivery: null })}
         openId={open}
         onOpen={(id) => setQuery({ delivery: id })}
       />
@@ -154,19 +118,7 @@ export function Deliveries({
             onChange={(id) => set({ webhook: id })}
           />
         )}
-        <FilterSelect label="Time" any="Any time" value={filters.range} options={rangeOptions} onChange={(range) => set({ range })} />
-        {filters.range === 'custom' && (
-          <>
-            <label>
-              <span>From</span>
-              <input type="datetime-local" value={filters.since ?? ''} onChange={(e) => set({ since: e.target.value })} />
-            </label>
-            <label>
-              <span>To</span>
-              <input type="datetime-local" value={filters.until ?? ''} onChange={(e) => set({ until: e.target.value })} />
-            </label>
-          </>
-        )}
+        <TimeFilter value={filters} onChange={(t) => set(t)} />
         {filtered && (
           <Button variant="ghost" size="sm" onClick={() => onFilters(noFilters)}>
             Clear filters
@@ -226,35 +178,6 @@ export function Deliveries({
       />
       <DeliveryDrawer id={openId} webhook={webhook} webhooks={byId} onClose={() => onOpen(null)} onChanged={list.reload} />
     </>
-  );
-}
-
-/** One filter of the bar: a labelled select whose empty value means any. Options are [value, text]. */
-function FilterSelect({
-  label,
-  any,
-  value,
-  options,
-  onChange,
-}: {
-  label: string;
-  any: string;
-  value: string;
-  options: [string, string][];
-  onChange: (value: string) => void;
-}) {
-  return (
-    <label>
-      <span>{label}</span>
-      <select value={value} onChange={(e) => onChange(e.target.value)}>
-        <option value="">{any}</option>
-        {options.map(([v, text]) => (
-          <option key={v} value={v}>
-            {text}
-          </option>
-        ))}
-      </select>
-    </label>
   );
 }
 
