@@ -2,7 +2,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { ADMIN_KEY, ensureUiBuilt, launchBrowser, newPage, screenshotDir, startHookline, startReceiver } from './support.js';
+import {
+  ADMIN_KEY,
+  callApi,
+  ensureUiBuilt,
+  launchBrowser,
+  newPage,
+  screenshotDir,
+  signIn as signInAt,
+  startHookline,
+  startReceiver,
+  takeConsoleError,
+  until,
+} from './support.js';
 
 // One server, one receiver and one browser for the whole file: the steps below are one admin's
 // session, in order (sign in, create, test, publish, retry, edit, delete), then a viewer's.
@@ -15,25 +27,7 @@ let base: string;
 let shots: string;
 const errors: string[] = [];
 
-async function api(method: string, path: string, body?: unknown, key = ADMIN_KEY): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${base}/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const api = (method: string, path: string, body?: unknown, key = ADMIN_KEY) => callApi(base, key, method, path, body);
 
 async function shot(name: string, p: Page = page): Promise<void> {
   // Let toasts and spinners settle so pictures show the screen, not a transition.
@@ -45,12 +39,7 @@ async function shot(name: string, p: Page = page): Promise<void> {
   await hide.evaluate((el) => el.remove());
 }
 
-async function signIn(p: Page, key: string): Promise<void> {
-  await p.goto(`${base}/`);
-  await p.getByLabel('API key').fill(key);
-  await p.getByRole('button', { name: 'Sign in' }).click();
-  await p.locator('main#main').waitFor();
-}
+const signIn = (p: Page, key: string) => signInAt(p, base, key);
 
 const nav = (p: Page) => p.getByRole('navigation', { name: 'Main' });
 
@@ -61,13 +50,7 @@ async function signOut(p: Page): Promise<void> {
   await p.getByLabel('API key').waitFor();
 }
 
-/** Removes one console entry the test caused on purpose (and fails if it is not there). */
-function expectConsoleError(pattern: RegExp): void {
-  const i = errors.findIndex((e) => pattern.test(e));
-  expect(i, `an expected console error matching ${pattern}`).toBeGreaterThanOrEqual(0);
-  errors.splice(i, 1);
-}
-
+const expectConsoleError = (pattern: RegExp) => takeConsoleError(errors, pattern);
 
 beforeAll(async () => {
   ensureUiBuilt();

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { testConfig } from '../../src/config.js';
+import { testConfig, type Config } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { uiBuildIsStale, viteBuildArgs } from '../../scripts/ui-build.mjs';
 import { createLogger } from '../../src/log.js';
@@ -28,11 +28,13 @@ export function ensureUiBuilt(): void {
 export const ADMIN_KEY = 'e2e-admin-key-0123456789abcdefghijklmnopqrstuvwxyz';
 
 /** The real `hookline serve` (API, UI and worker) on a fresh embedded database, on a free port. */
-export async function startHookline(): Promise<{ server: RunningServer; dataDir: string; stop: () => Promise<void> }> {
+export async function startHookline(
+  overrides: Partial<Config> = {},
+): Promise<{ server: RunningServer; dataDir: string; stop: () => Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'hookline-e2e-'));
   // The migrated template saves the embedded database's first boot.
   cpSync(inject('pgliteTemplateDir'), join(dataDir, 'db'), { recursive: true });
-  const config = testConfig({ port: 0, host: '127.0.0.1', dataDir, adminKey: ADMIN_KEY, dev: true, logLevel: 'error', demo: false });
+  const config = testConfig({ port: 0, host: '127.0.0.1', dataDir, adminKey: ADMIN_KEY, dev: true, logLevel: 'error', demo: false, ...overrides });
   const server = await startServer(config, createLogger(config));
   return {
     server,
@@ -118,4 +120,41 @@ export async function newPage(browser: Browser, opts: { width: number; height: n
   watchConsole(page, opts.errors);
   page.setDefaultTimeout(20_000);
   return { context, page };
+}
+
+/** Calls the API of `base` with a key, as a script would: status and parsed body. */
+export async function callApi(base: string, key: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${base}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+/** Polls `fn` until it returns something truthy (then returns it), failing after `ms`. */
+export async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Signs in through the sign-in form and waits for the app. */
+export async function signIn(p: Page, base: string, key: string): Promise<void> {
+  await p.goto(`${base}/`);
+  await p.getByLabel('API key').fill(key);
+  await p.getByRole('button', { name: 'Sign in' }).click();
+  await p.locator('main#main').waitFor();
+}
+
+/** Removes one console entry a test caused on purpose from `errors` (and throws if it is not there). */
+export function takeConsoleError(errors: string[], pattern: RegExp): void {
+  const i = errors.findIndex((e) => pattern.test(e));
+  if (i < 0) throw new Error(`expected a console error matching ${pattern}; got ${JSON.stringify(errors)}`);
+  errors.splice(i, 1);
 }

@@ -28,6 +28,10 @@ export type DeliveryStatus = Delivery['status'];
 export type DeliveryDetail = Res<'GET /deliveries/{id}'>;
 export type Attempt = DeliveryDetail['attempt_log'][number];
 export type HooklineEvent = Res<'GET /events/{id}'>;
+export type EventSummary = Item<'GET /events'>;
+/** The answer to a publish: the event's id and how many deliveries it made. */
+export type Published = Res<'POST /events'>;
+export type PublishInput = Body<'POST /events'>;
 export type TestResult = Res<'POST /webhooks/{id}/test'>;
 export type ApiKey = Item<'GET /api-keys'>;
 export type AuditEntry = Item<'GET /audit-log'>;
@@ -192,7 +196,8 @@ export const api = {
   skipDelivery: (id: string) => request<Delivery>('POST', `/deliveries/${enc(id)}/skip`, {}),
 
   getEvent: (id: string) => request<HooklineEvent>('GET', `/events/${enc(id)}`),
-  publishEvent: (body: { event_type: string; payload: unknown }) => request<HooklineEvent>('POST', '/events', body),
+  listEvents: (q?: Query) => request<Page<EventSummary>>('GET', `/events${qs(q)}`),
+  publishEvent: (body: PublishInput) => request<Published>('POST', '/events', body),
 
   listEventTypes: (q?: Query) => request<Page<EventType>>('GET', `/event-types${qs(q)}`),
   createEventType: (body: { name: string; description?: string; category?: string; schema?: unknown }) =>

@@ -10,6 +10,7 @@ import { WebhookForm } from './pages/webhook-form';
 import { WebhookDetail } from './pages/webhook-detail';
 import { DeliveryLog } from './pages/deliveries';
 import { EventTypes } from './pages/event-types';
+import { Events } from './pages/events';
 import { ApiKeys } from './pages/api-keys';
 import { AuditLog } from './pages/audit-log';
 
@@ -91,6 +92,7 @@ const nav: NavItem[] = [
   { to: '/', label: 'Dashboard', icon: icon('M4 13h4v7H4zM10 4h4v16h-4zM16 9h4v11h-4z') },
   { to: '/webhooks', label: 'Webhooks', icon: icon('M9 8v6a3 3 0 0 0 6 0v-1M15 6.5a2 2 0 1 1 0 .01M4 12a8 8 0 0 0 16 0') },
   { to: '/deliveries', label: 'Deliveries', icon: icon('M4 6h16M4 12h16M4 18h10') },
+  { to: '/events', label: 'Events', icon: icon('M13 3 5 13h6l-1 8 8-10h-6z') },
   { to: '/event-types', label: 'Event types', icon: icon('M5 5h6v6H5zM13 5h6v6h-6zM5 13h6v6H5zM13 13h6v6h-6z') },
   { to: '/api-keys', label: 'API keys', icon: icon('M14 10a4 4 0 1 0-3.5 3.96L10 14v3h3v3h3v-4l-2.04-2.04A4 4 0 0 0 14 10z'), adminOnly: true },
   { to: '/audit-log', label: 'Audit log', icon: icon('M7 4h10v16H7zM10 8h4M10 12h4M10 16h2'), adminOnly: true },
@@ -161,6 +163,7 @@ function Routes({ path }: { path: string }) {
   if ((m = match('/webhooks/:id/edit', path))) return canWrite ? <WebhookForm key={m.id} id={m.id} /> : <ReadOnly />;
   if ((m = match('/webhooks/:id', path))) return <WebhookDetail key={m.id} id={m.id} />;
   if (path === '/deliveries') return <DeliveryLog />;
+  if (path === '/events') return <Events />;
   if (path === '/event-types') return <EventTypes />;
   if (path === '/api-keys') return canWrite ? <ApiKeys /> : <ReadOnly />;
   if (path === '/audit-log') return canWrite ? <AuditLog /> : <ReadOnly />;

@@ -2,12 +2,13 @@ import { useState, type FormEvent } from 'react';
 import { all, api, ApiError, type EventType } from '../api';
 import { Badge, Button, Check, Code, Confirm, Empty, Field, Modal, PageHeader, errorText, prettyJson, useAction, useResource, useToast } from '../components';
 import { listOf, ListStates, Table } from '../lists';
-import { useTitle } from '../router';
+import { navigate, useTitle } from '../router';
 import { useSession } from '../session';
 
 export function EventTypes() {
   useTitle('Event types');
-  const { canWrite } = useSession();
+  const { canWrite, has } = useSession();
+  const canPublish = canWrite && has('POST /events');
   const [showArchived, setShowArchived] = useState(false);
   const list = useResource(() => all((cursor) => api.listEventTypes({ limit: 500, cursor, include_archived: showArchived })), [showArchived]);
   const [editing, setEditing] = useState<EventType | 'new' | null>(null);
@@ -78,6 +79,11 @@ export function EventTypes() {
                   {t.schema && (
                     <Button size="sm" variant="ghost" onClick={() => setViewing(t)} aria-label={`Schema of ${t.name}`}>
                       Schema
+                    </Button>
+                  )}
+                  {canPublish && t.category !== 'hookline' && !t.archived && (
+                    <Button size="sm" variant="ghost" onClick={() => navigate(`/events?publish=${encodeURIComponent(t.name)}`)} aria-label={`Publish ${t.name}`}>
+                      Publish
                     </Button>
                   )}
                   {canWrite && t.category !== 'hookline' && !t.archived && (
