@@ -106,6 +106,7 @@ export function WebhookList() {
               </td>
               <td>
                 <WebhookStatus w={w} />
+                {w.disabled_reason && <div className="small text-bad disabled-reason">{w.disabled_reason}</div>}
               </td>
               <td className="num">
                 <div className="rate-cell">
