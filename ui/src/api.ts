@@ -62,9 +62,16 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly details: unknown,
+    /** Seconds to wait before trying again, from a 429's (or 503's) Retry-After header. */
+    readonly retryAfter?: number,
   ) {
     super(message);
     this.name = 'ApiError';
+  }
+
+  /** The server refused because this key made too many requests (SPEC: 429 with Retry-After). */
+  get rateLimited(): boolean {
+    return this.status === 429;
   }
 
   /** The 422 details as `{field, message}` pairs (empty for other errors). */
@@ -120,7 +127,14 @@ async function request<T>(method: string, path: string, body?: unknown, opts: { 
   }
   if (!res.ok) {
     const e = json?.error;
-    const err = new ApiError(res.status, e?.code ?? `HTTP_${res.status}`, e?.message ?? `The server answered ${res.status} ${res.statusText}.`, e?.details ?? null);
+    const retry = Number(res.headers.get('retry-after'));
+    const err = new ApiError(
+      res.status,
+      e?.code ?? `HTTP_${res.status}`,
+      e?.message ?? `The server answered ${res.status} ${res.statusText}.`,
+      e?.details ?? null,
+      Number.isFinite(retry) && retry > 0 ? retry : undefined,
+    );
     if (res.status === 401 && !opts.key && onUnauthorized) onUnauthorized(err.message);
     throw err;
   }

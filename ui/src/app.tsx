@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
-import { api, loadCapabilities, setApiKey, setUnauthorizedHandler, type Me } from './api';
+import { api, ApiError, loadCapabilities, setApiKey, setUnauthorizedHandler, type Me } from './api';
 import { Link, match, navigate, useLocation, usePageGeneration } from './router';
 import { SessionProvider, useSession, type Session } from './session';
-import { Empty, Loading, ToastProvider } from './components';
+import { Button, Empty, ErrorBox, Loading, ToastProvider } from './components';
 import { SignIn } from './pages/sign-in';
 import { Dashboard } from './pages/dashboard';
 import { WebhookList } from './pages/webhooks';
@@ -42,22 +42,44 @@ export function App() {
     setNotice(undefined);
   }, []);
 
-  useEffect(() => {
-    setUnauthorizedHandler((message) => signOut(`Signed out: ${message}`));
+  // Restoring a saved key after a reload: only a 401 means the key is gone. Anything else (429
+  // rate limited, the server down) keeps the key and offers to try again.
+  const [restoreError, setRestoreError] = useState<unknown>();
+  const restore = useCallback(() => {
     const saved = sessionStorage.getItem(STORAGE_KEY);
     if (!saved) return;
+    setRestoring(true);
+    setRestoreError(undefined);
     api.me(saved).then(
       (me) => signIn(saved, me).finally(() => setRestoring(false)),
-      () => {
-        signOut('Your saved key is no longer valid; sign in again.');
+      (err: unknown) => {
+        if (err instanceof ApiError && err.status === 401) signOut('Your saved key is no longer valid; sign in again.');
+        else setRestoreError(err);
         setRestoring(false);
       },
     );
   }, [signIn, signOut]);
 
+  useEffect(() => {
+    setUnauthorizedHandler((message) => signOut(`Signed out: ${message}`));
+    restore();
+  }, [restore, signOut]);
+
   let content: ReactNode;
   if (restoring) content = <Loading />;
-  else if (!signed) content = <SignIn onSignedIn={signIn} notice={notice} />;
+  else if (restoreError !== undefined && !signed) {
+    content = (
+      <div className="signin">
+        <div className="signin-card">
+          <h1>Could not open your session</h1>
+          <ErrorBox error={restoreError} onRetry={restore} />
+          <Button variant="ghost" onClick={() => (setRestoreError(undefined), signOut())}>
+            Sign out
+          </Button>
+        </div>
+      </div>
+    );
+  } else if (!signed) content = <SignIn onSignedIn={signIn} notice={notice} />;
   else {
     const session: Session = {
       me: signed.me,

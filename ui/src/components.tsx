@@ -106,6 +106,10 @@ export function ToastProvider({ children }: { children: ReactNode }) {
 export const useToast = () => useContext(ToastContext);
 
 export function errorText(e: unknown): string {
+  if (e instanceof ApiError && e.rateLimited) {
+    const wait = /retry in/i.test(e.message) ? '' : e.retryAfter ? ` Try again in ${e.retryAfter} s.` : ' Wait a moment and try again.';
+    return `Too many requests with this API key. ${e.message}${wait}`;
+  }
   if (e instanceof ApiError) return e.message;
   if (e instanceof Error) return e.message;
   return String(e);
@@ -171,7 +175,7 @@ export function ErrorBox({ error, onRetry }: { error: unknown; onRetry?: () => v
   return (
     <div className="alert alert-error" role="alert">
       <div>
-        <strong>{error instanceof ApiError && error.status ? `${error.status} ${error.code}` : 'Error'}</strong>
+        <strong>{error instanceof ApiError && error.rateLimited ? 'Too many requests (429)' : error instanceof ApiError && error.status ? `${error.status} ${error.code}` : 'Error'}</strong>
         <div>{errorText(error)}</div>
       </div>
       {onRetry && (
