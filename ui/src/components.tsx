@@ -176,7 +176,8 @@ export function ErrorBox({ error, onRetry }: { error: unknown; onRetry?: () => v
     <div className="alert alert-error" role="alert">
       <div>
         <strong>{error instanceof ApiError && error.rateLimited ? 'Too many requests (429)' : error instanceof ApiError && error.status ? `${error.status} ${error.code}` : 'Error'}</strong>
-        <div>{errorText(error)}</div>
+        {/* A 429's title says what happened; the body is the server's limit and wait. */}
+        <div>{error instanceof ApiError && error.rateLimited ? error.message : errorText(error)}</div>
       </div>
       {onRetry && (
         <Button size="sm" onClick={onRetry}>

@@ -32,6 +32,8 @@ export function PublishDialog({ initialType, onClose, onPublished }: { initialTy
   const [result, setResult] = useState<Published>();
   const [busy, setBusy] = useState(false);
   const problem = jsonProblem(payload);
+  // What a 422 said about each field (payload.id → payload), shown by that field until it is edited.
+  const [refused, setRefused] = useState<Record<string, string>>({});
   const schema = publishable.find((t) => t.name === eventType)?.schema;
 
   async function submit(e: FormEvent) {
@@ -40,6 +42,7 @@ export function PublishDialog({ initialType, onClose, onPublished }: { initialTy
     if (problem || !eventType) return;
     setBusy(true);
     setFailure(undefined);
+    setRefused({});
     setResult(undefined);
     try {
       const r = await api.publishEvent({
@@ -51,12 +54,12 @@ export function PublishDialog({ initialType, onClose, onPublished }: { initialTy
       onPublished(r);
     } catch (err) {
       setFailure(err);
+      if (err instanceof ApiError) setRefused(Object.fromEntries(err.fields.map((f) => [f.field.split('.')[0], `${f.field}: ${f.message}`])));
     } finally {
       setBusy(false);
     }
   }
 
-  const details = failure instanceof ApiError ? failure.fields : [];
   return (
     <Modal
       open
@@ -76,8 +79,8 @@ export function PublishDialog({ initialType, onClose, onPublished }: { initialTy
         <p className="muted small">
           Sent as <code>POST /api/v1/events</code>, as your application would: every active webhook subscribed to the type gets a delivery.
         </p>
-        <Field label="Event type" htmlFor="publish-type" error={touched && !eventType ? 'Choose an event type.' : undefined}>
-          <select id="publish-type" value={eventType} onChange={(e) => setEventType(e.target.value)}>
+        <Field label="Event type" htmlFor="publish-type" error={touched && !eventType ? 'Choose an event type.' : refused.event_type}>
+          <select id="publish-type" value={eventType} onChange={(e) => (setEventType(e.target.value), setRefused({}))}>
             <option value="">Choose…</option>
             {publishable.map((t) => (
               <option key={t.name} value={t.name}>
@@ -92,36 +95,23 @@ export function PublishDialog({ initialType, onClose, onPublished }: { initialTy
             <Code>{prettyJson(schema)}</Code>
           </details>
         )}
-        <Field label="Payload (JSON)" htmlFor="publish-payload" error={problem} hint="Becomes the data field of what receivers get.">
+        <Field label="Payload (JSON)" htmlFor="publish-payload" error={problem ?? refused.payload} hint="Becomes the data field of what receivers get.">
           <textarea
             id="publish-payload"
             className="mono"
             rows={8}
             spellCheck={false}
             value={payload}
-            onChange={(e) => setPayload(e.target.value)}
-            aria-invalid={problem ? true : undefined}
-            aria-describedby={problem ? 'publish-payload-error' : undefined}
+            onChange={(e) => (setPayload(e.target.value), setRefused(({ payload: _, ...rest }) => rest))}
+            aria-invalid={problem || refused.payload ? true : undefined}
+            aria-describedby={problem || refused.payload ? 'publish-payload-error' : undefined}
           />
         </Field>
-        <Field label="Idempotency key (optional)" htmlFor="publish-key" hint="The same key within 24 hours returns the first event and sends nothing again.">
+        <Field label="Idempotency key (optional)" htmlFor="publish-key" error={refused.idempotency_key} hint="The same key within 24 hours returns the first event and sends nothing again.">
           <input id="publish-key" value={idempotencyKey} onChange={(e) => setIdempotencyKey(e.target.value)} spellCheck={false} />
         </Field>
       </form>
-      {failure !== undefined && (
-        <>
-          <ErrorBox error={failure} />
-          {details.length > 0 && (
-            <ul className="plain small text-bad" aria-label="What the server refused">
-              {details.map((d) => (
-                <li key={`${d.field}:${d.message}`}>
-                  <span className="mono">{d.field}</span>: {d.message}
-                </li>
-              ))}
-            </ul>
-          )}
-        </>
-      )}
+      {failure !== undefined && <ErrorBox error={failure} />}
       {result && (
         <div className="test-result ok" role="status" data-testid="publish-result">
           <div className="test-result-head">
