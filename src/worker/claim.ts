@@ -6,6 +6,7 @@
  */
 import type { Queryable } from '../store/db.js';
 import type { PreviousSecret } from '../store/webhooks.js';
+import type { ClaimRoom } from './webhook-slots.js';
 
 /** A claimed delivery with everything needed to send it: no further reads on the hot path. */
 export interface ClaimedDelivery {
@@ -46,7 +47,10 @@ export interface ClaimedDelivery {
  *   webhooks are skipped by a hashed id check, so a long line held behind a
  *   failing fifo head costs the others next to nothing.
  * Relay webhooks (hookline listen) are sent by the CLI that claims them
- * through /relay, never by workers.
+ * through /relay, never by workers. Webhooks this worker has no room for
+ * (`busy`: every slot taken, see webhook-slots.ts) are skipped too, and of
+ * the others no more is taken than each has room for: what this worker could
+ * only hand back stays in the queue, for another worker or a later claim.
  * `= ANY(ARRAY(…))` rather than a join on the CTE: the planner then walks the
  * primary key for the claimed ids instead of hashing the whole table.
  */
@@ -63,17 +67,22 @@ WITH heads AS (
      AND d.status = 'pending'
    FOR UPDATE OF d SKIP LOCKED
 ), others AS (
-  SELECT d.id
+  SELECT d.id, d.webhook_id, d.next_attempt_at
     FROM deliveries d
    WHERE d.status = 'pending' AND d.next_attempt_at <= now()
      AND d.webhook_id NOT IN (SELECT sw.id FROM webhooks sw WHERE sw.ordering = 'fifo' OR sw.relay)
+     AND d.webhook_id <> ALL($4::text[])
    ORDER BY d.next_attempt_at
    LIMIT $1
    FOR UPDATE OF d SKIP LOCKED
+), ranked AS (
+  SELECT o.id, o.next_attempt_at, row_number() OVER (PARTITION BY o.webhook_id ORDER BY o.next_attempt_at) AS n,
+         COALESCE(r.room, $7) AS room
+    FROM others o LEFT JOIN unnest($5::text[], $6::int[]) AS r(webhook_id, room) ON r.webhook_id = o.webhook_id
 ), due AS (
   -- Heads first, so a large backlog elsewhere never starves fifo webhooks. Rows locked here
-  -- but cut by the LIMIT are simply unlocked when the statement ends.
-  (SELECT id FROM heads UNION ALL SELECT id FROM others) LIMIT $1
+  -- but cut (by the LIMIT, or past their webhook's room) are simply unlocked when the statement ends.
+  (SELECT id FROM heads UNION ALL (SELECT id FROM ranked WHERE n <= room ORDER BY next_attempt_at)) LIMIT $1
 )
 UPDATE deliveries d
    SET status = 'sending', lease_expires_at = now() + make_interval(secs => $2), worker_id = $3, updated_at = now()
@@ -85,9 +94,22 @@ RETURNING d.id, d.org_id, d.webhook_id, d.event_id, d.event_type, d.attempts, d.
           w.rate_limit_per_second, w.ordering, w.custom_headers, w.secret, w.previous_secrets,
           w.updated_at AS webhook_updated_at`;
 
-/** Claims up to `limit` due deliveries for `workerId`, leased for `leaseSeconds`. */
-export async function claimDeliveries(q: Queryable, workerId: string, limit: number, leaseSeconds: number): Promise<ClaimedDelivery[]> {
-  const { rows } = await q.query<ClaimedDelivery>(CLAIM_SQL, [limit, leaseSeconds, workerId], { name: 'hookline_claim' });
+/** No per-webhook bound: what a worker without slots (tests, tools) passes. */
+export const UNBOUNDED_ROOM: ClaimRoom = { busy: [], ids: [], rooms: [], fresh: 2 ** 31 - 1 };
+
+/** Claims up to `limit` due deliveries for `workerId`, leased for `leaseSeconds`, within each webhook's `room`. */
+export async function claimDeliveries(
+  q: Queryable,
+  workerId: string,
+  limit: number,
+  leaseSeconds: number,
+  room: ClaimRoom = UNBOUNDED_ROOM,
+): Promise<ClaimedDelivery[]> {
+  const { rows } = await q.query<ClaimedDelivery>(
+    CLAIM_SQL,
+    [limit, leaseSeconds, workerId, room.busy, room.ids, room.rooms, room.fresh],
+    { name: 'hookline_claim' },
+  );
   return rows;
 }
 
@@ -97,13 +119,14 @@ export async function claimDeliveries(q: Queryable, workerId: string, limit: num
  * before `since` are left out: the claim saw them and could not take them
  * (fifo rows held behind their head, rows locked by another worker), and
  * counting them would spin the loop. A retry that came due while the claim
- * ran is counted (it reads as 0 ms: claim again now).
+ * ran is counted (it reads as 0 ms: claim again now), unless it is a `busy`
+ * webhook's, which the claim skipped: the loop is woken when one has room.
  */
-export async function msUntilNextDue(q: Queryable, since: Date): Promise<number | undefined> {
+export async function msUntilNextDue(q: Queryable, since: Date, busy: string[] = []): Promise<number | undefined> {
   const { rows } = await q.query<{ ms: number | null }>(
     `SELECT (extract(epoch FROM min(next_attempt_at) - now()) * 1000)::float8 AS ms
-       FROM deliveries WHERE status = 'pending' AND next_attempt_at > $1`,
-    [since.toISOString()],
+       FROM deliveries WHERE status = 'pending' AND next_attempt_at > $1 AND webhook_id <> ALL($2::text[])`,
+    [since.toISOString(), busy],
     { name: 'hookline_next_due' },
   );
   const ms = rows[0]?.ms;

@@ -99,6 +99,8 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
   let stopMaintenance: (() => Promise<void>) | undefined;
   let stopping: Promise<void> | undefined;
   const roomWaiters = new Set<() => void>();
+  /** Webhooks the last claim left out as busy. */
+  let skipped = new Set<string>();
 
   const wake = () => {
     woke = true;
@@ -135,9 +137,13 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
       const limit = Math.min(batchSize, room);
       woke = false;
       const claimStarted = new Date();
+      // Webhooks with no room here are left out of the claim; the first of their requests to end
+      // with room again wakes the loop (dispatch), so none waits for a poll.
+      const claimRoom = slots.room(claimStarted.getTime());
+      skipped = new Set(claimRoom.busy);
       let claimed: ClaimedDelivery[];
       try {
-        claimed = await claimDeliveries(db, id, limit, config.leaseSeconds);
+        claimed = await claimDeliveries(db, id, limit, config.leaseSeconds, claimRoom);
         errors = 0;
       } catch (err) {
         errors++;
@@ -152,10 +158,12 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
         break;
       }
       for (const c of claimed) dispatch(c);
-      if (claimed.length === limit || woke) continue;
+      // A webhook this claim filled may have cut it short of rows behind its own: claim again, without it.
+      const filled = claimed.some((c) => !skipped.has(c.webhook_id) && slots.isBusy(c.webhook_id, Date.now()));
+      if (claimed.length === limit || woke || filled) continue;
       let ms: number | undefined;
       try {
-        ms = await msUntilNextDue(db, claimStarted);
+        ms = await msUntilNextDue(db, claimStarted, claimRoom.busy);
       } catch (err) {
         log.warn({ err }, 'could not read the next due time');
       }
@@ -172,6 +180,10 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
       stats.inFlight = inflight.size;
       if (outcome.kind === 'deferred') stats.deferred++;
       if (!closed) enqueue(outcome);
+      if (skipped.has(c.webhook_id) && slots.isDrained(c.webhook_id)) {
+        skipped.delete(c.webhook_id);
+        wake();
+      }
       if (waiting?.reason === 'room') waiting.done();
       for (const r of roomWaiters) r();
     });

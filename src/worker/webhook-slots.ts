@@ -14,6 +14,16 @@
  *   estimated slot time instead of all coming back at once and being deferred
  *   again and again.
  *
+ * How many may wait here is what `maxWaitMs` covers at the expected rate of
+ * freed slots; for a webhook that has not answered yet, at most one round of
+ * its slots (`cap`), so a newcomer's burst is not handed back before its first
+ * answer tells how fast it is (on the embedded store, whose queries stall the
+ * process, the first answers can look seconds late, and each deferral would
+ * then have been spaced as if the webhook were that slow).
+ * A webhook with every slot taken and as many waiting as it may is `busy`: the
+ * claim loop leaves its deliveries in the queue (for other workers, or for
+ * later) instead of claiming them only to hand them back, two writes each.
+ *
  * The expected duration of a request to a webhook is the larger of an EWMA of
  * its observed attempt durations and how long it has been silent (requests in
  * flight, none of them finished since the last one that did). Silence makes
@@ -23,8 +33,6 @@
  * deferrals back off by themselves until the first timeout gives the EWMA a
  * real figure (and a webhook that was fast and starts hanging is noticed
  * before its first timeout). One straggler among fast answers is not silence.
- * Until a webhook has answered once nothing is held here: a webhook not yet
- * known could hang, and held deliveries use claim room.
  *
  * Pure: no I/O, no clock (`now` comes in), no timers.
  */
@@ -71,13 +79,35 @@ export type Admission =
 
 export interface WebhookSlots {
   admit(webhookId: string, now: number): Admission;
+  /** How many more deliveries of each webhook this worker can take now, for the claim. */
+  room(now: number): ClaimRoom;
+  /** Can take no more for now: every slot taken and as many waiting as may. */
+  isBusy(webhookId: string, now: number): boolean;
+  /**
+   * Worth claiming for again: nothing waits here and a slot is free. Not merely "not busy",
+   * which a webhook at its cap is again after each request that ends: claiming then would
+   * cost a claim per request.
+   */
+  isDrained(webhookId: string): boolean;
   /** For tests and metrics: requests in flight and deliveries waiting here. */
   load(webhookId: string): { inFlight: number; waiting: number; ewmaMs?: number };
+}
+
+/**
+ * What a claim may take: nothing of the `busy` webhooks, at most `rooms[i]` of
+ * `ids[i]`, and at most `fresh` of a webhook this worker has no state for.
+ */
+export interface ClaimRoom {
+  busy: string[];
+  ids: string[];
+  rooms: number[];
+  fresh: number;
 }
 
 type Waiter = (slot: Slot) => void;
 
 interface State {
+  id: string;
   running: Set<{ startedAt: number }>;
   waiters: Waiter[];
   ewmaMs?: number;
@@ -99,6 +129,16 @@ export function createWebhookSlots(opts: { cap: number; maxWaitMs: number }): We
     const silentMs = now - Math.max(oldest, s.doneAt);
     return Math.max(s.ewmaMs ?? 0, silentMs, MIN_ESTIMATE_MS);
   }
+
+  /** How many may wait for a slot: those that `maxWaitMs` covers, and one round of slots until the webhook has answered. */
+  function holdLimit(s: State, now: number): number {
+    const covered = Math.floor((opts.maxWaitMs * cap) / estimateMs(s, now));
+    return s.ewmaMs === undefined ? Math.min(cap, covered) : covered;
+  }
+
+  /** Free slots, plus how many more may wait for one. */
+  const roomOf = (s: State, now: number) => Math.max(0, cap - s.running.size) + Math.max(0, holdLimit(s, now) - s.waiters.length);
+  const isBusy = (s: State, now: number) => roomOf(s, now) === 0;
 
   function start(s: State, now: number): Slot {
     const r = { startedAt: now };
@@ -124,9 +164,14 @@ export function createWebhookSlots(opts: { cap: number; maxWaitMs: number }): We
    * estimate / cap ms. Each deferred delivery gets its own, so a backlog is spread out
    * rather than coming back at once; one that comes back to a full webhook (the estimate
    * was short) gets a new one after all those given out meanwhile.
+   * Never more than one estimate away, by when every slot in use now is expected to have
+   * freed: a burst deferred while the estimate was inflated (a stalled process makes a fast
+   * webhook look slow) is not pushed minutes out, and what comes due while the webhook is
+   * still busy costs nothing, as the claim leaves a busy webhook's rows in the queue.
    */
   function deferAt(s: State, now: number): number {
-    s.nextAt = Math.max(s.nextAt, now) + estimateMs(s, now) / cap;
+    const est = estimateMs(s, now);
+    s.nextAt = Math.min(Math.max(s.nextAt, now) + est / cap, now + est);
     return Math.ceil(s.nextAt);
   }
 
@@ -141,13 +186,12 @@ export function createWebhookSlots(opts: { cap: number; maxWaitMs: number }): We
       prune(now);
       let s = states.get(webhookId);
       if (!s) {
-        s = { running: new Set(), waiters: [], doneAt: -Infinity, nextAt: -Infinity, lastUsed: now };
+        s = { id: webhookId, running: new Set(), waiters: [], doneAt: -Infinity, nextAt: -Infinity, lastUsed: now };
         states.set(webhookId, s);
       }
       s.lastUsed = now;
       if (s.running.size < cap) return { kind: 'send', slot: start(s, now) };
-      const expected = ((s.waiters.length + 1) * estimateMs(s, now)) / cap;
-      if (s.ewmaMs === undefined || expected > opts.maxWaitMs) return { kind: 'defer', at: deferAt(s, now) };
+      if (s.waiters.length >= holdLimit(s, now)) return { kind: 'defer', at: deferAt(s, now) };
       const state = s;
       let got = false;
       let resolve!: Waiter;
@@ -167,6 +211,26 @@ export function createWebhookSlots(opts: { cap: number; maxWaitMs: number }): We
           return deferAt(state, at);
         },
       };
+    },
+    room(now) {
+      const r: ClaimRoom = { busy: [], ids: [], rooms: [], fresh: cap + Math.min(cap, Math.floor((opts.maxWaitMs * cap) / MIN_ESTIMATE_MS)) };
+      for (const s of states.values()) {
+        const n = roomOf(s, now);
+        if (n === 0) r.busy.push(s.id);
+        else if (n !== r.fresh) {
+          r.ids.push(s.id);
+          r.rooms.push(n);
+        }
+      }
+      return r;
+    },
+    isBusy(webhookId, now) {
+      const s = states.get(webhookId);
+      return s !== undefined && isBusy(s, now);
+    },
+    isDrained(webhookId) {
+      const s = states.get(webhookId);
+      return s === undefined || (s.waiters.length === 0 && s.running.size < cap);
     },
     load(webhookId) {
       const s = states.get(webhookId);

@@ -11,13 +11,23 @@ function deferTime(a: Admission): number {
 }
 
 describe('per-webhook in-flight slots', () => {
-  it('sends up to the cap, then spaces the deferrals of a webhook not heard from yet by the 100 ms floor', () => {
+  it('sends up to the cap, holds one round of slots for a webhook not heard from yet, then spaces deferrals by the 100 ms floor', () => {
     const s = createWebhookSlots({ cap: 2, maxWaitMs: 1000 });
     slotOf(s.admit('w', 0));
     slotOf(s.admit('w', 0));
-    // Nothing has answered: nothing waits here; one slot every 100 ms / 2 slots = 50 ms.
-    expect([0, 0, 0].map(() => deferTime(s.admit('w', 0)))).toEqual([50, 100, 150]);
-    expect(s.load('w')).toEqual({ inFlight: 2, waiting: 0, ewmaMs: undefined });
+    // Nothing has answered: as many wait here as it has slots; then one slot every 100 ms / 2 slots = 50 ms,
+    // and none further than the 100 ms by which both slots in use are expected to have freed.
+    expect([s.admit('w', 0).kind, s.admit('w', 0).kind]).toEqual(['wait', 'wait']);
+    expect([0, 0, 0].map(() => deferTime(s.admit('w', 0)))).toEqual([50, 100, 100]);
+    expect(s.load('w')).toEqual({ inFlight: 2, waiting: 2, ewmaMs: undefined });
+  });
+
+  it('holds nothing for a webhook silent for longer than maxWaitMs covers, even before its first answer', () => {
+    const s = createWebhookSlots({ cap: 2, maxWaitMs: 1000 });
+    slotOf(s.admit('w', 0));
+    slotOf(s.admit('w', 0));
+    // 2.5 s of silence: a slot is expected every 1.25 s, past the 1 s a delivery may wait.
+    expect(s.admit('w', 2500).kind).toBe('defer');
   });
 
   it('backs off as the requests in flight keep hanging: the estimate is at least how long the webhook has been silent', () => {
@@ -38,8 +48,9 @@ describe('per-webhook in-flight slots', () => {
     a.release(5000, 5000);
     slotOf(s.admit('w', 5000)); // the freed slot
     expect(s.load('w')).toMatchObject({ inFlight: 2, ewmaMs: 5000 });
-    // A 5 s timeout with 2 slots: one frees every 2.5 s.
-    expect([deferTime(s.admit('w', 5000)), deferTime(s.admit('w', 5000)), deferTime(s.admit('w', 5000))]).toEqual([7500, 10000, 12500]);
+    // A 5 s timeout with 2 slots: one frees every 2.5 s; and by 10 s every slot in use now has freed,
+    // so none is pushed further than one estimate away.
+    expect([deferTime(s.admit('w', 5000)), deferTime(s.admit('w', 5000)), deferTime(s.admit('w', 5000))]).toEqual([7500, 10000, 10000]);
   });
 
   it('holds a fast webhook’s burst in process and hands each freed slot to the longest waiter', async () => {
@@ -104,8 +115,40 @@ describe('per-webhook in-flight slots', () => {
   it('keeps each webhook to its own slots', () => {
     const s = createWebhookSlots({ cap: 1, maxWaitMs: 1000 });
     slotOf(s.admit('slow', 0));
+    expect(s.admit('slow', 0).kind).toBe('wait');
     expect(s.admit('slow', 0).kind).toBe('defer');
     slotOf(s.admit('fast', 0));
+  });
+
+  it('tells the claim how many more of each webhook it can take, and which it should skip', () => {
+    const s = createWebhookSlots({ cap: 2, maxWaitMs: 1000 });
+    // A webhook never seen: two slots and one round of waiters.
+    expect(s.room(0)).toEqual({ busy: [], ids: [], rooms: [], fresh: 4 });
+    slotOf(s.admit('full', 0));
+    slotOf(s.admit('full', 0));
+    s.admit('full', 0);
+    s.admit('full', 0);
+    const half = slotOf(s.admit('half', 0));
+    expect(s.room(0)).toEqual({ busy: ['full'], ids: ['half'], rooms: [3], fresh: 4 });
+    expect([s.isBusy('full', 0), s.isBusy('half', 0), s.isBusy('unknown', 0)]).toEqual([true, false, false]);
+    // A fast answer (10 ms, counted as the estimate's 100 ms floor): 1000 × 2 / 100 = 20 may wait.
+    half.release(10, 10);
+    expect(s.room(10)).toMatchObject({ ids: ['half'], rooms: [2 + 20] });
+  });
+
+  it('is worth claiming for again only once nothing waits and a slot is free, not after each request at the cap', () => {
+    const s = createWebhookSlots({ cap: 2, maxWaitMs: 1000 });
+    const a = slotOf(s.admit('w', 0));
+    const b = slotOf(s.admit('w', 0));
+    const waiter = s.admit('w', 0);
+    expect(s.isDrained('w')).toBe(false);
+    a.release(10, 10); // its slot goes to the waiter
+    expect(s.isBusy('w', 10)).toBe(false);
+    expect(s.isDrained('w')).toBe(false);
+    b.release(20, 10);
+    expect(s.isDrained('w')).toBe(true);
+    expect(waiter.kind).toBe('wait');
+    expect(s.isDrained('never-seen')).toBe(true);
   });
 
   it('defaults to a quarter of the worker’s concurrency, at least 1', () => {
