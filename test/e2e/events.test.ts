@@ -30,10 +30,13 @@ afterAll(async () => {
 
 describe('publishing events from the admin UI', { timeout: 90_000 }, () => {
   let eventId: string;
+  let deskId: string;
 
   it('checks the payload as JSON before sending, then shows the server\'s 422 and 413 refusals', async () => {
     expect((await api('POST', '/event-types', { name: 'ticket.created', schema: { type: 'object', required: ['id'] } })).status).toBe(201);
-    expect((await api('POST', '/webhooks', { name: 'Desk', url: receiver.url, events: ['ticket.*'] })).status).toBe(201);
+    const desk = await api('POST', '/webhooks', { name: 'Desk', url: receiver.url, events: ['ticket.*'] });
+    expect(desk.status).toBe(201);
+    deskId = desk.body.id;
     await signIn(page, base, ADMIN_KEY);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Event types' }).click();
     await page.getByRole('button', { name: 'Publish ticket.created' }).click();
@@ -88,7 +91,27 @@ describe('publishing events from the admin UI', { timeout: 90_000 }, () => {
     await drawer.getByRole('link', { name: `Delivery ${stored.body.deliveries[0].id} to Desk` }).click();
     await page.waitForURL(/\/deliveries\?delivery=dlv_/);
     await page.getByRole('dialog').getByText('Attempt 1').waitFor();
+    // …and from the delivery back to its event.
+    await page.getByRole('dialog').getByRole('link', { name: eventId }).click();
+    await page.waitForURL(/\/events\?event=evt_/);
+    await page.getByRole('dialog').getByText('Published from the UI').waitFor();
     await page.keyboard.press('Escape');
+  });
+
+  it('filters the delivery log to test sends or published events', async () => {
+    const test = await api('POST', `/webhooks/${deskId}/test`, {});
+    expect(test.body.success).toBe(true);
+    const published = (await api('GET', `/events/${eventId}`)).body.deliveries[0].id;
+    await page.goto(`${base}/deliveries`);
+    await page.getByRole('row', { name: new RegExp(test.body.delivery_id) }).waitFor();
+    await page.getByRole('row', { name: new RegExp(published) }).waitFor();
+    await page.getByLabel('Kind').selectOption('true');
+    await page.getByRole('row', { name: new RegExp(published) }).waitFor({ state: 'detached' });
+    await page.getByRole('row', { name: new RegExp(test.body.delivery_id) }).waitFor();
+    expect(page.url()).toContain('kind=true');
+    await page.getByLabel('Kind').selectOption('false');
+    await page.getByRole('row', { name: new RegExp(test.body.delivery_id) }).waitFor({ state: 'detached' });
+    await page.getByRole('row', { name: new RegExp(published) }).waitFor();
   });
 
   it('lists published events, filtered by type and time in the URL', async () => {

@@ -175,6 +175,8 @@ export function attemptsOf(d: DeliveryDetail): Attempt[] {
 export interface DeliveryFilters extends Query {
   status?: string;
   event_type?: string;
+  /** 'true': test sends only; 'false': published events only. */
+  is_test?: string;
   since?: string;
   until?: string;
   limit?: number;

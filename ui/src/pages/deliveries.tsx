@@ -38,12 +38,18 @@ export interface LogFilters extends TimeRange {
   status: string;
   event_type: string;
   webhook: string;
+  /** '' for all, 'true' for test sends only, 'false' for published events only. */
+  kind: string;
 }
 
-export const noFilters: LogFilters = { status: '', event_type: '', webhook: '', range: '' };
+export const noFilters: LogFilters = { status: '', event_type: '', webhook: '', kind: '', range: '' };
+const kindOptions: [string, string][] = [
+  ['false', 'Published events'],
+  ['true', 'Test sends'],
+];
 
 function apiFilters(f: LogFilters, cursor?: string): DeliveryFilters {
-  return { status: f.status || undefined, event_type: f.event_type || undefined, ...rangeBounds(f), limit: 50, cursor };
+  return { status: f.status || undefined, event_type: f.event_type || undefined, is_test: f.kind || undefined, ...rangeBounds(f), limit: 50, cursor };
 }
 
 /** The organization's delivery log, with its filters kept in the URL so a view can be shared. */
@@ -54,6 +60,7 @@ export function DeliveryLog() {
     status: query.get('status') ?? '',
     event_type: query.get('event_type') ?? '',
     webhook: query.get('webhook') ?? '',
+    kind: query.get('kind') ?? '',
     ...rangeFromQuery(query),
   };
   const open = query.get('delivery');
@@ -62,7 +69,7 @@ export function DeliveryLog() {
       <PageHeader title="Deliveries" subtitle="Every event sent to every webhook, with each attempt's request and response." />
       <Deliveries
         filters={filters}
-        onFilters={(f) => setQuery({ status: f.status, event_type: f.event_type, webhook: f.webhook, ...rangeQuery(f), delivery: null })}
+        onFilters={(f) => setQuery({ status: f.status, event_type: f.event_type, webhook: f.webhook, kind: f.kind, ...rangeQuery(f), delivery: null })}
         openId={open}
         onOpen={(id) => setQuery({ delivery: id })}
       />
@@ -95,7 +102,7 @@ export function Deliveries({
     [key],
     { pollMs: 5000 },
   );
-  const filtered = Boolean(filters.status || filters.event_type || filters.range || (!webhook && filters.webhook));
+  const filtered = Boolean(filters.status || filters.event_type || filters.kind || filters.range || (!webhook && filters.webhook));
   const set = (patch: Partial<LogFilters>) => onFilters({ ...filters, ...patch });
 
   return (
@@ -118,6 +125,7 @@ export function Deliveries({
             onChange={(id) => set({ webhook: id })}
           />
         )}
+        <FilterSelect label="Kind" any="Events and tests" value={filters.kind} options={kindOptions} onChange={(kind) => set({ kind })} />
         <TimeFilter value={filters} onChange={(t) => set(t)} />
         {filtered && (
           <Button variant="ghost" size="sm" onClick={() => onFilters(noFilters)}>
@@ -263,7 +271,15 @@ function DeliveryDrawer({
             <dt>Webhook</dt>
             <dd>{hook || fifo.data ? <Link to={`/webhooks/${d.webhook_id}`}>{(hook ?? fifo.data)!.name}</Link> : <span className="mono">{d.webhook_id}</span>}</dd>
             <dt>Event</dt>
-            <dd className="mono">{d.event_id}</dd>
+            <dd>
+              {has('GET /events/:id') ? (
+                <Link to={`/events?event=${encodeURIComponent(d.event_id)}`} className="mono">
+                  {d.event_id}
+                </Link>
+              ) : (
+                <span className="mono">{d.event_id}</span>
+              )}
+            </dd>
             <dt>Attempts</dt>
             <dd>{count}</dd>
             <dt>Created</dt>
