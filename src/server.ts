@@ -50,7 +50,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       fresh ? 'creating the embedded database (first start only: this takes a few seconds)' : 'opening the embedded database',
     );
   }
-  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.poolSize });
+  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.poolSize, log });
   await checkEncryptionKey(db, config.encryptionKey).catch(async (err: unknown) => {
     await db.close().catch(() => {});
     throw err;

@@ -20,6 +20,8 @@ export interface BuildAppOptions {
   limits?: Partial<ClientLimits>;
   /** Where the built admin UI is (default: ui/dist of this checkout). */
   uiDir?: string;
+  /** How long a known API key is remembered (default KEY_CACHE_MS); tests lengthen it. */
+  apiKeyCacheMs?: number;
 }
 
 /** Builds the HTTP application; it does not listen. Tests drive it with `app.inject()`. */
@@ -67,7 +69,7 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
   await app.register(healthRoutes);
   await app.register(
     async (api) => {
-      registerAuth(api);
+      registerAuth(api, { cacheMs: opts.apiKeyCacheMs });
       registerRateLimit(api);
       await api.register(apiRoutes);
     },

@@ -26,14 +26,29 @@ export interface Queryable {
   query<R = Row>(sql: string, params?: readonly unknown[], opts?: QueryOptions): Promise<QueryResult<R>>;
 }
 
+export interface ListenOptions {
+  /**
+   * PostgreSQL: runs when the listening connection is back after it dropped (a server restart,
+   * a network cut). NOTIFYs sent while it was down are lost, so look again now at whatever they
+   * would have announced (re-poll a queue, forget cached state). Runs after every channel is
+   * LISTENed again, for all subscribers in one pass, in the order they subscribed. PGlite never
+   * drops and never calls it.
+   */
+  onReconnect?: () => void;
+}
+
 export interface Db extends Queryable {
   readonly kind: 'pglite' | 'postgres';
   /** Runs `fn` inside BEGIN … COMMIT; rolls back and rethrows when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
-  /** Subscribes to NOTIFY on a channel; resolves to an unsubscribe function. */
-  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Subscribes to NOTIFY on a channel; resolves to an unsubscribe function. On PostgreSQL every
+   * subscription of a Db shares one connection (application_name `hookline-listen`), re-opened
+   * when it drops; see ListenOptions.onReconnect.
+   */
+  listen(channel: string, onNotify: (payload: string) => void, opts?: ListenOptions): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Db } from './db.js';
 import { openPglite } from './pglite.js';
 import { openPostgres } from './postgres.js';
+import type { ListenLog } from './pg-listener.js';
 import { migrate } from './migrate.js';
 import { ConfigError } from '../config.js';
 
@@ -12,6 +13,8 @@ export interface OpenDbOptions {
   poolSize?: number;
   /** Apply pending migrations (under an advisory lock) before returning. */
   migrate?: boolean;
+  /** PostgreSQL: where the LISTEN connection reports drops and recoveries. */
+  log?: ListenLog;
 }
 
 function isAlive(pid: number): boolean {
@@ -55,7 +58,7 @@ export function lockDataDir(dir: string): () => void {
 export async function openDb(opts: OpenDbOptions): Promise<Db> {
   let db: Db;
   if (opts.databaseUrl) {
-    db = await openPostgres(opts.databaseUrl, { max: opts.poolSize });
+    db = await openPostgres(opts.databaseUrl, { max: opts.poolSize, log: opts.log });
   } else {
     const dir = join(opts.dataDir, 'db');
     const release = lockDataDir(opts.dataDir);

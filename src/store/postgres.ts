@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Db, Queryable, QueryOptions } from './db.js';
+import { createListener, type ListenLog } from './pg-listener.js';
 
 // int8 (counts, sequences) as numbers, numeric (averages) as numbers, on both adapters alike.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -9,15 +10,13 @@ export interface PostgresOptions {
   /** Pool size; the API and the worker share it. */
   max?: number;
   applicationName?: string;
+  /** Where the LISTEN connection reports that it dropped and came back (default: nowhere). */
+  log?: ListenLog;
 }
 
 /** node-postgres prepares a statement that has a name once per connection and reuses it after. */
 function statement(text: string, params: readonly unknown[] | undefined, opts: QueryOptions | undefined): pg.QueryConfig {
   return { text, values: params as unknown[] | undefined, name: opts?.name };
-}
-
-function quoteIdent(name: string): string {
-  return '"' + name.replace(/"/g, '""') + '"';
 }
 
 /** Opens a pool on a real PostgreSQL server. */
@@ -29,6 +28,8 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
   });
   // An idle client that loses its server must not crash the process; the next query reconnects.
   pool.on('error', () => {});
+  const listener = createListener(url, { log: opts.log });
+  let closing: Promise<void> | undefined;
   const query: Queryable['query'] = async (sql, params, opts) => {
     const r = await pool.query(statement(sql, params, opts));
     return { rows: r.rows, rowCount: r.rowCount ?? 0 };
@@ -67,21 +68,14 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
     async exec(sql) {
       await pool.query(sql);
     },
-    async listen(channel, onNotify) {
-      // A dedicated connection, outside the pool, so LISTEN survives pool churn.
-      const client = new pg.Client({ connectionString: url, application_name: 'hookline-listen' });
-      client.on('error', () => {});
-      await client.connect();
-      client.on('notification', (n) => {
-        if (n.channel === channel) onNotify(n.payload ?? '');
-      });
-      await client.query(`LISTEN ${quoteIdent(channel)}`);
-      return async () => {
-        await client.end().catch(() => {});
-      };
-    },
-    async close() {
-      await pool.end();
+    // One connection outside the pool carries every channel (src/store/pg-listener.ts).
+    listen: (channel, onNotify, listenOpts) => listener.listen(channel, onNotify, listenOpts),
+    close() {
+      closing ??= (async () => {
+        await listener.close();
+        await pool.end();
+      })();
+      return closing;
     },
   };
 }

@@ -55,6 +55,11 @@ export interface WorkerOptions {
   wakeAll?: () => void;
   /** Run the lease reaper, queue gauges and retention (default true). */
   maintenance?: boolean;
+  /**
+   * With nothing due and no wake, look at the queue anyway this often (default 10 s): the
+   * safety net under NOTIFY. Tests lengthen it to prove that a wake, not the poll, found work.
+   */
+  idlePollMs?: number;
 }
 
 export interface Worker {
@@ -77,6 +82,7 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
   const dispatcher = opts.dispatcher ?? deliveryDispatcher(config);
   const secrets = createSecretCache(createSecretBox(config.encryptionKey));
   const limiter = createRateLimiter();
+  const idlePollMs = opts.idlePollMs ?? SAFETY_NET_MS;
   const slotWaitMs = Math.min(MAX_SLOT_WAIT_MS, (config.leaseSeconds * 1000) / 10);
   const slots = createWebhookSlots({ cap: webhookCap(config), maxWaitMs: slotWaitMs });
   const batchSize = config.workerBatchSize;
@@ -118,7 +124,7 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
         resolve();
       };
       if (ms !== undefined) {
-        timer = setTimeout(done, Math.max(0, Math.min(ms, SAFETY_NET_MS)));
+        timer = setTimeout(done, Math.max(0, Math.min(ms, idlePollMs)));
         timerAt = Date.now() + ms;
       }
       waiting = { reason, done };
@@ -168,7 +174,7 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
         log.warn({ err }, 'could not read the next due time');
       }
       if (woke || !running || ms === 0) continue;
-      await sleep('work', ms ?? SAFETY_NET_MS);
+      await sleep('work', ms ?? idlePollMs);
     }
   }
 
@@ -330,7 +336,8 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
     async start() {
       if (running) return;
       running = true;
-      if (db.kind === 'postgres') unlisten = await db.listen(WAKE_CHANNEL, wake);
+      // After the LISTEN connection was lost and came back, wakes NOTIFYed meanwhile were lost: look now.
+      if (db.kind === 'postgres') unlisten = await db.listen(WAKE_CHANNEL, wake, { onReconnect: wake });
       if (opts.maintenance ?? true) stopMaintenance = startMaintenance({ db, config, metrics, log, wake });
       loopDone = loop().catch((err) => log.fatal({ err }, 'the delivery loop stopped'));
       log.info({ worker: id, batch: batchSize, concurrency }, 'delivery worker started');

@@ -24,7 +24,7 @@ export async function startWorkerProcess(config: Config, log: Logger): Promise<R
   if (!config.databaseUrl) {
     log.warn('hookline worker on the embedded database: run it instead of serve, not beside it (PGlite is one process)');
   }
-  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.poolSize });
+  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.poolSize, log });
   await checkEncryptionKey(db, config.encryptionKey).catch(async (err: unknown) => {
     await db.close().catch(() => {});
     throw err;

@@ -18,8 +18,10 @@ const LAST_USED_EVERY_MS = 60_000;
  * Known keys are remembered for this long per process, by hash, so a request does not cost a
  * database round trip before its own work (the publish hot path). Revocation: the process that
  * revokes forgets the key at once, and on PostgreSQL every other process hears it by NOTIFY on
- * API_KEY_CHANNEL and forgets it too; a process that missed the NOTIFY (its LISTEN connection
- * was down) still refuses the key once this time has passed. Unknown keys are never remembered.
+ * API_KEY_CHANNEL and forgets it too; a process whose LISTEN connection was down (and missed
+ * NOTIFYs) forgets every key when it is back. This time bounds what is left: a revocation
+ * written behind the API (SQL) or a LISTEN that could not be opened at all. Unknown keys are
+ * never remembered.
  */
 export const KEY_CACHE_MS = 5_000;
 const KEY_CACHE_MAX = 10_000;
@@ -56,8 +58,9 @@ export function accessOf(request: FastifyRequest): Access {
  * Authenticates every request of the encapsulating plugin (the /api/v1 routes):
  * 401 without a valid key, 403 when the key's role may not do this.
  */
-export function registerAuth(app: FastifyInstance): void {
+export function registerAuth(app: FastifyInstance, opts: { cacheMs?: number } = {}): void {
   const { db } = app.deps;
+  const cacheMs = opts.cacheMs ?? KEY_CACHE_MS;
   const lastUsedWritten = new Map<string, number>();
   const known = new Map<string, CachedKey>();
   // Bumped by every forget: a lookup that started before a revocation must not remember its answer.
@@ -67,14 +70,19 @@ export function registerAuth(app: FastifyInstance): void {
     for (const [hash, key] of known) if (key.id === keyId) known.delete(hash);
   };
   app.decorate('forgetApiKey', forget);
+  const forgetAll = () => {
+    generation++;
+    known.clear();
+  };
 
   // Other processes' revocations (PostgreSQL: the embedded store is one process). A failure to
   // LISTEN does not stop the server: those revocations then take up to KEY_CACHE_MS here.
   let unlisten: (() => Promise<void>) | undefined;
   if (db.kind === 'postgres') {
     app.addHook('onReady', async () => {
-      unlisten = await db.listen(API_KEY_CHANNEL, forget).catch((err) => {
-        app.log.warn({ err }, `could not LISTEN for API key revocations; those made by other processes apply here within ${KEY_CACHE_MS} ms`);
+      // Revocations NOTIFYed while the LISTEN connection was down were lost: forget every key.
+      unlisten = await db.listen(API_KEY_CHANNEL, forget, { onReconnect: forgetAll }).catch((err) => {
+        app.log.warn({ err }, `could not LISTEN for API key revocations; those made by other processes apply here within ${cacheMs} ms`);
         return undefined;
       });
     });
@@ -99,7 +107,7 @@ export function registerAuth(app: FastifyInstance): void {
     }
     if (generation === started) {
       if (known.size >= KEY_CACHE_MAX) known.clear();
-      known.set(hash, { ...key, until: now + KEY_CACHE_MS });
+      known.set(hash, { ...key, until: now + cacheMs });
     }
     return key;
   }

@@ -106,12 +106,14 @@ export async function relayRoutes(app: FastifyInstance): Promise<void> {
 
   // One LISTEN per process, opened on first use; every waiting long-poll hears it.
   const waiters = new Set<() => void>();
+  const wakeWaiters = () => {
+    for (const w of [...waiters]) w();
+  };
   let listening: Promise<(() => Promise<void>) | undefined> | undefined;
   const ensureListening = () =>
     (listening ??= db
-      .listen(WAKE_CHANNEL, () => {
-        for (const w of [...waiters]) w();
-      })
+      // Back after a lost LISTEN connection: NOTIFYs may have been missed, so every long-poll looks.
+      .listen(WAKE_CHANNEL, wakeWaiters, { onReconnect: wakeWaiters })
       .catch((err) => {
         app.log.warn({ err }, 'relay: LISTEN failed; long-polls fall back to polling');
         listening = undefined;
