@@ -84,16 +84,16 @@ describe('API keys (SPEC section 2, issue 4 item 3)', () => {
   // Two API processes on one PostgreSQL: a second app with its own pool and its own LISTEN connection.
   it.skipIf(testStore !== 'postgres')('refuses a key revoked through another process without waiting for KEY_CACHE_MS (NOTIFY)', async () => {
     const db2 = await openPostgres(t.database.url!, { max: 2 });
-    const app2 = await buildApp({ db: db2, config: t.config, metrics: createMetrics(), wake: () => {} });
+    // Keys remembered for 10 minutes there: only the NOTIFY can make it forget one within the test.
+    const app2 = await buildApp({ db: db2, config: t.config, metrics: createMetrics(), wake: () => {} }, { apiKeyCacheMs: 10 * 60_000 });
     try {
       await app2.ready();
       const created = await t.org.admin('POST', '/api-keys', { role: 'publisher', name: 'used elsewhere' });
       const elsewhere = caller(app2, created.body.key);
       expect((await elsewhere('GET', '/me')).status).toBe(200); // now remembered by app2
       expect((await t.org.admin('DELETE', `/api-keys/${created.body.id}`)).status).toBe(200);
-      const { status, after } = await statusWithin(elsewhere, 401, KEY_CACHE_MS);
+      const { status } = await statusWithin(elsewhere, 401, 20_000);
       expect(status).toBe(401);
-      expect(after).toBeLessThan(KEY_CACHE_MS - 1_000);
     } finally {
       await app2.close();
       await db2.close();
