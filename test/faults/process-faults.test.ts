@@ -166,6 +166,10 @@ describe.runIf(testStore === 'postgres')('PostgreSQL restarted under load', () =
     const db = await openPostgres(dbUrl, { max: 2 });
     cleanups.push(() => db.close());
     expect(await eventsWithoutDeliveries(db)).toEqual([]);
+    // serve's one LISTEN connection (worker wakes, API-key revocations) came back by itself.
+    const listening = async () =>
+      (await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'hookline-listen' AND datname = current_database()")).rows[0].n;
+    await until(async () => (await listening()) === 1, 30_000, async () => `serve's LISTEN connection (${await listening()}):\n${serve.output()}`);
     await until(async () => ((await statusCounts(db)).pending ?? 0) + ((await statusCounts(db)).sending ?? 0) === 0, 30_000, async () => JSON.stringify(await statusCounts(db)));
     expect(await staleLeases(db)).toBe(0);
     const stats = r.stats(url);
