@@ -21,8 +21,11 @@ export interface ListenerOptions {
   log?: ListenLog;
   /** Reconnect backoff: the first wait, doubled per failed attempt up to `maxMs`, jittered. */
   backoff?: { minMs: number; maxMs: number };
-  /** A query on the idle connection this often finds a connection cut without a reset. */
-  heartbeatMs?: number;
+  /**
+   * A query on the idle connection every `everyMs` finds a connection cut without a reset (a
+   * network that drops packets, a host gone): with no answer after `timeoutMs` it is replaced.
+   */
+  heartbeat?: { everyMs: number; timeoutMs: number };
 }
 
 export interface Listener {
@@ -43,14 +46,12 @@ interface Connection {
   client: pg.Client;
   /** Channels LISTENed on this connection. */
   listened: Set<string>;
-  heartbeat?: NodeJS.Timeout;
+  beatTimer?: NodeJS.Timeout;
 }
 
 const APPLICATION_NAME = 'hookline-listen';
 const DEFAULT_BACKOFF = { minMs: 100, maxMs: 5_000 };
-const DEFAULT_HEARTBEAT_MS = 30_000;
-/** A heartbeat that has no answer after this long means the connection is gone. */
-const HEARTBEAT_TIMEOUT_MS = 10_000;
+const DEFAULT_HEARTBEAT = { everyMs: 30_000, timeoutMs: 10_000 };
 const CONNECT_TIMEOUT_MS = 10_000;
 
 const silent: ListenLog = { info() {}, warn() {}, error() {} };
@@ -62,7 +63,7 @@ function quoteIdent(name: string): string {
 export function createListener(url: string, opts: ListenerOptions = {}): Listener {
   const log = opts.log ?? silent;
   const backoff = opts.backoff ?? DEFAULT_BACKOFF;
-  const heartbeatMs = opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+  const heartbeat = opts.heartbeat ?? DEFAULT_HEARTBEAT;
   const subs = new Map<string, Set<Subscriber>>();
   let conn: Connection | undefined;
   let opening: Promise<Connection> | undefined;
@@ -101,15 +102,15 @@ export function createListener(url: string, opts: ListenerOptions = {}): Listene
     client.on('notification', dispatch);
     client.on('error', (err) => dropped(c, err));
     client.on('end', () => dropped(c));
-    c.heartbeat = setInterval(() => beat(c), heartbeatMs).unref();
+    c.beatTimer = setInterval(() => beat(c), heartbeat.everyMs).unref();
     conn = c;
     return c;
   }
 
   function beat(c: Connection): void {
     const timer = setTimeout(
-      () => dropped(c, new Error(`no answer to a heartbeat within ${HEARTBEAT_TIMEOUT_MS} ms`)),
-      HEARTBEAT_TIMEOUT_MS,
+      () => dropped(c, new Error(`no answer to a heartbeat within ${heartbeat.timeoutMs} ms`)),
+      heartbeat.timeoutMs,
     );
     timer.unref();
     c.client.query('SELECT 1').then(
@@ -141,11 +142,13 @@ export function createListener(url: string, opts: ListenerOptions = {}): Listene
   function dropped(c: Connection, err?: unknown): void {
     if (conn !== c) return; // already handled (an 'error' is followed by 'end')
     conn = undefined;
-    clearInterval(c.heartbeat);
+    clearInterval(c.beatTimer);
     c.client.removeListener('notification', dispatch);
+    // With a query in flight (a heartbeat with no answer) end() destroys the socket at once.
     c.client.end().catch(() => {});
-    // Nobody listens: the next subscription opens a new connection.
-    if (closed || subs.size === 0) return;
+    // Closed; or nobody listens (the next subscription opens a connection); or a reconnect is
+    // under way and lost the connection it was setting up: it tries again itself.
+    if (closed || subs.size === 0 || reconnecting) return;
     log.warn(
       { err, channels: [...subs.keys()] },
       'the LISTEN connection to PostgreSQL dropped; reconnecting (notifications sent meanwhile are lost: subscribers look again once it is back)',
@@ -189,7 +192,7 @@ export function createListener(url: string, opts: ListenerOptions = {}): Listene
         if (conn) {
           const c = conn;
           conn = undefined;
-          clearInterval(c.heartbeat);
+          clearInterval(c.beatTimer);
           c.client.end().catch(() => {});
         }
         delay = Math.min(delay * 2, backoff.maxMs);
@@ -251,7 +254,7 @@ export function createListener(url: string, opts: ListenerOptions = {}): Listene
       const c = conn;
       conn = undefined;
       if (c) {
-        clearInterval(c.heartbeat);
+        clearInterval(c.beatTimer);
         await c.client.end().catch(() => {});
       }
     },

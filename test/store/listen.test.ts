@@ -8,7 +8,8 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import type { Db } from '../../src/store/db.js';
 import { openPostgres } from '../../src/store/postgres.js';
-import type { ListenLog } from '../../src/store/pg-listener.js';
+import { createListener, type ListenLog } from '../../src/store/pg-listener.js';
+import { createServer, connect, type Socket } from 'node:net';
 import { createTestDatabase, testStore, type TestDatabase } from '../support/db.js';
 import { until } from '../support/receiver.js';
 
@@ -233,6 +234,54 @@ describe.runIf(onPostgres)('Db.listen on PostgreSQL: one shared, self-healing co
       await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`).catch(() => {});
       await admin.end();
       await other.close();
+    }
+  });
+
+  it('a connection that goes silent (no reset, no answer) is found by the heartbeat and replaced', async () => {
+    // A TCP proxy in front of the server that can swallow everything on the connections it has.
+    const target = new URL(tdb.url!);
+    const pairs: Array<[Socket, Socket]> = [];
+    const proxy = createServer((client) => {
+      const server = connect(Number(target.port), target.hostname);
+      client.pipe(server).pipe(client);
+      client.on('error', () => server.destroy());
+      server.on('error', () => client.destroy());
+      pairs.push([client, server]);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const via = new URL(tdb.url!);
+    via.hostname = '127.0.0.1';
+    via.port = String((proxy.address() as { port: number }).port);
+    const log2 = captureLog();
+    const listener = createListener(via.toString(), {
+      log: log2,
+      heartbeat: { everyMs: 100, timeoutMs: 500 },
+    });
+    const heard = recorder();
+    let reconnects = 0;
+    try {
+      await listener.listen('hl_silent', heard.on, { onReconnect: () => reconnects++ });
+      await notify('hl_silent', 'before');
+      await until(() => heard.heard.includes('before'), 10_000);
+      // The network goes quiet: bytes are neither delivered nor refused, the sockets stay open.
+      const [client, server] = pairs[0];
+      client.unpipe(server);
+      server.unpipe(client);
+      await until(
+        () => reconnects === 1,
+        20_000,
+        () => `the heartbeat to find it: ${JSON.stringify(log2.lines.map((l) => l.msg))}`,
+      );
+      expect(pairs.length).toBeGreaterThanOrEqual(2);
+      expect(String(log2.lines.find((l) => l.level === 'warn')?.obj.err?.message)).toMatch(
+        /heartbeat/,
+      );
+      await notify('hl_silent', 'after');
+      await until(() => heard.heard.includes('after'), 10_000);
+    } finally {
+      await listener.close();
+      for (const pair of pairs) for (const sock of pair) sock.destroy();
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
     }
   });
 });
