@@ -64,6 +64,20 @@ describe('bad input gets a clear 4xx in the SPEC format and stores nothing', () 
     expect((await t.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
   });
 
+  it('reads an empty JSON body as the defaults on a POST whose fields are all optional, and nowhere else', async () => {
+    const hook = (await t.org.admin('POST', '/webhooks', { name: 'empty', url: 'http://127.0.0.1:9/', events: ['*'] })).body;
+    // What `curl -X POST -H 'content-type: application/json' …/rotate-secret` sends.
+    const rotated = await t.org.admin('POST', `/webhooks/${hook.id}/rotate-secret`, '');
+    expect(rotated.status, JSON.stringify(rotated.body)).toBe(200);
+    expect(rotated.body.secret).not.toBe(hook.secret);
+    // The default grace: the old secret still signs for a day.
+    const { rows } = await t.db.query('SELECT previous_secrets FROM webhooks WHERE id = $1', [hook.id]);
+    expect(rows[0].previous_secrets).toHaveLength(1);
+    // A body with required fields is still a clear 400, and so is an empty PATCH (likely a client bug).
+    expect((await t.org.admin('POST', '/webhooks', '')).body.error.code).toBe('MALFORMED_JSON');
+    expect((await t.org.admin('PATCH', `/webhooks/${hook.id}`, '')).body.error.code).toBe('MALFORMED_JSON');
+  });
+
   it('refuses wrong types and oversize strings, naming each field', async () => {
     const before = await counts();
     const cases: Array<[string, string, unknown, string[]]> = [

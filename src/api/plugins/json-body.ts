@@ -24,6 +24,13 @@ export function jsonDepthExceeds(text: string, max: number): boolean {
   return false;
 }
 
+/** A route that takes no body, or an object whose fields are all optional. */
+function requiresNothing(schema: unknown): boolean {
+  if (schema === undefined) return true;
+  const s = schema as { type?: unknown; required?: unknown[] };
+  return s.type === 'object' && (s.required === undefined || s.required.length === 0);
+}
+
 /**
  * JSON bodies: strict UTF-8 (invalid bytes are a 400, not silently replaced),
  * a depth limit, and prototype-poisoning keys refused, as Fastify's own parser does.
@@ -41,9 +48,15 @@ export function registerJsonBody(app: FastifyInstance): void {
       return;
     }
     if (text.trim() === '') {
-      // Clients often send Content-Type: application/json on every request; a GET or DELETE has no body to parse.
+      // Clients often send Content-Type: application/json on every request; a GET or DELETE has no
+      // body to parse, and a POST whose fields are all optional (retry, rotate-secret, test) means
+      // "the defaults", as `curl -X POST -H 'content-type: application/json' …` expects.
       if (req.method === 'GET' || req.method === 'DELETE') {
         done(null, undefined);
+        return;
+      }
+      if (req.method === 'POST' && requiresNothing(req.routeOptions.schema?.body)) {
+        done(null, {});
         return;
       }
       done(new HooklineError('MALFORMED_JSON', 'The request body is empty; send a JSON object.'), undefined);
