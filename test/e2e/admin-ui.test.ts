@@ -1,6 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import {
   ADMIN_KEY,
@@ -8,7 +6,7 @@ import {
   ensureUiBuilt,
   launchBrowser,
   newPage,
-  screenshotDir,
+  camera,
   signIn as signInAt,
   startHookline,
   startReceiver,
@@ -24,20 +22,12 @@ let receiver: Awaited<ReturnType<typeof startReceiver>>;
 let browser: Browser;
 let page: Page;
 let base: string;
-let shots: string;
+let photos: ReturnType<typeof camera>;
 const errors: string[] = [];
 
 const api = (method: string, path: string, body?: unknown, key = ADMIN_KEY) => callApi(base, key, method, path, body);
 
-async function shot(name: string, p: Page = page): Promise<void> {
-  // Let toasts and spinners settle so pictures show the screen, not a transition.
-  await p.locator('.spinner').first().waitFor({ state: 'detached', timeout: 5000 }).catch(() => {});
-  await p.evaluate('window.scrollTo(0, 0)');
-  // Toasts come and go with timing: keep them out of the pictures.
-  const hide = await p.addStyleTag({ content: '.toasts { display: none !important; }' });
-  await p.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
-  await hide.evaluate((el) => el.remove());
-}
+const shot = (name: string, p: Page = page) => photos.shot(p, name);
 
 const signIn = (p: Page, key: string) => signInAt(p, base, key);
 
@@ -58,7 +48,7 @@ beforeAll(async () => {
   base = hookline.server.url;
   receiver = await startReceiver();
   browser = await launchBrowser();
-  shots = screenshotDir();
+  photos = camera();
   ({ page } = await newPage(browser, { width: 1280, height: 860, errors }));
 }, 180_000);
 
@@ -66,7 +56,7 @@ afterAll(async () => {
   await browser?.close();
   await receiver?.close();
   await hookline?.stop();
-  if (shots && process.env.HOOKLINE_UPDATE_SCREENSHOTS !== '1') rmSync(shots, { recursive: true, force: true });
+  photos?.done();
 });
 
 describe('admin UI in Chromium', { timeout: 90_000 }, () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { ADMIN_KEY, callApi, ensureUiBuilt, launchBrowser, newPage, signIn, startHookline, startReceiver, takeConsoleError, until } from './support.js';
+import { ADMIN_KEY, callApi, camera, ensureUiBuilt, launchBrowser, newPage, signIn, startHookline, startReceiver, takeConsoleError, until } from './support.js';
 
 // Publishing an event from the admin UI and following it to its deliveries; the viewer's read-only
 // view of the same page. One server, receiver and browser for the file, steps in order.
@@ -11,6 +11,7 @@ let browser: Browser;
 let page: Page;
 let base: string;
 const errors: string[] = [];
+let photos: ReturnType<typeof camera>;
 const api = (method: string, path: string, body?: unknown, key = ADMIN_KEY) => callApi(base, key, method, path, body);
 
 beforeAll(async () => {
@@ -19,10 +20,12 @@ beforeAll(async () => {
   base = hookline.server.url;
   receiver = await startReceiver();
   browser = await launchBrowser();
+  photos = camera();
   ({ page } = await newPage(browser, { width: 1280, height: 860, errors }));
 }, 180_000);
 
 afterAll(async () => {
+  photos?.done();
   await browser?.close();
   await receiver?.close();
   await hookline?.stop();
@@ -78,6 +81,7 @@ describe('publishing events from the admin UI', { timeout: 90_000 }, () => {
     eventId = (await result.getByTestId('published-id').textContent())!;
     expect(eventId).toMatch(/^evt_/);
     await result.getByText('1 delivery queued.').waitFor();
+    await photos.shot(page, 'publish-event');
     const stored = await api('GET', `/events/${eventId}`);
     expect(stored.body).toMatchObject({ event_type: 'ticket.created', payload: { id: 'T-9' }, idempotency_key: 'ui-publish-1' });
     expect(stored.body.deliveries).toHaveLength(1);
@@ -88,6 +92,7 @@ describe('publishing events from the admin UI', { timeout: 90_000 }, () => {
     const drawer = page.getByRole('dialog');
     await drawer.getByText('Published from the UI').waitFor(); // the payload
     await drawer.getByText('Succeeded').waitFor({ timeout: 20_000 });
+    await photos.shot(page, 'event-detail');
     await drawer.getByRole('link', { name: `Delivery ${stored.body.deliveries[0].id} to Desk` }).click();
     await page.waitForURL(/\/deliveries\?delivery=dlv_/);
     await page.getByRole('dialog').getByText('Attempt 1').waitFor();

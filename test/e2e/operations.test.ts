@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { ADMIN_KEY, callApi, ensureUiBuilt, launchBrowser, newPage, signIn, startHookline, startReceiver, until } from './support.js';
+import { ADMIN_KEY, callApi, camera, ensureUiBuilt, launchBrowser, newPage, signIn, startHookline, startReceiver, until } from './support.js';
 
 // An admin's operations in the UI: a webhook Hookline switched off (its receiver answered 410 Gone)
 // shown with its reason and re-enabled, then the audit log of all that, narrowed by its filters.
@@ -12,6 +12,7 @@ let browser: Browser;
 let page: Page;
 let base: string;
 const errors: string[] = [];
+let photos: ReturnType<typeof camera>;
 const api = (method: string, path: string, body?: unknown, key = ADMIN_KEY) => callApi(base, key, method, path, body);
 const row = (text: string | RegExp) => page.getByRole('row').filter({ hasText: text });
 
@@ -23,10 +24,12 @@ beforeAll(async () => {
   gone = await startReceiver();
   gone.setStatus(410);
   browser = await launchBrowser();
+  photos = camera();
   ({ page } = await newPage(browser, { width: 1280, height: 860, errors }));
 }, 180_000);
 
 afterAll(async () => {
+  photos?.done();
   await browser?.close();
   await healthy?.close();
   await gone?.close();
@@ -54,6 +57,7 @@ describe('operations in the admin UI', { timeout: 90_000 }, () => {
     await row('Retired endpoint').getByText('Disabled').waitFor();
     await row('Retired endpoint').getByText(disabled.disabled_reason).waitFor();
     await row('Desk').getByText('Active').waitFor();
+    await photos.shot(page, 'webhook-disabled');
 
     await page.getByRole('link', { name: 'Retired endpoint' }).click();
     const alert = page.getByRole('alert').filter({ hasText: 'Hookline disabled this webhook' });
@@ -86,6 +90,7 @@ describe('operations in the admin UI', { timeout: 90_000 }, () => {
     await until('one webhook.created entry', async () => (await row('webhook.created').count()) === 1);
     await row('webhook.updated').waitFor();
     await row('webhook.disabled').getByText('system').waitFor();
+    await photos.shot(page, 'audit-log-filtered');
 
     // Key: the admin key's own changes, so Hookline's webhook.disabled goes.
     const me = (await api('GET', '/me')).body;

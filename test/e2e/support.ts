@@ -158,3 +158,23 @@ export function takeConsoleError(errors: string[], pattern: RegExp): void {
   if (i < 0) throw new Error(`expected a console error matching ${pattern}; got ${JSON.stringify(errors)}`);
   errors.splice(i, 1);
 }
+
+/**
+ * Full-page screenshots into screenshotDir(): `done()` removes the temporary folder of a normal run.
+ * Waits for spinners to go and hides toasts, so pictures show the screen rather than a transition.
+ */
+export function camera(): { shot: (p: Page, name: string) => Promise<void>; done: () => void } {
+  const dir = screenshotDir();
+  return {
+    async shot(p, name) {
+      await p.locator('.spinner').first().waitFor({ state: 'detached', timeout: 5000 }).catch(() => {});
+      await p.evaluate('window.scrollTo(0, 0)');
+      const hide = await p.addStyleTag({ content: '.toasts { display: none !important; }' });
+      await p.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+      await hide.evaluate((el) => el.remove());
+    },
+    done() {
+      if (process.env.HOOKLINE_UPDATE_SCREENSHOTS !== '1') rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
