@@ -158,7 +158,8 @@ export function createListener(url: string, opts: ListenerOptions = {}): Listene
 
   function wait(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
+      // Waiting to reconnect keeps no process alive by itself.
+      const timer = setTimeout(done, ms).unref();
       function done() {
         clearTimeout(timer);
         cancelWait = undefined;
