@@ -139,7 +139,7 @@ describe('admin UI in Chromium', { timeout: 90_000 }, () => {
     expect((await secretError.textContent())!.length).toBeGreaterThan(3);
     await shot('webhook-form-errors');
     // Chromium logs every 4xx answer to fetch as a console error: this one was asked for.
-    expectConsoleError(/status of 422/);
+    await expectConsoleError(/status of 422/);
     await page.getByLabel('Signing secret (optional)').fill('');
     await page.getByRole('button', { name: 'Create webhook' }).click();
     await page.waitForURL(/\/webhooks\/wh_/);

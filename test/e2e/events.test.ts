@@ -61,13 +61,13 @@ describe('publishing events from the admin UI', { timeout: 90_000 }, () => {
     await refusal.getByText('422 VALIDATION_FAILED').waitFor();
     // …and next to the payload, by the field the server named.
     await dialog.locator('#publish-payload-error').getByText(/^payload\.id: /).waitFor();
-    takeConsoleError(errors, /status of 422/);
+    await takeConsoleError(errors, /status of 422/);
 
     // Larger than 256 KiB: 413 with its message.
     await dialog.getByLabel('Payload (JSON)').fill(JSON.stringify({ id: 'big', blob: 'x'.repeat(300 * 1024) }));
     await dialog.getByRole('button', { name: 'Publish', exact: true }).click();
     await refusal.getByText(/^413 /).waitFor();
-    takeConsoleError(errors, /status of 413/);
+    await takeConsoleError(errors, /status of 413/);
     expect((await api('GET', '/events')).body.data).toEqual([]);
   });
 

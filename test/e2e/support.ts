@@ -152,11 +152,16 @@ export async function signIn(p: Page, base: string, key: string): Promise<void> 
   await p.locator('main#main').waitFor();
 }
 
-/** Removes one console entry a test caused on purpose from `errors` (and throws if it is not there). */
-export function takeConsoleError(errors: string[], pattern: RegExp): void {
-  const i = errors.findIndex((e) => pattern.test(e));
-  if (i < 0) throw new Error(`expected a console error matching ${pattern}; got ${JSON.stringify(errors)}`);
-  errors.splice(i, 1);
+/**
+ * Removes one console entry a test caused on purpose from `errors`, waiting for it a little: the
+ * browser reports the console message apart from the page update the test waited on.
+ */
+export async function takeConsoleError(errors: string[], pattern: RegExp): Promise<void> {
+  const i = await until(`a console error matching ${pattern}`, () => {
+    const at = errors.findIndex((e) => pattern.test(e));
+    return at >= 0 ? at + 1 : undefined;
+  }, 5000);
+  errors.splice(i - 1, 1);
 }
 
 /**
