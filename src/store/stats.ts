@@ -10,6 +10,12 @@
  *   receiver's response time, and the failure counts show them already), test sends included.
  */
 import type { Queryable } from './db.js';
+import { newId } from '../ids.js';
+
+/** Where the time part of an id ends: `dlv_` and 10 characters of milliseconds. */
+const ID_TIME_END = 14;
+/** How far a delivery id's time may be from its created_at (clocks, a slow transaction). */
+const ID_SLACK_MS = 10 * 60_000;
 
 export type StatsWindow = '1h' | '24h' | '7d' | '30d';
 
@@ -76,6 +82,11 @@ export async function computeStats(
   const since = new Date(now.getTime() - ms);
   const scope = `org_id = $1 AND ($2::text IS NULL OR webhook_id = $2) AND created_at >= $3 AND created_at <= $4 AND NOT is_test`;
   const params = [orgId, webhookId, since, now];
+  // Delivery ids begin with their creation time, so an id range finds the window through the
+  // (org_id, id) and (webhook_id, id) indexes; created_at stays the exact test. The id's time is the
+  // publisher's clock and created_at the database's: ID_SLACK_MS covers the difference.
+  const idRange = `id >= $6 AND id <= $7`;
+  const ids = [newId('dlv', since.getTime() - ID_SLACK_MS).slice(0, ID_TIME_END), newId('dlv', now.getTime() + ID_SLACK_MS).slice(0, ID_TIME_END) + 'z'.repeat(16)];
 
   // One pass over the window's deliveries, grouped by bucket; the totals are the sums of the
   // buckets. date_bin on the epoch keeps buckets on round boundaries (and is timestamp
@@ -90,9 +101,9 @@ export async function computeStats(
             count(*) FILTER (WHERE status IN ('pending', 'sending'))::int AS pending,
             count(*) FILTER (WHERE attempts > 0)::int AS tried,
             coalesce(sum(attempts), 0)::int AS tries
-       FROM deliveries WHERE ${scope}
+       FROM deliveries WHERE ${scope} AND ${idRange}
       GROUP BY 1`,
-    [...params, bucketMs / 1000],
+    [...params, bucketMs / 1000, ...ids],
   );
 
   // Test sends are counted here: they measure the same receiver, and leaving them out
