@@ -86,6 +86,12 @@ describe('publishing events from the admin UI', { timeout: 90_000 }, () => {
     expect(stored.body).toMatchObject({ event_type: 'ticket.created', payload: { id: 'T-9' }, idempotency_key: 'ui-publish-1' });
     expect(stored.body.deliveries).toHaveLength(1);
     await until('the receiver to get it', () => receiver.received.find((r) => r.body.includes('Published from the UI')), 30_000);
+    // The same idempotency key again: the first event, marked as such, and nothing sent twice.
+    await dialog.getByRole('button', { name: 'Publish again' }).click();
+    await result.getByText('Already published').waitFor();
+    await result.getByText('nothing new was sent').waitFor();
+    expect(await result.getByTestId('published-id').textContent()).toBe(eventId);
+    expect((await api('GET', '/events')).body.data).toHaveLength(1);
 
     await result.getByRole('link', { name: 'See the event and its deliveries' }).click();
     expect(page.url()).toContain(`/events?event=${eventId}`);

@@ -105,7 +105,7 @@ export function setUnauthorizedHandler(fn: (message: string) => void): void {
   onUnauthorized = fn;
 }
 
-async function request<T>(method: string, path: string, body?: unknown, opts: { key?: string } = {}): Promise<T> {
+async function request<T>(method: string, path: string, body?: unknown, opts: { key?: string; onStatus?: (status: number) => void } = {}): Promise<T> {
   const key = opts.key ?? apiKey;
   const headers: Record<string, string> = { accept: 'application/json' };
   if (key) headers.authorization = `Bearer ${key}`;
@@ -138,6 +138,7 @@ async function request<T>(method: string, path: string, body?: unknown, opts: { 
     if (res.status === 401 && !opts.key && onUnauthorized) onUnauthorized(err.message);
     throw err;
   }
+  opts.onStatus?.(res.status);
   return json as T;
 }
 
@@ -213,7 +214,12 @@ export const api = {
 
   getEvent: (id: string) => request<HooklineEvent>('GET', `/events/${enc(id)}`),
   listEvents: (q?: Query) => request<Page<EventSummary>>('GET', `/events${qs(q)}`),
-  publishEvent: (body: PublishInput) => request<Published>('POST', '/events', body),
+  /** `duplicate`: the idempotency key was used before (200): the first event is returned, nothing new was sent. */
+  publishEvent: async (body: PublishInput): Promise<Published & { duplicate: boolean }> => {
+    let status = 0;
+    const r = await request<Published>('POST', '/events', body, { onStatus: (s) => (status = s) });
+    return { ...r, duplicate: status === 200 };
+  },
 
   listEventTypes: (q?: Query) => request<Page<EventType>>('GET', `/event-types${qs(q)}`),
   createEventType: (body: { name: string; description?: string; category?: string; schema?: unknown }) =>

@@ -3,6 +3,8 @@ import { all, api, ApiError, type Published } from '../api';
 import { Button, Code, ErrorBox, Field, Modal, prettyJson, useResource } from '../components';
 import { Link } from '../router';
 
+const plural = (n: number) => `${n} ${n === 1 ? 'delivery' : 'deliveries'}`;
+
 /** Why a payload text is not JSON, or undefined when it is. */
 function jsonProblem(text: string): string | undefined {
   if (!text.trim()) return 'Enter a JSON payload, e.g. {} for an empty object.';
@@ -29,7 +31,7 @@ export function PublishDialog({ initialType, onClose, onPublished }: { initialTy
   const [idempotencyKey, setIdempotencyKey] = useState('');
   const [touched, setTouched] = useState(false);
   const [failure, setFailure] = useState<unknown>();
-  const [result, setResult] = useState<Published>();
+  const [result, setResult] = useState<Published & { duplicate: boolean }>();
   const [busy, setBusy] = useState(false);
   const problem = jsonProblem(payload);
   // What a 422 said about each field (payload.id → payload), shown by that field until it is edited.
@@ -115,13 +117,15 @@ export function PublishDialog({ initialType, onClose, onPublished }: { initialTy
       {result && (
         <div className="test-result ok" role="status" data-testid="publish-result">
           <div className="test-result-head">
-            <strong>Published</strong>
+            <strong>{result.duplicate ? 'Already published' : 'Published'}</strong>
             <span className="mono" data-testid="published-id">{result.id}</span>
           </div>
           <p>
-            {result.deliveries === 0
-              ? 'No active webhook subscribes to this event type: no deliveries were made.'
-              : `${result.deliveries} ${result.deliveries === 1 ? 'delivery' : 'deliveries'} queued.`}{' '}
+            {result.duplicate
+              ? `This idempotency key was used in the last 24 hours: this is the event it published then (${plural(result.deliveries)}), and nothing new was sent.`
+              : result.deliveries === 0
+                ? 'No active webhook subscribes to this event type: no deliveries were made.'
+                : `${plural(result.deliveries)} queued.`}{' '}
             <Link to={`/events?event=${encodeURIComponent(result.id)}`}>See the event and its deliveries</Link>
           </p>
         </div>
