@@ -1,5 +1,5 @@
 import { useEffect, useState, type ReactNode } from 'react';
-import { Button, ErrorBox, Loading, useResource, type Resource } from './components';
+import { Button, ErrorBox, errorText, Loading, useResource, type Resource } from './components';
 
 /**
  * A list as the pages show it: usePaged gives one that loads page by page, listOf makes one of a
@@ -97,7 +97,30 @@ export function ListStates<T>({
 }) {
   if (list.error && !list.loaded) return <ErrorBox error={list.error} onRetry={list.reload} />;
   if (list.loading) return <Loading />;
-  return list.items.length === 0 ? empty : children;
+  return (
+    <>
+      {list.error && <StaleNote error={list.error} onRetry={list.reload} />}
+      {list.items.length === 0 ? empty : children}
+    </>
+  );
+}
+
+/**
+ * A refresh of a list already shown failed (e.g. 429 rate limited): say so above the rows, which
+ * stay as last loaded, instead of silently showing data that no longer updates. Goes once a later
+ * load succeeds.
+ */
+function StaleNote({ error, onRetry }: { error: unknown; onRetry: () => void }) {
+  return (
+    <div className="alert alert-warn" role="status">
+      <span>
+        <strong>Not up to date:</strong> refreshing failed. {errorText(error)}
+      </span>
+      <Button size="sm" onClick={onRetry}>
+        Refresh
+      </Button>
+    </div>
+  );
 }
 
 /** A table in its scrolling wrapper. `className` adds to `table` (table-click, table-fixed); `cols` are the classes of a colgroup. */
