@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { ADMIN_KEY, callApi, ensureUiBuilt, launchBrowser, newPage, signIn, startHookline, until } from './support.js';
+import { ADMIN_KEY, callApi, ensureUiBuilt, launchBrowser, newPage, startHookline, until } from './support.js';
 
 // The management API's rate limit (SPEC section 6: 429 with Retry-After) as the admin UI shows it.
 // Two requests a minute per key: the bucket refills one token every 30 s, so after the test drains
