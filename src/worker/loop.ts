@@ -19,7 +19,7 @@ import { cancelled, decide, deferred, type Outcome } from './decide.js';
 import { recordOutcomesSafely, updateWebhookHealth, type WebhookHealth } from './complete.js';
 import { disableWebhooks, goneWebhooks, operationalEvents, publishOperational, staleWebhooks, type DisabledWebhook } from './ops.js';
 import { createRateLimiter } from './rate-limit.js';
-import { createWebhookSlots, webhookCap, type Slot } from './webhook-slots.js';
+import { createWebhookSlots, tookAllRoom, webhookCap, type Slot } from './webhook-slots.js';
 import { createSecretCache } from './secrets.js';
 import { createWake } from './wake.js';
 import { startMaintenance } from './maintenance.js';
@@ -164,9 +164,9 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
         break;
       }
       for (const c of claimed) dispatch(c);
-      // A webhook this claim filled may have cut it short of rows behind its own: claim again, without it.
-      const filled = claimed.some((c) => !skipped.has(c.webhook_id) && slots.isBusy(c.webhook_id, Date.now()));
-      if (claimed.length === limit || woke || filled) continue;
+      // A webhook that got all the room it had may have more rows due, and may have cut the claim short
+      // of others' rows behind its own: claim again (without it if it is busy by then).
+      if (claimed.length === limit || woke || tookAllRoom(claimRoom, claimed)) continue;
       let ms: number | undefined;
       try {
         ms = await msUntilNextDue(db, claimStarted, claimRoom.busy);
@@ -186,7 +186,7 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
       stats.inFlight = inflight.size;
       if (outcome.kind === 'deferred') stats.deferred++;
       if (!closed) enqueue(outcome);
-      if (skipped.has(c.webhook_id) && slots.isDrained(c.webhook_id)) {
+      if (skipped.has(c.webhook_id) && !slots.isBusy(c.webhook_id, Date.now())) {
         skipped.delete(c.webhook_id);
         wake();
       }

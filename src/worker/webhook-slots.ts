@@ -20,9 +20,10 @@
  * answer tells how fast it is (on the embedded store, whose queries stall the
  * process, the first answers can look seconds late, and each deferral would
  * then have been spaced as if the webhook were that slow).
- * A webhook with every slot taken and as many waiting as it may is `busy`: the
- * claim loop leaves its deliveries in the queue (for other workers, or for
- * later) instead of claiming them only to hand them back, two writes each.
+ * A webhook with every slot taken and as many waiting as it may (or nearly:
+ * see isBusy) is `busy`: the claim loop leaves its deliveries in the queue
+ * (for other workers, or for later) instead of claiming them only to hand them
+ * back, two writes each, and claims for it again once it has room.
  *
  * The expected duration of a request to a webhook is the larger of an EWMA of
  * its observed attempt durations and how long it has been silent (requests in
@@ -81,14 +82,12 @@ export interface WebhookSlots {
   admit(webhookId: string, now: number): Admission;
   /** How many more deliveries of each webhook this worker can take now, for the claim. */
   room(now: number): ClaimRoom;
-  /** Can take no more for now: every slot taken and as many waiting as may. */
-  isBusy(webhookId: string, now: number): boolean;
   /**
-   * Worth claiming for again: nothing waits here and a slot is free. Not merely "not busy",
-   * which a webhook at its cap is again after each request that ends: claiming then would
-   * cost a claim per request.
+   * Not worth claiming for now: no room, or deliveries already wait here and the room is under
+   * half the cap. Without that margin a webhook at its cap would have room for one again after
+   * each request that ends, and cost a claim per request.
    */
-  isDrained(webhookId: string): boolean;
+  isBusy(webhookId: string, now: number): boolean;
   /** For tests and metrics: requests in flight and deliveries waiting here. */
   load(webhookId: string): { inFlight: number; waiting: number; ewmaMs?: number };
 }
@@ -102,6 +101,15 @@ export interface ClaimRoom {
   ids: string[];
   rooms: number[];
   fresh: number;
+}
+
+/** Whether a claim took, of some webhook, all the room the worker had for it. */
+export function tookAllRoom(room: ClaimRoom, claimed: Array<{ webhook_id: string }>): boolean {
+  const counts = new Map<string, number>();
+  for (const c of claimed) counts.set(c.webhook_id, (counts.get(c.webhook_id) ?? 0) + 1);
+  const rooms = new Map(room.ids.map((id, i) => [id, room.rooms[i]]));
+  for (const [id, n] of counts) if (n >= (rooms.get(id) ?? room.fresh)) return true;
+  return false;
 }
 
 type Waiter = (slot: Slot) => void;
@@ -138,7 +146,10 @@ export function createWebhookSlots(opts: { cap: number; maxWaitMs: number }): We
 
   /** Free slots, plus how many more may wait for one. */
   const roomOf = (s: State, now: number) => Math.max(0, cap - s.running.size) + Math.max(0, holdLimit(s, now) - s.waiters.length);
-  const isBusy = (s: State, now: number) => roomOf(s, now) === 0;
+  const isBusy = (s: State, now: number) => {
+    const room = roomOf(s, now);
+    return room === 0 || (s.waiters.length > 0 && room < Math.ceil(cap / 2));
+  };
 
   function start(s: State, now: number): Slot {
     const r = { startedAt: now };
@@ -216,7 +227,7 @@ export function createWebhookSlots(opts: { cap: number; maxWaitMs: number }): We
       const r: ClaimRoom = { busy: [], ids: [], rooms: [], fresh: cap + Math.min(cap, Math.floor((opts.maxWaitMs * cap) / MIN_ESTIMATE_MS)) };
       for (const s of states.values()) {
         const n = roomOf(s, now);
-        if (n === 0) r.busy.push(s.id);
+        if (isBusy(s, now)) r.busy.push(s.id);
         else if (n !== r.fresh) {
           r.ids.push(s.id);
           r.rooms.push(n);
@@ -227,10 +238,6 @@ export function createWebhookSlots(opts: { cap: number; maxWaitMs: number }): We
     isBusy(webhookId, now) {
       const s = states.get(webhookId);
       return s !== undefined && isBusy(s, now);
-    },
-    isDrained(webhookId) {
-      const s = states.get(webhookId);
-      return s === undefined || (s.waiters.length === 0 && s.running.size < cap);
     },
     load(webhookId) {
       const s = states.get(webhookId);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createWebhookSlots, webhookCap, type Admission, type Slot } from '../../src/worker/webhook-slots.js';
+import { createWebhookSlots, tookAllRoom, webhookCap, type Admission, type Slot } from '../../src/worker/webhook-slots.js';
 
 function slotOf(a: Admission): Slot {
   if (a.kind !== 'send') throw new Error(`expected a send, got ${a.kind}`);
@@ -136,19 +136,39 @@ describe('per-webhook in-flight slots', () => {
     expect(s.room(10)).toMatchObject({ ids: ['half'], rooms: [2 + 20] });
   });
 
-  it('is worth claiming for again only once nothing waits and a slot is free, not after each request at the cap', () => {
+  it('is busy for the claim while deliveries wait here and its room is under half the cap, so a claim is never for one delivery', () => {
+    const s = createWebhookSlots({ cap: 4, maxWaitMs: 1000 });
+    const first = slotOf(s.admit('w', 0));
+    const running = [slotOf(s.admit('w', 0)), slotOf(s.admit('w', 0)), slotOf(s.admit('w', 0))];
+    first.release(500, 500); // 500 ms a request: with 4 slots one frees every 125 ms, so 8 may wait within 1 s
+    running.push(slotOf(s.admit('w', 500)));
+    expect(Array.from({ length: 7 }, () => s.admit('w', 500).kind)).toEqual(Array(7).fill('wait'));
+    // Room for 1 more: worth no claim.
+    expect(s.isBusy('w', 500)).toBe(true);
+    expect(s.room(500).busy).toEqual(['w']);
+    running[0].release(500, 500); // its slot goes to the longest waiter: 6 wait, room for 2
+    expect(s.load('w')).toMatchObject({ inFlight: 4, waiting: 6 });
+    expect(s.isBusy('w', 500)).toBe(false);
+    expect(s.room(500)).toMatchObject({ busy: [], ids: ['w'], rooms: [2] });
+  });
+
+  it('is not busy once a slot frees with nothing waiting, even when nothing more may wait (a hanging webhook)', () => {
     const s = createWebhookSlots({ cap: 2, maxWaitMs: 1000 });
     const a = slotOf(s.admit('w', 0));
-    const b = slotOf(s.admit('w', 0));
-    const waiter = s.admit('w', 0);
-    expect(s.isDrained('w')).toBe(false);
-    a.release(10, 10); // its slot goes to the waiter
-    expect(s.isBusy('w', 10)).toBe(false);
-    expect(s.isDrained('w')).toBe(false);
-    b.release(20, 10);
-    expect(s.isDrained('w')).toBe(true);
-    expect(waiter.kind).toBe('wait');
-    expect(s.isDrained('never-seen')).toBe(true);
+    slotOf(s.admit('w', 0));
+    expect(s.isBusy('w', 2500)).toBe(true); // silent 2.5 s: nothing may wait
+    a.release(2500, 2500);
+    expect(s.isBusy('w', 2500)).toBe(false);
+    expect(s.room(2500)).toMatchObject({ ids: ['w'], rooms: [1] });
+  });
+
+  it('tells the loop when a claim took all the room it had for a webhook, which may have cut it short', () => {
+    const room = { busy: [], ids: ['narrow'], rooms: [2], fresh: 3 };
+    const of = (...ids: string[]) => ids.map((webhook_id) => ({ webhook_id }));
+    expect(tookAllRoom(room, of('narrow', 'new', 'new'))).toBe(false);
+    expect(tookAllRoom(room, of('narrow', 'narrow', 'new'))).toBe(true);
+    expect(tookAllRoom(room, of('new', 'new', 'new'))).toBe(true);
+    expect(tookAllRoom(room, [])).toBe(false);
   });
 
   it('defaults to a quarter of the worker’s concurrency, at least 1', () => {
