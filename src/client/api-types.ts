@@ -121,6 +121,8 @@ export interface Operations {
         /** As shown: `pending` was never tried yet, `retrying` is pending again after a failed attempt. */
         status?: "pending" | "retrying" | "sending" | "succeeded" | "failed" | "cancelled" | "skipped";
         event_type?: string;
+        /** The deliveries of one event. */
+        event_id?: string;
         /** created at or after */
         since?: string;
         /** created before */
@@ -799,6 +801,8 @@ export interface Operations {
         /** As shown: `pending` was never tried yet, `retrying` is pending again after a failed attempt. */
         status?: "pending" | "retrying" | "sending" | "succeeded" | "failed" | "cancelled" | "skipped";
         event_type?: string;
+        /** The deliveries of one event. */
+        event_id?: string;
         /** created at or after */
         since?: string;
         /** created before */

@@ -96,6 +96,7 @@ export interface DeliveryFilter {
   /** A shown status: `pending` means never tried yet, `retrying` pending after a failed attempt. */
   status?: ShownStatus;
   eventType?: string;
+  eventId?: string;
   /** created_at ≥ since */
   since?: Date;
   /** created_at < until */
@@ -126,10 +127,11 @@ export async function listDeliveries(q: Queryable, orgId: string, f: DeliveryFil
         AND ($6::timestamptz IS NULL OR created_at < $6)
         AND ($7::boolean IS NULL OR is_test = $7)
         AND ($8::text IS NULL OR id < $8)
+        AND ($10::text IS NULL OR event_id = $10)
       ORDER BY id DESC LIMIT $9`,
     [
       orgId, f.webhookId ?? null, f.status ?? null, f.eventType ?? null, f.since ?? null, f.until ?? null,
-      f.isTest ?? null, f.before ?? null, f.limit + 1,
+      f.isTest ?? null, f.before ?? null, f.limit + 1, f.eventId ?? null,
     ],
   );
   return rows;

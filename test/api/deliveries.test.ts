@@ -69,12 +69,16 @@ describe('the delivery log', () => {
     expect(bad.body.error.details[0].field).toBe('status');
   });
 
-  it('filters by event type, webhook, time range and test flag, combined', async () => {
+  it('filters by event type, event, webhook, time range and test flag, combined', async () => {
     expect(await listIds('&event_type=ticket.updated')).toEqual([ids.retrying]);
     expect(await listIds(`&webhook_id=${hookB}`)).toEqual([ids.cancelled, ids.test, ids.pending]);
     expect(await listIds(`&since=${minutesAgo(35).toISOString()}&until=${minutesAgo(8).toISOString()}`))
       .toEqual([ids.test, ids.pending, ids.retrying]);
     expect(await listIds('&is_test=true')).toEqual([ids.test]);
+    const failed = (await t.org.admin('GET', `/deliveries/${ids.failed}`)).body;
+    expect(await listIds(`&event_id=${failed.event_id}`)).toEqual([ids.failed]);
+    expect(await listIds(`&event_id=${failed.event_id}&webhook_id=${hookB}`)).toEqual([]);
+    expect(await listIds('&event_id=evt_unknown')).toEqual([]);
     expect(await listIds(`&is_test=false&webhook_id=${hookB}&status=cancelled`)).toEqual([ids.cancelled]);
     expect((await t.org.admin('GET', '/deliveries?since=yesterday')).status).toBe(422);
   });
