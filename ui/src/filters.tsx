@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { Button, Empty } from './components';
 import { navigate, useLocation } from './router';
 
 // The filter bar the list pages share (deliveries, events, audit log): labelled selects and text
@@ -156,5 +157,24 @@ export function TimeFilter({ value, onChange }: { value: TimeRange; onChange: (t
         </>
       )}
     </>
+  );
+}
+
+/** The filter bar's "Clear filters", shown only while a filter is set. */
+export function ClearFilters({ filtered, onClear }: { filtered: boolean; onClear: () => void }) {
+  if (!filtered) return null;
+  return (
+    <Button variant="ghost" size="sm" onClick={onClear}>
+      Clear filters
+    </Button>
+  );
+}
+
+/** A filtered list that came back empty: say so, and offer to clear the filters. */
+export function NoMatches({ what, onClear }: { what: string; onClear: () => void }) {
+  return (
+    <Empty title={`No ${what} match these filters`} action={<Button onClick={onClear}>Clear filters</Button>}>
+      Widen the time range or clear a filter.
+    </Empty>
   );
 }

@@ -1,7 +1,7 @@
 import { useMemo } from 'react';
 import { all, api } from '../api';
-import { Button, Code, Empty, formatTime, PageHeader, useResource } from '../components';
-import { FilterSelect, FilterText, rangeBounds, rangeFromQuery, rangeQuery, TimeFilter, useUrlQuery } from '../filters';
+import { Code, Empty, formatTime, PageHeader, useResource } from '../components';
+import { ClearFilters, FilterSelect, FilterText, rangeBounds, rangeFromQuery, rangeQuery, TimeFilter, useUrlQuery, NoMatches } from '../filters';
 import { ListTable, usePaged } from '../lists';
 import { Link, useTitle } from '../router';
 import { useSession } from '../session';
@@ -88,19 +88,13 @@ export function AuditLog() {
             <FilterText label="Target id" value={f.target_id} placeholder="wh_…, dlv_…, name" onChange={(target_id) => setQuery({ target_id })} />
             <FilterSelect label="Key" any="Any key" value={f.key_id} options={keyOptions} onChange={(key_id) => setQuery({ key_id })} />
             <TimeFilter value={time} onChange={(t) => setQuery(rangeQuery(t))} />
-            {filtered && (
-              <Button variant="ghost" size="sm" onClick={clear}>
-                Clear filters
-              </Button>
-            )}
+            <ClearFilters filtered={filtered} onClear={clear} />
           </div>
           <ListTable
             list={list}
             empty={
               filtered ? (
-                <Empty title="No entries match these filters" action={<Button onClick={clear}>Clear filters</Button>}>
-                  Widen the time range or clear a filter.
-                </Empty>
+                <NoMatches what="entries" onClear={clear} />
               ) : (
                 <Empty title="Nothing recorded yet">Changes to webhooks, event types and keys appear here as they happen.</Empty>
               )

@@ -20,7 +20,7 @@ import {
 } from '../components';
 import { ListTable, usePaged } from '../lists';
 import { Link, useTitle } from '../router';
-import { FilterSelect, rangeBounds, rangeFromQuery, rangeQuery, TimeFilter, useUrlQuery, type TimeRange } from '../filters';
+import { ClearFilters, FilterSelect, rangeBounds, rangeFromQuery, rangeQuery, TimeFilter, useUrlQuery, type TimeRange, NoMatches } from '../filters';
 import { useSession } from '../session';
 
 const TERMINAL = ['succeeded', 'failed', 'cancelled', 'skipped'];
@@ -127,20 +127,14 @@ export function Deliveries({
         )}
         <FilterSelect label="Kind" any="Events and tests" value={filters.kind} options={kindOptions} onChange={(kind) => set({ kind })} />
         <TimeFilter value={filters} onChange={(t) => set(t)} />
-        {filtered && (
-          <Button variant="ghost" size="sm" onClick={() => onFilters(noFilters)}>
-            Clear filters
-          </Button>
-        )}
+        <ClearFilters filtered={filtered} onClear={() => onFilters(noFilters)} />
       </div>
 
       <ListTable
         list={list}
         empty={
           filtered ? (
-            <Empty title="No deliveries match these filters" action={<Button onClick={() => onFilters(noFilters)}>Clear filters</Button>}>
-              Widen the time range or clear a filter.
-            </Empty>
+            <NoMatches what="deliveries" onClear={() => onFilters(noFilters)} />
           ) : (
             <Empty title="No deliveries yet">
               {webhook

@@ -16,7 +16,7 @@ import {
   Time,
   useResource,
 } from '../components';
-import { FilterSelect, rangeBounds, rangeFromQuery, rangeQuery, TimeFilter, useUrlQuery } from '../filters';
+import { ClearFilters, FilterSelect, rangeBounds, rangeFromQuery, rangeQuery, TimeFilter, useUrlQuery, NoMatches } from '../filters';
 import { ListTable, Table, usePaged } from '../lists';
 import { Link, useTitle } from '../router';
 import { useSession } from '../session';
@@ -61,19 +61,13 @@ export function Events() {
           onChange={(v) => setQuery({ event_type: v, event: null })}
         />
         <TimeFilter value={time} onChange={(t) => setQuery({ ...rangeQuery(t), event: null })} />
-        {filtered && (
-          <Button variant="ghost" size="sm" onClick={clear}>
-            Clear filters
-          </Button>
-        )}
+        <ClearFilters filtered={filtered} onClear={clear} />
       </div>
       <ListTable
         list={list}
         empty={
           filtered ? (
-            <Empty title="No events match these filters" action={<Button onClick={clear}>Clear filters</Button>}>
-              Widen the time range or clear a filter.
-            </Empty>
+            <NoMatches what="events" onClear={clear} />
           ) : (
             <Empty title="No events yet" action={publishButton || undefined}>
               Your application publishes events with POST /api/v1/events{canWrite ? '; you can publish one from here to try a webhook.' : '.'}
