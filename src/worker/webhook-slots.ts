@@ -228,7 +228,9 @@ export function createWebhookSlots(opts: { cap: number; maxWaitMs: number }): We
       for (const s of states.values()) {
         const n = roomOf(s, now);
         if (isBusy(s, now)) r.busy.push(s.id);
-        else if (n !== r.fresh) {
+        // An idle webhook with at least a newcomer's room is left to the default: the list stays
+        // as long as the webhooks in use or known to be slow, not every webhook seen lately.
+        else if (n < r.fresh || s.running.size > 0 || s.waiters.length > 0) {
           r.ids.push(s.id);
           r.rooms.push(n);
         }

@@ -131,9 +131,12 @@ describe('per-webhook in-flight slots', () => {
     const half = slotOf(s.admit('half', 0));
     expect(s.room(0)).toEqual({ busy: ['full'], ids: ['half'], rooms: [3], fresh: 4 });
     expect([s.isBusy('full', 0), s.isBusy('half', 0), s.isBusy('unknown', 0)]).toEqual([true, false, false]);
-    // A fast answer (10 ms, counted as the estimate's 100 ms floor): 1000 × 2 / 100 = 20 may wait.
+    // Idle after a fast answer: at least a newcomer's room, so it is left to the default.
     half.release(10, 10);
-    expect(s.room(10)).toMatchObject({ ids: ['half'], rooms: [2 + 20] });
+    expect(s.room(10)).toMatchObject({ ids: [], rooms: [] });
+    // In use again: 1 free slot, and (10 ms, counted as the estimate's 100 ms floor) 1000 × 2 / 100 = 20 may wait.
+    slotOf(s.admit('half', 10));
+    expect(s.room(10)).toMatchObject({ ids: ['half'], rooms: [1 + 20] });
   });
 
   it('is busy for the claim while deliveries wait here and its room is under half the cap, so a claim is never for one delivery', () => {
