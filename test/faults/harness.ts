@@ -12,6 +12,7 @@ import type { Db, Queryable } from '../../src/store/db.js';
 import { bootstrap } from '../../src/bootstrap.js';
 import { generateApiKey } from '../../src/core/api-keys.js';
 import { buildApp } from '../../src/api/app.js';
+import { createWake } from '../../src/worker/wake.js';
 import { testConfig, type Config } from '../../src/config.js';
 import { createMetrics } from '../../src/metrics.js';
 import { caller, type ApiCall } from '../support/app.js';
@@ -188,7 +189,10 @@ export async function staleLeases(q: Queryable, graceMs = 0): Promise<number> {
  */
 export async function inProcessApi(db: Db, overrides: Partial<Config> = {}) {
   await bootstrap(db, { adminKey: ADMIN_KEY });
-  const app = await buildApp({ db, config: testConfig(overrides), metrics: createMetrics(), wake: () => {} });
+  // Publishes NOTIFY the worker processes, as a real API process's do: otherwise a worker that
+  // looked before the publish sleeps until its idle poll while another, started a moment later,
+  // takes all the work.
+  const app = await buildApp({ db, config: testConfig(overrides), metrics: createMetrics(), wake: createWake(db) });
   await app.ready();
   return { app, call: caller(app, ADMIN_KEY), close: () => app.close() };
 }

@@ -114,7 +114,7 @@ describe.runIf(testStore === 'postgres')('workers on PostgreSQL', () => {
         90_000,
         () => `${ids.length} deliveries (${r.stats(url).ids.size})`,
       );
-      expect(together).toBeGreaterThanOrEqual(2);
+      expect(together, procs.map((p) => p.output()).join('\n=====\n')).toBeGreaterThanOrEqual(2);
       await until(async () => (await statusCounts(tdb.db)).succeeded === ids.length, 30_000, async () => JSON.stringify(await statusCounts(tdb.db)));
       const stats = r.stats(url);
       const { rows } = await tdb.db.query<{ attempts: number; logged: number; n: number }>(
