@@ -146,10 +146,8 @@ export function createWebhookSlots(opts: { cap: number; maxWaitMs: number }): We
 
   /** Free slots, plus how many more may wait for one. */
   const roomOf = (s: State, now: number) => Math.max(0, cap - s.running.size) + Math.max(0, holdLimit(s, now) - s.waiters.length);
-  const isBusy = (s: State, now: number) => {
-    const room = roomOf(s, now);
-    return room === 0 || (s.waiters.length > 0 && room < Math.ceil(cap / 2));
-  };
+  /** `room` is roomOf(s, now): the claim loop has it already, and it walks the requests in flight. */
+  const busyWith = (s: State, room: number) => room === 0 || (s.waiters.length > 0 && room < Math.ceil(cap / 2));
 
   function start(s: State, now: number): Slot {
     const r = { startedAt: now };
@@ -227,7 +225,7 @@ export function createWebhookSlots(opts: { cap: number; maxWaitMs: number }): We
       const r: ClaimRoom = { busy: [], ids: [], rooms: [], fresh: cap + Math.min(cap, Math.floor((opts.maxWaitMs * cap) / MIN_ESTIMATE_MS)) };
       for (const s of states.values()) {
         const n = roomOf(s, now);
-        if (isBusy(s, now)) r.busy.push(s.id);
+        if (busyWith(s, n)) r.busy.push(s.id);
         // An idle webhook with at least a newcomer's room is left to the default: the list stays
         // as long as the webhooks in use or known to be slow, not every webhook seen lately.
         else if (n < r.fresh || s.running.size > 0 || s.waiters.length > 0) {
@@ -239,7 +237,7 @@ export function createWebhookSlots(opts: { cap: number; maxWaitMs: number }): We
     },
     isBusy(webhookId, now) {
       const s = states.get(webhookId);
-      return s !== undefined && isBusy(s, now);
+      return s !== undefined && busyWith(s, roomOf(s, now));
     },
     load(webhookId) {
       const s = states.get(webhookId);
