@@ -21,17 +21,23 @@ function random16(): Buffer {
   return pool;
 }
 
+/** The 10 characters of millisecond time an id begins with, after its prefix: ids of `ms` start `prefix_` + this. */
+export function idTime(ms: number): string {
+  let time = '';
+  let t = ms;
+  for (let i = 0; i < 10; i++) {
+    time = ID_ALPHABET[t % 32] + time;
+    t = Math.floor(t / 32);
+  }
+  return time;
+}
+
 /**
  * `prefix_` + 10 characters of millisecond time + 16 random characters (80 bits).
  * Time first, so string order is creation order: lists page by id.
  */
 export function newId(prefix: IdPrefix, now = Date.now()): string {
-  let time = '';
-  let t = now;
-  for (let i = 0; i < 10; i++) {
-    time = ID_ALPHABET[t % 32] + time;
-    t = Math.floor(t / 32);
-  }
+  const time = idTime(now);
   const bytes = random16();
   let rand = '';
   for (let i = 0; i < 16; i++) rand += ID_ALPHABET[bytes[pos + i] & 31];

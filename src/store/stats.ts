@@ -10,10 +10,7 @@
  *   receiver's response time, and the failure counts show them already), test sends included.
  */
 import type { Queryable } from './db.js';
-import { newId } from '../ids.js';
-
-/** Where the time part of an id ends: `dlv_` and 10 characters of milliseconds. */
-const ID_TIME_END = 14;
+import { idTime } from '../ids.js';
 /** How far a delivery id's time may be from its created_at (clocks, a slow transaction). */
 const ID_SLACK_MS = 10 * 60_000;
 
@@ -86,7 +83,7 @@ export async function computeStats(
   // (org_id, id) and (webhook_id, id) indexes; created_at stays the exact test. The id's time is the
   // publisher's clock and created_at the database's: ID_SLACK_MS covers the difference.
   const idRange = `id >= $6 AND id <= $7`;
-  const ids = [newId('dlv', since.getTime() - ID_SLACK_MS).slice(0, ID_TIME_END), newId('dlv', now.getTime() + ID_SLACK_MS).slice(0, ID_TIME_END) + 'z'.repeat(16)];
+  const ids = [`dlv_${idTime(since.getTime() - ID_SLACK_MS)}`, `dlv_${idTime(now.getTime() + ID_SLACK_MS)}${'z'.repeat(16)}`];
 
   // One pass over the window's deliveries, grouped by bucket; the totals are the sums of the
   // buckets. date_bin on the epoch keeps buckets on round boundaries (and is timestamp
