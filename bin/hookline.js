@@ -4,7 +4,9 @@ import { existsSync } from 'node:fs';
 
 const cli = new URL('../dist/cli.js', import.meta.url);
 if (!existsSync(cli)) {
-  process.stderr.write('hookline: not built in this checkout yet: run `npm run build` (or `npm start`) first.\n');
+  process.stderr.write(
+    'hookline: not built in this checkout yet: run `npm run build` (or `npm start`) first.\n',
+  );
   process.exit(2);
 }
 await import(cli.href);

@@ -22,8 +22,16 @@ function run(what, cmd, args) {
 if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
   run('installing dependencies (npm ci)', 'npm', ['ci', '--no-audit', '--no-fund']);
 }
-run('compiling the server (tsc)', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
-run('compiling the SDK (tsc)', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'sdk/tsconfig.json']);
+run('compiling the server (tsc)', process.execPath, [
+  join(root, 'node_modules/typescript/bin/tsc'),
+  '-p',
+  'tsconfig.json',
+]);
+run('compiling the SDK (tsc)', process.execPath, [
+  join(root, 'node_modules/typescript/bin/tsc'),
+  '-p',
+  'sdk/tsconfig.json',
+]);
 if (existsSync(join(root, 'ui', 'vite.config.ts')) && uiBuildIsStale(root)) {
   run('building the admin UI (vite)', process.execPath, viteBuildArgs(root));
 }

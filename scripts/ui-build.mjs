@@ -22,5 +22,12 @@ export function uiBuildIsStale(root) {
 
 /** The arguments to `node` that build ui/ into ui/dist. */
 export function viteBuildArgs(root) {
-  return [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', join(root, 'ui', 'vite.config.ts'), '--logLevel', 'warn'];
+  return [
+    join(root, 'node_modules/vite/bin/vite.js'),
+    'build',
+    '--config',
+    join(root, 'ui', 'vite.config.ts'),
+    '--logLevel',
+    'warn',
+  ];
 }

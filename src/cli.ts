@@ -19,12 +19,16 @@ import { registerDeveloperCommands } from './cli/index.js';
 
 type SettingKey = keyof Config;
 
-const camel = (flag: string) => flag.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+const camel = (flag: string) =>
+  flag.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /** Adds the flags of the given settings to a command, with their variables in the help text. */
 function withSettings(cmd: Command, keys: SettingKey[]): Command {
   for (const s of settings.filter((x) => keys.includes(x.key))) {
-    const def = s.default === undefined || s.secret ? '' : ` (default: ${Array.isArray(s.default) ? s.default.join(',') || 'none' : String(s.default)})`;
+    const def =
+      s.default === undefined || s.secret
+        ? ''
+        : ` (default: ${Array.isArray(s.default) ? s.default.join(',') || 'none' : String(s.default)})`;
     const help = `${s.description}; env ${s.env}${def}`;
     if (s.kind === 'bool') {
       cmd.addOption(new Option(s.default === true ? `--no-${s.flag.slice(2)}` : s.flag, help));
@@ -54,8 +58,15 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-async function withDb<T>(config: Config, fn: (db: Awaited<ReturnType<typeof openDb>>) => Promise<T>): Promise<T> {
-  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
+async function withDb<T>(
+  config: Config,
+  fn: (db: Awaited<ReturnType<typeof openDb>>) => Promise<T>,
+): Promise<T> {
+  const db = await openDb({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: 2,
+  });
   try {
     return await fn(db);
   } finally {
@@ -69,7 +80,9 @@ const program = new Command('hookline')
   .showHelpAfterError();
 
 withSettings(
-  program.command('serve').description('Run the HTTP API, the admin UI and the delivery worker in one process.'),
+  program
+    .command('serve')
+    .description('Run the HTTP API, the admin UI and the delivery worker in one process.'),
   serveKeys,
 ).action(async (_opts, cmd: Command) => {
   const config = configFrom(cmd);
@@ -101,10 +114,25 @@ function stopOnSignals(log: ReturnType<typeof createLogger>, stop: () => Promise
 // The worker needs the database, sending and retry settings, not the API's (--host only for --metrics-port).
 const workerKeys = settings
   .map((s) => s.key)
-  .filter((k) => !['port', 'demo', 'adminKey', 'worker', 'rateLimitPerMinute', 'publishRateLimitPerMinute', 'testsPerMinute'].includes(k));
+  .filter(
+    (k) =>
+      ![
+        'port',
+        'demo',
+        'adminKey',
+        'worker',
+        'rateLimitPerMinute',
+        'publishRateLimitPerMinute',
+        'testsPerMinute',
+      ].includes(k),
+  );
 
 withSettings(
-  program.command('worker').description('Run only the delivery worker (no HTTP API): add these to scale delivery on PostgreSQL.'),
+  program
+    .command('worker')
+    .description(
+      'Run only the delivery worker (no HTTP API): add these to scale delivery on PostgreSQL.',
+    ),
   workerKeys,
 ).action(async (_opts, cmd: Command) => {
   const config = configFrom(cmd);
@@ -114,27 +142,41 @@ withSettings(
   await running;
 });
 
-withSettings(program.command('migrate').description('Apply pending schema migrations and exit.'), databaseKeys).action(
-  async (_opts, cmd: Command) => {
-    const config = configFrom(cmd);
-    const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, migrate: false, poolSize: 2 });
-    try {
-      const applied = await migrate(db);
-      process.stdout.write(applied.length ? `Applied migrations: ${applied.join(', ')}\n` : 'The schema is up to date.\n');
-    } finally {
-      await db.close();
-    }
-  },
-);
+withSettings(
+  program.command('migrate').description('Apply pending schema migrations and exit.'),
+  databaseKeys,
+).action(async (_opts, cmd: Command) => {
+  const config = configFrom(cmd);
+  const db = await openDb({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    migrate: false,
+    poolSize: 2,
+  });
+  try {
+    const applied = await migrate(db);
+    process.stdout.write(
+      applied.length
+        ? `Applied migrations: ${applied.join(', ')}\n`
+        : 'The schema is up to date.\n',
+    );
+  } finally {
+    await db.close();
+  }
+});
 
 const orgs = program.command('orgs').description('Manage organizations.');
-withSettings(orgs.command('create').argument('<name>', 'organization name').description('Create an organization.'), databaseKeys).action(
-  async (name: string, _opts, cmd: Command) => {
-    const config = configFrom(cmd);
-    const org = await withDb(config, (db) => newOrganization(db, name));
-    process.stdout.write(`Created organization "${org.name}" (${org.id}).\n`);
-  },
-);
+withSettings(
+  orgs
+    .command('create')
+    .argument('<name>', 'organization name')
+    .description('Create an organization.'),
+  databaseKeys,
+).action(async (name: string, _opts, cmd: Command) => {
+  const config = configFrom(cmd);
+  const org = await withDb(config, (db) => newOrganization(db, name));
+  process.stdout.write(`Created organization "${org.name}" (${org.id}).\n`);
+});
 
 const keys = program.command('keys').description('Manage API keys.');
 withSettings(
@@ -142,28 +184,46 @@ withSettings(
     .command('create')
     .description('Create an API key; it is printed once.')
     .requiredOption('--org <name>', 'organization name')
-    .addOption(new Option('--role <role>', 'admin, publisher or viewer').choices(roles as string[]).makeOptionMandatory())
+    .addOption(
+      new Option('--role <role>', 'admin, publisher or viewer')
+        .choices(roles as string[])
+        .makeOptionMandatory(),
+    )
     .option('--name <name>', 'a label for the key'),
   databaseKeys,
 ).action(async (opts: { org: string; role: Role; name?: string }, cmd: Command) => {
   const config = configFrom(cmd);
   const key = await withDb(config, async (db) => {
     const org = await findOrganizationByName(db, opts.org);
-    if (!org) fail(`no organization named "${opts.org}" (create it with: hookline orgs create ${opts.org})`);
+    if (!org)
+      fail(
+        `no organization named "${opts.org}" (create it with: hookline orgs create ${opts.org})`,
+      );
     return db.transaction(async (tx) => {
       const created = await createApiKey(tx, { orgId: org.id, role: opts.role, name: opts.name });
       // key_id null: made from the command line, by whoever holds the database, not by an API key.
-      await recordAudit(tx, { orgId: org.id, keyId: null, action: 'api_key.created', targetType: 'api_key', targetId: created.id, changes: { role: created.role, name: created.name, via: 'cli' } });
+      await recordAudit(tx, {
+        orgId: org.id,
+        keyId: null,
+        action: 'api_key.created',
+        targetType: 'api_key',
+        targetId: created.id,
+        changes: { role: created.role, name: created.name, via: 'cli' },
+      });
       return created;
     });
   });
-  process.stdout.write(`Created ${key.role} key ${key.id} for "${opts.org}". It is shown only this once:\n\n  ${key.key}\n\n`);
+  process.stdout.write(
+    `Created ${key.role} key ${key.id} for "${opts.org}". It is shown only this once:\n\n  ${key.key}\n\n`,
+  );
 });
 
 registerDeveloperCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof HooklineError) fail(err.message);
-  process.stderr.write(`hookline: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `hookline: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   process.exit(1);
 });

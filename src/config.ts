@@ -75,31 +75,208 @@ interface Setting {
 
 /** Every setting, in the order `--help` lists them. */
 export const settings: Setting[] = [
-  { key: 'port', env: 'HOOKLINE_PORT', flag: '--port', kind: 'int', default: 8080, description: 'HTTP port' },
-  { key: 'host', env: 'HOOKLINE_HOST', flag: '--host', kind: 'string', default: '127.0.0.1', description: 'interface to listen on' },
-  { key: 'dataDir', env: 'HOOKLINE_DATA_DIR', flag: '--data-dir', kind: 'string', default: './.hookline', description: 'where the embedded database keeps its files' },
-  { key: 'databaseUrl', env: 'DATABASE_URL', flag: '--database-url', kind: 'string', description: 'postgres:// URL of a PostgreSQL server (default: embedded database)', secret: true },
-  { key: 'poolSize', env: 'HOOKLINE_POOL_SIZE', flag: '--pool-size', kind: 'int', default: 10, description: 'PostgreSQL connections per process' },
-  { key: 'dev', env: 'HOOKLINE_DEV', flag: '--dev', kind: 'bool', default: false, description: 'allow http:// and private addresses (local development only)' },
-  { key: 'demo', env: 'HOOKLINE_DEMO', flag: '--demo', kind: 'bool', default: false, description: 'load the demo catalogs of event types' },
-  { key: 'adminKey', env: 'HOOKLINE_ADMIN_KEY', flag: '--admin-key', kind: 'string', description: 'the first admin key, on an empty database (at least 32 characters)', secret: true },
-  { key: 'encryptionKey', env: 'HOOKLINE_ENCRYPTION_KEY', flag: '--encryption-key', kind: 'string', description: '32-byte key (base64 or hex) encrypting webhook secrets at rest', secret: true },
-  { key: 'allowCidrs', env: 'HOOKLINE_ALLOW_CIDRS', flag: '--allow-cidrs', kind: 'list', default: [], description: 'comma-separated CIDRs exempt from the private-address guard' },
-  { key: 'retentionDays', env: 'HOOKLINE_RETENTION_DAYS', flag: '--retention-days', kind: 'int', default: 30, description: 'days to keep events and delivery attempts' },
-  { key: 'disableAfterDays', env: 'HOOKLINE_DISABLE_AFTER_DAYS', flag: '--disable-after-days', kind: 'int', default: 5, description: 'disable a webhook whose deliveries all failed for this many days' },
-  { key: 'logLevel', env: 'HOOKLINE_LOG_LEVEL', flag: '--log-level', kind: 'string', default: 'info', description: 'fatal, error, warn, info, debug or trace' },
-  { key: 'rateLimitPerMinute', env: 'HOOKLINE_RATE_LIMIT', flag: '--rate-limit', kind: 'int', default: 600, description: 'management API requests per minute per key (0: no limit)' },
-  { key: 'publishRateLimitPerMinute', env: 'HOOKLINE_PUBLISH_RATE_LIMIT', flag: '--publish-rate-limit', kind: 'int', default: 600_000, description: 'publish requests per minute per key (0: no limit)' },
-  { key: 'testsPerMinute', env: 'HOOKLINE_TESTS_PER_MINUTE', flag: '--tests-per-minute', kind: 'int', default: 5, description: 'webhook test sends per minute per webhook' },
-  { key: 'worker', env: 'HOOKLINE_WORKER', flag: '--worker', kind: 'bool', default: true, description: 'run the delivery worker in this process (--no-worker to disable)' },
-  { key: 'metricsPort', env: 'HOOKLINE_METRICS_PORT', flag: '--metrics-port', kind: 'int', default: 0, description: 'hookline worker: serve /metrics, /healthz and /readyz on this port at --host (0: none)' },
-  { key: 'workerBatchSize', env: 'HOOKLINE_WORKER_BATCH', flag: '--worker-batch', kind: 'int', default: 200, description: 'deliveries claimed per batch' },
-  { key: 'workerConcurrency', env: 'HOOKLINE_WORKER_CONCURRENCY', flag: '--worker-concurrency', kind: 'int', default: 256, description: 'HTTP requests in flight per worker' },
-  { key: 'workerWebhookConcurrency', env: 'HOOKLINE_WORKER_WEBHOOK_CONCURRENCY', flag: '--worker-webhook-concurrency', kind: 'int', default: 0, description: 'HTTP requests in flight per webhook per worker, so a slow webhook cannot take every slot (0: a quarter of --worker-concurrency)' },
-  { key: 'drainSeconds', env: 'HOOKLINE_DRAIN_SECONDS', flag: '--drain-seconds', kind: 'int', default: 10, description: 'on shutdown, seconds to let in-flight attempts finish' },
-  { key: 'retryDelayScale', env: 'HOOKLINE_RETRY_DELAY_SCALE', flag: '--retry-delay-scale', kind: 'number', default: 1, description: 'testing only: factor applied to retry delays' },
-  { key: 'timeoutScale', env: 'HOOKLINE_TIMEOUT_SCALE', flag: '--timeout-scale', kind: 'number', default: 1, description: 'testing only: factor applied to webhook timeouts' },
-  { key: 'leaseSeconds', env: 'HOOKLINE_LEASE_SECONDS', flag: '--lease-seconds', kind: 'int', default: 150, description: 'lease on a claimed delivery before another worker may retry it' },
+  {
+    key: 'port',
+    env: 'HOOKLINE_PORT',
+    flag: '--port',
+    kind: 'int',
+    default: 8080,
+    description: 'HTTP port',
+  },
+  {
+    key: 'host',
+    env: 'HOOKLINE_HOST',
+    flag: '--host',
+    kind: 'string',
+    default: '127.0.0.1',
+    description: 'interface to listen on',
+  },
+  {
+    key: 'dataDir',
+    env: 'HOOKLINE_DATA_DIR',
+    flag: '--data-dir',
+    kind: 'string',
+    default: './.hookline',
+    description: 'where the embedded database keeps its files',
+  },
+  {
+    key: 'databaseUrl',
+    env: 'DATABASE_URL',
+    flag: '--database-url',
+    kind: 'string',
+    description: 'postgres:// URL of a PostgreSQL server (default: embedded database)',
+    secret: true,
+  },
+  {
+    key: 'poolSize',
+    env: 'HOOKLINE_POOL_SIZE',
+    flag: '--pool-size',
+    kind: 'int',
+    default: 10,
+    description: 'PostgreSQL connections per process',
+  },
+  {
+    key: 'dev',
+    env: 'HOOKLINE_DEV',
+    flag: '--dev',
+    kind: 'bool',
+    default: false,
+    description: 'allow http:// and private addresses (local development only)',
+  },
+  {
+    key: 'demo',
+    env: 'HOOKLINE_DEMO',
+    flag: '--demo',
+    kind: 'bool',
+    default: false,
+    description: 'load the demo catalogs of event types',
+  },
+  {
+    key: 'adminKey',
+    env: 'HOOKLINE_ADMIN_KEY',
+    flag: '--admin-key',
+    kind: 'string',
+    description: 'the first admin key, on an empty database (at least 32 characters)',
+    secret: true,
+  },
+  {
+    key: 'encryptionKey',
+    env: 'HOOKLINE_ENCRYPTION_KEY',
+    flag: '--encryption-key',
+    kind: 'string',
+    description: '32-byte key (base64 or hex) encrypting webhook secrets at rest',
+    secret: true,
+  },
+  {
+    key: 'allowCidrs',
+    env: 'HOOKLINE_ALLOW_CIDRS',
+    flag: '--allow-cidrs',
+    kind: 'list',
+    default: [],
+    description: 'comma-separated CIDRs exempt from the private-address guard',
+  },
+  {
+    key: 'retentionDays',
+    env: 'HOOKLINE_RETENTION_DAYS',
+    flag: '--retention-days',
+    kind: 'int',
+    default: 30,
+    description: 'days to keep events and delivery attempts',
+  },
+  {
+    key: 'disableAfterDays',
+    env: 'HOOKLINE_DISABLE_AFTER_DAYS',
+    flag: '--disable-after-days',
+    kind: 'int',
+    default: 5,
+    description: 'disable a webhook whose deliveries all failed for this many days',
+  },
+  {
+    key: 'logLevel',
+    env: 'HOOKLINE_LOG_LEVEL',
+    flag: '--log-level',
+    kind: 'string',
+    default: 'info',
+    description: 'fatal, error, warn, info, debug or trace',
+  },
+  {
+    key: 'rateLimitPerMinute',
+    env: 'HOOKLINE_RATE_LIMIT',
+    flag: '--rate-limit',
+    kind: 'int',
+    default: 600,
+    description: 'management API requests per minute per key (0: no limit)',
+  },
+  {
+    key: 'publishRateLimitPerMinute',
+    env: 'HOOKLINE_PUBLISH_RATE_LIMIT',
+    flag: '--publish-rate-limit',
+    kind: 'int',
+    default: 600_000,
+    description: 'publish requests per minute per key (0: no limit)',
+  },
+  {
+    key: 'testsPerMinute',
+    env: 'HOOKLINE_TESTS_PER_MINUTE',
+    flag: '--tests-per-minute',
+    kind: 'int',
+    default: 5,
+    description: 'webhook test sends per minute per webhook',
+  },
+  {
+    key: 'worker',
+    env: 'HOOKLINE_WORKER',
+    flag: '--worker',
+    kind: 'bool',
+    default: true,
+    description: 'run the delivery worker in this process (--no-worker to disable)',
+  },
+  {
+    key: 'metricsPort',
+    env: 'HOOKLINE_METRICS_PORT',
+    flag: '--metrics-port',
+    kind: 'int',
+    default: 0,
+    description:
+      'hookline worker: serve /metrics, /healthz and /readyz on this port at --host (0: none)',
+  },
+  {
+    key: 'workerBatchSize',
+    env: 'HOOKLINE_WORKER_BATCH',
+    flag: '--worker-batch',
+    kind: 'int',
+    default: 200,
+    description: 'deliveries claimed per batch',
+  },
+  {
+    key: 'workerConcurrency',
+    env: 'HOOKLINE_WORKER_CONCURRENCY',
+    flag: '--worker-concurrency',
+    kind: 'int',
+    default: 256,
+    description: 'HTTP requests in flight per worker',
+  },
+  {
+    key: 'workerWebhookConcurrency',
+    env: 'HOOKLINE_WORKER_WEBHOOK_CONCURRENCY',
+    flag: '--worker-webhook-concurrency',
+    kind: 'int',
+    default: 0,
+    description:
+      'HTTP requests in flight per webhook per worker, so a slow webhook cannot take every slot (0: a quarter of --worker-concurrency)',
+  },
+  {
+    key: 'drainSeconds',
+    env: 'HOOKLINE_DRAIN_SECONDS',
+    flag: '--drain-seconds',
+    kind: 'int',
+    default: 10,
+    description: 'on shutdown, seconds to let in-flight attempts finish',
+  },
+  {
+    key: 'retryDelayScale',
+    env: 'HOOKLINE_RETRY_DELAY_SCALE',
+    flag: '--retry-delay-scale',
+    kind: 'number',
+    default: 1,
+    description: 'testing only: factor applied to retry delays',
+  },
+  {
+    key: 'timeoutScale',
+    env: 'HOOKLINE_TIMEOUT_SCALE',
+    flag: '--timeout-scale',
+    kind: 'number',
+    default: 1,
+    description: 'testing only: factor applied to webhook timeouts',
+  },
+  {
+    key: 'leaseSeconds',
+    env: 'HOOKLINE_LEASE_SECONDS',
+    flag: '--lease-seconds',
+    kind: 'int',
+    default: 150,
+    description: 'lease on a claimed delivery before another worker may retry it',
+  },
 ];
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -118,17 +295,22 @@ function parseValue(s: Setting, raw: unknown, source: string): unknown {
   }
   if (s.kind === 'int') {
     const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
-    if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${source}: expected a whole number ≥ 0, got "${raw}"`);
+    if (!Number.isInteger(n) || n < 0)
+      throw new ConfigError(`${source}: expected a whole number ≥ 0, got "${raw}"`);
     return n;
   }
   if (s.kind === 'number') {
     const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
-    if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`${source}: expected a number > 0, got "${raw}"`);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new ConfigError(`${source}: expected a number > 0, got "${raw}"`);
     return n;
   }
   if (s.kind === 'list') {
     if (Array.isArray(raw)) return raw.map(String);
-    return String(raw).split(',').map((x) => x.trim()).filter(Boolean);
+    return String(raw)
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
   }
   return String(raw);
 }
@@ -152,7 +334,8 @@ export function loadConfig(
   }
   const config = out as unknown as Config;
   if (config.port > 65535) throw new ConfigError(`--port: ${config.port} is not a TCP port`);
-  if (config.metricsPort > 65535) throw new ConfigError(`--metrics-port: ${config.metricsPort} is not a TCP port`);
+  if (config.metricsPort > 65535)
+    throw new ConfigError(`--metrics-port: ${config.metricsPort} is not a TCP port`);
   if (config.adminKey !== undefined && config.adminKey.length < 32) {
     throw new ConfigError('HOOKLINE_ADMIN_KEY must be at least 32 characters');
   }
@@ -165,7 +348,9 @@ export function loadConfig(
     );
   }
   if (!LOG_LEVELS.includes(config.logLevel)) {
-    throw new ConfigError(`HOOKLINE_LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got "${config.logLevel}"`);
+    throw new ConfigError(
+      `HOOKLINE_LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got "${config.logLevel}"`,
+    );
   }
   if (config.databaseUrl !== undefined && !/^postgres(ql)?:\/\//i.test(config.databaseUrl)) {
     throw new ConfigError('DATABASE_URL must be a postgres:// (or postgresql://) URL');
@@ -175,7 +360,9 @@ export function loadConfig(
     const k = config.encryptionKey;
     const bytes = /^[0-9a-fA-F]{64}$/.test(k) ? 32 : Buffer.from(k, 'base64').length;
     if (bytes !== 32) {
-      throw new ConfigError('HOOKLINE_ENCRYPTION_KEY must be 32 bytes, as base64 or 64 hex characters (e.g. `openssl rand -base64 32`)');
+      throw new ConfigError(
+        'HOOKLINE_ENCRYPTION_KEY must be 32 bytes, as base64 or 64 hex characters (e.g. `openssl rand -base64 32`)',
+      );
     }
   }
   try {
@@ -193,5 +380,11 @@ export function loadConfig(
 export function testConfig(overrides: Partial<Config> = {}): Config {
   // Rate limits off: a test file makes hundreds of calls a second with one key.
   // The rate-limit tests turn them on with small values of their own.
-  return { ...loadConfig({}), dev: true, rateLimitPerMinute: 0, publishRateLimitPerMinute: 0, ...overrides };
+  return {
+    ...loadConfig({}),
+    dev: true,
+    rateLimitPerMinute: 0,
+    publishRateLimitPerMinute: 0,
+    ...overrides,
+  };
 }

@@ -6,7 +6,10 @@
 export const errorCatalog = {
   MALFORMED_JSON: { status: 400, message: 'The request body is not valid JSON.' },
   BAD_REQUEST: { status: 400, message: 'The request is not well formed.' },
-  UNAUTHORIZED: { status: 401, message: 'A valid API key is required: Authorization: Bearer <key>.' },
+  UNAUTHORIZED: {
+    status: 401,
+    message: 'A valid API key is required: Authorization: Bearer <key>.',
+  },
   FORBIDDEN: { status: 403, message: 'This API key’s role does not allow this action.' },
   NOT_FOUND: { status: 404, message: 'Not found.' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed.' },

@@ -46,5 +46,9 @@ export function newId(prefix: IdPrefix, now = Date.now()): string {
 
 /** True when `id` has the shape `newId(prefix)` produces. */
 export function isId(prefix: IdPrefix, id: string): boolean {
-  return id.length === prefix.length + 27 && id.startsWith(prefix + '_') && /^[0-9a-z]+$/.test(id.slice(prefix.length + 1));
+  return (
+    id.length === prefix.length + 27 &&
+    id.startsWith(prefix + '_') &&
+    /^[0-9a-z]+$/.test(id.slice(prefix.length + 1))
+  );
 }

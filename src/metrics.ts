@@ -39,7 +39,15 @@ export function createMetrics() {
     help: 'Age of the oldest due delivery that has not been sent yet.',
     registers: [registry],
   });
-  return { registry, eventsAccepted, deliveries, deferrals, attemptDuration, queueDepth, oldestPendingAge };
+  return {
+    registry,
+    eventsAccepted,
+    deliveries,
+    deferrals,
+    attemptDuration,
+    queueDepth,
+    oldestPendingAge,
+  };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

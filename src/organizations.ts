@@ -8,7 +8,14 @@ export async function newOrganization(db: Db, name: string): Promise<Organizatio
   return db.transaction(async (tx) => {
     const org = await createOrganization(tx, name);
     await ensureBuiltinEventTypes(tx, org.id);
-    await recordAudit(tx, { orgId: org.id, keyId: null, action: 'organization.created', targetType: 'organization', targetId: org.id, changes: { name } });
+    await recordAudit(tx, {
+      orgId: org.id,
+      keyId: null,
+      action: 'organization.created',
+      targetType: 'organization',
+      targetId: org.id,
+      changes: { name },
+    });
     return org;
   });
 }

@@ -27,10 +27,15 @@ export interface RunningServer {
 /** What `serve` warns about at start: settings that are fine to try Hookline with but not to run it. */
 export function startupWarnings(config: Pick<Config, 'dev' | 'encryptionKey'>): string[] {
   const out: string[] = [];
-  if (config.dev) out.push('--dev: http:// URLs and private/loopback destinations are allowed. Never use this in production.');
+  if (config.dev)
+    out.push(
+      '--dev: http:// URLs and private/loopback destinations are allowed. Never use this in production.',
+    );
   if (!config.dev && !config.encryptionKey) {
     // Not fatal: a first try-out should just work. But a database dump then holds every secret.
-    out.push('HOOKLINE_ENCRYPTION_KEY is not set: webhook signing secrets are stored unencrypted. Set it to 32 random bytes (base64 or hex), e.g. `openssl rand -base64 32`.');
+    out.push(
+      'HOOKLINE_ENCRYPTION_KEY is not set: webhook signing secrets are stored unencrypted. Set it to 32 random bytes (base64 or hex), e.g. `openssl rand -base64 32`.',
+    );
   }
   return out;
 }
@@ -40,17 +45,27 @@ export function startupWarnings(config: Pick<Config, 'dev' | 'encryptionKey'>): 
  * `hookline serve`: the API, the admin UI and (unless disabled) the delivery
  * worker in one process, on the embedded database or on PostgreSQL.
  */
-export async function startServer(config: Config, log: Logger = createLogger(config)): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  log: Logger = createLogger(config),
+): Promise<RunningServer> {
   for (const warning of startupWarnings(config)) log.warn(warning);
   if (!config.databaseUrl) {
     // Creating PGlite's files and applying the migrations takes 5-20 s with nothing else printed.
     const fresh = !existsSync(join(config.dataDir, 'db', 'PG_VERSION'));
     log.info(
       { dataDir: config.dataDir },
-      fresh ? 'creating the embedded database (first start only: this takes a few seconds)' : 'opening the embedded database',
+      fresh
+        ? 'creating the embedded database (first start only: this takes a few seconds)'
+        : 'opening the embedded database',
     );
   }
-  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.poolSize, log });
+  const db = await openDb({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: config.poolSize,
+    log,
+  });
   await checkEncryptionKey(db, config.encryptionKey).catch(async (err: unknown) => {
     await db.close().catch(() => {});
     throw err;

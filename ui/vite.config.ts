@@ -7,7 +7,9 @@ import { fileURLToPath } from 'node:url';
 export default defineConfig(({ command }) => ({
   // A build is always a production build, even when run from a test runner that set NODE_ENV=test
   // (else React's development build, twice the size, would be bundled).
-  ...(command === 'build' ? { define: { 'process.env.NODE_ENV': JSON.stringify('production') } } : {}),
+  ...(command === 'build'
+    ? { define: { 'process.env.NODE_ENV': JSON.stringify('production') } }
+    : {}),
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/',
   plugins: [react()],

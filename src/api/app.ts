@@ -6,7 +6,12 @@ import { registerErrorHandling } from './plugins/errors.js';
 import { registerJsonBody } from './plugins/json-body.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerRateLimit } from './plugins/rate-limit.js';
-import { clientLimitServerOptions, defaultClientLimits, registerClientLimits, type ClientLimits } from './plugins/client-limits.js';
+import {
+  clientLimitServerOptions,
+  defaultClientLimits,
+  registerClientLimits,
+  type ClientLimits,
+} from './plugins/client-limits.js';
 import { validatorCompiler } from './validation.js';
 import { healthRoutes } from './routes/health.js';
 import { apiRoutes } from './routes/index.js';
@@ -25,7 +30,10 @@ export interface BuildAppOptions {
 }
 
 /** Builds the HTTP application; it does not listen. Tests drive it with `app.inject()`. */
-export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promise<FastifyInstance> {
+export async function buildApp(
+  deps: AppDeps,
+  opts: BuildAppOptions = {},
+): Promise<FastifyInstance> {
   const limits = { ...defaultClientLimits, ...opts.limits };
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
@@ -44,7 +52,15 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
   app.setValidatorCompiler(validatorCompiler);
   registerErrorHandling(app);
   app.addHook('onResponse', async (request, reply) => {
-    request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    request.log.debug(
+      {
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
   });
   registerClientLimits(app, limits);
   registerJsonBody(app);
@@ -55,10 +71,13 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
       info: {
         title: 'Hookline API',
         version,
-        description: 'Webhook delivery: publish events, register webhooks, inspect every delivery attempt.',
+        description:
+          'Webhook delivery: publish events, register webhooks, inspect every delivery attempt.',
       },
       components: {
-        securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key: hk_…' } },
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'An API key: hk_…' },
+        },
       },
       security: [{ apiKey: [] }],
     },

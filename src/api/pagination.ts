@@ -3,13 +3,20 @@ import { HooklineError } from '../errors.js';
 
 /** Query fields every list accepts. */
 export const PageQuery = {
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50, description: 'Items per page (1–500).' })),
-  cursor: Type.Optional(Type.String({ maxLength: 512, description: 'next_cursor of the previous page.' })),
+  limit: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 500, default: 50, description: 'Items per page (1–500).' }),
+  ),
+  cursor: Type.Optional(
+    Type.String({ maxLength: 512, description: 'next_cursor of the previous page.' }),
+  ),
 };
 
 /** The envelope of every list: `{data, next_cursor}`. */
 export function PageOf<T extends ReturnType<typeof Type.Object>>(item: T) {
-  return Type.Object({ data: Type.Array(item), next_cursor: Type.Union([Type.String(), Type.Null()]) });
+  return Type.Object({
+    data: Type.Array(item),
+    next_cursor: Type.Union([Type.String(), Type.Null()]),
+  });
 }
 
 export interface Page<T> {
@@ -37,7 +44,12 @@ export function decodeCursor(cursor: string | undefined): string | undefined {
  * Builds a page from rows fetched with `LIMIT limit + 1`: the extra row only
  * tells whether there is a next page.
  */
-export function toPage<R, T>(rows: R[], limit: number, keyOf: (row: R) => string, map: (row: R) => T): Page<T> {
+export function toPage<R, T>(
+  rows: R[],
+  limit: number,
+  keyOf: (row: R) => string,
+  map: (row: R) => T,
+): Page<T> {
   const more = rows.length > limit;
   const pageRows = more ? rows.slice(0, limit) : rows;
   return {

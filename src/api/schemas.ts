@@ -1,15 +1,13 @@
 import { Type } from '@sinclair/typebox';
 
 /** The SPEC's error body, for the OpenAPI document. */
-export const ErrorBody = Type.Object(
-  {
-    error: Type.Object({
-      code: Type.String({ description: 'Stable code, e.g. VALIDATION_FAILED' }),
-      message: Type.String(),
-      details: Type.Any(),
-    }),
-  }
-);
+export const ErrorBody = Type.Object({
+  error: Type.Object({
+    code: Type.String({ description: 'Stable code, e.g. VALIDATION_FAILED' }),
+    message: Type.String(),
+    details: Type.Any(),
+  }),
+});
 
 /** Error answers most routes can give; spread into a route's `response` schema. */
 export const ErrorResponses = {

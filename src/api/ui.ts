@@ -9,7 +9,15 @@ import { HooklineError } from '../errors.js';
 export const defaultUiDir = fileURLToPath(new URL('../../ui/dist/', import.meta.url));
 
 // Paths that belong to the server: never answered with the app's index.html.
-const serverPrefixes = ['/api/', '/api', '/docs', '/openapi.json', '/healthz', '/readyz', '/metrics'];
+const serverPrefixes = [
+  '/api/',
+  '/api',
+  '/docs',
+  '/openapi.json',
+  '/healthz',
+  '/readyz',
+  '/metrics',
+];
 
 function isServerPath(path: string): boolean {
   return serverPrefixes.some((p) => path === p || path.startsWith(p.endsWith('/') ? p : `${p}/`));
@@ -36,7 +44,8 @@ export async function uiRoutes(app: FastifyInstance, opts: { dir?: string } = {}
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const path = decodeURIComponent(request.url.split('?')[0]);
-    if (isServerPath(path)) throw new HooklineError('NOT_FOUND', `No route for ${request.method} ${path}.`);
+    if (isServerPath(path))
+      throw new HooklineError('NOT_FOUND', `No route for ${request.method} ${path}.`);
     if (!built) return reply.code(200).type('text/html; charset=utf-8').send(notBuiltPage);
     // A real file (hashed assets, favicon) is sent as it is; anything else is a client route.
     const rel = normalize(path).replace(/^[/\\]+/, '');

@@ -71,7 +71,8 @@ function causeCode(err: unknown): string | undefined {
 export function describeError(err: unknown, server?: string): string {
   if (err instanceof HooklineApiError && err.code === 'NETWORK_ERROR' && server) {
     // undici says only "fetch failed"; what a person needs is where, why, and what to check.
-    const why = causeCode(err.cause) ?? (err.cause instanceof Error ? err.cause.message : 'no answer');
+    const why =
+      causeCode(err.cause) ?? (err.cause instanceof Error ? err.cause.message : 'no answer');
     return `cannot reach ${server} (${why}): is \`hookline serve\` running there? Set --server or HOOKLINE_SERVER otherwise.`;
   }
   if (err instanceof HooklineApiError) {

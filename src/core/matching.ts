@@ -27,7 +27,11 @@ export function patternMatches(pattern: string, eventType: string, category?: st
 }
 
 /** True when any entry of a webhook's `events` list matches the event type. */
-export function subscribes(events: readonly string[], eventType: string, category?: string): boolean {
+export function subscribes(
+  events: readonly string[],
+  eventType: string,
+  category?: string,
+): boolean {
   for (const p of events) if (patternMatches(p, eventType, category)) return true;
   return false;
 }
@@ -47,7 +51,8 @@ export function matchingEntries(eventType: string, category?: string): string[] 
   const entries = [eventType];
   if (!eventType.startsWith(OPERATIONAL_PREFIX)) entries.push('*');
   // `x.*` matches when the name starts with `x.`: one entry per dot in the name.
-  for (let i = eventType.indexOf('.'); i >= 0; i = eventType.indexOf('.', i + 1)) entries.push(eventType.slice(0, i) + '.*');
+  for (let i = eventType.indexOf('.'); i >= 0; i = eventType.indexOf('.', i + 1))
+    entries.push(eventType.slice(0, i) + '.*');
   if (category !== undefined) entries.push(category + '.*');
   return [...new Set(entries)];
 }

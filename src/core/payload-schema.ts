@@ -41,8 +41,17 @@ export function payloadProblems(t: TypeSchema, payload: unknown, field: string):
   if (!validate || validate(payload)) return [];
   return (validate.errors ?? []).slice(0, 20).map((e) => {
     const path = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
-    const missing = e.keyword === 'required' ? String((e.params as { missingProperty?: unknown }).missingProperty) : '';
+    const missing =
+      e.keyword === 'required'
+        ? String((e.params as { missingProperty?: unknown }).missingProperty)
+        : '';
     const where = [field, path, missing].filter(Boolean).join('.');
-    return { field: where, message: e.keyword === 'required' ? 'is required by the event type schema' : `${e.message ?? 'is not valid'} (event type schema)` };
+    return {
+      field: where,
+      message:
+        e.keyword === 'required'
+          ? 'is required by the event type schema'
+          : `${e.message ?? 'is not valid'} (event type schema)`,
+    };
   });
 }

@@ -12,7 +12,11 @@ export const JITTER = 0.2;
  * Seconds to wait after failed attempt `attempt` (1-based):
  * `baseSeconds × 2^(attempt−1)`, times a factor in [0.8, 1.2), capped at 24 h.
  */
-export function backoffSeconds(attempt: number, baseSeconds: number, random: () => number = Math.random): number {
+export function backoffSeconds(
+  attempt: number,
+  baseSeconds: number,
+  random: () => number = Math.random,
+): number {
   const n = Math.max(1, Math.floor(attempt));
   // 2^(n-1) overflows nothing here: past ~17 doublings the cap applies anyway.
   const raw = baseSeconds * Math.pow(2, Math.min(n - 1, 30));
@@ -25,7 +29,10 @@ export function backoffSeconds(attempt: number, baseSeconds: number, random: () 
  * undefined when the header is absent or unreadable. Accepts delta-seconds
  * ("120") and an HTTP date ("Wed, 21 Oct 2015 07:28:00 GMT").
  */
-export function parseRetryAfter(value: string | string[] | undefined, now: number = Date.now()): number | undefined {
+export function parseRetryAfter(
+  value: string | string[] | undefined,
+  now: number = Date.now(),
+): number | undefined {
   const v = (Array.isArray(value) ? value[0] : value)?.trim();
   if (!v) return undefined;
   let seconds: number;
@@ -59,7 +66,15 @@ export interface NextAttemptInput {
 
 /** Milliseconds from now until the next attempt after a failed one. */
 export function nextAttemptDelayMs(input: NextAttemptInput): number {
-  const { attempts, retryDelaySeconds, status, retryAfter, scale = 1, now = Date.now(), random } = input;
+  const {
+    attempts,
+    retryDelaySeconds,
+    status,
+    retryAfter,
+    scale = 1,
+    now = Date.now(),
+    random,
+  } = input;
   const fromHeader = honoursRetryAfter(status) ? parseRetryAfter(retryAfter, now) : undefined;
   const seconds = fromHeader ?? backoffSeconds(attempts, retryDelaySeconds, random);
   return Math.round(seconds * 1000 * scale);

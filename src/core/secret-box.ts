@@ -18,7 +18,10 @@ export interface SecretBox {
 export function parseEncryptionKey(text: string): Buffer {
   const hex = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : undefined;
   const key = hex ?? Buffer.from(text, 'base64');
-  if (key.length !== 32) throw new ConfigError('HOOKLINE_ENCRYPTION_KEY must be 32 bytes, as base64 or 64 hex characters');
+  if (key.length !== 32)
+    throw new ConfigError(
+      'HOOKLINE_ENCRYPTION_KEY must be 32 bytes, as base64 or 64 hex characters',
+    );
   return key;
 }
 
@@ -35,7 +38,10 @@ export function createSecretBox(encryptionKey?: string): SecretBox {
     },
     open(stored) {
       if (!stored.startsWith(PREFIX)) return stored;
-      if (!key) throw new ConfigError('A webhook secret is encrypted but HOOKLINE_ENCRYPTION_KEY is not set');
+      if (!key)
+        throw new ConfigError(
+          'A webhook secret is encrypted but HOOKLINE_ENCRYPTION_KEY is not set',
+        );
       const raw = Buffer.from(stored.slice(PREFIX.length), 'base64');
       const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
       decipher.setAuthTag(raw.subarray(12, 28));

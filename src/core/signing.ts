@@ -22,9 +22,11 @@ export function generateSecret(bytes = 32): string {
 export function secretProblem(secret: string): string | undefined {
   if (!secret.startsWith(SECRET_PREFIX)) return `must start with ${SECRET_PREFIX}`;
   const b64 = secret.slice(SECRET_PREFIX.length);
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 !== 0) return `must be ${SECRET_PREFIX} followed by base64`;
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 !== 0)
+    return `must be ${SECRET_PREFIX} followed by base64`;
   const n = Buffer.from(b64, 'base64').length;
-  if (n < MIN_SECRET_BYTES || n > MAX_SECRET_BYTES) return `must encode ${MIN_SECRET_BYTES} to ${MAX_SECRET_BYTES} bytes (got ${n})`;
+  if (n < MIN_SECRET_BYTES || n > MAX_SECRET_BYTES)
+    return `must encode ${MIN_SECRET_BYTES} to ${MAX_SECRET_BYTES} bytes (got ${n})`;
   return undefined;
 }
 
@@ -35,7 +37,12 @@ export function decodeSecret(secret: string): Buffer {
 }
 
 /** base64 HMAC-SHA256 of `{id}.{timestamp}.{body}`: the part after `v1,`. */
-export function standardSignature(key: Buffer, id: string, timestamp: number, body: string | Buffer): string {
+export function standardSignature(
+  key: Buffer,
+  id: string,
+  timestamp: number,
+  body: string | Buffer,
+): string {
   return createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest('base64');
 }
 
@@ -62,7 +69,9 @@ export function signatureHeaders(input: SignInput): Record<string, string> {
   return {
     'webhook-id': id,
     'webhook-timestamp': String(timestamp),
-    'webhook-signature': keys.map((k) => `v1,${standardSignature(k, id, timestamp, body)}`).join(' '),
+    'webhook-signature': keys
+      .map((k) => `v1,${standardSignature(k, id, timestamp, body)}`)
+      .join(' '),
     'x-webhook-event': eventType,
     'x-webhook-timestamp': String(timestamp),
     'x-webhook-signature': `sha256=${legacySignature(keys[0], timestamp, body)}`,

@@ -161,7 +161,10 @@ function judgeV4(addr: ipaddr.IPv4, allow: AllowList, shown: string): BlockedRea
  * every rule. IPv4 inside IPv6 (mapped, compatible, NAT64) is judged as that IPv4,
  * so `::ffff:127.0.0.1` is loopback and `::ffff:8.8.8.8` is fine.
  */
-export function blockedReason(address: string | IpAddress, allow: AllowList = EMPTY): BlockedReason | null {
+export function blockedReason(
+  address: string | IpAddress,
+  allow: AllowList = EMPTY,
+): BlockedReason | null {
   const addr = typeof address === 'string' ? parseHostAddress(address) : address;
   if (!addr) return { address: String(address), range: '-', name: 'not an IP address' };
   const shown = addr.toString();
@@ -171,16 +174,20 @@ export function blockedReason(address: string | IpAddress, allow: AllowList = EM
   if (allowed(v6, allow)) return null;
   const named = v6Blocked.find((b) => v6.match(b.cidr));
   // ::/128 and ::1 are inside ::/96 too, but they mean "unspecified" and "loopback", not IPv4.
-  if (named && (named.range === '::/128' || named.range === '::1/128')) return { address: shown, range: named.range, name: named.name };
+  if (named && (named.range === '::/128' || named.range === '::1/128'))
+    return { address: shown, range: named.range, name: named.name };
   const inner = embeddedIPv4(v6);
   if (inner) return judgeV4(inner, allow, shown);
   if (named) return { address: shown, range: named.range, name: named.name };
   if (v6.match(RESERVED_V6)) return { address: shown, range: '::/8', name: 'reserved' };
-  if (!v6.match(GLOBAL_UNICAST)) return { address: shown, range: '2000::/3', name: 'not global unicast' };
+  if (!v6.match(GLOBAL_UNICAST))
+    return { address: shown, range: '2000::/3', name: 'not global unicast' };
   return null;
 }
 
 /** A one-line explanation for error messages and logs. */
 export function describeBlocked(r: BlockedReason): string {
-  return r.range === '-' ? `${r.address} is not an IP address` : `${r.address} is in ${r.range} (${r.name})`;
+  return r.range === '-'
+    ? `${r.address} is not an IP address`
+    : `${r.address} is in ${r.range} (${r.name})`;
 }

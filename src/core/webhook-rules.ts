@@ -13,8 +13,17 @@ export const MAX_HEADER_VALUE = 4096;
 // Headers Hookline sets itself, or that would change how the request is framed or routed.
 // `expect` and `trailer` are not in the SPEC's list, but undici refuses or mishandles them.
 const FORBIDDEN_NAMES = new Set([
-  'host', 'content-length', 'content-type', 'transfer-encoding', 'connection', 'keep-alive',
-  'te', 'upgrade', 'user-agent', 'expect', 'trailer',
+  'host',
+  'content-length',
+  'content-type',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'te',
+  'upgrade',
+  'user-agent',
+  'expect',
+  'trailer',
 ]);
 const FORBIDDEN_PREFIXES = ['proxy-', 'webhook-', 'x-webhook-'];
 
@@ -27,8 +36,10 @@ const VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 export function headerNameProblem(name: string): string | undefined {
   if (/[\r\n]/.test(name)) return 'header names must not contain CR or LF';
   if (name.length === 0) return 'header names must not be empty';
-  if (name.length > MAX_HEADER_NAME) return `header names must be at most ${MAX_HEADER_NAME} characters`;
-  if (!TOKEN.test(name)) return 'is not a valid header name (letters, digits and !#$%&\'*+-.^_`|~ only)';
+  if (name.length > MAX_HEADER_NAME)
+    return `header names must be at most ${MAX_HEADER_NAME} characters`;
+  if (!TOKEN.test(name))
+    return "is not a valid header name (letters, digits and !#$%&'*+-.^_`|~ only)";
   const lower = name.toLowerCase();
   if (FORBIDDEN_NAMES.has(lower) || FORBIDDEN_PREFIXES.some((p) => lower.startsWith(p))) {
     return 'is set by Hookline or controls the connection, so it cannot be a custom header';
@@ -73,9 +84,7 @@ export function customHeaderErrors(headers: Record<string, unknown>): FieldError
 
 /** What one entry of `events` asks for. */
 export type Subscription =
-  | { kind: 'all' }
-  | { kind: 'category'; category: string }
-  | { kind: 'type'; name: string };
+  { kind: 'all' } | { kind: 'category'; category: string } | { kind: 'type'; name: string };
 
 const CATEGORY = /^[a-z0-9_]+$/;
 const TYPE_NAME = /^[a-z0-9_]+(\.[a-z0-9_]+)+$/;
@@ -85,8 +94,12 @@ export function parseSubscription(entry: string): Subscription | string {
   if (entry === '*') return { kind: 'all' };
   if (entry.endsWith('.*')) {
     const category = entry.slice(0, -2);
-    return CATEGORY.test(category) ? { kind: 'category', category } : 'a pattern must be "*" or "<category>.*", e.g. "ticket.*"';
+    return CATEGORY.test(category)
+      ? { kind: 'category', category }
+      : 'a pattern must be "*" or "<category>.*", e.g. "ticket.*"';
   }
   if (entry.includes('*')) return 'a pattern must be "*" or "<category>.*", e.g. "ticket.*"';
-  return TYPE_NAME.test(entry) ? { kind: 'type', name: entry } : 'is not an event type name (e.g. ticket.created) or a pattern';
+  return TYPE_NAME.test(entry)
+    ? { kind: 'type', name: entry }
+    : 'is not an event type name (e.g. ticket.created) or a pattern';
 }

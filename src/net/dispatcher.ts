@@ -12,7 +12,12 @@ import { isIP } from 'node:net';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import type { ConnectionOptions } from 'node:tls';
 import type { Config } from '../config.js';
-import { BLOCKED_DESTINATION, BlockedDestinationError, resolveAllowed, type ResolvedAddress } from './resolve.js';
+import {
+  BLOCKED_DESTINATION,
+  BlockedDestinationError,
+  resolveAllowed,
+  type ResolvedAddress,
+} from './resolve.js';
 
 export { BLOCKED_DESTINATION } from './resolve.js';
 
@@ -25,7 +30,13 @@ export interface DispatcherOptions {
 
 // A refused or unreachable address is worth trying the next checked one for;
 // any other failure (TLS, timeout) would fail the same way again.
-const TRY_NEXT = new Set(['ECONNREFUSED', 'ENETUNREACH', 'EHOSTUNREACH', 'EADDRNOTAVAIL', 'EAFNOSUPPORT']);
+const TRY_NEXT = new Set([
+  'ECONNREFUSED',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'EADDRNOTAVAIL',
+  'EAFNOSUPPORT',
+]);
 
 /**
  * A connector that only ever connects to addresses the SSRF rules allow, and
@@ -42,7 +53,14 @@ export function guardedConnector(
     const hostname = options.hostname;
     if (options.protocol !== 'https:') {
       // Saving refuses http:// outside --dev; a row written in --dev must not slip through later.
-      callback(new BlockedDestinationError(hostname, null, `blocked destination: ${options.protocol}// is allowed only with --dev`), null);
+      callback(
+        new BlockedDestinationError(
+          hostname,
+          null,
+          `blocked destination: ${options.protocol}// is allowed only with --dev`,
+        ),
+        null,
+      );
       return;
     }
     resolveAllowed(hostname, config).then(
@@ -99,7 +117,11 @@ export function createDeliveryDispatcher(
 
 /** True when an error (or one in its cause chain) is the guard refusing a destination. */
 export function isBlockedDestination(err: unknown): boolean {
-  for (let e = err, i = 0; e && typeof e === 'object' && i < 8; e = (e as { cause?: unknown }).cause, i++) {
+  for (
+    let e = err, i = 0;
+    e && typeof e === 'object' && i < 8;
+    e = (e as { cause?: unknown }).cause, i++
+  ) {
     if ((e as { code?: unknown }).code === BLOCKED_DESTINATION) return true;
   }
   return false;

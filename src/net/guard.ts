@@ -22,26 +22,38 @@ export async function assertDestinationAllowed(
   config: Pick<Config, 'dev' | 'allowCidrs' | 'resolveHost'>,
   opts: { lookupTimeoutMs?: number } = {},
 ): Promise<void> {
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw fieldError('url', 'must be an http(s) URL');
-  if (url.protocol === 'http:' && !config.dev) throw fieldError('url', 'must use https:// (http:// is allowed only with --dev)');
-  if (url.username || url.password) throw fieldError('url', 'must not contain credentials; use custom_headers instead');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw fieldError('url', 'must be an http(s) URL');
+  if (url.protocol === 'http:' && !config.dev)
+    throw fieldError('url', 'must use https:// (http:// is allowed only with --dev)');
+  if (url.username || url.password)
+    throw fieldError('url', 'must not contain credentials; use custom_headers instead');
   if (config.dev) return;
   let timer: NodeJS.Timeout | undefined;
   try {
     // getaddrinfo has no timeout of its own; a save should not hang on a dead resolver.
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(Object.assign(new Error('DNS lookup timed out'), { code: 'ETIMEOUT' })), opts.lookupTimeoutMs ?? SAVE_LOOKUP_TIMEOUT_MS);
+      timer = setTimeout(
+        () => reject(Object.assign(new Error('DNS lookup timed out'), { code: 'ETIMEOUT' })),
+        opts.lookupTimeoutMs ?? SAVE_LOOKUP_TIMEOUT_MS,
+      );
     });
     await Promise.race([resolveAllowed(url.hostname, config), timeout]);
   } catch (err) {
     if (err instanceof BlockedDestinationError) {
       const why = err.reason ? describeBlocked(err.reason) : `${url.hostname} has no address`;
-      throw validationFailed([{ field: 'url', code: 'blocked_destination', message: `is a blocked destination: ${why}` }]);
+      throw validationFailed([
+        { field: 'url', code: 'blocked_destination', message: `is a blocked destination: ${why}` },
+      ]);
     }
     // Refusing a name that does not resolve now is kinder than a webhook that can only fail.
     const code = (err as { code?: unknown }).code;
     throw validationFailed([
-      { field: 'url', code: 'dns_failed', message: `the host ${url.hostname} does not resolve${typeof code === 'string' ? ` (${code})` : ''}` },
+      {
+        field: 'url',
+        code: 'dns_failed',
+        message: `the host ${url.hostname} does not resolve${typeof code === 'string' ? ` (${code})` : ''}`,
+      },
     ]);
   } finally {
     clearTimeout(timer);

@@ -5,7 +5,14 @@
  */
 import { lookup } from 'node:dns/promises';
 import type { Config } from '../config.js';
-import { blockedReason, compileAllowList, describeBlocked, parseHostAddress, type AllowList, type BlockedReason } from '../core/ssrf.js';
+import {
+  blockedReason,
+  compileAllowList,
+  describeBlocked,
+  parseHostAddress,
+  type AllowList,
+  type BlockedReason,
+} from '../core/ssrf.js';
 
 /** Error code of a destination refused by the guard; the worker records it as `blocked_destination`. */
 export const BLOCKED_DESTINATION = 'HOOKLINE_BLOCKED_DESTINATION';
@@ -32,7 +39,9 @@ export class BlockedDestinationError extends Error {
     readonly reason: BlockedReason | null,
     message?: string,
   ) {
-    super(message ?? `blocked destination: ${hostname}${reason ? ` (${describeBlocked(reason)})` : ''}`);
+    super(
+      message ?? `blocked destination: ${hostname}${reason ? ` (${describeBlocked(reason)})` : ''}`,
+    );
     this.name = 'BlockedDestinationError';
   }
 }
@@ -56,7 +65,10 @@ export function allowListOf(config: Pick<Config, 'allowCidrs'>): AllowList {
  * and a private address is how rebinding attacks start. IP literals (in any
  * legacy form) are judged as they are, without DNS. DNS errors are passed on.
  */
-export async function resolveAllowed(hostname: string, config: GuardConfig): Promise<ResolvedAddress[]> {
+export async function resolveAllowed(
+  hostname: string,
+  config: GuardConfig,
+): Promise<ResolvedAddress[]> {
   const allow = allowListOf(config);
   const literal = parseHostAddress(hostname);
   if (literal) {
@@ -65,7 +77,12 @@ export async function resolveAllowed(hostname: string, config: GuardConfig): Pro
     return [{ address: literal.toString(), family: literal.kind() === 'ipv6' ? 6 : 4 }];
   }
   const answers = await (config.resolveHost ?? systemResolve)(hostname.replace(/\.$/, ''));
-  if (answers.length === 0) throw new BlockedDestinationError(hostname, null, `blocked destination: ${hostname} has no address`);
+  if (answers.length === 0)
+    throw new BlockedDestinationError(
+      hostname,
+      null,
+      `blocked destination: ${hostname} has no address`,
+    );
   for (const answer of answers) {
     // An answer that is not an IP address at all (a broken resolver) is refused too.
     const reason = blockedReason(answer.address, allow);

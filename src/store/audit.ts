@@ -17,7 +17,15 @@ export async function recordAudit(q: Queryable, e: AuditEntry): Promise<void> {
   await q.query(
     `INSERT INTO audit_log (id, org_id, key_id, action, target_type, target_id, changes)
      VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [newId('aud'), e.orgId, e.keyId, e.action, e.targetType, e.targetId, e.changes ? JSON.stringify(e.changes) : null],
+    [
+      newId('aud'),
+      e.orgId,
+      e.keyId,
+      e.action,
+      e.targetType,
+      e.targetId,
+      e.changes ? JSON.stringify(e.changes) : null,
+    ],
   );
 }
 

@@ -23,7 +23,11 @@ export interface QueryOptions {
 }
 
 export interface Queryable {
-  query<R = Row>(sql: string, params?: readonly unknown[], opts?: QueryOptions): Promise<QueryResult<R>>;
+  query<R = Row>(
+    sql: string,
+    params?: readonly unknown[],
+    opts?: QueryOptions,
+  ): Promise<QueryResult<R>>;
 }
 
 export interface ListenOptions {
@@ -48,7 +52,11 @@ export interface Db extends Queryable {
    * subscription of a Db shares one connection (application_name `hookline-listen`), re-opened
    * when it drops; see ListenOptions.onReconnect.
    */
-  listen(channel: string, onNotify: (payload: string) => void, opts?: ListenOptions): Promise<() => Promise<void>>;
+  listen(
+    channel: string,
+    onNotify: (payload: string) => void,
+    opts?: ListenOptions,
+  ): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 

@@ -6,13 +6,25 @@
  */
 import type { Queryable } from './db.js';
 
-export type DeliveryStatus = 'pending' | 'sending' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
+export type DeliveryStatus =
+  'pending' | 'sending' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
 /** The status the API shows: `retrying` is a pending delivery that has been tried before. */
 export type ShownStatus = DeliveryStatus | 'retrying';
 
-export const TERMINAL_STATUSES: readonly DeliveryStatus[] = ['succeeded', 'failed', 'cancelled', 'skipped'];
+export const TERMINAL_STATUSES: readonly DeliveryStatus[] = [
+  'succeeded',
+  'failed',
+  'cancelled',
+  'skipped',
+];
 export const SHOWN_STATUSES: readonly ShownStatus[] = [
-  'pending', 'retrying', 'sending', 'succeeded', 'failed', 'cancelled', 'skipped',
+  'pending',
+  'retrying',
+  'sending',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'skipped',
 ];
 
 export interface DeliveryRow {
@@ -116,7 +128,11 @@ const statusPredicate = `(
 )`;
 
 /** One page of an organization's deliveries, newest first; fetches `limit + 1` rows (see toPage). */
-export async function listDeliveries(q: Queryable, orgId: string, f: DeliveryFilter): Promise<DeliveryRow[]> {
+export async function listDeliveries(
+  q: Queryable,
+  orgId: string,
+  f: DeliveryFilter,
+): Promise<DeliveryRow[]> {
   const { rows } = await q.query<DeliveryRow>(
     `SELECT * FROM deliveries
       WHERE org_id = $1
@@ -130,16 +146,31 @@ export async function listDeliveries(q: Queryable, orgId: string, f: DeliveryFil
         AND ($10::text IS NULL OR event_id = $10)
       ORDER BY id DESC LIMIT $9`,
     [
-      orgId, f.webhookId ?? null, f.status ?? null, f.eventType ?? null, f.since ?? null, f.until ?? null,
-      f.isTest ?? null, f.before ?? null, f.limit + 1, f.eventId ?? null,
+      orgId,
+      f.webhookId ?? null,
+      f.status ?? null,
+      f.eventType ?? null,
+      f.since ?? null,
+      f.until ?? null,
+      f.isTest ?? null,
+      f.before ?? null,
+      f.limit + 1,
+      f.eventId ?? null,
     ],
   );
   return rows;
 }
 
 /** One delivery of one organization; undefined when it is not there (callers answer 404). */
-export async function getDelivery(q: Queryable, orgId: string, id: string): Promise<DeliveryRow | undefined> {
-  const { rows } = await q.query<DeliveryRow>('SELECT * FROM deliveries WHERE org_id = $1 AND id = $2', [orgId, id]);
+export async function getDelivery(
+  q: Queryable,
+  orgId: string,
+  id: string,
+): Promise<DeliveryRow | undefined> {
+  const { rows } = await q.query<DeliveryRow>(
+    'SELECT * FROM deliveries WHERE org_id = $1 AND id = $2',
+    [orgId, id],
+  );
   return rows[0];
 }
 
@@ -164,7 +195,11 @@ const REQUEUE_SET = `status = 'pending', next_attempt_at = now(), manual_attempt
   lease_expires_at = NULL, worker_id = NULL, completed_at = NULL, updated_at = now()`;
 
 /** Queues one more attempt of a delivery now, whatever its status. Callers wake the worker. */
-export async function requeueDelivery(q: Queryable, orgId: string, id: string): Promise<DeliveryRow | undefined> {
+export async function requeueDelivery(
+  q: Queryable,
+  orgId: string,
+  id: string,
+): Promise<DeliveryRow | undefined> {
   const { rows } = await q.query<DeliveryRow>(
     `UPDATE deliveries SET ${REQUEUE_SET} WHERE org_id = $1 AND id = $2 RETURNING *`,
     [orgId, id],
@@ -228,7 +263,10 @@ export async function requeueReplayBatch(
     [...replayParams(f), afterId ?? null, batchSize],
   );
   if (rows.length === 0) return { count: 0, lastId: undefined };
-  const lastId = rows.map((r) => r.id).sort().at(-1);
+  const lastId = rows
+    .map((r) => r.id)
+    .sort()
+    .at(-1);
   return { count: rows.length, lastId };
 }
 

@@ -13,7 +13,10 @@ export interface EventTypeRow {
 
 /** Event types Hookline publishes about itself; present in every organization, not editable. */
 export const builtinEventTypes: Array<{ name: string; description: string }> = [
-  { name: 'hookline.webhook.disabled', description: 'Hookline disabled a webhook (410 Gone, or failing for too long).' },
+  {
+    name: 'hookline.webhook.disabled',
+    description: 'Hookline disabled a webhook (410 Gone, or failing for too long).',
+  },
   { name: 'hookline.delivery.exhausted', description: 'A delivery failed its last retry.' },
   { name: 'hookline.webhook.recovered', description: 'A failing webhook succeeded again.' },
 ];
@@ -24,7 +27,16 @@ export function isBuiltinEventType(name: string): boolean {
 
 /** The catalogs of the three seed designs, loaded by `serve --demo`. */
 export const demoCatalog: Record<string, string[]> = {
-  ticket: ['created', 'updated', 'status_changed', 'priority_changed', 'assigned', 'commented', 'resolved', 'closed'],
+  ticket: [
+    'created',
+    'updated',
+    'status_changed',
+    'priority_changed',
+    'assigned',
+    'commented',
+    'resolved',
+    'closed',
+  ],
   contact: ['created', 'updated', 'deleted'],
   conversation: ['started', 'ended'],
   automation_rule: ['executed', 'failed'],
@@ -42,7 +54,12 @@ export function categoryOf(name: string): string {
   return name.split('.')[0];
 }
 
-async function insertIfMissing(q: Queryable, orgId: string, name: string, description: string): Promise<void> {
+async function insertIfMissing(
+  q: Queryable,
+  orgId: string,
+  name: string,
+  description: string,
+): Promise<void> {
   await q.query(
     `INSERT INTO event_types (org_id, name, description, category) VALUES ($1, $2, $3, $4)
      ON CONFLICT (org_id, name) DO NOTHING`,
@@ -57,12 +74,24 @@ export async function ensureBuiltinEventTypes(q: Queryable, orgId: string): Prom
 export async function loadDemoCatalog(q: Queryable, orgId: string): Promise<void> {
   for (const [category, verbs] of Object.entries(demoCatalog)) {
     for (const verb of verbs) {
-      await insertIfMissing(q, orgId, `${category}.${verb}`, `${category.replace(/_/g, ' ')} ${verb.replace(/_/g, ' ')}`);
+      await insertIfMissing(
+        q,
+        orgId,
+        `${category}.${verb}`,
+        `${category.replace(/_/g, ' ')} ${verb.replace(/_/g, ' ')}`,
+      );
     }
   }
 }
 
-export async function getEventType(q: Queryable, orgId: string, name: string): Promise<EventTypeRow | undefined> {
-  const { rows } = await q.query<EventTypeRow>('SELECT * FROM event_types WHERE org_id = $1 AND name = $2', [orgId, name]);
+export async function getEventType(
+  q: Queryable,
+  orgId: string,
+  name: string,
+): Promise<EventTypeRow | undefined> {
+  const { rows } = await q.query<EventTypeRow>(
+    'SELECT * FROM event_types WHERE org_id = $1 AND name = $2',
+    [orgId, name],
+  );
   return rows[0];
 }

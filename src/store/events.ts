@@ -62,16 +62,27 @@ export function requestHash(eventType: string, payloadText: string): string {
  * 422 (unknown or archived type, payload not matching the type's schema; every
  * bad field named) or 409 (idempotency key reused with a different body).
  */
-export async function publishEvents(tx: Queryable, orgId: string, inputs: PublishInput[], opts: PublishOptions = {}): Promise<PublishedEvent[]> {
+export async function publishEvents(
+  tx: Queryable,
+  orgId: string,
+  inputs: PublishInput[],
+  opts: PublishOptions = {},
+): Promise<PublishedEvent[]> {
   if (inputs.length === 0) return [];
   const prefix = opts.fieldPrefix ?? (() => '');
   const texts = inputs.map((i) => i.payloadText ?? JSON.stringify(i.payload ?? null));
   for (let i = 0; i < inputs.length; i++) {
     const size = Buffer.byteLength(texts[i]);
     if (size > MAX_PAYLOAD_BYTES) {
-      throw new HooklineError('PAYLOAD_TOO_LARGE', `${prefix(i)}payload is ${size} bytes serialized; the limit is ${MAX_PAYLOAD_BYTES} (256 KiB).`, {
-        details: [{ field: `${prefix(i)}payload`, message: `is larger than ${MAX_PAYLOAD_BYTES} bytes` }],
-      });
+      throw new HooklineError(
+        'PAYLOAD_TOO_LARGE',
+        `${prefix(i)}payload is ${size} bytes serialized; the limit is ${MAX_PAYLOAD_BYTES} (256 KiB).`,
+        {
+          details: [
+            { field: `${prefix(i)}payload`, message: `is larger than ${MAX_PAYLOAD_BYTES} bytes` },
+          ],
+        },
+      );
     }
   }
 
@@ -84,18 +95,34 @@ export async function publishEvents(tx: Queryable, orgId: string, inputs: Publis
   const problems: FieldError[] = [];
   inputs.forEach((input, i) => {
     const t = types.get(input.eventType);
-    if (!t) problems.push({ field: `${prefix(i)}event_type`, message: `"${input.eventType}" is not a registered event type` });
-    else if (t.archived_at) problems.push({ field: `${prefix(i)}event_type`, message: `"${input.eventType}" is archived` });
+    if (!t)
+      problems.push({
+        field: `${prefix(i)}event_type`,
+        message: `"${input.eventType}" is not a registered event type`,
+      });
+    else if (t.archived_at)
+      problems.push({
+        field: `${prefix(i)}event_type`,
+        message: `"${input.eventType}" is archived`,
+      });
     else if (t.schema) {
       const value = input.payloadText !== undefined ? JSON.parse(input.payloadText) : input.payload;
-      problems.push(...payloadProblems({ orgId, name: t.name, schema: t.schema, updatedAt: t.updated_at }, value, `${prefix(i)}payload`));
+      problems.push(
+        ...payloadProblems(
+          { orgId, name: t.name, schema: t.schema, updatedAt: t.updated_at },
+          value,
+          `${prefix(i)}payload`,
+        ),
+      );
     }
   });
   if (problems.length > 0) throw validationFailed(problems);
 
   const ids = inputs.map(() => newId('evt'));
   const keys = inputs.map((i) => i.idempotencyKey ?? null);
-  const hashes = inputs.map((input, i) => (keys[i] !== null ? requestHash(input.eventType, texts[i]) : null));
+  const hashes = inputs.map((input, i) =>
+    keys[i] !== null ? requestHash(input.eventType, texts[i]) : null,
+  );
   const inserted = await insertEvents(tx, orgId, ids, inputs, texts, keys, hashes);
 
   const results: PublishedEvent[] = new Array(inputs.length);
@@ -104,9 +131,24 @@ export async function publishEvents(tx: Queryable, orgId: string, inputs: Publis
     const createdAt = inserted.get(ids[i]);
     if (createdAt) {
       fresh.push(i);
-      results[i] = { id: ids[i], eventType: inputs[i].eventType, createdAt, deliveries: 0, duplicate: false };
+      results[i] = {
+        id: ids[i],
+        eventType: inputs[i].eventType,
+        createdAt,
+        deliveries: 0,
+        duplicate: false,
+      };
     } else {
-      results[i] = await resolveKeyConflict(tx, orgId, ids[i], inputs[i], texts[i], keys[i]!, hashes[i]!, prefix(i));
+      results[i] = await resolveKeyConflict(
+        tx,
+        orgId,
+        ids[i],
+        inputs[i],
+        texts[i],
+        keys[i]!,
+        hashes[i]!,
+        prefix(i),
+      );
       if (!results[i].duplicate) fresh.push(i);
     }
   }
@@ -114,15 +156,27 @@ export async function publishEvents(tx: Queryable, orgId: string, inputs: Publis
   const created = await fanOut(
     tx,
     orgId,
-    fresh.map((i) => ({ index: i, id: results[i].id, eventType: inputs[i].eventType, category: types.get(inputs[i].eventType)!.category })),
+    fresh.map((i) => ({
+      index: i,
+      id: results[i].id,
+      eventType: inputs[i].eventType,
+      category: types.get(inputs[i].eventType)!.category,
+    })),
   );
   for (const [index, count] of created.perEvent) results[index].deliveries = count;
-  if (created.total > 0 && (opts.notify ?? true)) await tx.query(`SELECT pg_notify('${WAKE_CHANNEL}', '')`);
+  if (created.total > 0 && (opts.notify ?? true))
+    await tx.query(`SELECT pg_notify('${WAKE_CHANNEL}', '')`);
   return results;
 }
 
 async function insertEvents(
-  tx: Queryable, orgId: string, ids: string[], inputs: PublishInput[], texts: string[], keys: (string | null)[], hashes: (string | null)[],
+  tx: Queryable,
+  orgId: string,
+  ids: string[],
+  inputs: PublishInput[],
+  texts: string[],
+  keys: (string | null)[],
+  hashes: (string | null)[],
 ): Promise<Map<string, Date>> {
   // One statement for the whole batch. A key already taken is skipped here and resolved one by one after.
   const { rows } = await tx.query<{ id: string; created_at: Date }>(
@@ -142,10 +196,24 @@ async function insertEvents(
  * again: the old event lets go of it and this one is inserted.
  */
 async function resolveKeyConflict(
-  tx: Queryable, orgId: string, id: string, input: PublishInput, text: string, key: string, hash: string, field: string,
+  tx: Queryable,
+  orgId: string,
+  id: string,
+  input: PublishInput,
+  text: string,
+  key: string,
+  hash: string,
+  field: string,
 ): Promise<PublishedEvent> {
   for (let tries = 0; tries < 3; tries++) {
-    const { rows } = await tx.query<{ id: string; event_type: string; created_at: Date; request_hash: string | null; fresh: boolean; deliveries: number }>(
+    const { rows } = await tx.query<{
+      id: string;
+      event_type: string;
+      created_at: Date;
+      request_hash: string | null;
+      fresh: boolean;
+      deliveries: number;
+    }>(
       `SELECT e.id, e.event_type, e.created_at, e.request_hash,
               e.created_at > now() - make_interval(hours => $3) AS fresh,
               (SELECT count(*) FROM deliveries d WHERE d.event_id = e.id)::int AS deliveries
@@ -155,17 +223,34 @@ async function resolveKeyConflict(
     const first = rows[0];
     if (first?.fresh) {
       if (first.request_hash !== hash) {
-        throw new HooklineError('IDEMPOTENCY_CONFLICT', undefined, { details: [{ field: `${field}idempotency_key`, message: `was used for event ${first.id} with a different body` }] });
+        throw new HooklineError('IDEMPOTENCY_CONFLICT', undefined, {
+          details: [
+            {
+              field: `${field}idempotency_key`,
+              message: `was used for event ${first.id} with a different body`,
+            },
+          ],
+        });
       }
-      return { id: first.id, eventType: first.event_type, createdAt: first.created_at, deliveries: first.deliveries, duplicate: true };
+      return {
+        id: first.id,
+        eventType: first.event_type,
+        createdAt: first.created_at,
+        deliveries: first.deliveries,
+        duplicate: true,
+      };
     }
     if (first) await tx.query('UPDATE events SET idempotency_key = NULL WHERE id = $1', [first.id]);
     const again = await insertEvents(tx, orgId, [id], [input], [text], [key], [hash]);
     const createdAt = again.get(id);
-    if (createdAt) return { id, eventType: input.eventType, createdAt, deliveries: 0, duplicate: false };
+    if (createdAt)
+      return { id, eventType: input.eventType, createdAt, deliveries: 0, duplicate: false };
     // Someone else took the key between our statements: look again.
   }
-  throw new HooklineError('CONFLICT', 'The idempotency key is being used by concurrent requests; retry.');
+  throw new HooklineError(
+    'CONFLICT',
+    'The idempotency key is being used by concurrent requests; retry.',
+  );
 }
 
 interface FanOutEvent {
@@ -176,7 +261,11 @@ interface FanOutEvent {
 }
 
 /** One delivery per (event, matching active webhook), in one statement; counts per event index. */
-async function fanOut(tx: Queryable, orgId: string, events: FanOutEvent[]): Promise<{ total: number; perEvent: Map<number, number> }> {
+async function fanOut(
+  tx: Queryable,
+  orgId: string,
+  events: FanOutEvent[],
+): Promise<{ total: number; perEvent: Map<number, number> }> {
   const perEvent = new Map<number, number>();
   if (events.length === 0) return { total: 0, perEvent };
   const { rows: hooks } = await tx.query<{ id: string; events: string[] }>(
@@ -237,7 +326,11 @@ export type NotSimple = 'input' | 'type' | 'conflict';
  * caller then runs `publishEvents`, which makes every check and gives the exact
  * errors. The worker is not NOTIFYed here: the caller wakes it (coalesced).
  */
-export async function publishSimple(q: Queryable, orgId: string, input: PublishInput): Promise<PublishedEvent | NotSimple> {
+export async function publishSimple(
+  q: Queryable,
+  orgId: string,
+  input: PublishInput,
+): Promise<PublishedEvent | NotSimple> {
   if (input.idempotencyKey != null) return 'input';
   const text = input.payloadText ?? JSON.stringify(input.payload ?? null);
   if (Buffer.byteLength(text) > MAX_PAYLOAD_BYTES) return 'input';
@@ -274,5 +367,11 @@ export async function publishSimple(q: Queryable, orgId: string, input: PublishI
   }
   const row = rows[0];
   if (!row) return 'type';
-  return { id, eventType: input.eventType, createdAt: row.created_at, deliveries: row.deliveries, duplicate: false };
+  return {
+    id,
+    eventType: input.eventType,
+    createdAt: row.created_at,
+    deliveries: row.deliveries,
+    duplicate: false,
+  };
 }

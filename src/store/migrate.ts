@@ -44,11 +44,16 @@ export async function migrate(db: Db, migrations = loadMigrations()): Promise<nu
   for (const m of migrations) {
     const ran = await db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-      const done = await tx.query('SELECT 1 FROM schema_migrations WHERE version = $1', [m.version]);
+      const done = await tx.query('SELECT 1 FROM schema_migrations WHERE version = $1', [
+        m.version,
+      ]);
       if (done.rows.length > 0) return false;
       // Statements run one by one so a single adapter call never has to take a multi-statement script.
       for (const statement of splitStatements(m.sql)) await tx.query(statement);
-      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
+        m.version,
+        m.name,
+      ]);
       return true;
     });
     if (ran) applied.push(m.version);

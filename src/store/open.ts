@@ -82,7 +82,17 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
 }
 
 // Connection-level failures: the server is not there, refuses us, or has no such database.
-const connectCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', '28P01', '28000', '3D000']);
+const connectCodes = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  '28P01',
+  '28000',
+  '3D000',
+]);
 
 /** A ConfigError naming the server (never the password) when `err` means "cannot connect". */
 function connectError(err: unknown, url: string): ConfigError | undefined {
@@ -95,5 +105,8 @@ function connectError(err: unknown, url: string): ConfigError | undefined {
   } catch {
     // Not parseable as a URL: pg parsed it its own way; say no more than "the server".
   }
-  return new ConfigError(`cannot connect to ${where}: ${(err as Error).message} (${code}). Check DATABASE_URL.`, { cause: err });
+  return new ConfigError(
+    `cannot connect to ${where}: ${(err as Error).message} (${code}). Check DATABASE_URL.`,
+    { cause: err },
+  );
 }

@@ -18,14 +18,22 @@ export async function createOrganization(q: Queryable, name: string): Promise<Or
     return rows[0];
   } catch (err) {
     if (pgErrorCode(err) === PgCode.uniqueViolation) {
-      throw new HooklineError('CONFLICT', `An organization named "${name}" already exists.`, { cause: err });
+      throw new HooklineError('CONFLICT', `An organization named "${name}" already exists.`, {
+        cause: err,
+      });
     }
     throw err;
   }
 }
 
-export async function findOrganizationByName(q: Queryable, name: string): Promise<Organization | undefined> {
-  const { rows } = await q.query<Organization>('SELECT id, name, created_at FROM organizations WHERE name = $1', [name]);
+export async function findOrganizationByName(
+  q: Queryable,
+  name: string,
+): Promise<Organization | undefined> {
+  const { rows } = await q.query<Organization>(
+    'SELECT id, name, created_at FROM organizations WHERE name = $1',
+    [name],
+  );
   return rows[0];
 }
 
@@ -41,7 +49,8 @@ export interface ApiKeyRow {
   revoked_at: Date | null;
 }
 
-export const apiKeyColumns = 'id, org_id, name, role, key_prefix, created_at, created_by, last_used_at, revoked_at';
+export const apiKeyColumns =
+  'id, org_id, name, role, key_prefix, created_at, created_by, last_used_at, revoked_at';
 
 /**
  * Creates an API key and returns it with its plain value, which exists only in
@@ -55,7 +64,15 @@ export async function createApiKey(
   const { rows } = await q.query<ApiKeyRow>(
     `INSERT INTO api_keys (id, org_id, name, role, key_hash, key_prefix, created_by)
      VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${apiKeyColumns}`,
-    [newId('key'), opts.orgId, opts.name ?? '', opts.role, hashApiKey(key), keyPrefix(key), opts.createdBy ?? null],
+    [
+      newId('key'),
+      opts.orgId,
+      opts.name ?? '',
+      opts.role,
+      hashApiKey(key),
+      keyPrefix(key),
+      opts.createdBy ?? null,
+    ],
   );
   return { ...rows[0], key };
 }

@@ -15,7 +15,11 @@ export interface PostgresOptions {
 }
 
 /** node-postgres prepares a statement that has a name once per connection and reuses it after. */
-function statement(text: string, params: readonly unknown[] | undefined, opts: QueryOptions | undefined): pg.QueryConfig {
+function statement(
+  text: string,
+  params: readonly unknown[] | undefined,
+  opts: QueryOptions | undefined,
+): pg.QueryConfig {
   return { text, values: params as unknown[] | undefined, name: opts?.name };
 }
 

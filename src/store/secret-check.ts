@@ -9,7 +9,10 @@ import type { Queryable } from './db.js';
  * with `internal_error` and `GET /webhooks/{id}/secret` answers 500, with the
  * reason only in the log. One sealed secret is enough to tell.
  */
-export async function checkEncryptionKey(db: Queryable, encryptionKey: string | undefined): Promise<void> {
+export async function checkEncryptionKey(
+  db: Queryable,
+  encryptionKey: string | undefined,
+): Promise<void> {
   const { rows } = await db.query<{ secret: string }>(
     "SELECT secret FROM webhooks WHERE secret LIKE 'enc:v1:%' LIMIT 1",
   );

@@ -83,13 +83,22 @@ export async function computeStats(
   // (org_id, id) and (webhook_id, id) indexes; created_at stays the exact test. The id's time is the
   // publisher's clock and created_at the database's: ID_SLACK_MS covers the difference.
   const idRange = `id >= $6 AND id <= $7`;
-  const ids = [`dlv_${idTime(since.getTime() - ID_SLACK_MS)}`, `dlv_${idTime(now.getTime() + ID_SLACK_MS)}${'z'.repeat(16)}`];
+  const ids = [
+    `dlv_${idTime(since.getTime() - ID_SLACK_MS)}`,
+    `dlv_${idTime(now.getTime() + ID_SLACK_MS)}${'z'.repeat(16)}`,
+  ];
 
   // One pass over the window's deliveries, grouped by bucket; the totals are the sums of the
   // buckets. date_bin on the epoch keeps buckets on round boundaries (and is timestamp
   // arithmetic: numeric epoch maths was the slowest part of this query).
   const bucketsQuery = q.query<{
-    start: Date; total: number; succeeded: number; failed: number; pending: number; tried: number; tries: number;
+    start: Date;
+    total: number;
+    succeeded: number;
+    failed: number;
+    pending: number;
+    tried: number;
+    tries: number;
   }>(
     `SELECT date_bin(make_interval(secs => $5), created_at, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS start,
             count(*)::int AS total,
@@ -124,7 +133,11 @@ export async function computeStats(
   }
   const series: SeriesBucket[] = [];
   // Every bucket of the window, empty ones too, so charts have a steady x axis.
-  for (let b = Math.floor(since.getTime() / bucketMs); b <= Math.floor(now.getTime() / bucketMs); b++) {
+  for (
+    let b = Math.floor(since.getTime() / bucketMs);
+    b <= Math.floor(now.getTime() / bucketMs);
+    b++
+  ) {
     const r = byBucket.get(b * bucketMs);
     series.push({
       start: new Date(b * bucketMs).toISOString(),
@@ -157,10 +170,20 @@ export async function computeStats(
  * Webhooks of an organization that are failing now (consecutive failures) or that
  * Hookline disabled, worst first: disabled ones, then by failure count.
  */
-export async function failingWebhooks(q: Queryable, orgId: string, limit = 20): Promise<FailingWebhook[]> {
+export async function failingWebhooks(
+  q: Queryable,
+  orgId: string,
+  limit = 20,
+): Promise<FailingWebhook[]> {
   const { rows } = await q.query<{
-    id: string; name: string; url: string; is_active: boolean; failure_count: number;
-    first_failure_at: Date | null; last_success_at: Date | null; disabled_reason: string | null;
+    id: string;
+    name: string;
+    url: string;
+    is_active: boolean;
+    failure_count: number;
+    first_failure_at: Date | null;
+    last_success_at: Date | null;
+    disabled_reason: string | null;
   }>(
     `SELECT id, name, url, is_active, failure_count, first_failure_at, last_success_at, disabled_reason
        FROM webhooks

@@ -47,8 +47,17 @@ export interface WebhookRow extends WebhookSettings, WebhookState<Date> {
 export interface WebhookJson extends WebhookSettings, WebhookState<string> {}
 
 export const settableFields = [
-  'name', 'url', 'description', 'events', 'custom_headers', 'is_active', 'timeout_seconds',
-  'retry_attempts', 'retry_delay_seconds', 'rate_limit_per_second', 'ordering',
+  'name',
+  'url',
+  'description',
+  'events',
+  'custom_headers',
+  'is_active',
+  'timeout_seconds',
+  'retry_attempts',
+  'retry_delay_seconds',
+  'rate_limit_per_second',
+  'ordering',
 ] as const satisfies ReadonlyArray<keyof WebhookSettings>;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -83,7 +92,11 @@ export function toWebhookJson(row: WebhookRow): WebhookJson {
  * The plain `whsec_…` secrets that sign a request now: the current one first,
  * then those of earlier rotations whose grace period has not ended (newest first).
  */
-export function activeSecrets(row: Pick<WebhookRow, 'secret' | 'previous_secrets'>, box: SecretBox, now = new Date()): string[] {
+export function activeSecrets(
+  row: Pick<WebhookRow, 'secret' | 'previous_secrets'>,
+  box: SecretBox,
+  now = new Date(),
+): string[] {
   const previous = (row.previous_secrets ?? [])
     .filter((p) => new Date(p.expires_at).getTime() > now.getTime())
     .sort((a, b) => new Date(b.expires_at).getTime() - new Date(a.expires_at).getTime())
@@ -92,8 +105,15 @@ export function activeSecrets(row: Pick<WebhookRow, 'secret' | 'previous_secrets
 }
 
 /** One webhook of one organization; undefined when it does not exist there (callers answer 404). */
-export async function getWebhookRow(q: Queryable, orgId: string, id: string): Promise<WebhookRow | undefined> {
-  const { rows } = await q.query<WebhookRow>('SELECT * FROM webhooks WHERE org_id = $1 AND id = $2', [orgId, id]);
+export async function getWebhookRow(
+  q: Queryable,
+  orgId: string,
+  id: string,
+): Promise<WebhookRow | undefined> {
+  const { rows } = await q.query<WebhookRow>(
+    'SELECT * FROM webhooks WHERE org_id = $1 AND id = $2',
+    [orgId, id],
+  );
   return rows[0];
 }
 
@@ -121,9 +141,21 @@ export async function insertWebhook(
        retry_attempts, retry_delay_seconds, rate_limit_per_second, ordering, secret, created_by, updated_by)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING *`,
     [
-      w.id, w.orgId, w.name, w.url, w.description, w.events, JSON.stringify(w.custom_headers), w.is_active,
-      w.timeout_seconds, w.retry_attempts, w.retry_delay_seconds, w.rate_limit_per_second, w.ordering,
-      w.sealedSecret, w.keyId,
+      w.id,
+      w.orgId,
+      w.name,
+      w.url,
+      w.description,
+      w.events,
+      JSON.stringify(w.custom_headers),
+      w.is_active,
+      w.timeout_seconds,
+      w.retry_attempts,
+      w.retry_delay_seconds,
+      w.rate_limit_per_second,
+      w.ordering,
+      w.sealedSecret,
+      w.keyId,
     ],
   );
   return rows[0];
@@ -165,6 +197,9 @@ export async function updateWebhook(
 
 /** Deletes one webhook; its deliveries and their attempts go with it (ON DELETE CASCADE). */
 export async function deleteWebhook(q: Queryable, orgId: string, id: string): Promise<boolean> {
-  const { rowCount } = await q.query('DELETE FROM webhooks WHERE org_id = $1 AND id = $2', [orgId, id]);
+  const { rowCount } = await q.query('DELETE FROM webhooks WHERE org_id = $1 AND id = $2', [
+    orgId,
+    id,
+  ]);
   return rowCount > 0;
 }

@@ -76,7 +76,10 @@ export interface AttemptOptions {
 
 /** `{"id","type","timestamp","data"}`, by concatenation: the payload text is stored valid JSON already. */
 export function buildBody(m: AttemptMessage): string {
-  const ts = typeof m.createdAt === 'string' ? new Date(m.createdAt).toISOString() : m.createdAt.toISOString();
+  const ts =
+    typeof m.createdAt === 'string'
+      ? new Date(m.createdAt).toISOString()
+      : m.createdAt.toISOString();
   return `{"id":${JSON.stringify(m.eventId)},"type":${JSON.stringify(m.eventType)},"timestamp":"${ts}","data":${m.payloadText}}`;
 }
 
@@ -87,7 +90,9 @@ const byResolver = new WeakMap<object, Map<string, Dispatcher>>();
  * The process's delivery dispatcher (a pool per origin, keep-alive), created on
  * first use. One per process: a pool per call would defeat connection reuse.
  */
-export function deliveryDispatcher(config: Pick<Config, 'dev' | 'allowCidrs' | 'resolveHost'>): Dispatcher {
+export function deliveryDispatcher(
+  config: Pick<Config, 'dev' | 'allowCidrs' | 'resolveHost'>,
+): Dispatcher {
   const key = `${config.dev}|${config.allowCidrs.join(',')}`;
   // A config with its own resolver (tests) gets dispatchers of its own: a shared one would
   // resolve through whichever resolver created it first.
@@ -105,7 +110,11 @@ export function deliveryDispatcher(config: Pick<Config, 'dev' | 'allowCidrs' | '
 }
 
 /** Makes one attempt. Never rejects for a failed delivery. */
-export async function sendAttempt(target: AttemptTarget, message: AttemptMessage, opts: AttemptOptions = {}): Promise<AttemptResult> {
+export async function sendAttempt(
+  target: AttemptTarget,
+  message: AttemptMessage,
+  opts: AttemptOptions = {},
+): Promise<AttemptResult> {
   const now = opts.now ?? Date.now;
   const startedAt = new Date(now());
   const t0 = performance.now();
@@ -116,12 +125,23 @@ export async function sendAttempt(target: AttemptTarget, message: AttemptMessage
     // Ours after the custom ones: a custom header can never replace a signature.
     'content-type': 'application/json',
     'user-agent': USER_AGENT,
-    ...signatureHeaders({ id: message.eventId, eventType: message.eventType, timestamp: Math.floor(startedAt.getTime() / 1000), body, keys }),
+    ...signatureHeaders({
+      id: message.eventId,
+      eventType: message.eventType,
+      timestamp: Math.floor(startedAt.getTime() / 1000),
+      body,
+      keys,
+    }),
   };
-  const timeoutMs = Math.max(1, Math.round(target.timeoutSeconds * 1000 * (opts.timeoutScale ?? 1)));
+  const timeoutMs = Math.max(
+    1,
+    Math.round(target.timeoutSeconds * 1000 * (opts.timeoutScale ?? 1)),
+  );
   // The whole attempt (connect + headers + the 4 KiB we read) is bounded by one deadline.
   const deadline = watchDeadline(Date.now() + timeoutMs);
-  const done = (partial: Omit<AttemptResult, 'startedAt' | 'durationMs' | 'requestHeaders'>): AttemptResult => ({
+  const done = (
+    partial: Omit<AttemptResult, 'startedAt' | 'durationMs' | 'requestHeaders'>,
+  ): AttemptResult => ({
     ...partial,
     startedAt,
     durationMs: Math.round(performance.now() - t0),
@@ -143,20 +163,34 @@ export async function sendAttempt(target: AttemptTarget, message: AttemptMessage
     if (deadline.fired) throw new Error('deadline passed while reading the answer');
     const status = res.statusCode;
     const ok = status >= 200 && status < 300;
-    const error: AttemptError | null = ok ? null : status >= 300 && status < 400 ? 'redirect_not_followed' : 'http_error';
+    const error: AttemptError | null = ok
+      ? null
+      : status >= 300 && status < 400
+        ? 'redirect_not_followed'
+        : 'http_error';
     return done({
       ok,
       status,
       responseHeaders,
       responseBody,
       error,
-      errorDetail: error === 'redirect_not_followed' ? `redirect to ${responseHeaders.location ?? '(no location)'} not followed` : null,
+      errorDetail:
+        error === 'redirect_not_followed'
+          ? `redirect to ${responseHeaders.location ?? '(no location)'} not followed`
+          : null,
       retryAfter: responseHeaders['retry-after'],
     });
   } catch (err) {
     const error: AttemptError = deadline.fired ? 'timeout' : classifyError(err);
     const detail = deadline.fired ? `no complete answer within ${timeoutMs} ms` : describe(err);
-    return done({ ok: false, status: null, responseHeaders: null, responseBody: null, error, errorDetail: detail });
+    return done({
+      ok: false,
+      status: null,
+      responseHeaders: null,
+      responseBody: null,
+      error,
+      errorDetail: detail,
+    });
   } finally {
     deadlines.delete(deadline);
   }
@@ -165,8 +199,15 @@ export async function sendAttempt(target: AttemptTarget, message: AttemptMessage
 /** A failed attempt for a problem on Hookline's side, so the delivery still follows its retry schedule. */
 export function internalFailure(err: unknown, startedAt = new Date()): AttemptResult {
   return {
-    ok: false, startedAt, durationMs: 0, requestHeaders: {}, status: null, responseHeaders: null, responseBody: null,
-    error: 'internal_error', errorDetail: describe(err),
+    ok: false,
+    startedAt,
+    durationMs: 0,
+    requestHeaders: {},
+    status: null,
+    responseHeaders: null,
+    responseBody: null,
+    error: 'internal_error',
+    errorDetail: describe(err),
   };
 }
 
@@ -254,7 +295,8 @@ function errorChain(err: unknown): Array<{ code?: unknown; message?: unknown; na
   return out;
 }
 
-const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT|HOSTNAME_MISMATCH|ERR_OSSL)/;
+const TLS_CODES =
+  /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT|HOSTNAME_MISMATCH|ERR_OSSL)/;
 
 /** Maps a thrown transport error to one of the stable attempt error codes. */
 export function classifyError(err: unknown): AttemptError {
@@ -263,20 +305,52 @@ export function classifyError(err: unknown): AttemptError {
   if (codes.includes(BLOCKED_DESTINATION)) return 'blocked_destination';
   for (const code of codes) {
     if (!code) continue;
-    if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT') return 'timeout';
+    if (
+      code === 'UND_ERR_CONNECT_TIMEOUT' ||
+      code === 'UND_ERR_HEADERS_TIMEOUT' ||
+      code === 'UND_ERR_BODY_TIMEOUT' ||
+      code === 'ETIMEDOUT'
+    )
+      return 'timeout';
     if (code === 'ECONNREFUSED') return 'connection_refused';
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME' || code === 'EAI_FAIL' || code === 'EAI_NODATA') return 'dns_failed';
+    if (
+      code === 'ENOTFOUND' ||
+      code === 'EAI_AGAIN' ||
+      code === 'EAI_NONAME' ||
+      code === 'EAI_FAIL' ||
+      code === 'EAI_NODATA'
+    )
+      return 'dns_failed';
     if (TLS_CODES.test(code)) return 'tls_error';
-    if (code.startsWith('HPE_') || code === 'UND_ERR_INFO' || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') return 'invalid_response';
-    if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED' || code === 'ECONNABORTED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return 'connection_reset';
+    if (
+      code.startsWith('HPE_') ||
+      code === 'UND_ERR_INFO' ||
+      code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' ||
+      code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE'
+    )
+      return 'invalid_response';
+    if (
+      code === 'ECONNRESET' ||
+      code === 'EPIPE' ||
+      code === 'UND_ERR_SOCKET' ||
+      code === 'UND_ERR_CLOSED' ||
+      code === 'ECONNABORTED' ||
+      code === 'EHOSTUNREACH' ||
+      code === 'ENETUNREACH'
+    )
+      return 'connection_reset';
   }
-  if (chain.some((e) => typeof e.message === 'string' && /certificate|ssl|tls/i.test(e.message))) return 'tls_error';
-  if (chain.some((e) => e.name === 'HTTPParserError' || e.name === 'InvalidArgumentError')) return 'invalid_response';
+  if (chain.some((e) => typeof e.message === 'string' && /certificate|ssl|tls/i.test(e.message)))
+    return 'tls_error';
+  if (chain.some((e) => e.name === 'HTTPParserError' || e.name === 'InvalidArgumentError'))
+    return 'invalid_response';
   return 'connection_reset';
 }
 
 function describe(err: unknown): string {
   const chain = errorChain(err);
-  const parts = chain.map((e) => [e.code, e.message].filter((x) => typeof x === 'string' && x).join(': ')).filter(Boolean);
+  const parts = chain
+    .map((e) => [e.code, e.message].filter((x) => typeof x === 'string' && x).join(': '))
+    .filter(Boolean);
   return [...new Set(parts)].join(' ← ').slice(0, 500) || String(err).slice(0, 500);
 }

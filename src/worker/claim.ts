@@ -122,7 +122,11 @@ export async function claimDeliveries(
  * ran is counted (it reads as 0 ms: claim again now), unless it is a `busy`
  * webhook's, which the claim skipped: the loop is woken when one has room.
  */
-export async function msUntilNextDue(q: Queryable, since: Date, busy: string[] = []): Promise<number | undefined> {
+export async function msUntilNextDue(
+  q: Queryable,
+  since: Date,
+  busy: string[] = [],
+): Promise<number | undefined> {
   const { rows } = await q.query<{ ms: number | null }>(
     `SELECT (extract(epoch FROM min(next_attempt_at) - now()) * 1000)::float8 AS ms
        FROM deliveries WHERE status = 'pending' AND next_attempt_at > $1 AND webhook_id <> ALL($2::text[])`,
@@ -148,7 +152,11 @@ export async function releaseExpiredLeases(q: Queryable, limit = 1000): Promise<
 }
 
 /** Gives this worker's unsent claims back at once (shutdown): no waiting for the lease. */
-export async function releaseClaims(q: Queryable, workerId: string, ids: string[]): Promise<number> {
+export async function releaseClaims(
+  q: Queryable,
+  workerId: string,
+  ids: string[],
+): Promise<number> {
   if (ids.length === 0) return 0;
   const { rowCount } = await q.query(
     `UPDATE deliveries SET status = 'pending', lease_expires_at = NULL, worker_id = NULL, next_attempt_at = now(), updated_at = now()

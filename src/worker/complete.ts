@@ -65,7 +65,11 @@ SELECT id FROM upd`;
  * The batch travels as two JSON documents: one JSON.stringify per batch on this
  * side and one C-speed parse on the server beat escaping twenty parallel arrays.
  */
-export async function recordOutcomes(q: Queryable, workerId: string, outcomes: Outcome[]): Promise<Set<string>> {
+export async function recordOutcomes(
+  q: Queryable,
+  workerId: string,
+  outcomes: Outcome[],
+): Promise<Set<string>> {
   if (outcomes.length === 0) return new Set();
   const states = outcomes.map((o) => ({
     id: o.delivery.id,
@@ -97,7 +101,11 @@ export async function recordOutcomes(q: Queryable, workerId: string, outcomes: O
       error_detail: r.errorDetail,
     });
   }
-  const { rows } = await q.query<{ id: string }>(RECORD_SQL, [JSON.stringify(states), workerId, JSON.stringify(attempts)], { name: 'hookline_record' });
+  const { rows } = await q.query<{ id: string }>(
+    RECORD_SQL,
+    [JSON.stringify(states), workerId, JSON.stringify(attempts)],
+    { name: 'hookline_record' },
+  );
   return new Set(rows.map((r) => r.id));
 }
 
@@ -106,7 +114,12 @@ export async function recordOutcomes(q: Queryable, workerId: string, outcomes: O
  * deleted mid-flight), each outcome on its own, so one row never blocks the rest.
  * Outcomes that still fail stay `sending` and return to the queue when their lease expires.
  */
-export async function recordOutcomesSafely(db: Db, workerId: string, outcomes: Outcome[], onError: (err: unknown, o?: Outcome) => void): Promise<Set<string>> {
+export async function recordOutcomesSafely(
+  db: Db,
+  workerId: string,
+  outcomes: Outcome[],
+  onError: (err: unknown, o?: Outcome) => void,
+): Promise<Set<string>> {
   try {
     return await recordOutcomes(db, workerId, outcomes);
   } catch (err) {
@@ -153,11 +166,23 @@ interface HealthDelta {
 /** Per webhook, what a batch of attempts changes, in the order the attempts started. */
 export function healthDeltas(outcomes: Outcome[]): Map<string, HealthDelta> {
   const byHook = new Map<string, HealthDelta>();
-  const sent = outcomes.filter((o) => o.result).sort((a, b) => a.result!.startedAt.getTime() - b.result!.startedAt.getTime());
+  const sent = outcomes
+    .filter((o) => o.result)
+    .sort((a, b) => a.result!.startedAt.getTime() - b.result!.startedAt.getTime());
   for (const o of sent) {
     const at = o.result!.startedAt;
     let h = byHook.get(o.delivery.webhook_id);
-    if (!h) byHook.set(o.delivery.webhook_id, (h = { anySuccess: false, fails: 0, firstFail: null, lastSuccess: null, lastTriggered: at }));
+    if (!h)
+      byHook.set(
+        o.delivery.webhook_id,
+        (h = {
+          anySuccess: false,
+          fails: 0,
+          firstFail: null,
+          lastSuccess: null,
+          lastTriggered: at,
+        }),
+      );
     h.lastTriggered = at;
     if (o.result!.ok) {
       h.anySuccess = true;
@@ -177,7 +202,10 @@ export function healthDeltas(outcomes: Outcome[]): Map<string, HealthDelta> {
  * last_success_at and last_triggered_at. The webhooks are locked in id order so
  * two workers updating overlapping sets cannot deadlock.
  */
-export async function updateWebhookHealth(q: Queryable, outcomes: Outcome[]): Promise<WebhookHealth[]> {
+export async function updateWebhookHealth(
+  q: Queryable,
+  outcomes: Outcome[],
+): Promise<WebhookHealth[]> {
   const deltas = healthDeltas(outcomes);
   if (deltas.size === 0) return [];
   const ids = [...deltas.keys()];

@@ -37,11 +37,16 @@ export interface DecideOptions {
  * attempts >= 1 + retry_attempts + manual_attempts (HELPERS.md: manual retries
  * grant one attempt each on top of the webhook's policy).
  */
-export function decide(d: ClaimedDelivery, result: AttemptResult, opts: DecideOptions = {}): Outcome {
+export function decide(
+  d: ClaimedDelivery,
+  result: AttemptResult,
+  opts: DecideOptions = {},
+): Outcome {
   const now = opts.now ?? Date.now();
   const attempts = d.attempts + 1;
   if (result.ok) return { delivery: d, kind: 'succeeded', status: 'succeeded', attempts, result };
-  if (result.status === 410) return { delivery: d, kind: 'failed', status: 'failed', attempts, result, gone: true };
+  if (result.status === 410)
+    return { delivery: d, kind: 'failed', status: 'failed', attempts, result, gone: true };
   if (attempts >= 1 + d.retry_attempts + d.manual_attempts) {
     return { delivery: d, kind: 'failed', status: 'failed', attempts, result, exhausted: true };
   }
@@ -54,7 +59,14 @@ export function decide(d: ClaimedDelivery, result: AttemptResult, opts: DecideOp
     now,
     random: opts.random,
   });
-  return { delivery: d, kind: 'retrying', status: 'pending', attempts, result, nextAttemptAt: new Date(now + delay) };
+  return {
+    delivery: d,
+    kind: 'retrying',
+    status: 'pending',
+    attempts,
+    result,
+    nextAttemptAt: new Date(now + delay),
+  };
 }
 
 /** The webhook was switched off (or disabled) after this delivery was queued: it is not sent. */
@@ -64,5 +76,11 @@ export function cancelled(d: ClaimedDelivery): Outcome {
 
 /** Not sent now because of the webhook's rate limit: back to the queue for `at`, no attempt used. */
 export function deferred(d: ClaimedDelivery, at: Date): Outcome {
-  return { delivery: d, kind: 'deferred', status: 'pending', attempts: d.attempts, nextAttemptAt: at };
+  return {
+    delivery: d,
+    kind: 'deferred',
+    status: 'pending',
+    attempts: d.attempts,
+    nextAttemptAt: at,
+  };
 }

@@ -17,7 +17,14 @@ import { claimDeliveries, msUntilNextDue, releaseClaims, type ClaimedDelivery } 
 import { deliveryDispatcher, internalFailure, sendAttempt } from './attempt.js';
 import { cancelled, decide, deferred, type Outcome } from './decide.js';
 import { recordOutcomesSafely, updateWebhookHealth, type WebhookHealth } from './complete.js';
-import { disableWebhooks, goneWebhooks, operationalEvents, publishOperational, staleWebhooks, type DisabledWebhook } from './ops.js';
+import {
+  disableWebhooks,
+  goneWebhooks,
+  operationalEvents,
+  publishOperational,
+  staleWebhooks,
+  type DisabledWebhook,
+} from './ops.js';
 import { createRateLimiter } from './rate-limit.js';
 import { createWebhookSlots, tookAllRoom, webhookCap, type Slot } from './webhook-slots.js';
 import { createSecretCache } from './secrets.js';
@@ -112,7 +119,9 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
     woke = true;
     waiting?.done();
   };
-  const wakeAll = opts.wakeAll ?? createWake(db, wake, (err) => log.warn({ err }, 'could not NOTIFY other workers'));
+  const wakeAll =
+    opts.wakeAll ??
+    createWake(db, wake, (err) => log.warn({ err }, 'could not NOTIFY other workers'));
 
   function sleep(reason: 'room' | 'work', ms?: number): Promise<void> {
     return new Promise((resolve) => {
@@ -160,7 +169,11 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
       stats.claimed += claimed.length;
       if (!running) {
         // Stopped while the claim ran: hand them straight back.
-        await releaseClaims(db, id, claimed.map((c) => c.id)).catch((err) => log.warn({ err }, 'could not release claims'));
+        await releaseClaims(
+          db,
+          id,
+          claimed.map((c) => c.id),
+        ).catch((err) => log.warn({ err }, 'could not release claims'));
         break;
       }
       for (const c of claimed) dispatch(c);
@@ -216,8 +229,18 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       }
       const result = await sendAttempt(
-        { url: c.url, timeoutSeconds: c.timeout_seconds, customHeaders: c.custom_headers, secrets: secrets.get(c) },
-        { eventId: c.event_id, eventType: c.event_type, createdAt: c.event_created_at, payloadText: c.payload_text },
+        {
+          url: c.url,
+          timeoutSeconds: c.timeout_seconds,
+          customHeaders: c.custom_headers,
+          secrets: secrets.get(c),
+        },
+        {
+          eventId: c.event_id,
+          eventType: c.event_type,
+          createdAt: c.event_created_at,
+          payloadText: c.payload_text,
+        },
         { dispatcher, timeoutScale: config.timeoutScale },
       );
       durationMs = result.durationMs;
@@ -226,7 +249,10 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
     } catch (err) {
       // Hookline's own problem (e.g. a sealed secret and no key): still a recorded, retried attempt.
       log.error({ err, delivery: c.id }, 'could not make a delivery attempt');
-      return decide(c, internalFailure(err), { scale: config.retryDelayScale, random: opts.random });
+      return decide(c, internalFailure(err), {
+        scale: config.retryDelayScale,
+        random: opts.random,
+      });
     } finally {
       slot.release(Date.now(), durationMs);
     }
@@ -238,7 +264,9 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
     if (a.kind === 'send') return a.slot;
     if (a.kind === 'defer') return new Date(a.at);
     let timer: NodeJS.Timeout | undefined;
-    const gaveUp = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 2 * slotWaitMs)));
+    const gaveUp = new Promise<undefined>(
+      (resolve) => (timer = setTimeout(() => resolve(undefined), 2 * slotWaitMs)),
+    );
     let slot = await Promise.race([a.granted, gaveUp]);
     clearTimeout(timer);
     if (!slot) {
@@ -293,7 +321,8 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
     if (list.length === 0) return [];
     try {
       const disabled = await db.transaction((tx) => disableWebhooks(tx, list));
-      for (const w of disabled) log.warn({ webhook: w.id, reason: w.disabled_reason }, 'webhook disabled');
+      for (const w of disabled)
+        log.warn({ webhook: w.id, reason: w.disabled_reason }, 'webhook disabled');
       return disabled;
     } catch (err) {
       log.error({ err }, 'could not disable webhooks');
@@ -302,7 +331,8 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
   }
 
   async function recordBatch(batch: Outcome[]): Promise<void> {
-    const onError = (err: unknown, o?: Outcome) => log.error({ err, delivery: o?.delivery.id }, 'could not record a delivery outcome');
+    const onError = (err: unknown, o?: Outcome) =>
+      log.error({ err, delivery: o?.delivery.id }, 'could not record a delivery outcome');
     // 410 first: the webhook is off and its queue cancelled before the delivery that saw the 410
     // leaves `sending`, so a fifo successor never slips out in between.
     const disabled = await disable(goneWebhooks(batch));
@@ -320,7 +350,12 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
     }
     disabled.push(...(await disable(staleWebhooks(health, config.disableAfterDays))));
     const ops = operationalEvents(applied, health, disabled);
-    if (ops.size > 0 && (await publishOperational(db, ops, (err) => log.error({ err }, 'could not publish an operational event'))) > 0) {
+    if (
+      ops.size > 0 &&
+      (await publishOperational(db, ops, (err) =>
+        log.error({ err }, 'could not publish an operational event'),
+      )) > 0
+    ) {
       wakeAll();
     }
     // A fifo head reached an outcome: the next in line may go, here or in another worker.
@@ -337,8 +372,10 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
       if (running) return;
       running = true;
       // After the LISTEN connection was lost and came back, wakes NOTIFYed meanwhile were lost: look now.
-      if (db.kind === 'postgres') unlisten = await db.listen(WAKE_CHANNEL, wake, { onReconnect: wake });
-      if (opts.maintenance ?? true) stopMaintenance = startMaintenance({ db, config, metrics, log, wake });
+      if (db.kind === 'postgres')
+        unlisten = await db.listen(WAKE_CHANNEL, wake, { onReconnect: wake });
+      if (opts.maintenance ?? true)
+        stopMaintenance = startMaintenance({ db, config, metrics, log, wake });
       loopDone = loop().catch((err) => log.fatal({ err }, 'the delivery loop stopped'));
       log.info({ worker: id, batch: batchSize, concurrency }, 'delivery worker started');
     },
@@ -364,7 +401,9 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
         await flush();
         const unsent = [...inflight.keys()];
         if (unsent.length > 0) {
-          const n = await releaseClaims(db, id, unsent).catch((err) => (log.warn({ err }, 'could not release claims'), 0));
+          const n = await releaseClaims(db, id, unsent).catch(
+            (err) => (log.warn({ err }, 'could not release claims'), 0),
+          );
           log.warn({ released: n }, 'released deliveries still in flight at shutdown');
         }
         await unlisten?.();

@@ -58,8 +58,12 @@ export function startMaintenance(deps: MaintenanceDeps): () => Promise<void> {
       }
       if (Date.now() >= nextRetention) {
         nextRetention = Date.now() + RETENTION_EVERY_MS;
-        const pruned = await pruneOldData(db, { retentionDays: config.retentionDays, stopped: () => stopped });
-        if (pruned.attempts || pruned.events) log.info(pruned, 'retention: removed old attempts and events');
+        const pruned = await pruneOldData(db, {
+          retentionDays: config.retentionDays,
+          stopped: () => stopped,
+        });
+        if (pruned.attempts || pruned.events)
+          log.info(pruned, 'retention: removed old attempts and events');
       }
     } catch (err) {
       if (!stopped) log.warn({ err }, 'worker maintenance failed; will retry');

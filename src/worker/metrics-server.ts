@@ -12,7 +12,11 @@ import { healthRoutes } from '../api/routes/health.js';
 import { registerErrorHandling } from '../api/plugins/errors.js';
 import { listenError } from '../listen-error.js';
 
-export async function startMetricsServer(deps: { db: Db; config: Config; metrics: Metrics }): Promise<FastifyInstance> {
+export async function startMetricsServer(deps: {
+  db: Db;
+  config: Config;
+  metrics: Metrics;
+}): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify({ logger: false });
   app.decorate('deps', { ...deps, wake: () => {} });

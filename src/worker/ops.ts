@@ -24,7 +24,10 @@ export interface DisabledWebhook {
  * Switches webhooks off with a reason and cancels their pending deliveries.
  * Only webhooks still active are touched, so each is reported once.
  */
-export async function disableWebhooks(tx: Queryable, list: Array<{ id: string; reason: string }>): Promise<DisabledWebhook[]> {
+export async function disableWebhooks(
+  tx: Queryable,
+  list: Array<{ id: string; reason: string }>,
+): Promise<DisabledWebhook[]> {
   if (list.length === 0) return [];
   const { rows } = await tx.query<DisabledWebhook>(
     `UPDATE webhooks w SET is_active = false, disabled_reason = u.reason, updated_at = now()
@@ -40,23 +43,49 @@ export async function disableWebhooks(tx: Queryable, list: Array<{ id: string; r
     [rows.map((r) => r.id)],
   );
   for (const r of rows) {
-    await recordAudit(tx, { orgId: r.org_id, keyId: null, action: 'webhook.disabled', targetType: 'webhook', targetId: r.id, changes: { is_active: false, disabled_reason: r.disabled_reason } });
+    await recordAudit(tx, {
+      orgId: r.org_id,
+      keyId: null,
+      action: 'webhook.disabled',
+      targetType: 'webhook',
+      targetId: r.id,
+      changes: { is_active: false, disabled_reason: r.disabled_reason },
+    });
   }
   return rows;
 }
 
 /** Webhooks that answered 410 Gone in this batch: disabled at once. */
-export function goneWebhooks(outcomes: Outcome[], now = Date.now()): Array<{ id: string; reason: string }> {
+export function goneWebhooks(
+  outcomes: Outcome[],
+  now = Date.now(),
+): Array<{ id: string; reason: string }> {
   const ids = new Set(outcomes.filter((o) => o.gone).map((o) => o.delivery.webhook_id));
-  return [...ids].map((id) => ({ id, reason: `The endpoint answered 410 Gone (${new Date(now).toISOString()}).` }));
+  return [...ids].map((id) => ({
+    id,
+    reason: `The endpoint answered 410 Gone (${new Date(now).toISOString()}).`,
+  }));
 }
 
 /** Webhooks whose every attempt has failed for `disableAfterDays`. */
-export function staleWebhooks(health: WebhookHealth[], disableAfterDays: number, now = Date.now()): Array<{ id: string; reason: string }> {
+export function staleWebhooks(
+  health: WebhookHealth[],
+  disableAfterDays: number,
+  now = Date.now(),
+): Array<{ id: string; reason: string }> {
   const limitMs = disableAfterDays * 24 * 3600 * 1000;
   return health
-    .filter((h) => h.is_active && !h.any_success && h.first_failure_at && now - h.first_failure_at.getTime() >= limitMs)
-    .map((h) => ({ id: h.id, reason: `Every delivery failed for ${disableAfterDays} days (since ${h.first_failure_at!.toISOString()}).` }));
+    .filter(
+      (h) =>
+        h.is_active &&
+        !h.any_success &&
+        h.first_failure_at &&
+        now - h.first_failure_at.getTime() >= limitMs,
+    )
+    .map((h) => ({
+      id: h.id,
+      reason: `Every delivery failed for ${disableAfterDays} days (since ${h.first_failure_at!.toISOString()}).`,
+    }));
 }
 
 const isOperational = (eventType: string) => eventType.startsWith(OPERATIONAL_PREFIX);
@@ -66,7 +95,11 @@ const isOperational = (eventType: string) => eventType.startsWith(OPERATIONAL_PR
  * deliveries that were themselves operational events raise none: a failing
  * receiver of hookline.* events must not feed itself.
  */
-export function operationalEvents(outcomes: Outcome[], health: WebhookHealth[], disabled: DisabledWebhook[]): Map<string, PublishInput[]> {
+export function operationalEvents(
+  outcomes: Outcome[],
+  health: WebhookHealth[],
+  disabled: DisabledWebhook[],
+): Map<string, PublishInput[]> {
   const byOrg = new Map<string, PublishInput[]>();
   const add = (orgId: string, input: PublishInput) => {
     const list = byOrg.get(orgId) ?? [];
@@ -79,8 +112,14 @@ export function operationalEvents(outcomes: Outcome[], health: WebhookHealth[], 
     add(d.org_id, {
       eventType: 'hookline.delivery.exhausted',
       payload: {
-        delivery_id: d.id, webhook_id: d.webhook_id, webhook_name: d.webhook_name, event_id: d.event_id, event_type: d.event_type,
-        attempts: o.attempts, last_status_code: o.result?.status ?? null, last_error: o.result?.error ?? null,
+        delivery_id: d.id,
+        webhook_id: d.webhook_id,
+        webhook_name: d.webhook_name,
+        event_id: d.event_id,
+        event_type: d.event_type,
+        attempts: o.attempts,
+        last_status_code: o.result?.status ?? null,
+        last_error: o.result?.error ?? null,
       },
     });
   }
@@ -91,13 +130,20 @@ export function operationalEvents(outcomes: Outcome[], health: WebhookHealth[], 
     });
   }
   // Recovery counts only when the batch's success came from an application event.
-  const appSuccess = new Set(outcomes.filter((o) => o.kind === 'succeeded' && !isOperational(o.delivery.event_type)).map((o) => o.delivery.webhook_id));
+  const appSuccess = new Set(
+    outcomes
+      .filter((o) => o.kind === 'succeeded' && !isOperational(o.delivery.event_type))
+      .map((o) => o.delivery.webhook_id),
+  );
   for (const h of health) {
     if (!h.any_success || h.old_failure_count === 0 || !appSuccess.has(h.id)) continue;
     add(h.org_id, {
       eventType: 'hookline.webhook.recovered',
       payload: {
-        webhook_id: h.id, webhook_name: h.name, url: h.url, failed_attempts: h.old_failure_count,
+        webhook_id: h.id,
+        webhook_name: h.name,
+        url: h.url,
+        failed_attempts: h.old_failure_count,
         failing_since: h.old_first_failure_at?.toISOString() ?? null,
       },
     });
@@ -106,7 +152,11 @@ export function operationalEvents(outcomes: Outcome[], health: WebhookHealth[], 
 }
 
 /** Publishes operational events, one transaction per organization; returns how many deliveries they made. */
-export async function publishOperational(db: Db, byOrg: Map<string, PublishInput[]>, onError: (err: unknown) => void): Promise<number> {
+export async function publishOperational(
+  db: Db,
+  byOrg: Map<string, PublishInput[]>,
+  onError: (err: unknown) => void,
+): Promise<number> {
   let deliveries = 0;
   for (const [orgId, inputs] of byOrg) {
     try {

@@ -25,7 +25,10 @@ export interface RetentionOptions {
 
 async function deleteBatch(db: Db, sql: string, params: unknown[]): Promise<number | undefined> {
   return db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [RETENTION_LOCK]);
+    const { rows } = await tx.query<{ locked: boolean }>(
+      'SELECT pg_try_advisory_xact_lock($1) AS locked',
+      [RETENTION_LOCK],
+    );
     if (!rows[0]?.locked) return undefined;
     const { rowCount } = await tx.query(sql, params);
     return rowCount;

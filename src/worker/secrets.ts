@@ -16,12 +16,17 @@ const MAX_ENTRIES = 10_000;
 export function createSecretCache(box: SecretBox) {
   const cache = new Map<string, Entry>();
   return {
-    get(w: { webhook_id: string; secret: string; previous_secrets: PreviousSecret[] }, now = Date.now()): string[] {
+    get(
+      w: { webhook_id: string; secret: string; previous_secrets: PreviousSecret[] },
+      now = Date.now(),
+    ): string[] {
       const key = `${w.webhook_id}\u0000${w.secret}\u0000${JSON.stringify(w.previous_secrets ?? [])}`;
       const hit = cache.get(key);
       if (hit && hit.validUntil > now) return hit.secrets;
       const secrets = activeSecrets(w, box, new Date(now));
-      const ends = (w.previous_secrets ?? []).map((p) => new Date(p.expires_at).getTime()).filter((t) => t > now);
+      const ends = (w.previous_secrets ?? [])
+        .map((p) => new Date(p.expires_at).getTime())
+        .filter((t) => t > now);
       if (cache.size >= MAX_ENTRIES) cache.clear();
       cache.set(key, { secrets, validUntil: ends.length ? Math.min(...ends) : Infinity });
       return secrets;

@@ -20,21 +20,38 @@ export interface RunningWorker {
 
 export async function startWorkerProcess(config: Config, log: Logger): Promise<RunningWorker> {
   // The worker is what sends: --dev lets it reach private and loopback addresses, so say so here too.
-  if (config.dev) log.warn('--dev: http:// URLs and private/loopback destinations are allowed. Never use this in production.');
+  if (config.dev)
+    log.warn(
+      '--dev: http:// URLs and private/loopback destinations are allowed. Never use this in production.',
+    );
   if (!config.databaseUrl) {
-    log.warn('hookline worker on the embedded database: run it instead of serve, not beside it (PGlite is one process)');
+    log.warn(
+      'hookline worker on the embedded database: run it instead of serve, not beside it (PGlite is one process)',
+    );
   }
-  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.poolSize, log });
+  const db = await openDb({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: config.poolSize,
+    log,
+  });
   await checkEncryptionKey(db, config.encryptionKey).catch(async (err: unknown) => {
     await db.close().catch(() => {});
     throw err;
   });
   const metrics = createMetrics();
-  const http = config.metricsPort > 0 ? await startMetricsServer({ db, config, metrics }).catch(async (err: unknown) => {
-    await db.close().catch(() => {});
-    throw err;
-  }) : undefined;
-  if (http) log.info({ url: `http://${config.host}:${config.metricsPort}/metrics` }, 'worker metrics are served');
+  const http =
+    config.metricsPort > 0
+      ? await startMetricsServer({ db, config, metrics }).catch(async (err: unknown) => {
+          await db.close().catch(() => {});
+          throw err;
+        })
+      : undefined;
+  if (http)
+    log.info(
+      { url: `http://${config.host}:${config.metricsPort}/metrics` },
+      'worker metrics are served',
+    );
   const worker = createWorker({ db, config, metrics, log });
   await worker.start();
   let stopping: Promise<void> | undefined;

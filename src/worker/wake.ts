@@ -9,7 +9,11 @@ import { WAKE_CHANNEL } from '../store/events.js';
 // A burst of publishes within this window costs one NOTIFY; it is also the most it adds to latency.
 const NOTIFY_EVERY_MS = 2;
 
-export function createWake(db: Db, local?: () => void, onError?: (err: unknown) => void): () => void {
+export function createWake(
+  db: Db,
+  local?: () => void,
+  onError?: (err: unknown) => void,
+): () => void {
   if (db.kind !== 'postgres') return () => local?.();
   let scheduled = false;
   return () => {

@@ -58,8 +58,12 @@ const IDLE_MS = 10 * 60_000;
  * gets 64 of the default 256 in flight: as many as the whole worker had per host before
  * (the connection pool's old limit), and 1,000/s for a receiver answering in 64 ms.
  */
-export function webhookCap(config: Pick<Config, 'workerConcurrency' | 'workerWebhookConcurrency'>): number {
-  return config.workerWebhookConcurrency > 0 ? config.workerWebhookConcurrency : Math.max(1, Math.floor(config.workerConcurrency / 4));
+export function webhookCap(
+  config: Pick<Config, 'workerConcurrency' | 'workerWebhookConcurrency'>,
+): number {
+  return config.workerWebhookConcurrency > 0
+    ? config.workerWebhookConcurrency
+    : Math.max(1, Math.floor(config.workerConcurrency / 4));
 }
 
 /** One request in flight to a webhook. */
@@ -145,9 +149,11 @@ export function createWebhookSlots(opts: { cap: number; maxWaitMs: number }): We
   }
 
   /** Free slots, plus how many more may wait for one. */
-  const roomOf = (s: State, now: number) => Math.max(0, cap - s.running.size) + Math.max(0, holdLimit(s, now) - s.waiters.length);
+  const roomOf = (s: State, now: number) =>
+    Math.max(0, cap - s.running.size) + Math.max(0, holdLimit(s, now) - s.waiters.length);
   /** `room` is roomOf(s, now): the claim loop has it already, and it walks the requests in flight. */
-  const busyWith = (s: State, room: number) => room === 0 || (s.waiters.length > 0 && room < Math.ceil(cap / 2));
+  const busyWith = (s: State, room: number) =>
+    room === 0 || (s.waiters.length > 0 && room < Math.ceil(cap / 2));
 
   function start(s: State, now: number): Slot {
     const r = { startedAt: now };
@@ -160,7 +166,9 @@ export function createWebhookSlots(opts: { cap: number; maxWaitMs: number }): We
         s.running.delete(r);
         s.lastUsed = at;
         s.doneAt = at;
-        if (durationMs !== undefined) s.ewmaMs = s.ewmaMs === undefined ? durationMs : s.ewmaMs + EWMA_WEIGHT * (durationMs - s.ewmaMs);
+        if (durationMs !== undefined)
+          s.ewmaMs =
+            s.ewmaMs === undefined ? durationMs : s.ewmaMs + EWMA_WEIGHT * (durationMs - s.ewmaMs);
         // The freed slot goes straight to the longest waiter, before any newly claimed delivery.
         const next = s.waiters.shift();
         if (next) next(start(s, at));
@@ -187,7 +195,9 @@ export function createWebhookSlots(opts: { cap: number; maxWaitMs: number }): We
   function prune(now: number): void {
     if (now - prunedAt < 60_000) return;
     prunedAt = now;
-    for (const [id, s] of states) if (s.running.size === 0 && s.waiters.length === 0 && now - s.lastUsed > IDLE_MS) states.delete(id);
+    for (const [id, s] of states)
+      if (s.running.size === 0 && s.waiters.length === 0 && now - s.lastUsed > IDLE_MS)
+        states.delete(id);
   }
 
   return {
@@ -195,7 +205,14 @@ export function createWebhookSlots(opts: { cap: number; maxWaitMs: number }): We
       prune(now);
       let s = states.get(webhookId);
       if (!s) {
-        s = { id: webhookId, running: new Set(), waiters: [], doneAt: -Infinity, nextAt: -Infinity, lastUsed: now };
+        s = {
+          id: webhookId,
+          running: new Set(),
+          waiters: [],
+          doneAt: -Infinity,
+          nextAt: -Infinity,
+          lastUsed: now,
+        };
         states.set(webhookId, s);
       }
       s.lastUsed = now;
@@ -222,7 +239,12 @@ export function createWebhookSlots(opts: { cap: number; maxWaitMs: number }): We
       };
     },
     room(now) {
-      const r: ClaimRoom = { busy: [], ids: [], rooms: [], fresh: cap + Math.min(cap, Math.floor((opts.maxWaitMs * cap) / MIN_ESTIMATE_MS)) };
+      const r: ClaimRoom = {
+        busy: [],
+        ids: [],
+        rooms: [],
+        fresh: cap + Math.min(cap, Math.floor((opts.maxWaitMs * cap) / MIN_ESTIMATE_MS)),
+      };
       for (const s of states.values()) {
         const n = roomOf(s, now);
         if (busyWith(s, n)) r.busy.push(s.id);

@@ -15,7 +15,10 @@ afterAll(async () => t?.close());
 
 describe('API keys (SPEC section 2, issue 4 item 3)', () => {
   it('look like hk_ + at least 32 random characters + a checksum, and are stored only as a hash', async () => {
-    const created = await t.org.admin('POST', '/api-keys', { role: 'publisher', name: 'app server' });
+    const created = await t.org.admin('POST', '/api-keys', {
+      role: 'publisher',
+      name: 'app server',
+    });
     const key = created.body.key as string;
     expect(key).toMatch(/^hk_[0-9A-Za-z]{38,}$/);
     expect(hasValidChecksum(key)).toBe(true);
@@ -37,12 +40,17 @@ describe('API keys (SPEC section 2, issue 4 item 3)', () => {
     const deadline = Date.now() + 10_000;
     let used: string | null = null;
     while (!used && Date.now() < deadline) {
-      const { rows } = await t.db.query<{ last_used_at: Date | null }>('SELECT last_used_at FROM api_keys WHERE id = $1', [created.body.id]);
+      const { rows } = await t.db.query<{ last_used_at: Date | null }>(
+        'SELECT last_used_at FROM api_keys WHERE id = $1',
+        [created.body.id],
+      );
       used = rows[0].last_used_at?.toISOString() ?? null;
       if (!used) await new Promise((r) => setTimeout(r, 50));
     }
     expect(used).not.toBeNull();
-    const listed = (await t.org.admin('GET', '/api-keys')).body.data.find((k: { id: string }) => k.id === created.body.id);
+    const listed = (await t.org.admin('GET', '/api-keys')).body.data.find(
+      (k: { id: string }) => k.id === created.body.id,
+    );
     expect(listed.last_used_at).toBe(used);
   });
 
@@ -51,7 +59,12 @@ describe('API keys (SPEC section 2, issue 4 item 3)', () => {
     const as = t.as(created.body.key);
     expect((await as('GET', '/audit-log')).status).toBe(200);
     expect((await t.org.admin('DELETE', `/api-keys/${created.body.id}`)).status).toBe(200);
-    for (const [method, path, body] of [['GET', '/audit-log'], ['GET', '/me'], ['POST', '/event-types', { name: 'x.y' }], ['POST', '/events', { event_type: 'x.y', payload: {} }]] as const) {
+    for (const [method, path, body] of [
+      ['GET', '/audit-log'],
+      ['GET', '/me'],
+      ['POST', '/event-types', { name: 'x.y' }],
+      ['POST', '/events', { event_type: 'x.y', payload: {} }],
+    ] as const) {
       const res = await as(method, path, body);
       expect(res.status, `${method} ${path}`).toBe(401);
     }
@@ -59,7 +72,11 @@ describe('API keys (SPEC section 2, issue 4 item 3)', () => {
 
   // Keys are remembered per process for KEY_CACHE_MS (src/api/plugins/auth.ts): the publish hot path
   // then makes no key lookup. What bounds that memory:
-  async function statusWithin(as: ApiCall, want: number, ms: number): Promise<{ status: number; after: number }> {
+  async function statusWithin(
+    as: ApiCall,
+    want: number,
+    ms: number,
+  ): Promise<{ status: number; after: number }> {
     const start = Date.now();
     let status = 0;
     do {
@@ -71,7 +88,10 @@ describe('API keys (SPEC section 2, issue 4 item 3)', () => {
   }
 
   it('remembers a key for at most KEY_CACHE_MS when it is revoked behind the API (SQL), then refuses it', async () => {
-    const created = await t.org.admin('POST', '/api-keys', { role: 'viewer', name: 'revoked by hand' });
+    const created = await t.org.admin('POST', '/api-keys', {
+      role: 'viewer',
+      name: 'revoked by hand',
+    });
     const as = t.as(created.body.key);
     expect((await as('GET', '/me')).status).toBe(200);
     await t.db.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [created.body.id]);
@@ -82,21 +102,30 @@ describe('API keys (SPEC section 2, issue 4 item 3)', () => {
   });
 
   // Two API processes on one PostgreSQL: a second app with its own pool and its own LISTEN connection.
-  it.skipIf(testStore !== 'postgres')('refuses a key revoked through another process without waiting for KEY_CACHE_MS (NOTIFY)', async () => {
-    const db2 = await openPostgres(t.database.url!, { max: 2 });
-    // Keys remembered for 10 minutes there: only the NOTIFY can make it forget one within the test.
-    const app2 = await buildApp({ db: db2, config: t.config, metrics: createMetrics(), wake: () => {} }, { apiKeyCacheMs: 10 * 60_000 });
-    try {
-      await app2.ready();
-      const created = await t.org.admin('POST', '/api-keys', { role: 'publisher', name: 'used elsewhere' });
-      const elsewhere = caller(app2, created.body.key);
-      expect((await elsewhere('GET', '/me')).status).toBe(200); // now remembered by app2
-      expect((await t.org.admin('DELETE', `/api-keys/${created.body.id}`)).status).toBe(200);
-      const { status } = await statusWithin(elsewhere, 401, 20_000);
-      expect(status).toBe(401);
-    } finally {
-      await app2.close();
-      await db2.close();
-    }
-  });
+  it.skipIf(testStore !== 'postgres')(
+    'refuses a key revoked through another process without waiting for KEY_CACHE_MS (NOTIFY)',
+    async () => {
+      const db2 = await openPostgres(t.database.url!, { max: 2 });
+      // Keys remembered for 10 minutes there: only the NOTIFY can make it forget one within the test.
+      const app2 = await buildApp(
+        { db: db2, config: t.config, metrics: createMetrics(), wake: () => {} },
+        { apiKeyCacheMs: 10 * 60_000 },
+      );
+      try {
+        await app2.ready();
+        const created = await t.org.admin('POST', '/api-keys', {
+          role: 'publisher',
+          name: 'used elsewhere',
+        });
+        const elsewhere = caller(app2, created.body.key);
+        expect((await elsewhere('GET', '/me')).status).toBe(200); // now remembered by app2
+        expect((await t.org.admin('DELETE', `/api-keys/${created.body.id}`)).status).toBe(200);
+        const { status } = await statusWithin(elsewhere, 401, 20_000);
+        expect(status).toBe(401);
+      } finally {
+        await app2.close();
+        await db2.close();
+      }
+    },
+  );
 });

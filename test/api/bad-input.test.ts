@@ -26,7 +26,9 @@ const writes = (): Array<[string, string, Record<string, unknown>]> => [
 beforeAll(async () => {
   t = await createTestApp();
   await t.org.admin('POST', '/event-types', { name: 'ticket.created' });
-  webhookId = (await t.org.admin('POST', '/webhooks', { name: 'w', url: 'http://127.0.0.1:9/', events: ['*'] })).body.id;
+  webhookId = (
+    await t.org.admin('POST', '/webhooks', { name: 'w', url: 'http://127.0.0.1:9/', events: ['*'] })
+  ).body.id;
 });
 afterAll(async () => t?.close());
 
@@ -39,17 +41,44 @@ describe('bad input gets a clear 4xx in the SPEC format and stores nothing', () 
         ['trailing garbage', JSON.stringify(good) + 'x', 400, 'MALFORMED_JSON'],
         ['single quotes', "{'name': 'x'}", 400, 'MALFORMED_JSON'],
         ['empty body', '', 400, 'MALFORMED_JSON'],
-        ['non-UTF-8 bytes', Buffer.concat([Buffer.from('{"name": "'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}')]), 400, 'MALFORMED_JSON'],
-        ['prototype poisoning', `{"__proto__": {"admin": true}, ${JSON.stringify(good).slice(1)}`, 400, 'MALFORMED_JSON'],
+        [
+          'non-UTF-8 bytes',
+          Buffer.concat([
+            Buffer.from('{"name": "'),
+            Buffer.from([0xc3, 0x28, 0xff]),
+            Buffer.from('"}'),
+          ]),
+          400,
+          'MALFORMED_JSON',
+        ],
+        [
+          'prototype poisoning',
+          `{"__proto__": {"admin": true}, ${JSON.stringify(good).slice(1)}`,
+          400,
+          'MALFORMED_JSON',
+        ],
         ['too deep', '['.repeat(100) + ']'.repeat(100), 400, 'BAD_REQUEST'],
         ['an array', '[]', 422, 'VALIDATION_FAILED'],
         ['null', 'null', 422, 'VALIDATION_FAILED'],
         ['a string', '"x"', 422, 'VALIDATION_FAILED'],
         ['unknown field', { ...good, extra: 1 }, 422, 'VALIDATION_FAILED'],
-        ['NUL in a string', Object.fromEntries(Object.entries(good).map(([k, v]) => [k, typeof v === 'string' ? `${v}\u0000` : v])), 422, 'VALIDATION_FAILED'],
+        [
+          'NUL in a string',
+          Object.fromEntries(
+            Object.entries(good).map(([k, v]) => [k, typeof v === 'string' ? `${v}\u0000` : v]),
+          ),
+          422,
+          'VALIDATION_FAILED',
+        ],
         ['too large', '{"name": "' + 'x'.repeat(1024 * 1024) + '"}', 413, 'PAYLOAD_TOO_LARGE'],
         ['text/plain', 'name=x', 415, 'UNSUPPORTED_MEDIA_TYPE', { 'content-type': 'text/plain' }],
-        ['form', 'name=x', 415, 'UNSUPPORTED_MEDIA_TYPE', { 'content-type': 'application/x-www-form-urlencoded' }],
+        [
+          'form',
+          'name=x',
+          415,
+          'UNSUPPORTED_MEDIA_TYPE',
+          { 'content-type': 'application/x-www-form-urlencoded' },
+        ],
       ];
       for (const [label, body, status, code, headers] of cases) {
         const res = await t.org.admin(method as 'POST', path, body, headers);
@@ -65,17 +94,27 @@ describe('bad input gets a clear 4xx in the SPEC format and stores nothing', () 
   });
 
   it('reads an empty JSON body as the defaults on a POST whose fields are all optional, and nowhere else', async () => {
-    const hook = (await t.org.admin('POST', '/webhooks', { name: 'empty', url: 'http://127.0.0.1:9/', events: ['*'] })).body;
+    const hook = (
+      await t.org.admin('POST', '/webhooks', {
+        name: 'empty',
+        url: 'http://127.0.0.1:9/',
+        events: ['*'],
+      })
+    ).body;
     // What `curl -X POST -H 'content-type: application/json' …/rotate-secret` sends.
     const rotated = await t.org.admin('POST', `/webhooks/${hook.id}/rotate-secret`, '');
     expect(rotated.status, JSON.stringify(rotated.body)).toBe(200);
     expect(rotated.body.secret).not.toBe(hook.secret);
     // The default grace: the old secret still signs for a day.
-    const { rows } = await t.db.query('SELECT previous_secrets FROM webhooks WHERE id = $1', [hook.id]);
+    const { rows } = await t.db.query('SELECT previous_secrets FROM webhooks WHERE id = $1', [
+      hook.id,
+    ]);
     expect(rows[0].previous_secrets).toHaveLength(1);
     // A body with required fields is still a clear 400, and so is an empty PATCH (likely a client bug).
     expect((await t.org.admin('POST', '/webhooks', '')).body.error.code).toBe('MALFORMED_JSON');
-    expect((await t.org.admin('PATCH', `/webhooks/${hook.id}`, '')).body.error.code).toBe('MALFORMED_JSON');
+    expect((await t.org.admin('PATCH', `/webhooks/${hook.id}`, '')).body.error.code).toBe(
+      'MALFORMED_JSON',
+    );
   });
 
   it('refuses wrong types and oversize strings, naming each field', async () => {
@@ -83,17 +122,45 @@ describe('bad input gets a clear 4xx in the SPEC format and stores nothing', () 
     const cases: Array<[string, string, unknown, string[]]> = [
       ['POST', '/event-types', { name: 5, description: ['x'] }, ['description', 'name']],
       ['POST', '/event-types', { name: 'a.' + 'b'.repeat(300) }, ['name']],
-      ['POST', '/event-types', { name: 'a.b', description: 'x'.repeat(1001), schema: 'not an object' }, ['description', 'schema']],
+      [
+        'POST',
+        '/event-types',
+        { name: 'a.b', description: 'x'.repeat(1001), schema: 'not an object' },
+        ['description', 'schema'],
+      ],
       ['PATCH', '/event-types/ticket.created', { archived: 'yes' }, ['archived']],
-      ['POST', '/webhooks', { name: 'w', url: 'http://127.0.0.1:9/' + 'x'.repeat(5000), events: ['*'], timeout_seconds: '30' }, ['timeout_seconds', 'url']],
-      ['POST', '/webhooks', { name: { first: 'w' }, url: 7, events: [null] }, ['events.0', 'name', 'url']],
-      ['PATCH', `/webhooks/${webhookId}`, { is_active: 1, custom_headers: 'X-A: b' }, ['custom_headers', 'is_active']],
+      [
+        'POST',
+        '/webhooks',
+        {
+          name: 'w',
+          url: 'http://127.0.0.1:9/' + 'x'.repeat(5000),
+          events: ['*'],
+          timeout_seconds: '30',
+        },
+        ['timeout_seconds', 'url'],
+      ],
+      [
+        'POST',
+        '/webhooks',
+        { name: { first: 'w' }, url: 7, events: [null] },
+        ['events.0', 'name', 'url'],
+      ],
+      [
+        'PATCH',
+        `/webhooks/${webhookId}`,
+        { is_active: 1, custom_headers: 'X-A: b' },
+        ['custom_headers', 'is_active'],
+      ],
       ['POST', '/api-keys', { role: 'root', name: 'k'.repeat(256) }, ['name', 'role']],
     ];
     for (const [method, path, body, fields] of cases) {
       const res = await t.org.admin(method as 'POST', path, body);
       expect(res.status, `${method} ${path}`).toBe(422);
-      expect(res.body.error.details.map((d: { field: string }) => d.field).sort(), JSON.stringify(body).slice(0, 80)).toEqual(fields);
+      expect(
+        res.body.error.details.map((d: { field: string }) => d.field).sort(),
+        JSON.stringify(body).slice(0, 80),
+      ).toEqual(fields);
     }
     expect(await counts()).toEqual(before);
   });
@@ -102,7 +169,12 @@ describe('bad input gets a clear 4xx in the SPEC format and stores nothing', () 
     const before = await counts();
     const cases: Array<[string, string, unknown, string]> = [
       ['POST', '/event-types', { name: 'nul.desc', description: 'a\u0000b' }, 'description'],
-      ['POST', '/event-types', { name: 'nul.schema', schema: { title: 'a\u0000' } }, 'schema.title'],
+      [
+        'POST',
+        '/event-types',
+        { name: 'nul.schema', schema: { title: 'a\u0000' } },
+        'schema.title',
+      ],
       ['POST', '/event-types', { name: 'half.surrogate', description: 'x\ud800y' }, 'description'],
       ['PATCH', `/webhooks/${webhookId}`, { description: 'a\u0000b' }, 'description'],
       ['POST', '/api-keys', { role: 'viewer', name: '\u0000' }, 'name'],
@@ -110,15 +182,28 @@ describe('bad input gets a clear 4xx in the SPEC format and stores nothing', () 
     for (const [method, path, body, field] of cases) {
       const res = await t.org.admin(method as 'POST', path, body);
       expect(res.status, `${method} ${path} ${field}`).toBe(422);
-      expect(res.body.error.details).toEqual([{ field, message: expect.stringContaining('cannot be stored') }]);
+      expect(res.body.error.details).toEqual([
+        { field, message: expect.stringContaining('cannot be stored') },
+      ]);
     }
     expect(await counts()).toEqual(before);
   });
 
   it('stores SQL-looking and unusual text exactly as sent', async () => {
-    const texts = ["'; DROP TABLE event_types; --", 'Robert"); DELETE FROM api_keys;--', '%_\\', '$1 $$ ${x}', '☃ 日本語 😀', '<script>alert(1)</script>'];
+    const texts = [
+      "'; DROP TABLE event_types; --",
+      'Robert"); DELETE FROM api_keys;--',
+      '%_\\',
+      '$1 $$ ${x}',
+      '☃ 日本語 😀',
+      '<script>alert(1)</script>',
+    ];
     for (const [i, text] of texts.entries()) {
-      const res = await t.org.admin('POST', '/event-types', { name: `literal.t${i}`, description: text, schema: { title: text } });
+      const res = await t.org.admin('POST', '/event-types', {
+        name: `literal.t${i}`,
+        description: text,
+        schema: { title: text },
+      });
       expect(res.status).toBe(201);
       const got = await t.org.admin('GET', `/event-types/literal.t${i}`);
       expect(got.body).toMatchObject({ description: text, schema: { title: text } });
@@ -133,7 +218,9 @@ describe('bad input gets a clear 4xx in the SPEC format and stores nothing', () 
     expect(long.status).toBe(404);
     expect(long.body.error.code).toBe('NOT_FOUND');
     const nope = await t.org.admin('GET', '/no-such-thing');
-    expect(nope.body).toEqual({ error: { code: 'NOT_FOUND', message: expect.any(String), details: null } });
+    expect(nope.body).toEqual({
+      error: { code: 'NOT_FOUND', message: expect.any(String), details: null },
+    });
     // A DELETE sent with a JSON content type and no body is fine: many clients always send the header.
     const del = await t.org.admin('DELETE', `/webhooks/${webhookId}`, '');
     expect(del.status).toBe(204);

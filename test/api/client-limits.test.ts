@@ -11,7 +11,10 @@ let server: FastifyInstance;
 let port: number;
 
 /** Sends raw bytes (optionally in timed pieces) and returns the status and parsed JSON body of the answer. */
-function raw(chunks: string[], { pauseMs = 0 } = {}): Promise<{ status: number; body: any; text: string }> {
+function raw(
+  chunks: string[],
+  { pauseMs = 0 } = {},
+): Promise<{ status: number; body: any; text: string }> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     let text = '';
@@ -63,13 +66,17 @@ afterAll(async () => {
 
 describe('limits on headers, URL and time (real socket)', () => {
   it('answers oversized headers with 431 in the SPEC format', async () => {
-    const res = await raw([`GET /api/v1/me HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`]);
+    const res = await raw([
+      `GET /api/v1/me HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    ]);
     expect(res.status).toBe(431);
     expect(res.body).toEqual(spec('HEADERS_TOO_LARGE'));
   });
 
   it('answers a URL longer than the header limit with 431, and garbage with 400, in the SPEC format', async () => {
-    expect((await raw([`GET /api/v1/me?q=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`])).body).toEqual(spec('HEADERS_TOO_LARGE'));
+    expect(
+      (await raw([`GET /api/v1/me?q=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`])).body,
+    ).toEqual(spec('HEADERS_TOO_LARGE'));
     const garbage = await raw(['HELLO THERE\r\n\r\n']);
     expect(garbage.status).toBe(400);
     expect(garbage.body).toEqual(spec('BAD_REQUEST'));
@@ -78,11 +85,16 @@ describe('limits on headers, URL and time (real socket)', () => {
   it('answers 408 to a body that never finishes and to headers sent byte by byte (slowloris)', async () => {
     const started = Date.now();
     const auth = `Authorization: Bearer ${t.org.keys.admin}`;
-    const body = await raw([`POST /api/v1/event-types HTTP/1.1\r\nHost: x\r\n${auth}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"na`]);
+    const body = await raw([
+      `POST /api/v1/event-types HTTP/1.1\r\nHost: x\r\n${auth}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"na`,
+    ]);
     expect(body.status).toBe(408);
     expect(body.body).toEqual(spec('REQUEST_TIMEOUT'));
     expect(Date.now() - started).toBeLessThan(10_000);
-    const loris = await raw(['GET /api/v1/me HTTP/1.1\r\n', 'Host: x\r\n', 'X-A: 1\r\n', 'X-B: 2\r\n', 'X-C: 3\r\n'], { pauseMs: 400 });
+    const loris = await raw(
+      ['GET /api/v1/me HTTP/1.1\r\n', 'Host: x\r\n', 'X-A: 1\r\n', 'X-B: 2\r\n', 'X-C: 3\r\n'],
+      { pauseMs: 400 },
+    );
     expect(loris.status).toBe(408);
   });
 
@@ -106,8 +118,16 @@ describe('limits checked by the app', () => {
   });
 
   it('answers router errors in the SPEC format: an over-long path segment is 404, a malformed URL 400', async () => {
-    for (const [method, path] of [['POST', '/webhooks/{x}/test'], ['DELETE', '/api-keys/{x}'], ['GET', '/deliveries/{x}']] as const) {
-      const res = await t.org.admin(method, path.replace('{x}', 'a'.repeat(300)), method === 'POST' ? {} : undefined);
+    for (const [method, path] of [
+      ['POST', '/webhooks/{x}/test'],
+      ['DELETE', '/api-keys/{x}'],
+      ['GET', '/deliveries/{x}'],
+    ] as const) {
+      const res = await t.org.admin(
+        method,
+        path.replace('{x}', 'a'.repeat(300)),
+        method === 'POST' ? {} : undefined,
+      );
       expect(res.status, path).toBe(404);
       expect(res.body.error.code, path).toBe('NOT_FOUND');
     }
@@ -124,20 +144,33 @@ describe('limits checked by the app', () => {
     const escaped = `{"event_type":"ticket.created","payload":{"s":"${'\\u0061'.repeat(200 * 1024)}"}}`;
     expect(escaped.length).toBeGreaterThan(1024 * 1024);
     expect((await t.org.publisher('POST', '/events', escaped)).status).toBe(202);
-    const tooBig = await t.org.publisher('POST', '/events', { event_type: 'ticket.created', payload: { s: 'x'.repeat(300 * 1024) } });
+    const tooBig = await t.org.publisher('POST', '/events', {
+      event_type: 'ticket.created',
+      payload: { s: 'x'.repeat(300 * 1024) },
+    });
     expect(tooBig.status).toBe(413);
     expect(tooBig.body.error.code).toBe('PAYLOAD_TOO_LARGE');
-    const huge = await t.org.publisher('POST', '/events', JSON.stringify({ event_type: 'ticket.created', payload: { s: 'x'.repeat(3 * 1024 * 1024) } }));
+    const huge = await t.org.publisher(
+      'POST',
+      '/events',
+      JSON.stringify({ event_type: 'ticket.created', payload: { s: 'x'.repeat(3 * 1024 * 1024) } }),
+    );
     expect(huge.status).toBe(413);
   });
 
   it('bounds list sizes: batch, subscriptions, custom headers, page size', async () => {
-    const batch = Array.from({ length: 501 }, () => ({ event_type: 'ticket.created', payload: {} }));
+    const batch = Array.from({ length: 501 }, () => ({
+      event_type: 'ticket.created',
+      payload: {},
+    }));
     const b = await t.org.publisher('POST', '/events/batch', { events: batch });
     expect(b.status).toBe(422);
     expect(b.body.error.details[0].field).toBe('events');
     const hook = { name: 'w', url: 'http://127.0.0.1:9/', events: ['ticket.created'] };
-    const subs = await t.org.admin('POST', '/webhooks', { ...hook, events: Array.from({ length: 257 }, () => 'ticket.created') });
+    const subs = await t.org.admin('POST', '/webhooks', {
+      ...hook,
+      events: Array.from({ length: 257 }, () => 'ticket.created'),
+    });
     expect(subs.status).toBe(422);
     expect(subs.body.error.details[0].field).toBe('events');
     const headers = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`X-H${i}`, 'v']));
@@ -150,13 +183,24 @@ describe('limits checked by the app', () => {
 
   it(`bounds JSON depth at ${MAX_JSON_DEPTH} on every route, payloads included`, async () => {
     const nest = (n: number) => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
-    const deep = await t.org.publisher('POST', '/events', `{"event_type":"ticket.created","payload":${nest(MAX_JSON_DEPTH)}}`);
+    const deep = await t.org.publisher(
+      'POST',
+      '/events',
+      `{"event_type":"ticket.created","payload":${nest(MAX_JSON_DEPTH)}}`,
+    );
     expect(deep.status).toBe(400);
     expect(deep.body.error.code).toBe('BAD_REQUEST');
-    const ok = await t.org.publisher('POST', '/events', `{"event_type":"ticket.created","payload":${nest(MAX_JSON_DEPTH - 2)}}`);
+    const ok = await t.org.publisher(
+      'POST',
+      '/events',
+      `{"event_type":"ticket.created","payload":${nest(MAX_JSON_DEPTH - 2)}}`,
+    );
     expect(ok.status).toBe(202);
     // Brackets inside strings are not nesting.
-    const strings = await t.org.publisher('POST', '/events', { event_type: 'ticket.created', payload: { s: '['.repeat(500) } });
+    const strings = await t.org.publisher('POST', '/events', {
+      event_type: 'ticket.created',
+      payload: { s: '['.repeat(500) },
+    });
     expect(strings.status).toBe(202);
   });
 
@@ -174,6 +218,12 @@ describe('limits checked by the app', () => {
       expect(res.body.error.details[0].field).toMatch(/^custom_headers/);
     }
     const created = (await t.org.admin('POST', '/webhooks', hook)).body;
-    expect((await t.org.admin('PATCH', `/webhooks/${created.id}`, { custom_headers: { 'X-A': 'a\r\nb' } })).status).toBe(422);
+    expect(
+      (
+        await t.org.admin('PATCH', `/webhooks/${created.id}`, {
+          custom_headers: { 'X-A': 'a\r\nb' },
+        })
+      ).status,
+    ).toBe(422);
   });
 });

@@ -17,15 +17,58 @@ beforeAll(async () => {
   hookA = await seedWebhook(t.db, orgId, { name: 'a' });
   hookB = await seedWebhook(t.db, orgId, { name: 'b' });
   // Oldest first, so ids (time-ordered) follow the order written here.
-  ids.ok = await seedDelivery(t.db, orgId, hookA, { status: 'succeeded', createdAt: minutesAgo(50), lastStatusCode: 200 });
-  ids.failed = await seedDelivery(t.db, orgId, hookA, { status: 'failed', attempts: 3, createdAt: minutesAgo(40), lastStatusCode: 500, lastError: 'http_error' });
-  ids.retrying = await seedDelivery(t.db, orgId, hookA, { status: 'pending', attempts: 1, eventType: 'ticket.updated', createdAt: minutesAgo(30) });
-  ids.pending = await seedDelivery(t.db, orgId, hookB, { status: 'pending', attempts: 0, createdAt: minutesAgo(20) });
-  ids.test = await seedDelivery(t.db, orgId, hookB, { status: 'succeeded', isTest: true, createdAt: minutesAgo(10) });
-  ids.cancelled = await seedDelivery(t.db, orgId, hookB, { status: 'cancelled', attempts: 0, createdAt: minutesAgo(5) });
-  await seedAttempt(t.db, orgId, hookA, ids.failed, { attempt: 2, durationMs: 40, responseStatus: 500, error: 'http_error', responseBody: 'boom' });
-  await seedAttempt(t.db, orgId, hookA, ids.failed, { attempt: 1, durationMs: 30000, responseStatus: null, error: 'timeout' });
-  await seedAttempt(t.db, orgId, hookA, ids.failed, { attempt: 3, durationMs: 12, responseStatus: 503, error: 'http_error' });
+  ids.ok = await seedDelivery(t.db, orgId, hookA, {
+    status: 'succeeded',
+    createdAt: minutesAgo(50),
+    lastStatusCode: 200,
+  });
+  ids.failed = await seedDelivery(t.db, orgId, hookA, {
+    status: 'failed',
+    attempts: 3,
+    createdAt: minutesAgo(40),
+    lastStatusCode: 500,
+    lastError: 'http_error',
+  });
+  ids.retrying = await seedDelivery(t.db, orgId, hookA, {
+    status: 'pending',
+    attempts: 1,
+    eventType: 'ticket.updated',
+    createdAt: minutesAgo(30),
+  });
+  ids.pending = await seedDelivery(t.db, orgId, hookB, {
+    status: 'pending',
+    attempts: 0,
+    createdAt: minutesAgo(20),
+  });
+  ids.test = await seedDelivery(t.db, orgId, hookB, {
+    status: 'succeeded',
+    isTest: true,
+    createdAt: minutesAgo(10),
+  });
+  ids.cancelled = await seedDelivery(t.db, orgId, hookB, {
+    status: 'cancelled',
+    attempts: 0,
+    createdAt: minutesAgo(5),
+  });
+  await seedAttempt(t.db, orgId, hookA, ids.failed, {
+    attempt: 2,
+    durationMs: 40,
+    responseStatus: 500,
+    error: 'http_error',
+    responseBody: 'boom',
+  });
+  await seedAttempt(t.db, orgId, hookA, ids.failed, {
+    attempt: 1,
+    durationMs: 30000,
+    responseStatus: null,
+    error: 'timeout',
+  });
+  await seedAttempt(t.db, orgId, hookA, ids.failed, {
+    attempt: 3,
+    durationMs: 12,
+    responseStatus: 503,
+    error: 'http_error',
+  });
 });
 afterAll(async () => t?.close());
 
@@ -38,15 +81,38 @@ const listIds = async (query: string, call = t.org.admin) => {
 describe('the delivery log', () => {
   it('lists every delivery of the organization newest first, in the SPEC shape', async () => {
     const res = await t.org.admin('GET', '/deliveries');
-    expect(res.body.data.map((d: any) => d.id)).toEqual(
-      [ids.cancelled, ids.test, ids.pending, ids.retrying, ids.failed, ids.ok],
-    );
+    expect(res.body.data.map((d: any) => d.id)).toEqual([
+      ids.cancelled,
+      ids.test,
+      ids.pending,
+      ids.retrying,
+      ids.failed,
+      ids.ok,
+    ]);
     const failed = res.body.data.find((d: any) => d.id === ids.failed);
     expect(Object.keys(failed).sort()).toEqual([
-      'attempts', 'completed_at', 'created_at', 'event_id', 'event_type', 'id', 'is_test', 'last_attempt_at',
-      'last_error', 'last_status_code', 'next_attempt_at', 'status', 'webhook_id',
+      'attempts',
+      'completed_at',
+      'created_at',
+      'event_id',
+      'event_type',
+      'id',
+      'is_test',
+      'last_attempt_at',
+      'last_error',
+      'last_status_code',
+      'next_attempt_at',
+      'status',
+      'webhook_id',
     ]);
-    expect(failed).toMatchObject({ status: 'failed', attempts: 3, last_status_code: 500, last_error: 'http_error', next_attempt_at: null, webhook_id: hookA });
+    expect(failed).toMatchObject({
+      status: 'failed',
+      attempts: 3,
+      last_status_code: 500,
+      last_error: 'http_error',
+      next_attempt_at: null,
+      webhook_id: hookA,
+    });
     expect(res.body.next_cursor).toBeNull();
   });
 
@@ -72,14 +138,17 @@ describe('the delivery log', () => {
   it('filters by event type, event, webhook, time range and test flag, combined', async () => {
     expect(await listIds('&event_type=ticket.updated')).toEqual([ids.retrying]);
     expect(await listIds(`&webhook_id=${hookB}`)).toEqual([ids.cancelled, ids.test, ids.pending]);
-    expect(await listIds(`&since=${minutesAgo(35).toISOString()}&until=${minutesAgo(8).toISOString()}`))
-      .toEqual([ids.test, ids.pending, ids.retrying]);
+    expect(
+      await listIds(`&since=${minutesAgo(35).toISOString()}&until=${minutesAgo(8).toISOString()}`),
+    ).toEqual([ids.test, ids.pending, ids.retrying]);
     expect(await listIds('&is_test=true')).toEqual([ids.test]);
     const failed = (await t.org.admin('GET', `/deliveries/${ids.failed}`)).body;
     expect(await listIds(`&event_id=${failed.event_id}`)).toEqual([ids.failed]);
     expect(await listIds(`&event_id=${failed.event_id}&webhook_id=${hookB}`)).toEqual([]);
     expect(await listIds('&event_id=evt_unknown')).toEqual([]);
-    expect(await listIds(`&is_test=false&webhook_id=${hookB}&status=cancelled`)).toEqual([ids.cancelled]);
+    expect(await listIds(`&is_test=false&webhook_id=${hookB}&status=cancelled`)).toEqual([
+      ids.cancelled,
+    ]);
     expect((await t.org.admin('GET', '/deliveries?since=yesterday')).status).toBe(422);
   });
 
@@ -96,7 +165,10 @@ describe('the delivery log', () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const res: any = await t.org.admin('GET', `/deliveries?limit=4${cursor ? `&cursor=${cursor}` : ''}`);
+      const res: any = await t.org.admin(
+        'GET',
+        `/deliveries?limit=4${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       seen.push(...res.body.data.map((d: any) => d.id));
       cursor = res.body.next_cursor;
       pages++;
@@ -111,10 +183,17 @@ describe('the delivery log', () => {
     expect(res.status).toBe(200);
     expect(res.body.attempt_log.map((a: any) => a.attempt)).toEqual([1, 2, 3]);
     expect(res.body.attempt_log[0]).toMatchObject({
-      attempt: 1, duration_ms: 30000, response_status: null, response_headers: null, response_body: null, error: 'timeout',
+      attempt: 1,
+      duration_ms: 30000,
+      response_status: null,
+      response_headers: null,
+      response_body: null,
+      error: 'timeout',
     });
     expect(res.body.attempt_log[1]).toMatchObject({
-      response_status: 500, response_body: 'boom', error: 'http_error',
+      response_status: 500,
+      response_body: 'boom',
+      error: 'http_error',
       request_headers: { 'webhook-id': 'evt_x', 'content-type': 'application/json' },
       response_headers: { 'content-type': 'text/plain' },
     });
@@ -129,12 +208,23 @@ describe('manual retry', () => {
     const before = Date.now();
     const res = await t.org.admin('POST', `/deliveries/${ids.failed}/retry`);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    expect(res.body).toMatchObject({ id: ids.failed, status: 'retrying', attempts: 3, completed_at: null });
+    expect(res.body).toMatchObject({
+      id: ids.failed,
+      status: 'retrying',
+      attempts: 3,
+      completed_at: null,
+    });
     expect(Math.abs(new Date(res.body.next_attempt_at).getTime() - before)).toBeLessThan(5000);
-    const { rows } = await t.db.query('SELECT status, manual_attempts, lease_expires_at FROM deliveries WHERE id = $1', [ids.failed]);
+    const { rows } = await t.db.query(
+      'SELECT status, manual_attempts, lease_expires_at FROM deliveries WHERE id = $1',
+      [ids.failed],
+    );
     expect(rows[0]).toEqual({ status: 'pending', manual_attempts: 1, lease_expires_at: null });
     const audit = await auditRows(t.db, t.org.orgId, 'delivery.retried');
-    expect(audit[0]).toMatchObject({ target_id: ids.failed, changes: { previous_status: 'failed', attempts: 3 } });
+    expect(audit[0]).toMatchObject({
+      target_id: ids.failed,
+      changes: { previous_status: 'failed', attempts: 3 },
+    });
   });
 
   it('retries a succeeded delivery too, and a delivery of a disabled webhook is a 409', async () => {
@@ -218,7 +308,12 @@ describe('retry and skip with the worker', () => {
 
   // Each test subscribes its webhook to its own event type, so it gets only its own events.
   async function webhook(type: string, extra: Record<string, unknown>): Promise<string> {
-    const res = await w.org.admin('POST', '/webhooks', { name: 'h', url: rx.url, events: [type], ...extra });
+    const res = await w.org.admin('POST', '/webhooks', {
+      name: 'h',
+      url: rx.url,
+      events: [type],
+      ...extra,
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     return res.body.id;
   }
@@ -230,7 +325,11 @@ describe('retry and skip with the worker', () => {
   }
   const delivery = async (id: string) => (await w.org.admin('GET', `/deliveries/${id}`)).body;
   const waitFor = (id: string, status: string) =>
-    until(async () => (await delivery(id)).status === status, 15_000, () => `${id} to be ${status}`);
+    until(
+      async () => (await delivery(id)).status === status,
+      15_000,
+      () => `${id} to be ${status}`,
+    );
 
   it('sends a failed delivery again after a manual retry, with the same webhook-id', async () => {
     failing = true;
@@ -243,7 +342,10 @@ describe('retry and skip with the worker', () => {
     expect(res.status).toBe(200);
     await waitFor(id, 'succeeded');
     const d = await delivery(id);
-    expect(d.attempt_log.map((a: any) => [a.attempt, a.response_status])).toEqual([[1, 500], [2, 200]]);
+    expect(d.attempt_log.map((a: any) => [a.attempt, a.response_status])).toEqual([
+      [1, 500],
+      [2, 200],
+    ]);
     expect(rx.requests).toHaveLength(2);
     expect(rx.requests[1].headers['webhook-id']).toBe(rx.requests[0].headers['webhook-id']);
     expect(d.webhook_id).toBe(hook);
@@ -257,14 +359,26 @@ describe('retry and skip with the worker', () => {
     });
     try {
       expect((await w.org.admin('POST', '/event-types', { name: 'order.held' })).status).toBe(201);
-      const hook = await w.org.admin('POST', '/webhooks', { name: 'slow', url: slow.url, events: ['order.held'] });
+      const hook = await w.org.admin('POST', '/webhooks', {
+        name: 'slow',
+        url: slow.url,
+        events: ['order.held'],
+      });
       expect(hook.status, JSON.stringify(hook.body)).toBe(201);
       const id = await publish('order.held', { n: 1 });
-      await until(async () => held.length === 1, 15_000, () => 'the first request to arrive');
+      await until(
+        async () => held.length === 1,
+        15_000,
+        () => 'the first request to arrive',
+      );
       expect((await delivery(id)).status).toBe('sending');
 
       expect((await w.org.admin('POST', `/deliveries/${id}/retry`)).status).toBe(200);
-      await until(async () => held.length === 2, 15_000, () => 'the retry to be sent while the first is held');
+      await until(
+        async () => held.length === 2,
+        15_000,
+        () => 'the retry to be sent while the first is held',
+      );
       for (const release of held) release();
       await until(
         async () => (await delivery(id)).attempt_log.length === 2,
@@ -284,12 +398,16 @@ describe('retry and skip with the worker', () => {
     failing = false;
     const before = rx.requests.length;
     // retry_delay_seconds 60: the head's next try is far beyond this test.
-    await webhook('order.shipped', { ordering: 'fifo', retry_attempts: 5, retry_delay_seconds: 60 });
+    await webhook('order.shipped', {
+      ordering: 'fifo',
+      retry_attempts: 5,
+      retry_delay_seconds: 60,
+    });
     const head = await publish('order.shipped', { fail: true });
     const next = await publish('order.shipped', { n: 2 });
     await waitFor(head, 'retrying');
     // The head holds the line: the one behind it was never tried.
-    expect((await delivery(next))).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(await delivery(next)).toMatchObject({ status: 'pending', attempts: 0 });
     expect(rx.requests.length - before).toBe(1);
 
     expect((await w.org.admin('POST', `/deliveries/${head}/skip`)).status).toBe(200);
@@ -304,15 +422,23 @@ describe('retry and skip with the worker', () => {
     const before = rx.requests.length;
     const hook = await webhook('order.returned', { retry_attempts: 0 });
     const since = new Date(Date.now() - 1000).toISOString();
-    const ids = [await publish('order.returned', { n: 1 }), await publish('order.returned', { n: 2 }), await publish('order.returned', { n: 3 })];
+    const ids = [
+      await publish('order.returned', { n: 1 }),
+      await publish('order.returned', { n: 2 }),
+      await publish('order.returned', { n: 3 }),
+    ];
     for (const id of ids) await waitFor(id, 'failed');
     failing = false;
     const dry = await w.org.admin('POST', `/webhooks/${hook}/replay`, { since, dry_run: true });
     expect(dry.body).toEqual({ matched: 3 });
-    expect((await w.org.admin('POST', `/webhooks/${hook}/replay`, { since })).body).toEqual({ queued: 3 });
+    expect((await w.org.admin('POST', `/webhooks/${hook}/replay`, { since })).body).toEqual({
+      queued: 3,
+    });
     for (const id of ids) await waitFor(id, 'succeeded');
     expect(rx.requests.length - before).toBe(6);
     // Nothing is left to replay once they succeeded.
-    expect((await w.org.admin('POST', `/webhooks/${hook}/replay`, { since, dry_run: true })).body).toEqual({ matched: 0 });
+    expect(
+      (await w.org.admin('POST', `/webhooks/${hook}/replay`, { since, dry_run: true })).body,
+    ).toEqual({ matched: 0 });
   });
 });

@@ -14,22 +14,41 @@ afterAll(async () => t?.close());
 
 describe('isolation between two organizations', () => {
   it('keeps event type catalogs apart: the same name lives in both, changes stay in one', async () => {
-    expect((await a.admin('POST', '/event-types', { name: 'ticket.created', description: 'A' })).status).toBe(201);
-    expect((await b.admin('POST', '/event-types', { name: 'ticket.created', description: 'B' })).status).toBe(201);
+    expect(
+      (await a.admin('POST', '/event-types', { name: 'ticket.created', description: 'A' })).status,
+    ).toBe(201);
+    expect(
+      (await b.admin('POST', '/event-types', { name: 'ticket.created', description: 'B' })).status,
+    ).toBe(201);
     await b.admin('PATCH', '/event-types/ticket.created', { description: 'B2' });
     await b.admin('DELETE', '/event-types/ticket.created');
-    expect((await a.viewer('GET', '/event-types/ticket.created')).body).toMatchObject({ description: 'A', archived: false });
+    expect((await a.viewer('GET', '/event-types/ticket.created')).body).toMatchObject({
+      description: 'A',
+      archived: false,
+    });
     expect((await b.admin('POST', '/event-types', { name: 'only.b' })).status).toBe(201);
     expect((await a.admin('GET', '/event-types/only.b')).status).toBe(404);
-    const listA = (await a.admin('GET', '/event-types?limit=500&include_archived=true')).body.data.map((e: { name: string }) => e.name);
+    const listA = (
+      await a.admin('GET', '/event-types?limit=500&include_archived=true')
+    ).body.data.map((e: { name: string }) => e.name);
     expect(listA).not.toContain('only.b');
   });
 
   it("answers 404, never 403, to any role asking for another organization's things", async () => {
     await b.admin('POST', '/event-types', { name: 'secret.plan' });
-    const hook = (await b.admin('POST', '/webhooks', { name: 'b', url: 'http://127.0.0.1:9/', events: ['secret.plan'] })).body;
+    const hook = (
+      await b.admin('POST', '/webhooks', {
+        name: 'b',
+        url: 'http://127.0.0.1:9/',
+        events: ['secret.plan'],
+      })
+    ).body;
     const keys = (await b.admin('GET', '/api-keys')).body.data as Array<{ id: string }>;
-    for (const path of ['/event-types/secret.plan', `/webhooks/${hook.id}`, `/webhooks/${hook.id}/secret`]) {
+    for (const path of [
+      '/event-types/secret.plan',
+      `/webhooks/${hook.id}`,
+      `/webhooks/${hook.id}/secret`,
+    ]) {
       const res = await a.admin('GET', path);
       expect(res.status, path).toBe(404);
       expect(res.body.error.code).toBe('NOT_FOUND');
@@ -66,10 +85,18 @@ describe('isolation between two organizations', () => {
   });
 
   it("cannot subscribe a webhook to another organization's event types", async () => {
-    const res = await a.admin('POST', '/webhooks', { name: 'x', url: 'http://127.0.0.1:9/', events: ['secret.plan'] });
+    const res = await a.admin('POST', '/webhooks', {
+      name: 'x',
+      url: 'http://127.0.0.1:9/',
+      events: ['secret.plan'],
+    });
     expect(res.status).toBe(422);
     expect(res.body.error.details[0].field).toBe('events.0');
-    const cat = await a.admin('POST', '/webhooks', { name: 'x', url: 'http://127.0.0.1:9/', events: ['secret.*'] });
+    const cat = await a.admin('POST', '/webhooks', {
+      name: 'x',
+      url: 'http://127.0.0.1:9/',
+      events: ['secret.*'],
+    });
     expect(cat.status).toBe(422);
   });
 

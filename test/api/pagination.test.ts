@@ -14,7 +14,11 @@ beforeAll(async () => {
   t = await createTestApp();
   await t.org.admin('POST', '/event-types', { name: 'ticket.created' });
   for (let i = 0; i < 3; i++) {
-    await t.org.admin('POST', '/webhooks', { name: `w${i}`, url: 'http://127.0.0.1:9/', events: ['*'] });
+    await t.org.admin('POST', '/webhooks', {
+      name: `w${i}`,
+      url: 'http://127.0.0.1:9/',
+      events: ['*'],
+    });
     await t.org.admin('POST', '/api-keys', { role: 'viewer', name: `k${i}` });
   }
 });
@@ -30,9 +34,13 @@ describe('pagination edge cases', () => {
         continue;
       }
       expect(res.status, `limit=${limit}`).toBe(422);
-      expect(res.body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: [expect.objectContaining({ field: 'limit' })] });
+      expect(res.body.error).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        details: [expect.objectContaining({ field: 'limit' })],
+      });
     }
-    for (const limit of [1, 500]) expect((await t.org.admin('GET', `${path}?limit=${limit}`)).status).toBe(200);
+    for (const limit of [1, 500])
+      expect((await t.org.admin('GET', `${path}?limit=${limit}`)).status).toBe(200);
   });
 
   it.each(lists)('%s: limit=1 walks every item exactly once', async (path, keyOf) => {
@@ -42,7 +50,10 @@ describe('pagination edge cases', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     for (let guard = 0; guard < 100; guard++) {
-      const res: any = await t.org.admin('GET', `${path}?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      const res: any = await t.org.admin(
+        'GET',
+        `${path}?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
       expect(res.body.data.length).toBeLessThanOrEqual(1);
       seen.push(...res.body.data.map(keyOf));
       cursor = res.body.next_cursor;
@@ -51,16 +62,28 @@ describe('pagination edge cases', () => {
     expect(seen).toEqual(all.data.map(keyOf));
   });
 
-  it.each(lists)('%s: a cursor this API did not return is a 422 in the SPEC format', async (path) => {
-    for (const cursor of ['%25%25%25', 'abc', '!!', 'x'.repeat(513), Buffer.from([0xff, 0xfe]).toString('base64url')]) {
-      const res = await t.org.admin('GET', `${path}?cursor=${cursor}`);
-      expect(res.status, `cursor=${cursor.slice(0, 20)}`).toBe(422);
-      expect(res.body.error).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.any(String) });
-      expect(res.body.error.details[0].field).toBe('cursor');
-    }
-    // A well-formed cursor holding SQL is only a sort key: compared, never executed.
-    const sql = Buffer.from("' OR 1=1 --", 'utf8').toString('base64url');
-    expect((await t.org.admin('GET', `${path}?cursor=${sql}`)).status).toBe(200);
-    expect((await t.org.admin('GET', `${path}?cursor=`)).status).toBe(200);
-  });
+  it.each(lists)(
+    '%s: a cursor this API did not return is a 422 in the SPEC format',
+    async (path) => {
+      for (const cursor of [
+        '%25%25%25',
+        'abc',
+        '!!',
+        'x'.repeat(513),
+        Buffer.from([0xff, 0xfe]).toString('base64url'),
+      ]) {
+        const res = await t.org.admin('GET', `${path}?cursor=${cursor}`);
+        expect(res.status, `cursor=${cursor.slice(0, 20)}`).toBe(422);
+        expect(res.body.error).toMatchObject({
+          code: 'VALIDATION_FAILED',
+          message: expect.any(String),
+        });
+        expect(res.body.error.details[0].field).toBe('cursor');
+      }
+      // A well-formed cursor holding SQL is only a sort key: compared, never executed.
+      const sql = Buffer.from("' OR 1=1 --", 'utf8').toString('base64url');
+      expect((await t.org.admin('GET', `${path}?cursor=${sql}`)).status).toBe(200);
+      expect((await t.org.admin('GET', `${path}?cursor=`)).status).toBe(200);
+    },
+  );
 });

@@ -35,29 +35,51 @@ describe('rate limits on the real app', () => {
     }
     const limited = await t.org.viewer('GET', '/event-types');
     expect(limited.status).toBe(429);
-    expect(limited.body.error).toMatchObject({ code: 'RATE_LIMITED', details: { bucket: 'management', limit_per_minute: 5 } });
+    expect(limited.body.error).toMatchObject({
+      code: 'RATE_LIMITED',
+      details: { bucket: 'management', limit_per_minute: 5 },
+    });
     const retryAfter = Number(limited.headers['retry-after']);
     // 5 a minute: the next token comes 12 s after the first was spent.
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(12);
     // Another key of the same organization has its own bucket; reads and writes share it.
     for (let i = 0; i < 3; i++) expect((await t.org.admin('GET', '/event-types')).status).toBe(200);
-    expect((await t.org.admin('PATCH', '/event-types/rl.thing', { description: 'x' })).status).toBe(200);
-    expect((await t.org.admin('PATCH', '/event-types/rl.thing', { description: 'y' })).status).toBe(429);
+    expect((await t.org.admin('PATCH', '/event-types/rl.thing', { description: 'x' })).status).toBe(
+      200,
+    );
+    expect((await t.org.admin('PATCH', '/event-types/rl.thing', { description: 'y' })).status).toBe(
+      429,
+    );
   });
 
   it('does not count requests refused by auth (403) against the key', async () => {
     // More forbidden calls than the limit: still 403 each, and the key's bucket is untouched.
-    for (let i = 0; i < 8; i++) expect((await t.org.publisher('POST', '/event-types', { name: 'rl.nope' })).status).toBe(403);
-    for (let i = 0; i < 5; i++) expect((await t.org.publisher('GET', '/event-types')).status).toBe(200);
+    for (let i = 0; i < 8; i++)
+      expect((await t.org.publisher('POST', '/event-types', { name: 'rl.nope' })).status).toBe(403);
+    for (let i = 0; i < 5; i++)
+      expect((await t.org.publisher('GET', '/event-types')).status).toBe(200);
     expect((await t.org.publisher('GET', '/event-types')).status).toBe(429);
   });
 
   it('gives publishing its own bucket: a key out of management requests still publishes, up to its publish limit', async () => {
     // The publisher's management bucket is empty after the test above.
-    for (let i = 0; i < 2; i++) expect((await t.org.publisher('POST', '/events', { event_type: 'rl.thing', payload: { i } })).status).toBe(202);
-    expect((await t.org.publisher('POST', '/events/batch', { events: [{ event_type: 'rl.thing', payload: {} }] })).status).toBe(202);
-    const limited = await t.org.publisher('POST', '/events', { event_type: 'rl.thing', payload: {} });
+    for (let i = 0; i < 2; i++)
+      expect(
+        (await t.org.publisher('POST', '/events', { event_type: 'rl.thing', payload: { i } }))
+          .status,
+      ).toBe(202);
+    expect(
+      (
+        await t.org.publisher('POST', '/events/batch', {
+          events: [{ event_type: 'rl.thing', payload: {} }],
+        })
+      ).status,
+    ).toBe(202);
+    const limited = await t.org.publisher('POST', '/events', {
+      event_type: 'rl.thing',
+      payload: {},
+    });
     expect(limited.status).toBe(429);
     expect(limited.body.error.details.bucket).toBe('publish');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
@@ -67,7 +89,9 @@ describe('rate limits on the real app', () => {
 describe('publish bucket is separate', () => {
   // POST /events is another helper's route; the plugin is exercised here on a minimal
   // app with the same prefix and route paths so the bucket choice is tested on its own.
-  async function miniApp(config = testConfig({ rateLimitPerMinute: 2, publishRateLimitPerMinute: 3 })) {
+  async function miniApp(
+    config = testConfig({ rateLimitPerMinute: 2, publishRateLimitPerMinute: 3 }),
+  ) {
     const app = Fastify();
     app.decorate('deps', { config } as unknown as AppDeps);
     registerErrorHandling(app);
@@ -90,18 +114,32 @@ describe('publish bucket is separate', () => {
   it('counts POST /events and /events/batch in one bucket and everything else in another', async () => {
     const app = await miniApp();
     const call = (method: 'GET' | 'POST', url: string, key = 'k1') =>
-      app.inject({ method, url: `/api/v1${url}`, headers: { 'x-key': key } }).then((r) => r.statusCode);
-    expect([await call('POST', '/events'), await call('POST', '/events/batch'), await call('POST', '/events')]).toEqual([200, 200, 200]);
+      app
+        .inject({ method, url: `/api/v1${url}`, headers: { 'x-key': key } })
+        .then((r) => r.statusCode);
+    expect([
+      await call('POST', '/events'),
+      await call('POST', '/events/batch'),
+      await call('POST', '/events'),
+    ]).toEqual([200, 200, 200]);
     expect(await call('POST', '/events')).toBe(429);
     // The management bucket is untouched by publishing (GET /events is reading, not publishing).
-    expect([await call('GET', '/events'), await call('GET', '/events'), await call('GET', '/events')]).toEqual([200, 200, 429]);
+    expect([
+      await call('GET', '/events'),
+      await call('GET', '/events'),
+      await call('GET', '/events'),
+    ]).toEqual([200, 200, 429]);
     expect(await call('POST', '/events', 'k2')).toBe(200);
     await app.close();
   });
 
   it('turns off with a limit of 0', async () => {
     const app = await miniApp(testConfig({ rateLimitPerMinute: 0, publishRateLimitPerMinute: 0 }));
-    for (let i = 0; i < 20; i++) expect((await app.inject({ method: 'POST', url: '/api/v1/events', headers: { 'x-key': 'k' } })).statusCode).toBe(200);
+    for (let i = 0; i < 20; i++)
+      expect(
+        (await app.inject({ method: 'POST', url: '/api/v1/events', headers: { 'x-key': 'k' } }))
+          .statusCode,
+      ).toBe(200);
     await app.close();
   });
 });

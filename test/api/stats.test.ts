@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { seedAttempt, seedDelivery, seedWebhook, type DeliverySeed } from '../support/delivery-rows.js';
+import {
+  seedAttempt,
+  seedDelivery,
+  seedWebhook,
+  type DeliverySeed,
+} from '../support/delivery-rows.js';
 
 let t: TestApp;
 let hookA: string;
@@ -10,13 +15,21 @@ let hookC: string;
 const createdA: Date[] = [];
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
 
-async function delivery(hook: string, s: DeliverySeed, attempts: Array<[durationMs: number, status: number | null]> = []) {
+async function delivery(
+  hook: string,
+  s: DeliverySeed,
+  attempts: Array<[durationMs: number, status: number | null]> = [],
+) {
   const id = await seedDelivery(t.db, t.org.orgId, hook, s);
   if (hook === hookA && !s.isTest) createdA.push(s.createdAt!);
   let n = 1;
   for (const [durationMs, responseStatus] of attempts) {
     await seedAttempt(t.db, t.org.orgId, hook, id, {
-      attempt: n++, durationMs, responseStatus, error: responseStatus === null ? 'timeout' : null, startedAt: s.createdAt,
+      attempt: n++,
+      durationMs,
+      responseStatus,
+      error: responseStatus === null ? 'timeout' : null,
+      startedAt: s.createdAt,
     });
   }
 }
@@ -27,21 +40,39 @@ beforeAll(async () => {
   hookA = await seedWebhook(t.db, orgId, { name: 'a' });
   hookB = await seedWebhook(t.db, orgId, { name: 'b', failureCount: 3 });
   hookC = await seedWebhook(t.db, orgId, { name: 'c', isActive: false, failureCount: 1 });
-  await t.db.query(`UPDATE webhooks SET disabled_reason = 'answered 410 Gone' WHERE id = $1`, [hookC]);
+  await t.db.query(`UPDATE webhooks SET disabled_reason = 'answered 410 Gone' WHERE id = $1`, [
+    hookC,
+  ]);
 
   // Inside the last hour.
-  await delivery(hookA, { status: 'succeeded', attempts: 1, createdAt: minutesAgo(10) }, [[100, 200]]);
-  await delivery(hookA, { status: 'succeeded', attempts: 3, createdAt: minutesAgo(20) }, [[5000, null], [300, 500], [200, 200]]);
+  await delivery(hookA, { status: 'succeeded', attempts: 1, createdAt: minutesAgo(10) }, [
+    [100, 200],
+  ]);
+  await delivery(hookA, { status: 'succeeded', attempts: 3, createdAt: minutesAgo(20) }, [
+    [5000, null],
+    [300, 500],
+    [200, 200],
+  ]);
   await delivery(hookA, { status: 'failed', attempts: 6, createdAt: minutesAgo(30) }, [[400, 500]]);
   await delivery(hookA, { status: 'pending', attempts: 0, createdAt: minutesAgo(5) });
   await delivery(hookA, { status: 'pending', attempts: 2, createdAt: minutesAgo(40) }, [[50, 503]]);
-  await delivery(hookA, { status: 'succeeded', attempts: 1, isTest: true, createdAt: minutesAgo(15) }, [[250, 200]]);
-  await delivery(hookB, { status: 'succeeded', attempts: 1, createdAt: minutesAgo(25) }, [[600, 200]]);
+  await delivery(
+    hookA,
+    { status: 'succeeded', attempts: 1, isTest: true, createdAt: minutesAgo(15) },
+    [[250, 200]],
+  );
+  await delivery(hookB, { status: 'succeeded', attempts: 1, createdAt: minutesAgo(25) }, [
+    [600, 200],
+  ]);
   // Inside 24 hours, and inside 7 days.
-  await delivery(hookA, { status: 'succeeded', attempts: 1, createdAt: minutesAgo(180) }, [[1000, 200]]);
+  await delivery(hookA, { status: 'succeeded', attempts: 1, createdAt: minutesAgo(180) }, [
+    [1000, 200],
+  ]);
   await delivery(hookA, { status: 'failed', attempts: 6, createdAt: minutesAgo(3 * 24 * 60) });
   // Outside every window.
-  await delivery(hookA, { status: 'failed', attempts: 6, createdAt: minutesAgo(40 * 24 * 60) }, [[7, 500]]);
+  await delivery(hookA, { status: 'failed', attempts: 6, createdAt: minutesAgo(40 * 24 * 60) }, [
+    [7, 500],
+  ]);
 });
 afterAll(async () => t?.close());
 
@@ -55,7 +86,12 @@ describe('webhook stats', () => {
   it('counts the last hour by hand: test sends and older deliveries left out of the counts', async () => {
     const s = await stats(`/webhooks/${hookA}/stats?window=1h`);
     expect(s).toMatchObject({
-      window: '1h', bucket_seconds: 60, total: 5, succeeded: 2, failed: 1, pending: 2,
+      window: '1h',
+      bucket_seconds: 60,
+      total: 5,
+      succeeded: 2,
+      failed: 1,
+      pending: 2,
       // attempts of the tried ones: 1, 3, 6, 2
       avg_attempts: 3,
       // answered attempts: 50, 100, 200, 250 (the test send's), 300, 400; the timeout had no answer
@@ -66,10 +102,23 @@ describe('webhook stats', () => {
 
   it('widens with the window', async () => {
     const day = await stats(`/webhooks/${hookA}/stats?window=24h`);
-    expect(day).toMatchObject({ total: 6, succeeded: 3, failed: 1, pending: 2, avg_attempts: 2.6, bucket_seconds: 1800 });
+    expect(day).toMatchObject({
+      total: 6,
+      succeeded: 3,
+      failed: 1,
+      pending: 2,
+      avg_attempts: 2.6,
+      bucket_seconds: 1800,
+    });
     expect(day.latency_ms.p50).toBe(250);
     const week = await stats(`/webhooks/${hookA}/stats?window=7d`);
-    expect(week).toMatchObject({ total: 7, succeeded: 3, failed: 2, pending: 2, bucket_seconds: 3 * 3600 });
+    expect(week).toMatchObject({
+      total: 7,
+      succeeded: 3,
+      failed: 2,
+      pending: 2,
+      bucket_seconds: 3 * 3600,
+    });
     expect(week.success_rate).toBeCloseTo(3 / 5, 10);
     const month = await stats(`/webhooks/${hookA}/stats?window=30d`);
     expect(month).toMatchObject({ total: 7, bucket_seconds: 12 * 3600 });
@@ -84,18 +133,27 @@ describe('webhook stats', () => {
       const start = new Date(Math.floor(c.getTime() / 60_000) * 60_000).toISOString();
       expected.set(start, (expected.get(start) ?? 0) + 1);
     }
-    const got = new Map<string, number>(s.series.filter((b: any) => b.total > 0).map((b: any) => [b.start, b.total]));
+    const got = new Map<string, number>(
+      s.series.filter((b: any) => b.total > 0).map((b: any) => [b.start, b.total]),
+    );
     expect(got).toEqual(expected);
     expect(s.series.reduce((n: number, b: any) => n + b.succeeded, 0)).toBe(2);
     expect(s.series.reduce((n: number, b: any) => n + b.failed, 0)).toBe(1);
     const starts = s.series.map((b: any) => new Date(b.start).getTime());
-    expect(starts.every((x: number, i: number) => i === 0 || x - starts[i - 1] === 60_000)).toBe(true);
+    expect(starts.every((x: number, i: number) => i === 0 || x - starts[i - 1] === 60_000)).toBe(
+      true,
+    );
   });
 
   it('answers zeros and nulls for a webhook with nothing in the window', async () => {
     const s = await stats(`/webhooks/${hookC}/stats?window=1h`);
     expect(s).toMatchObject({
-      total: 0, succeeded: 0, failed: 0, pending: 0, success_rate: null, avg_attempts: null,
+      total: 0,
+      succeeded: 0,
+      failed: 0,
+      pending: 0,
+      success_rate: null,
+      avg_attempts: null,
       latency_ms: { p50: null, p95: null, p99: null },
     });
   });
@@ -111,11 +169,25 @@ describe('webhook stats', () => {
 describe('organization stats', () => {
   it('adds up every webhook of the organization and lists the failing ones, worst first', async () => {
     const s = await stats('/stats?window=1h');
-    expect(s).toMatchObject({ total: 6, succeeded: 3, failed: 1, pending: 2, latency_ms: { p50: 250 } });
+    expect(s).toMatchObject({
+      total: 6,
+      succeeded: 3,
+      failed: 1,
+      pending: 2,
+      latency_ms: { p50: 250 },
+    });
     expect(s.success_rate).toBeCloseTo(3 / 4, 10);
     expect(s.failing_webhooks.map((w: any) => w.id)).toEqual([hookC, hookB]);
-    expect(s.failing_webhooks[0]).toMatchObject({ is_active: false, disabled_reason: 'answered 410 Gone', failure_count: 1 });
-    expect(s.failing_webhooks[1]).toMatchObject({ is_active: true, disabled_reason: null, failure_count: 3 });
+    expect(s.failing_webhooks[0]).toMatchObject({
+      is_active: false,
+      disabled_reason: 'answered 410 Gone',
+      failure_count: 1,
+    });
+    expect(s.failing_webhooks[1]).toMatchObject({
+      is_active: true,
+      disabled_reason: null,
+      failure_count: 3,
+    });
   });
 });
 

@@ -21,7 +21,10 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'assets', 'app-abc123.js'), 'console.log(1)');
   const deps = { db: t.db, config: testConfig(), metrics: createMetrics(), wake: () => {} };
   withUi = await buildApp(deps, { uiDir: dir });
-  withoutUi = await buildApp({ ...deps, metrics: createMetrics() }, { uiDir: join(dir, 'missing') });
+  withoutUi = await buildApp(
+    { ...deps, metrics: createMetrics() },
+    { uiDir: join(dir, 'missing') },
+  );
 });
 afterAll(async () => {
   await withUi?.close();
@@ -52,13 +55,23 @@ describe('admin UI serving', () => {
   });
 
   it('never answers server paths with the app', async () => {
-    for (const url of ['/api/v1/no-such-thing', '/api', '/docs/nope.js', '/healthz/x', '/metrics/x']) {
+    for (const url of [
+      '/api/v1/no-such-thing',
+      '/api',
+      '/docs/nope.js',
+      '/healthz/x',
+      '/metrics/x',
+    ]) {
       const res = await withUi.inject({ method: 'GET', url });
       expect(res.statusCode, url).toBe(404);
       expect(res.json().error.code, url).toBe('NOT_FOUND');
     }
-    expect((await withUi.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
-    expect((await withUi.inject({ method: 'GET', url: '/openapi.json' })).json().openapi).toBe('3.1.0');
+    expect((await withUi.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({
+      status: 'ok',
+    });
+    expect((await withUi.inject({ method: 'GET', url: '/openapi.json' })).json().openapi).toBe(
+      '3.1.0',
+    );
   });
 
   it('explains how to build the UI when ui/dist is missing', async () => {

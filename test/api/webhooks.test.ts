@@ -4,11 +4,19 @@ import { createTestApp, type TestApp } from '../support/app.js';
 let t: TestApp;
 // IP literals: no DNS in tests, and --dev (the test default) allows loopback.
 const URL_OK = 'http://127.0.0.1:9/hook';
-const valid = (extra: Record<string, unknown> = {}) => ({ name: 'Tickets', url: URL_OK, events: ['ticket.created'], ...extra });
+const valid = (extra: Record<string, unknown> = {}) => ({
+  name: 'Tickets',
+  url: URL_OK,
+  events: ['ticket.created'],
+  ...extra,
+});
 const secretOf = (bytes: number) => 'whsec_' + Buffer.alloc(bytes, 7).toString('base64');
 
 async function countWebhooks(orgId = t.org.orgId): Promise<number> {
-  const { rows } = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM webhooks WHERE org_id = $1', [orgId]);
+  const { rows } = await t.db.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM webhooks WHERE org_id = $1',
+    [orgId],
+  );
   return rows[0].n;
 }
 
@@ -27,12 +35,28 @@ describe('creating a webhook', () => {
     const res = await t.org.admin('POST', '/webhooks', valid());
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({
-      id: expect.stringMatching(/^wh_/), name: 'Tickets', url: URL_OK, description: null, events: ['ticket.created'],
-      custom_headers: {}, is_active: true, timeout_seconds: 30, retry_attempts: 5, retry_delay_seconds: 60,
-      rate_limit_per_second: null, ordering: 'none', failure_count: 0, last_triggered_at: null, last_success_at: null,
-      disabled_reason: null, secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
+      id: expect.stringMatching(/^wh_/),
+      name: 'Tickets',
+      url: URL_OK,
+      description: null,
+      events: ['ticket.created'],
+      custom_headers: {},
+      is_active: true,
+      timeout_seconds: 30,
+      retry_attempts: 5,
+      retry_delay_seconds: 60,
+      rate_limit_per_second: null,
+      ordering: 'none',
+      failure_count: 0,
+      last_triggered_at: null,
+      last_success_at: null,
+      disabled_reason: null,
+      secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
     });
-    const { rows } = await t.db.query<{ id: string }>("SELECT id FROM api_keys WHERE org_id = $1 AND role = 'admin'", [t.org.orgId]);
+    const { rows } = await t.db.query<{ id: string }>(
+      "SELECT id FROM api_keys WHERE org_id = $1 AND role = 'admin'",
+      [t.org.orgId],
+    );
     expect(res.body.created_by).toBe(rows[0].id);
     expect(res.body.updated_by).toBe(rows[0].id);
     const got = await t.org.admin('GET', `/webhooks/${res.body.id}`);
@@ -50,9 +74,24 @@ describe('creating a webhook', () => {
     const headers: Record<string, string> = { Authorization: 'Bearer x'.padEnd(4096, 'x') };
     for (let i = 1; i < 32; i++) headers[`X-Extra-${i}`] = String(i);
     const cases: Array<Record<string, unknown>> = [
-      { timeout_seconds: 5, retry_attempts: 0, retry_delay_seconds: 10, rate_limit_per_second: 1, ordering: 'fifo' },
-      { timeout_seconds: 120, retry_attempts: 10, retry_delay_seconds: 3600, rate_limit_per_second: null, is_active: false },
-      { name: 'n'.repeat(255), url: 'http://127.0.0.1/' + 'p'.repeat(2048 - 'http://127.0.0.1/'.length) },
+      {
+        timeout_seconds: 5,
+        retry_attempts: 0,
+        retry_delay_seconds: 10,
+        rate_limit_per_second: 1,
+        ordering: 'fifo',
+      },
+      {
+        timeout_seconds: 120,
+        retry_attempts: 10,
+        retry_delay_seconds: 3600,
+        rate_limit_per_second: null,
+        is_active: false,
+      },
+      {
+        name: 'n'.repeat(255),
+        url: 'http://127.0.0.1/' + 'p'.repeat(2048 - 'http://127.0.0.1/'.length),
+      },
       { events: ['*'] },
       { events: ['ticket.*', 'stuff.*', 'thing.*', 'ticket.updated'] },
       { custom_headers: headers },
@@ -71,7 +110,11 @@ describe('creating a webhook', () => {
 
   it('stores SQL-looking and non-ASCII text literally', async () => {
     const name = "Robert'); DROP TABLE webhooks;-- ☃";
-    const res = await t.org.admin('POST', '/webhooks', valid({ name, description: '%_\\ $1 ${x}' }));
+    const res = await t.org.admin(
+      'POST',
+      '/webhooks',
+      valid({ name, description: '%_\\ $1 ${x}' }),
+    );
     expect(res.status).toBe(201);
     const got = await t.org.admin('GET', `/webhooks/${res.body.id}`);
     expect(got.body).toMatchObject({ name, description: '%_\\ $1 ${x}' });
@@ -79,8 +122,21 @@ describe('creating a webhook', () => {
 });
 
 const forbiddenHeaders = [
-  'host', 'Host', 'content-length', 'Content-Type', 'transfer-encoding', 'connection', 'keep-alive', 'TE', 'upgrade',
-  'User-Agent', 'proxy-authorization', 'Proxy-Connection', 'webhook-id', 'Webhook-Signature', 'x-webhook-signature',
+  'host',
+  'Host',
+  'content-length',
+  'Content-Type',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'TE',
+  'upgrade',
+  'User-Agent',
+  'proxy-authorization',
+  'Proxy-Connection',
+  'webhook-id',
+  'Webhook-Signature',
+  'x-webhook-signature',
   'X-Webhook-Event',
 ];
 const many = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`X-H${i}`, 'v']));
@@ -93,7 +149,11 @@ const invalid: Array<[string, Record<string, unknown>, string]> = [
   ['name too long', { name: 'n'.repeat(256) }, 'name'],
   ['name not a string', { name: 5 }, 'name'],
   ['url missing', { url: undefined }, 'url'],
-  ['url too long', { url: 'http://127.0.0.1/' + 'p'.repeat(2049 - 'http://127.0.0.1/'.length) }, 'url'],
+  [
+    'url too long',
+    { url: 'http://127.0.0.1/' + 'p'.repeat(2049 - 'http://127.0.0.1/'.length) },
+    'url',
+  ],
   ['url not a URL', { url: 'not a url' }, 'url'],
   ['url relative', { url: '/hook' }, 'url'],
   ['url not http(s)', { url: 'ftp://127.0.0.1/x' }, 'url'],
@@ -110,8 +170,16 @@ const invalid: Array<[string, Record<string, unknown>, string]> = [
   ['events wildcard type', { events: ['*.created'] }, 'events.0'],
   ['events upper case', { events: ['Ticket.created'] }, 'events.0'],
   ['events no dot', { events: ['ticket'] }, 'events.0'],
-  ...forbiddenHeaders.map((h): [string, Record<string, unknown>, string] => [`header ${h} forbidden`, { custom_headers: { [h]: 'x' } }, `custom_headers.${h}`]),
-  ['header name with CR LF', { custom_headers: { 'X-A\r\nX-B': 'x' } }, 'custom_headers.X-A\r\nX-B'],
+  ...forbiddenHeaders.map((h): [string, Record<string, unknown>, string] => [
+    `header ${h} forbidden`,
+    { custom_headers: { [h]: 'x' } },
+    `custom_headers.${h}`,
+  ]),
+  [
+    'header name with CR LF',
+    { custom_headers: { 'X-A\r\nX-B': 'x' } },
+    'custom_headers.X-A\r\nX-B',
+  ],
   ['header value with LF', { custom_headers: { 'X-A': 'a\nb' } }, 'custom_headers.X-A'],
   ['header value with CR', { custom_headers: { 'X-A': 'a\rb' } }, 'custom_headers.X-A'],
   ['header value with NUL', { custom_headers: { 'X-A': 'a\u0000b' } }, 'custom_headers.X-A'],
@@ -153,21 +221,42 @@ describe('webhook validation: every rule is a 422 naming the field, and nothing 
   });
 
   it('names every bad field of one request at once', async () => {
-    const res = await t.org.admin('POST', '/webhooks', { name: '', url: 'nope', events: ['x.nope'], custom_headers: { Host: 'h' } });
+    const res = await t.org.admin('POST', '/webhooks', {
+      name: '',
+      url: 'nope',
+      events: ['x.nope'],
+      custom_headers: { Host: 'h' },
+    });
     expect(res.status).toBe(422);
     // ajv stops at the schema error (name), so the rules behind it are checked on the next try.
     expect(res.body.error.details.map((d: { field: string }) => d.field)).toEqual(['name']);
-    const res2 = await t.org.admin('POST', '/webhooks', { name: 'n', url: 'nope', events: ['x.nope'], custom_headers: { Host: 'h' } });
-    expect(res2.body.error.details.map((d: { field: string }) => d.field).sort()).toEqual(['custom_headers.Host', 'events.0', 'url']);
+    const res2 = await t.org.admin('POST', '/webhooks', {
+      name: 'n',
+      url: 'nope',
+      events: ['x.nope'],
+      custom_headers: { Host: 'h' },
+    });
+    expect(res2.body.error.details.map((d: { field: string }) => d.field).sort()).toEqual([
+      'custom_headers.Host',
+      'events.0',
+      'url',
+    ]);
   });
 
   it('refuses http:// outside --dev', async () => {
     const prod = await createTestApp({ dev: false });
     try {
       await prod.org.admin('POST', '/event-types', { name: 'ticket.created' });
-      const res = await prod.org.admin('POST', '/webhooks', valid({ url: 'http://hooks.example.com/in' }));
+      const res = await prod.org.admin(
+        'POST',
+        '/webhooks',
+        valid({ url: 'http://hooks.example.com/in' }),
+      );
       expect(res.status).toBe(422);
-      expect(res.body.error.details[0]).toMatchObject({ field: 'url', message: expect.stringContaining('https') });
+      expect(res.body.error.details[0]).toMatchObject({
+        field: 'url',
+        message: expect.stringContaining('https'),
+      });
     } finally {
       await prod.close();
     }
@@ -176,19 +265,35 @@ describe('webhook validation: every rule is a 422 naming the field, and nothing 
 
 describe('changing a webhook', () => {
   it('PATCH changes only the fields given and records who changed it', async () => {
-    const created = (await t.org.admin('POST', '/webhooks', valid({ description: 'first', custom_headers: { 'X-Team': 'a' } }))).body;
-    const res = await t.org.admin('PATCH', `/webhooks/${created.id}`, { name: 'Renamed', timeout_seconds: 60 });
+    const created = (
+      await t.org.admin(
+        'POST',
+        '/webhooks',
+        valid({ description: 'first', custom_headers: { 'X-Team': 'a' } }),
+      )
+    ).body;
+    const res = await t.org.admin('PATCH', `/webhooks/${created.id}`, {
+      name: 'Renamed',
+      timeout_seconds: 60,
+    });
     expect(res.status).toBe(200);
     const { secret: _s, updated_at: _u, ...unchanged } = created;
     expect(res.body).toMatchObject({ ...unchanged, name: 'Renamed', timeout_seconds: 60 });
     expect(Date.parse(res.body.updated_at)).toBeGreaterThanOrEqual(Date.parse(created.updated_at));
-    const cleared = await t.org.admin('PATCH', `/webhooks/${created.id}`, { description: null, custom_headers: {} });
+    const cleared = await t.org.admin('PATCH', `/webhooks/${created.id}`, {
+      description: null,
+      custom_headers: {},
+    });
     expect(cleared.body).toMatchObject({ description: null, custom_headers: {}, name: 'Renamed' });
     const same = await t.org.admin('PATCH', `/webhooks/${created.id}`, {});
     expect(same).toMatchObject({ status: 200, body: { name: 'Renamed' } });
     // The secret is never changed by PATCH (rotate-secret does that, with a grace period).
-    expect((await t.org.admin('PATCH', `/webhooks/${created.id}`, { secret: secretOf(32) })).status).toBe(422);
-    expect((await t.org.admin('GET', `/webhooks/${created.id}/secret`)).body.secret).toBe(created.secret);
+    expect(
+      (await t.org.admin('PATCH', `/webhooks/${created.id}`, { secret: secretOf(32) })).status,
+    ).toBe(422);
+    expect((await t.org.admin('GET', `/webhooks/${created.id}/secret`)).body.secret).toBe(
+      created.secret,
+    );
   });
 
   it('PATCH validates like POST and leaves the webhook untouched on a 422', async () => {
@@ -217,16 +322,24 @@ describe('changing a webhook', () => {
         WHERE id = $1`,
       [created.id],
     );
-    expect((await t.org.admin('GET', `/webhooks/${created.id}`)).body).toMatchObject({ is_active: false, failure_count: 12 });
+    expect((await t.org.admin('GET', `/webhooks/${created.id}`)).body).toMatchObject({
+      is_active: false,
+      failure_count: 12,
+    });
     const res = await t.org.admin('PATCH', `/webhooks/${created.id}`, { is_active: true });
     expect(res.body).toMatchObject({ is_active: true, failure_count: 0, disabled_reason: null });
-    const { rows } = await t.db.query('SELECT first_failure_at FROM webhooks WHERE id = $1', [created.id]);
+    const { rows } = await t.db.query('SELECT first_failure_at FROM webhooks WHERE id = $1', [
+      created.id,
+    ]);
     expect(rows[0].first_failure_at).toBeNull();
   });
 
   it('DELETE removes the webhook and its deliveries', async () => {
     const created = (await t.org.admin('POST', '/webhooks', valid())).body;
-    await t.db.query(`INSERT INTO events (id, org_id, event_type, payload) VALUES ('evt_cascade', $1, 'ticket.created', '{}')`, [t.org.orgId]);
+    await t.db.query(
+      `INSERT INTO events (id, org_id, event_type, payload) VALUES ('evt_cascade', $1, 'ticket.created', '{}')`,
+      [t.org.orgId],
+    );
     await t.db.query(
       `INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type) VALUES ('dlv_cascade', $1, $2, 'evt_cascade', 'ticket.created')`,
       [t.org.orgId, created.id],
@@ -246,10 +359,15 @@ describe('webhook secrets at rest', () => {
     try {
       await sealed.org.admin('POST', '/event-types', { name: 'ticket.created' });
       const created = (await sealed.org.admin('POST', '/webhooks', valid())).body;
-      const { rows } = await sealed.db.query<{ secret: string }>('SELECT secret FROM webhooks WHERE id = $1', [created.id]);
+      const { rows } = await sealed.db.query<{ secret: string }>(
+        'SELECT secret FROM webhooks WHERE id = $1',
+        [created.id],
+      );
       expect(rows[0].secret).toMatch(/^enc:v1:/);
       expect(rows[0].secret).not.toContain(created.secret.slice(6));
-      expect((await sealed.org.admin('GET', `/webhooks/${created.id}/secret`)).body.secret).toBe(created.secret);
+      expect((await sealed.org.admin('GET', `/webhooks/${created.id}/secret`)).body.secret).toBe(
+        created.secret,
+      );
     } finally {
       await sealed.close();
     }
@@ -299,12 +417,19 @@ describe('listing webhooks', () => {
     const org = await t.newOrg();
     await org.admin('POST', '/event-types', { name: 'ticket.created' });
     const ids: string[] = [];
-    for (let i = 0; i < 7; i++) ids.push((await org.admin('POST', '/webhooks', valid({ name: `w${i}`, is_active: i % 2 === 0 }))).body.id);
+    for (let i = 0; i < 7; i++)
+      ids.push(
+        (await org.admin('POST', '/webhooks', valid({ name: `w${i}`, is_active: i % 2 === 0 })))
+          .body.id,
+      );
     const seen: string[] = [];
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const res: any = await org.viewer('GET', `/webhooks?limit=3${cursor ? `&cursor=${cursor}` : ''}`);
+      const res: any = await org.viewer(
+        'GET',
+        `/webhooks?limit=3${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       expect(res.status).toBe(200);
       seen.push(...res.body.data.map((w: { id: string }) => w.id));
       cursor = res.body.next_cursor;
@@ -324,16 +449,38 @@ describe('listing webhooks', () => {
 
 describe('webhook audit records', () => {
   it('records create, update and delete with the changed fields, never the secret or header values', async () => {
-    const created = (await t.org.admin('POST', '/webhooks', valid({ custom_headers: { Authorization: 'Bearer topsecret' } }))).body;
-    await t.org.admin('PATCH', `/webhooks/${created.id}`, { name: 'Audited', timeout_seconds: 30, retry_attempts: 2 });
+    const created = (
+      await t.org.admin(
+        'POST',
+        '/webhooks',
+        valid({ custom_headers: { Authorization: 'Bearer topsecret' } }),
+      )
+    ).body;
+    await t.org.admin('PATCH', `/webhooks/${created.id}`, {
+      name: 'Audited',
+      timeout_seconds: 30,
+      retry_attempts: 2,
+    });
     await t.org.admin('DELETE', `/webhooks/${created.id}`);
-    const { rows } = await t.db.query<{ action: string; key_id: string; changes: Record<string, unknown> }>(
-      'SELECT action, key_id, changes FROM audit_log WHERE target_id = $1 ORDER BY id',
-      [created.id],
-    );
-    expect(rows.map((r) => r.action)).toEqual(['webhook.created', 'webhook.updated', 'webhook.deleted']);
+    const { rows } = await t.db.query<{
+      action: string;
+      key_id: string;
+      changes: Record<string, unknown>;
+    }>('SELECT action, key_id, changes FROM audit_log WHERE target_id = $1 ORDER BY id', [
+      created.id,
+    ]);
+    expect(rows.map((r) => r.action)).toEqual([
+      'webhook.created',
+      'webhook.updated',
+      'webhook.deleted',
+    ]);
     expect(rows[0].key_id).toBe(created.created_by);
-    expect(rows[0].changes).toMatchObject({ name: 'Tickets', url: URL_OK, events: ['ticket.created'], timeout_seconds: 30 });
+    expect(rows[0].changes).toMatchObject({
+      name: 'Tickets',
+      url: URL_OK,
+      events: ['ticket.created'],
+      timeout_seconds: 30,
+    });
     // timeout_seconds was sent but did not change, so only the real changes are recorded.
     expect(rows[1].changes).toEqual({ name: 'Audited', retry_attempts: 2 });
     expect(rows[2].changes).toMatchObject({ name: 'Audited' });

@@ -161,8 +161,12 @@ describe('first start and bootstrap', { timeout: 300_000 }, () => {
 
     const unset = await runHookline(['serve', '--port', '0'], { env });
     expect(unset.code).toBe(2);
-    expect(unset.stderr).toContain('webhook secrets in this database are encrypted, but HOOKLINE_ENCRYPTION_KEY is not set');
-    const wrong = await runHookline(['worker'], { env: { ...env, HOOKLINE_ENCRYPTION_KEY: Buffer.alloc(32, 8).toString('base64') } });
+    expect(unset.stderr).toContain(
+      'webhook secrets in this database are encrypted, but HOOKLINE_ENCRYPTION_KEY is not set',
+    );
+    const wrong = await runHookline(['worker'], {
+      env: { ...env, HOOKLINE_ENCRYPTION_KEY: Buffer.alloc(32, 8).toString('base64') },
+    });
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('HOOKLINE_ENCRYPTION_KEY is not the key');
     // With the right key it starts, and the secret reads back.
@@ -183,7 +187,9 @@ describe('first start and bootstrap', { timeout: 300_000 }, () => {
       runHookline(['serve', '--port', '0', '--log-level', 'loud'], { env: noDir }),
       runHookline(['serve', '--port', '0', '--encryption-key', 'short'], { env: noDir }),
       runHookline(['migrate'], { env: { DATABASE_URL: 'mysql://db.example/hookline' } }),
-      runHookline(['orgs', 'create', 'acme'], { env: { DATABASE_URL: `postgres://someone:s3cret@127.0.0.1:${port}/hookline` } }),
+      runHookline(['orgs', 'create', 'acme'], {
+        env: { DATABASE_URL: `postgres://someone:s3cret@127.0.0.1:${port}/hookline` },
+      }),
     ]);
     const oneLine = (r: { code: number | null; stdout: string; stderr: string }, text: string) => {
       expect(r.code, r.stderr).toBe(2);
@@ -191,7 +197,10 @@ describe('first start and bootstrap', { timeout: 300_000 }, () => {
       expect(r.stderr).not.toContain('    at '); // no stack trace
       expect(r.stdout).toBe(''); // nothing created, no key printed
     };
-    oneLine(level, 'HOOKLINE_LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"');
+    oneLine(
+      level,
+      'HOOKLINE_LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+    );
     oneLine(encryption, 'HOOKLINE_ENCRYPTION_KEY must be 32 bytes');
     oneLine(scheme, 'DATABASE_URL must be a postgres://');
     oneLine(unreachable, `cannot connect to PostgreSQL at 127.0.0.1:${port}/hookline`);
@@ -201,7 +210,10 @@ describe('first start and bootstrap', { timeout: 300_000 }, () => {
 
   it('refuses an hk_ HOOKLINE_ADMIN_KEY with a wrong checksum, which the API would never accept', async () => {
     const r = await runHookline(['serve', '--port', '0'], {
-      env: { HOOKLINE_ADMIN_KEY: 'hk_' + '0123456789abcdef'.repeat(3), HOOKLINE_DATA_DIR: '/nonexistent/never-created' },
+      env: {
+        HOOKLINE_ADMIN_KEY: 'hk_' + '0123456789abcdef'.repeat(3),
+        HOOKLINE_DATA_DIR: '/nonexistent/never-created',
+      },
     });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('HOOKLINE_ADMIN_KEY starts with hk_ but is not a key Hookline made');

@@ -34,14 +34,45 @@ describe('matching', () => {
   });
 
   it('lists exactly the entries that match (what the one-statement publish asks the database for)', () => {
-    const types = ['ticket.created', 'ticket.status.changed', 'hookline.delivery.exhausted', 'a.b', 'tickets.created'];
+    const types = [
+      'ticket.created',
+      'ticket.status.changed',
+      'hookline.delivery.exhausted',
+      'a.b',
+      'tickets.created',
+    ];
     const categories = [undefined, 'ticket', 'support', 'hookline', 'a', 'a.b'];
-    const entries = ['*', 'ticket.*', 'ticket.status.*', 'ticket.status.changed.*', 'ticket.created', 'tickets.*', 'support.*',
-      'hookline.*', 'hookline.delivery.*', 'hookline.delivery.exhausted', 'a.*', 'a.b', 'a.b.*', 'b.*', 'ticket', '.*', 'x.y'];
+    const entries = [
+      '*',
+      'ticket.*',
+      'ticket.status.*',
+      'ticket.status.changed.*',
+      'ticket.created',
+      'tickets.*',
+      'support.*',
+      'hookline.*',
+      'hookline.delivery.*',
+      'hookline.delivery.exhausted',
+      'a.*',
+      'a.b',
+      'a.b.*',
+      'b.*',
+      'ticket',
+      '.*',
+      'x.y',
+    ];
     for (const type of types)
       for (const category of categories)
         for (const entry of entries)
-          expect(matchingEntries(type, category).includes(entry), `${entry} vs ${type} (${category})`).toBe(patternMatches(entry, type, category));
-    expect(matchingEntries('ticket.status.changed')).toEqual(['ticket.status.changed', '*', 'ticket.*', 'ticket.status.*']);
+          expect(
+            matchingEntries(type, category).includes(entry),
+            `${entry} vs ${type} (${category})`,
+          ).toBe(patternMatches(entry, type, category));
+    expect(matchingEntries('ticket.status.changed')).toEqual([
+      'ticket.status.changed',
+      '*',
+      'ticket.*',
+      'ticket.status.*',
+    ]);
   });
 });

@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { settings } from '../../src/config.js';
 
 const readmePath = fileURLToPath(new URL('../../README.md', import.meta.url));
-const START = '<!-- config-table:start (generated from src/config.ts by test/core/readme.test.ts) -->';
+const START =
+  '<!-- config-table:start (generated from src/config.ts by test/core/readme.test.ts) -->';
 const END = '<!-- config-table:end -->';
 
 function defaultText(s: (typeof settings)[number]): string {
@@ -20,13 +21,23 @@ function defaultText(s: (typeof settings)[number]): string {
 
 /** The flag as typed: booleans that default to true are turned off with --no-…. */
 function flagText(s: (typeof settings)[number]): string {
-  if (s.kind === 'bool') return s.default === true ? `\`--no-${s.flag.slice(2)}\`` : `\`${s.flag}\``;
+  if (s.kind === 'bool')
+    return s.default === true ? `\`--no-${s.flag.slice(2)}\`` : `\`${s.flag}\``;
   return `\`${s.flag} <value>\``;
 }
 
 export function configTable(): string {
-  const rows = settings.map((s) => `| ${flagText(s)} | \`${s.env}\` | ${defaultText(s)} | ${s.description.replace(/\|/g, '\\|')} |`);
-  return [START, '| Flag | Environment variable | Default | What it does |', '| --- | --- | --- | --- |', ...rows, END].join('\n');
+  const rows = settings.map(
+    (s) =>
+      `| ${flagText(s)} | \`${s.env}\` | ${defaultText(s)} | ${s.description.replace(/\|/g, '\\|')} |`,
+  );
+  return [
+    START,
+    '| Flag | Environment variable | Default | What it does |',
+    '| --- | --- | --- | --- |',
+    ...rows,
+    END,
+  ].join('\n');
 }
 
 describe('README', () => {
@@ -40,9 +51,14 @@ describe('README', () => {
       readme = readme.slice(0, start) + configTable() + readme.slice(end + END.length);
       writeFileSync(readmePath, readme);
     }
-    expect(readme.slice(start, readme.indexOf(END) + END.length), 'regenerate with HOOKLINE_UPDATE_README=1').toBe(configTable());
+    expect(
+      readme.slice(start, readme.indexOf(END) + END.length),
+      'regenerate with HOOKLINE_UPDATE_README=1',
+    ).toBe(configTable());
     for (const s of settings) {
-      const row = readme.split('\n').find((line) => line.startsWith('|') && line.includes(`\`${s.env}\``));
+      const row = readme
+        .split('\n')
+        .find((line) => line.startsWith('|') && line.includes(`\`${s.env}\``));
       expect(row, s.key).toBeDefined();
       expect(row, s.key).toContain(s.flag.slice(2));
     }

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { backoffSeconds, MAX_DELAY_SECONDS, nextAttemptDelayMs, parseRetryAfter } from '../../src/core/retry.js';
+import {
+  backoffSeconds,
+  MAX_DELAY_SECONDS,
+  nextAttemptDelayMs,
+  parseRetryAfter,
+} from '../../src/core/retry.js';
 
 const mid = () => 0.5; // no jitter
 const low = () => 0; // −20%
@@ -7,7 +12,9 @@ const high = () => 0.999999; // just under +20%
 
 describe('backoff', () => {
   it('doubles the base delay after each failed attempt', () => {
-    expect([1, 2, 3, 4, 5].map((n) => backoffSeconds(n, 60, mid))).toEqual([60, 120, 240, 480, 960]);
+    expect([1, 2, 3, 4, 5].map((n) => backoffSeconds(n, 60, mid))).toEqual([
+      60, 120, 240, 480, 960,
+    ]);
   });
 
   it('jitters by at most ±20%', () => {
@@ -44,14 +51,32 @@ describe('Retry-After', () => {
   });
 
   it('ignores what it cannot read', () => {
-    for (const v of [undefined, '', 'soon', '-5', '1e9', 'NaN']) expect(parseRetryAfter(v, now), String(v)).toBeUndefined();
+    for (const v of [undefined, '', 'soon', '-5', '1e9', 'NaN'])
+      expect(parseRetryAfter(v, now), String(v)).toBeUndefined();
   });
 
   it('uses Retry-After only on 429 and 503, backoff otherwise, and applies the time scale', () => {
-    expect(nextAttemptDelayMs({ attempts: 1, retryDelaySeconds: 60, status: 429, retryAfter: '7', now })).toBe(7000);
-    expect(nextAttemptDelayMs({ attempts: 1, retryDelaySeconds: 60, status: 503, retryAfter: '7', now })).toBe(7000);
-    expect(nextAttemptDelayMs({ attempts: 1, retryDelaySeconds: 60, status: 500, retryAfter: '7', now, random: mid })).toBe(60_000);
-    expect(nextAttemptDelayMs({ attempts: 2, retryDelaySeconds: 10, status: 429, now, random: mid })).toBe(20_000);
-    expect(nextAttemptDelayMs({ attempts: 2, retryDelaySeconds: 10, now, random: mid, scale: 0.001 })).toBe(20);
+    expect(
+      nextAttemptDelayMs({ attempts: 1, retryDelaySeconds: 60, status: 429, retryAfter: '7', now }),
+    ).toBe(7000);
+    expect(
+      nextAttemptDelayMs({ attempts: 1, retryDelaySeconds: 60, status: 503, retryAfter: '7', now }),
+    ).toBe(7000);
+    expect(
+      nextAttemptDelayMs({
+        attempts: 1,
+        retryDelaySeconds: 60,
+        status: 500,
+        retryAfter: '7',
+        now,
+        random: mid,
+      }),
+    ).toBe(60_000);
+    expect(
+      nextAttemptDelayMs({ attempts: 2, retryDelaySeconds: 10, status: 429, now, random: mid }),
+    ).toBe(20_000);
+    expect(
+      nextAttemptDelayMs({ attempts: 2, retryDelaySeconds: 10, now, random: mid, scale: 0.001 }),
+    ).toBe(20);
   });
 });

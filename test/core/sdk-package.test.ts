@@ -35,7 +35,11 @@ describe('the hookline/sdk package export', () => {
     expect(JSON.parse(run.stdout)).toEqual({ type: 'a.b', reason: 'missing_headers' });
     const publish = spawnSync(
       process.execPath,
-      ['--input-type=module', '-e', "const m = await import('hookline/publish'); console.log(typeof m.publish, typeof m.HooklineError)"],
+      [
+        '--input-type=module',
+        '-e',
+        "const m = await import('hookline/publish'); console.log(typeof m.publish, typeof m.HooklineError)",
+      ],
       { cwd: root, encoding: 'utf8' },
     );
     expect(publish.stderr).toBe('');

@@ -18,7 +18,11 @@ const vector = {
 
 describe('signing', () => {
   it('produces headers that the public standardwebhooks package verifies', () => {
-    const headers = signatureHeaders({ ...vector, eventType: 'ticket.created', keys: [decodeSecret(secret)] });
+    const headers = signatureHeaders({
+      ...vector,
+      eventType: 'ticket.created',
+      keys: [decodeSecret(secret)],
+    });
     const wh = new Webhook(secret);
     // standardwebhooks checks the timestamp against the clock; give it the vector's time.
     const realNow = Date.now;
@@ -31,22 +35,38 @@ describe('signing', () => {
   });
 
   it('matches the standardwebhooks package signature byte for byte', () => {
-    const theirs = new Webhook(secret).sign(vector.id, new Date(vector.timestamp * 1000), vector.body);
+    const theirs = new Webhook(secret).sign(
+      vector.id,
+      new Date(vector.timestamp * 1000),
+      vector.body,
+    );
     const ours = signatureHeaders({ ...vector, eventType: 'x.y', keys: [decodeSecret(secret)] });
     expect(ours['webhook-signature']).toBe(theirs);
   });
 
   it('signs with every active secret during a rotation, current first', () => {
     const next = generateSecret();
-    const headers = signatureHeaders({ ...vector, eventType: 'x.y', keys: [decodeSecret(next), decodeSecret(secret)] });
+    const headers = signatureHeaders({
+      ...vector,
+      eventType: 'x.y',
+      keys: [decodeSecret(next), decodeSecret(secret)],
+    });
     const parts = headers['webhook-signature'].split(' ');
     expect(parts).toHaveLength(2);
-    expect(parts[1]).toBe(new Webhook(secret).sign(vector.id, new Date(vector.timestamp * 1000), vector.body));
+    expect(parts[1]).toBe(
+      new Webhook(secret).sign(vector.id, new Date(vector.timestamp * 1000), vector.body),
+    );
   });
 
   it('writes the legacy x-webhook-signature as hex HMAC of "{timestamp}.{body}"', () => {
-    const headers = signatureHeaders({ ...vector, eventType: 'ticket.created', keys: [decodeSecret(secret)] });
-    const expected = createHmac('sha256', decodeSecret(secret)).update(`${vector.timestamp}.${vector.body}`).digest('hex');
+    const headers = signatureHeaders({
+      ...vector,
+      eventType: 'ticket.created',
+      keys: [decodeSecret(secret)],
+    });
+    const expected = createHmac('sha256', decodeSecret(secret))
+      .update(`${vector.timestamp}.${vector.body}`)
+      .digest('hex');
     expect(headers['x-webhook-signature']).toBe(`sha256=${expected}`);
     expect(headers['x-webhook-event']).toBe('ticket.created');
     expect(headers['x-webhook-timestamp']).toBe('1700000000');

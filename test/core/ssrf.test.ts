@@ -1,8 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { blockedReason, compileAllowList, parseHostAddress, parseLegacyIPv4 } from '../../src/core/ssrf.js';
+import {
+  blockedReason,
+  compileAllowList,
+  parseHostAddress,
+  parseLegacyIPv4,
+} from '../../src/core/ssrf.js';
 import { BLOCKED_DESTINATION, resolveAllowed } from '../../src/net/resolve.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { HOSTILE_URLS, INVALID_HOSTILE_URLS, PUBLIC_URLS, tableResolver } from '../support/hostile-urls.js';
+import {
+  HOSTILE_URLS,
+  INVALID_HOSTILE_URLS,
+  PUBLIC_URLS,
+  tableResolver,
+} from '../support/hostile-urls.js';
 
 const prod = { dev: false, allowCidrs: [] as string[], resolveHost: tableResolver() };
 
@@ -29,7 +39,19 @@ describe('legacy IPv4 host forms', () => {
   });
 
   it('does not read names or out-of-range numbers as addresses', () => {
-    for (const text of ['example.com', '1.2.3.4.5', '256.1.1.1', '1.2.3.256', '4294967296', '08.1.1.1', '0x1g', '1e3', '', '.1', '1..1']) {
+    for (const text of [
+      'example.com',
+      '1.2.3.4.5',
+      '256.1.1.1',
+      '1.2.3.256',
+      '4294967296',
+      '08.1.1.1',
+      '0x1g',
+      '1e3',
+      '',
+      '.1',
+      '1..1',
+    ]) {
       expect(parseLegacyIPv4(text), text).toBeNull();
     }
   });
@@ -77,7 +99,9 @@ describe('address rules', () => {
   });
 
   it('reads HOOKLINE_ALLOW_CIDRS at start and refuses a bad entry there, not at the first send', () => {
-    expect(loadConfig({ HOOKLINE_ALLOW_CIDRS: '10.1.0.0/16, fd00::/8,127.0.0.2' }).allowCidrs).toEqual(['10.1.0.0/16', 'fd00::/8', '127.0.0.2']);
+    expect(
+      loadConfig({ HOOKLINE_ALLOW_CIDRS: '10.1.0.0/16, fd00::/8,127.0.0.2' }).allowCidrs,
+    ).toEqual(['10.1.0.0/16', 'fd00::/8', '127.0.0.2']);
     expect(() => loadConfig({ HOOKLINE_ALLOW_CIDRS: '10.0.0.0/8,banana' })).toThrow(ConfigError);
   });
 });

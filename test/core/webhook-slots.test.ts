@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { createWebhookSlots, tookAllRoom, webhookCap, type Admission, type Slot } from '../../src/worker/webhook-slots.js';
+import {
+  createWebhookSlots,
+  tookAllRoom,
+  webhookCap,
+  type Admission,
+  type Slot,
+} from '../../src/worker/webhook-slots.js';
 
 function slotOf(a: Admission): Slot {
   if (a.kind !== 'send') throw new Error(`expected a send, got ${a.kind}`);
@@ -50,7 +56,11 @@ describe('per-webhook in-flight slots', () => {
     expect(s.load('w')).toMatchObject({ inFlight: 2, ewmaMs: 5000 });
     // A 5 s timeout with 2 slots: one frees every 2.5 s; and by 10 s every slot in use now has freed,
     // so none is pushed further than one estimate away.
-    expect([deferTime(s.admit('w', 5000)), deferTime(s.admit('w', 5000)), deferTime(s.admit('w', 5000))]).toEqual([7500, 10000, 10000]);
+    expect([
+      deferTime(s.admit('w', 5000)),
+      deferTime(s.admit('w', 5000)),
+      deferTime(s.admit('w', 5000)),
+    ]).toEqual([7500, 10000, 10000]);
   });
 
   it('holds a fast webhook’s burst in process and hands each freed slot to the longest waiter', async () => {
@@ -130,7 +140,11 @@ describe('per-webhook in-flight slots', () => {
     s.admit('full', 0);
     const half = slotOf(s.admit('half', 0));
     expect(s.room(0)).toEqual({ busy: ['full'], ids: ['half'], rooms: [3], fresh: 4 });
-    expect([s.isBusy('full', 0), s.isBusy('half', 0), s.isBusy('unknown', 0)]).toEqual([true, false, false]);
+    expect([s.isBusy('full', 0), s.isBusy('half', 0), s.isBusy('unknown', 0)]).toEqual([
+      true,
+      false,
+      false,
+    ]);
     // Idle after a fast answer: at least a newcomer's room, so it is left to the default.
     half.release(10, 10);
     expect(s.room(10)).toMatchObject({ ids: [], rooms: [] });

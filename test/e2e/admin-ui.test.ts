@@ -25,7 +25,8 @@ let base: string;
 let photos: ReturnType<typeof camera>;
 const errors: string[] = [];
 
-const api = (method: string, path: string, body?: unknown, key = ADMIN_KEY) => callApi(base, key, method, path, body);
+const api = (method: string, path: string, body?: unknown, key = ADMIN_KEY) =>
+  callApi(base, key, method, path, body);
 
 const shot = (name: string, p: Page = page) => photos.shot(p, name);
 
@@ -83,7 +84,9 @@ describe('admin UI in Chromium', { timeout: 90_000 }, () => {
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('Name', { exact: true }).fill('ticket.created');
     await dialog.getByLabel('Description').fill('A ticket was opened');
-    await dialog.getByLabel('JSON Schema (optional)').fill('{"type": "object", "required": ["id"]}');
+    await dialog
+      .getByLabel('JSON Schema (optional)')
+      .fill('{"type": "object", "required": ["id"]}');
     await dialog.getByRole('button', { name: 'Create' }).click();
     await page.getByRole('cell', { name: 'ticket.created', exact: true }).waitFor();
     await page.getByRole('button', { name: '+ New event type' }).click();
@@ -100,10 +103,15 @@ describe('admin UI in Chromium', { timeout: 90_000 }, () => {
     await page.getByRole('button', { name: 'Archive ticket.merged' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Archive' }).click();
     await page.getByText('Event type archived').waitFor();
-    await page.getByRole('cell', { name: 'ticket.merged', exact: true }).waitFor({ state: 'detached' });
+    await page
+      .getByRole('cell', { name: 'ticket.merged', exact: true })
+      .waitFor({ state: 'detached' });
     await page.getByLabel('Show archived').check();
     await page.getByRole('button', { name: 'Restore ticket.merged' }).waitFor();
-    expect((await api('GET', '/event-types/ticket.merged')).body).toMatchObject({ archived: true, description: 'Two tickets became one' });
+    expect((await api('GET', '/event-types/ticket.merged')).body).toMatchObject({
+      archived: true,
+      description: 'Two tickets became one',
+    });
     await page.getByLabel('Show archived').uncheck();
     await shot('event-types');
   });
@@ -147,7 +155,13 @@ describe('admin UI in Chromium', { timeout: 90_000 }, () => {
     await page.getByRole('heading', { name: /Receiver/ }).waitFor();
 
     const saved = await api('GET', `/webhooks/${webhookId}`);
-    expect(saved.body).toMatchObject({ name: 'Receiver', url: receiver.url, events: ['ticket.*'], custom_headers: { 'X-Team': 'support' }, retry_attempts: 1 });
+    expect(saved.body).toMatchObject({
+      name: 'Receiver',
+      url: receiver.url,
+      events: ['ticket.*'],
+      custom_headers: { 'X-Team': 'support' },
+      retry_attempts: 1,
+    });
   });
 
   it('reveals the secret on demand and sends a test, showing the response', async () => {
@@ -180,18 +194,28 @@ describe('admin UI in Chromium', { timeout: 90_000 }, () => {
   });
 
   it('shows an event published through the API in the delivery log, with its attempts', async () => {
-    const published = await api('POST', '/events', { event_type: 'ticket.created', payload: { id: 'T-1', subject: 'Printer on fire' } });
+    const published = await api('POST', '/events', {
+      event_type: 'ticket.created',
+      payload: { id: 'T-1', subject: 'Printer on fire' },
+    });
     expect(published.status).toBe(202);
     await nav(page).getByRole('link', { name: 'Deliveries' }).click();
     await page.getByRole('heading', { name: 'Deliveries', exact: true }).waitFor();
     const row = page.getByRole('button', { name: /Open delivery dlv_\w+ \(ticket\.created\)/ });
     await row.waitFor();
     deliveryId = /dlv_\w+/.exec((await row.getAttribute('aria-label'))!)![0];
-    const delivered = await until('the receiver to get the event', () => receiver.received.find((r) => r.body.includes('Printer on fire')), 30_000);
+    const delivered = await until(
+      'the receiver to get the event',
+      () => receiver.received.find((r) => r.body.includes('Printer on fire')),
+      30_000,
+    );
     expect(delivered.headers['x-team']).toBe('support');
     expect(delivered.headers['webhook-signature']).toMatch(/^v1,/);
     // The log refreshes by itself: the row turns Succeeded without a reload.
-    await page.getByRole('row', { name: new RegExp(deliveryId) }).getByText('Succeeded').waitFor({ timeout: 20_000 });
+    await page
+      .getByRole('row', { name: new RegExp(deliveryId) })
+      .getByText('Succeeded')
+      .waitFor({ timeout: 20_000 });
     await row.click();
     const drawer = page.getByRole('dialog');
     await drawer.getByText('Printer on fire').waitFor(); // the payload
@@ -207,7 +231,12 @@ describe('admin UI in Chromium', { timeout: 90_000 }, () => {
     await page.getByText('Retry queued').waitFor();
     const audit = await api('GET', `/audit-log?target_id=${deliveryId}`);
     expect(audit.body.data.map((e: { action: string }) => e.action)).toContain('delivery.retried');
-    await until('the retried attempt', () => receiver.received.filter((r) => r.body.includes('Printer on fire')).length === before + 1, 30_000);
+    await until(
+      'the retried attempt',
+      () =>
+        receiver.received.filter((r) => r.body.includes('Printer on fire')).length === before + 1,
+      30_000,
+    );
     // The open drawer refreshes by itself and shows the second attempt.
     await drawer.getByText('Attempt 2').waitFor({ timeout: 20_000 });
     await drawer.getByRole('button', { name: 'Close' }).click();
@@ -245,20 +274,28 @@ describe('admin UI in Chromium', { timeout: 90_000 }, () => {
     await page.getByRole('row', { name: new RegExp(deliveryId) }).waitFor();
   });
 
-  it('replays a webhook\'s deliveries after a dry-run count', async () => {
+  it("replays a webhook's deliveries after a dry-run count", async () => {
     await page.goto(`${base}/webhooks/${webhookId}`);
     await page.getByRole('heading', { name: 'Replay deliveries' }).waitFor();
     await page.getByLabel('Which').selectOption('all');
     await page.getByRole('button', { name: 'Check how many match' }).click();
     const since = new Date(Date.now() - 86400e3).toISOString();
-    const dry = await api('POST', `/webhooks/${webhookId}/replay`, { since, status: 'all', dry_run: true });
+    const dry = await api('POST', `/webhooks/${webhookId}/replay`, {
+      since,
+      status: 'all',
+      dry_run: true,
+    });
     expect(dry.body.matched).toBeGreaterThan(0);
     const plural = dry.body.matched === 1 ? 'delivery matches' : 'deliveries match';
     await page.getByText(`${dry.body.matched} ${plural}`).waitFor();
     const before = receiver.received.length;
     await page.getByRole('button', { name: `Replay ${dry.body.matched}` }).click();
     await page.getByText(/queued again/).waitFor();
-    await until('the replayed requests', () => receiver.received.length >= before + dry.body.matched, 30_000);
+    await until(
+      'the replayed requests',
+      () => receiver.received.length >= before + dry.body.matched,
+      30_000,
+    );
   });
 
   it('shows the dashboard with the deliveries counted', async () => {
@@ -279,7 +316,11 @@ describe('admin UI in Chromium', { timeout: 90_000 }, () => {
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByRole('heading', { name: /Receiver \(renamed\)/ }).waitFor();
     const saved = await api('GET', `/webhooks/${webhookId}`);
-    expect(saved.body).toMatchObject({ name: 'Receiver (renamed)', events: ['ticket.closed'], custom_headers: { 'X-Team': 'support' } });
+    expect(saved.body).toMatchObject({
+      name: 'Receiver (renamed)',
+      events: ['ticket.closed'],
+      custom_headers: { 'X-Team': 'support' },
+    });
 
     await page.getByRole('button', { name: 'Delete' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete webhook' }).click();
@@ -290,9 +331,16 @@ describe('admin UI in Chromium', { timeout: 90_000 }, () => {
 
   it('creates a viewer key (shown once) and the viewer sees everything read-only', async () => {
     // Something for the viewer to look at.
-    const hook = await api('POST', '/webhooks', { name: 'Billing', url: receiver.url, events: ['*'] });
+    const hook = await api('POST', '/webhooks', {
+      name: 'Billing',
+      url: receiver.url,
+      events: ['*'],
+    });
     expect(hook.status).toBe(201);
-    expect((await api('POST', '/events', { event_type: 'ticket.closed', payload: { id: 'T-2' } })).status).toBe(202);
+    expect(
+      (await api('POST', '/events', { event_type: 'ticket.closed', payload: { id: 'T-2' } }))
+        .status,
+    ).toBe(202);
     expect((await api('POST', `/webhooks/${hook.body.id}/test`, {})).body.success).toBe(true);
     await nav(page).getByRole('link', { name: 'Webhooks' }).click();
     await page.getByRole('cell', { name: /Billing/ }).waitFor();
@@ -301,7 +349,10 @@ describe('admin UI in Chromium', { timeout: 90_000 }, () => {
     await nav(page).getByRole('link', { name: 'API keys' }).click();
     await page.getByRole('button', { name: '+ New key' }).click();
     await page.getByRole('dialog').getByLabel('Name', { exact: true }).fill('support desk');
-    await page.getByRole('dialog').getByRole('radio', { name: /viewer/ }).check();
+    await page
+      .getByRole('dialog')
+      .getByRole('radio', { name: /viewer/ })
+      .check();
     await page.getByRole('dialog').getByRole('button', { name: 'Create key' }).click();
     const keyText = await until('the new key', async () => {
       const el = page.getByTestId('new-key');
@@ -330,7 +381,15 @@ describe('admin UI in Chromium', { timeout: 90_000 }, () => {
     await page.getByRole('link', { name: 'Billing' }).click();
     await page.getByRole('heading', { name: /Billing/ }).waitFor();
     await page.getByRole('heading', { name: 'Configuration' }).waitFor();
-    for (const name of ['Edit', 'Delete', 'Pause', 'Reveal', 'Send test', 'Rotate…', 'Check how many match']) {
+    for (const name of [
+      'Edit',
+      'Delete',
+      'Pause',
+      'Reveal',
+      'Send test',
+      'Rotate…',
+      'Check how many match',
+    ]) {
       expect(await page.getByRole('button', { name, exact: true }).count(), name).toBe(0);
       expect(await page.getByRole('link', { name, exact: true }).count(), name).toBe(0);
     }
@@ -341,8 +400,14 @@ describe('admin UI in Chromium', { timeout: 90_000 }, () => {
     await page.getByRole('cell', { name: 'ticket.created', exact: true }).waitFor();
     expect(await page.getByRole('button', { name: /New event type|Edit|Archive/ }).count()).toBe(0);
     await sidebar.getByRole('link', { name: 'Deliveries' }).click();
-    await page.getByRole('button', { name: /Open delivery/ }).first().waitFor();
-    await page.getByRole('button', { name: /Open delivery/ }).first().click();
+    await page
+      .getByRole('button', { name: /Open delivery/ })
+      .first()
+      .waitFor();
+    await page
+      .getByRole('button', { name: /Open delivery/ })
+      .first()
+      .click();
     await page.getByRole('dialog').getByText('Attempts', { exact: true }).first().waitFor();
     expect(await page.getByRole('button', { name: 'Retry now' }).count()).toBe(0);
     await page.getByRole('dialog').getByRole('button', { name: 'Close' }).click();
@@ -360,18 +425,27 @@ describe('admin UI in Chromium', { timeout: 90_000 }, () => {
     await shot('phone-dashboard', p);
     // The sidebar collapses into a menu.
     await p.getByRole('button', { name: 'Menu' }).click();
-    await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Webhooks' }).click();
+    await p
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Webhooks' })
+      .click();
     await p.getByRole('cell', { name: /Billing/ }).waitFor();
     await shot('phone-webhooks', p);
     const width = await p.evaluate<number>('document.documentElement.scrollWidth');
     expect(width).toBeLessThanOrEqual(390);
     await p.getByRole('link', { name: 'Billing' }).click();
     await p.getByRole('heading', { name: 'Configuration' }).waitFor();
-    await p.getByRole('button', { name: /Open delivery/ }).first().waitFor();
+    await p
+      .getByRole('button', { name: /Open delivery/ })
+      .first()
+      .waitFor();
     await p.getByText('p95 latency').waitFor();
     await shot('phone-webhook-detail', p);
     await p.goto(`${base}/deliveries`);
-    await p.getByRole('button', { name: /Open delivery/ }).first().click();
+    await p
+      .getByRole('button', { name: /Open delivery/ })
+      .first()
+      .click();
     await p.getByRole('dialog').getByText('Attempt 1').first().waitFor();
     await shot('phone-delivery-detail', p);
     await phone.context.close();
@@ -381,15 +455,32 @@ describe('admin UI in Chromium', { timeout: 90_000 }, () => {
     await signIn(page, ADMIN_KEY);
     receiver.setStatus(500);
     const hook = await api('POST', '/webhooks', {
-      name: 'Ordered', url: `${receiver.url}/fifo`, events: ['ticket.created'], ordering: 'fifo', retry_attempts: 10, retry_delay_seconds: 3600,
+      name: 'Ordered',
+      url: `${receiver.url}/fifo`,
+      events: ['ticket.created'],
+      ordering: 'fifo',
+      retry_attempts: 10,
+      retry_delay_seconds: 3600,
     });
     expect(hook.status).toBe(201);
-    const first = await api('POST', '/events', { event_type: 'ticket.created', payload: { id: 'FIFO-1' } });
-    await until('the first attempt to fail', () => receiver.received.some((r) => r.url.endsWith('/fifo') && r.body.includes('FIFO-1')), 30_000);
+    const first = await api('POST', '/events', {
+      event_type: 'ticket.created',
+      payload: { id: 'FIFO-1' },
+    });
+    await until(
+      'the first attempt to fail',
+      () => receiver.received.some((r) => r.url.endsWith('/fifo') && r.body.includes('FIFO-1')),
+      30_000,
+    );
     receiver.setStatus(200);
-    const second = await api('POST', '/events', { event_type: 'ticket.created', payload: { id: 'FIFO-2' } });
+    const second = await api('POST', '/events', {
+      event_type: 'ticket.created',
+      payload: { id: 'FIFO-2' },
+    });
     expect(second.status).toBe(202);
-    const headId = (await api('GET', `/webhooks/${hook.body.id}/deliveries`)).body.data.find((d: any) => d.event_id === first.body.id).id;
+    const headId = (await api('GET', `/webhooks/${hook.body.id}/deliveries`)).body.data.find(
+      (d: any) => d.event_id === first.body.id,
+    ).id;
 
     await page.goto(`${base}/deliveries?webhook=${hook.body.id}&delivery=${headId}`);
     const drawer = page.getByRole('dialog');
@@ -397,13 +488,22 @@ describe('admin UI in Chromium', { timeout: 90_000 }, () => {
     await drawer.getByText('500').first().waitFor();
     await shot('delivery-fifo-head');
     // The second delivery waits behind the failing head.
-    expect(receiver.received.some((r) => r.url.endsWith('/fifo') && r.body.includes('FIFO-2'))).toBe(false);
+    expect(
+      receiver.received.some((r) => r.url.endsWith('/fifo') && r.body.includes('FIFO-2')),
+    ).toBe(false);
     await drawer.getByRole('button', { name: 'Skip (FIFO)' }).click();
     await page.getByText('Delivery skipped').waitFor();
     await drawer.getByText('Skipped').first().waitFor();
-    await until('the delivery behind it', () => receiver.received.some((r) => r.url.endsWith('/fifo') && r.body.includes('FIFO-2')), 30_000);
+    await until(
+      'the delivery behind it',
+      () => receiver.received.some((r) => r.url.endsWith('/fifo') && r.body.includes('FIFO-2')),
+      30_000,
+    );
     await drawer.getByRole('button', { name: 'Close' }).click();
-    await page.getByRole('row', { name: /Succeeded/ }).first().waitFor();
+    await page
+      .getByRole('row', { name: /Succeeded/ })
+      .first()
+      .waitFor();
   });
 
   it('revokes a key after confirming: it gets 401 from then on', async () => {
@@ -412,7 +512,11 @@ describe('admin UI in Chromium', { timeout: 90_000 }, () => {
     await page.getByRole('button', { name: 'Revoke support desk' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Revoke key' }).click();
     await page.getByText('Key revoked').waitFor();
-    await until('the key to leave the list', async () => (await page.getByRole('cell', { name: 'support desk', exact: true }).count()) === 0);
+    await until(
+      'the key to leave the list',
+      async () =>
+        (await page.getByRole('cell', { name: 'support desk', exact: true }).count()) === 0,
+    );
     expect((await api('GET', '/webhooks', undefined, viewerKey)).status).toBe(401);
   });
 

@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { ADMIN_KEY, callApi, ensureUiBuilt, launchBrowser, newPage, startHookline, until } from './support.js';
+import {
+  ADMIN_KEY,
+  callApi,
+  ensureUiBuilt,
+  launchBrowser,
+  newPage,
+  startHookline,
+  until,
+} from './support.js';
 
 // The management API's rate limit (SPEC section 6: 429 with Retry-After) as the admin UI shows it.
 // Two requests a minute per key: the bucket refills one token every 30 s, so after the test drains
@@ -40,16 +48,25 @@ describe('the admin UI when the API answers 429', { timeout: 90_000 }, () => {
     await page.goto(`${base}/webhooks`);
     await page.getByText('No webhooks yet').waitFor();
     const note = page.getByRole('status').filter({ hasText: 'Not up to date' });
-    await note.getByText(/Too many requests with this API key\. This API key may make 2 management requests a minute; retry in \d+ s\./).waitFor({ timeout: 30_000 });
+    await note
+      .getByText(
+        /Too many requests with this API key\. This API key may make 2 management requests a minute; retry in \d+ s\./,
+      )
+      .waitFor({ timeout: 30_000 });
     await page.getByText('No webhooks yet').waitFor();
   });
 
   it('shows a page whose data was refused as rate limited, with the wait', async () => {
     await drain();
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Event types' }).click();
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Event types' })
+      .click();
     const alert = page.getByRole('alert');
     await alert.getByText('Too many requests (429)').waitFor();
-    await alert.getByText(/^This API key may make 2 management requests a minute; retry in \d+ s\.$/).waitFor();
+    await alert
+      .getByText(/^This API key may make 2 management requests a minute; retry in \d+ s\.$/)
+      .waitFor();
     await alert.getByRole('button', { name: 'Try again' }).waitFor();
   });
 
@@ -68,7 +85,10 @@ describe('the admin UI when the API answers 429', { timeout: 90_000 }, () => {
     await drain();
     await page.getByLabel('API key').fill(ADMIN_KEY);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('#api-key-error').getByText(/^Too many requests with this API key\..*retry in \d+ s\./).waitFor();
+    await page
+      .locator('#api-key-error')
+      .getByText(/^Too many requests with this API key\..*retry in \d+ s\./)
+      .waitFor();
     expect(await page.getByText('Check the key').count()).toBe(0);
   });
 

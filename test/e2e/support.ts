@@ -34,7 +34,16 @@ export async function startHookline(
   const dataDir = mkdtempSync(join(tmpdir(), 'hookline-e2e-'));
   // The migrated template saves the embedded database's first boot.
   cpSync(inject('pgliteTemplateDir'), join(dataDir, 'db'), { recursive: true });
-  const config = testConfig({ port: 0, host: '127.0.0.1', dataDir, adminKey: ADMIN_KEY, dev: true, logLevel: 'error', demo: false, ...overrides });
+  const config = testConfig({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir,
+    adminKey: ADMIN_KEY,
+    dev: true,
+    logLevel: 'error',
+    demo: false,
+    ...overrides,
+  });
   const server = await startServer(config, createLogger(config));
   return {
     server,
@@ -53,7 +62,12 @@ export interface Received {
 }
 
 /** A webhook receiver on 127.0.0.1 that records what it gets and answers `status` (200 by default). */
-export async function startReceiver(): Promise<{ url: string; received: Received[]; setStatus: (s: number) => void; close: () => Promise<void> }> {
+export async function startReceiver(): Promise<{
+  url: string;
+  received: Received[];
+  setStatus: (s: number) => void;
+  close: () => Promise<void>;
+}> {
   const received: Received[] = [];
   let status = 200;
   const server: Server = createServer((req, res) => {
@@ -104,12 +118,18 @@ export function watchConsole(page: Page, into: string[]): void {
  * pictures after a UI change), else to a temporary folder: a normal test run leaves the tree clean.
  */
 export function screenshotDir(): string {
-  const dir = process.env.HOOKLINE_UPDATE_SCREENSHOTS === '1' ? join(root, 'docs', 'screenshots') : mkdtempSync(join(tmpdir(), 'hookline-shots-'));
+  const dir =
+    process.env.HOOKLINE_UPDATE_SCREENSHOTS === '1'
+      ? join(root, 'docs', 'screenshots')
+      : mkdtempSync(join(tmpdir(), 'hookline-shots-'));
   mkdirSync(dir, { recursive: true });
   return dir;
 }
 
-export async function newPage(browser: Browser, opts: { width: number; height: number; errors: string[] }): Promise<{ context: BrowserContext; page: Page }> {
+export async function newPage(
+  browser: Browser,
+  opts: { width: number; height: number; errors: string[] },
+): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({
     viewport: { width: opts.width, height: opts.height },
     deviceScaleFactor: 1,
@@ -123,10 +143,19 @@ export async function newPage(browser: Browser, opts: { width: number; height: n
 }
 
 /** Calls the API of `base` with a key, as a script would: status and parsed body. */
-export async function callApi(base: string, key: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+export async function callApi(
+  base: string,
+  key: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
   const res = await fetch(`${base}/api/v1${path}`, {
     method,
-    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -134,7 +163,11 @@ export async function callApi(base: string, key: string, method: string, path: s
 }
 
 /** Polls `fn` until it returns something truthy (then returns it), failing after `ms`. */
-export async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, ms = 20_000): Promise<T> {
+export async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  ms = 20_000,
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await fn();
@@ -157,10 +190,14 @@ export async function signIn(p: Page, base: string, key: string): Promise<void> 
  * browser reports the console message apart from the page update the test waited on.
  */
 export async function takeConsoleError(errors: string[], pattern: RegExp): Promise<void> {
-  const i = await until(`a console error matching ${pattern}`, () => {
-    const at = errors.findIndex((e) => pattern.test(e));
-    return at >= 0 ? at + 1 : undefined;
-  }, 5000);
+  const i = await until(
+    `a console error matching ${pattern}`,
+    () => {
+      const at = errors.findIndex((e) => pattern.test(e));
+      return at >= 0 ? at + 1 : undefined;
+    },
+    5000,
+  );
   errors.splice(i - 1, 1);
 }
 
@@ -172,14 +209,19 @@ export function camera(): { shot: (p: Page, name: string) => Promise<void>; done
   const dir = screenshotDir();
   return {
     async shot(p, name) {
-      await p.locator('.spinner').first().waitFor({ state: 'detached', timeout: 5000 }).catch(() => {});
+      await p
+        .locator('.spinner')
+        .first()
+        .waitFor({ state: 'detached', timeout: 5000 })
+        .catch(() => {});
       await p.evaluate('window.scrollTo(0, 0)');
       const hide = await p.addStyleTag({ content: '.toasts { display: none !important; }' });
       await p.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
       await hide.evaluate((el) => el.remove());
     },
     done() {
-      if (process.env.HOOKLINE_UPDATE_SCREENSHOTS !== '1') rmSync(dir, { recursive: true, force: true });
+      if (process.env.HOOKLINE_UPDATE_SCREENSHOTS !== '1')
+        rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -70,8 +70,16 @@ export async function killAll(): Promise<void> {
 const quiet = { HOOKLINE_LOG_LEVEL: 'warn' };
 
 /** `hookline worker` against a PostgreSQL database. */
-export function startWorker(databaseUrl: string, args: string[] = [], env: Record<string, string> = {}): Proc {
-  const p = track(spawnHookline(['worker', ...args], { env: { ...quiet, DATABASE_URL: databaseUrl, HOOKLINE_DEV: '1', ...env } }));
+export function startWorker(
+  databaseUrl: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Proc {
+  const p = track(
+    spawnHookline(['worker', ...args], {
+      env: { ...quiet, DATABASE_URL: databaseUrl, HOOKLINE_DEV: '1', ...env },
+    }),
+  );
   started.add(p);
   return p;
 }
@@ -81,9 +89,20 @@ export interface Serve extends Proc {
 }
 
 /** `hookline serve --dev` on a free port, resolved once /readyz answers 200. */
-export async function startServe(opts: { dataDir?: string; databaseUrl?: string; args?: string[]; env?: Record<string, string>; port?: number }): Promise<Serve> {
+export async function startServe(opts: {
+  dataDir?: string;
+  databaseUrl?: string;
+  args?: string[];
+  env?: Record<string, string>;
+  port?: number;
+}): Promise<Serve> {
   const port = opts.port ?? (await freePort());
-  const env: Record<string, string> = { ...quiet, HOOKLINE_ADMIN_KEY: ADMIN_KEY, HOOKLINE_DEV: '1', ...opts.env };
+  const env: Record<string, string> = {
+    ...quiet,
+    HOOKLINE_ADMIN_KEY: ADMIN_KEY,
+    HOOKLINE_DEV: '1',
+    ...opts.env,
+  };
   if (opts.databaseUrl) env.DATABASE_URL = opts.databaseUrl;
   if (opts.dataDir) env.HOOKLINE_DATA_DIR = opts.dataDir;
   const p = track(spawnHookline(['serve', '--port', String(port), ...(opts.args ?? [])], { env }));
@@ -105,10 +124,20 @@ export async function startServe(opts: { dataDir?: string; databaseUrl?: string;
 }
 
 /** One API call over HTTP with the admin key; never throws for an HTTP status. */
-export async function http(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+export async function http(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
   const res = await fetch(`${base}/api/v1${path}`, {
     method,
-    headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    headers: {
+      authorization: `Bearer ${ADMIN_KEY}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...headers,
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(10_000),
   });
@@ -127,7 +156,10 @@ export async function http(base: string, method: string, path: string, body?: un
  * each outcome: an acknowledged (2xx) publish by event id, an errored one by its
  * idempotency key (it may or may not have committed; it must never be half-stored).
  */
-export function startPublisher(base: () => string, opts: { concurrency?: number; eventType?: string; max?: number } = {}) {
+export function startPublisher(
+  base: () => string,
+  opts: { concurrency?: number; eventType?: string; max?: number } = {},
+) {
   const accepted = new Map<string, string>(); // event id → idempotency key
   const errored: string[] = []; // idempotency keys
   let stopped = false;
@@ -136,7 +168,13 @@ export function startPublisher(base: () => string, opts: { concurrency?: number;
     while (!stopped && (opts.max === undefined || n < opts.max)) {
       const key = `k${n++}_${randomBytes(4).toString('hex')}`;
       try {
-        const res = await http(base(), 'POST', '/events', { event_type: opts.eventType ?? 'ticket.created', payload: { key } }, { 'idempotency-key': key });
+        const res = await http(
+          base(),
+          'POST',
+          '/events',
+          { event_type: opts.eventType ?? 'ticket.created', payload: { key } },
+          { 'idempotency-key': key },
+        );
         if (res.status >= 200 && res.status < 300) accepted.set(res.body.id, key);
         else errored.push(key);
       } catch {
@@ -162,7 +200,9 @@ export function startPublisher(base: () => string, opts: { concurrency?: number;
 
 /** Counts of the queue by status. */
 export async function statusCounts(q: Queryable): Promise<Record<string, number>> {
-  const { rows } = await q.query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM deliveries GROUP BY status');
+  const { rows } = await q.query<{ status: string; n: number }>(
+    'SELECT status, count(*)::int AS n FROM deliveries GROUP BY status',
+  );
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }
 
@@ -192,21 +232,33 @@ export async function inProcessApi(db: Db, overrides: Partial<Config> = {}) {
   // Publishes NOTIFY the worker processes, as a real API process's do: otherwise a worker that
   // looked before the publish sleeps until its idle poll while another, started a moment later,
   // takes all the work.
-  const app = await buildApp({ db, config: testConfig(overrides), metrics: createMetrics(), wake: createWake(db) });
+  const app = await buildApp({
+    db,
+    config: testConfig(overrides),
+    metrics: createMetrics(),
+    wake: createWake(db),
+  });
   await app.ready();
   return { app, call: caller(app, ADMIN_KEY), close: () => app.close() };
 }
 
 /** Publishes `count` events of `eventType` through POST /events/batch; returns their ids. */
-export async function publishMany(call: ApiCall, count: number, eventType = 'ticket.created'): Promise<string[]> {
+export async function publishMany(
+  call: ApiCall,
+  count: number,
+  eventType = 'ticket.created',
+): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < count; i += 500) {
-    const events = Array.from({ length: Math.min(500, count - i) }, (_, j) => ({ event_type: eventType, payload: { n: i + j } }));
+    const events = Array.from({ length: Math.min(500, count - i) }, (_, j) => ({
+      event_type: eventType,
+      payload: { n: i + j },
+    }));
     const res = await call('POST', '/events/batch', { events });
-    if (res.status !== 202 && res.status !== 200) throw new Error(`batch publish: ${res.status} ${JSON.stringify(res.body)}`);
+    if (res.status !== 202 && res.status !== 200)
+      throw new Error(`batch publish: ${res.status} ${JSON.stringify(res.body)}`);
     const list = Array.isArray(res.body) ? res.body : (res.body.data ?? res.body.events);
     ids.push(...list.map((e: { id: string }) => e.id));
   }
   return ids;
 }
-

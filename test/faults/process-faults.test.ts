@@ -19,8 +19,17 @@ import { openPglite } from '../../src/store/pglite.js';
 import { openPostgres } from '../../src/store/postgres.js';
 import { migrate } from '../../src/store/migrate.js';
 import {
-  eventsWithoutDeliveries, http, inProcessApi, killAll, publishMany, staleLeases, startPublisher, startServe, startWorker,
-  statusCounts, type Proc,
+  eventsWithoutDeliveries,
+  http,
+  inProcessApi,
+  killAll,
+  publishMany,
+  staleLeases,
+  startPublisher,
+  startServe,
+  startWorker,
+  statusCounts,
+  type Proc,
 } from './harness.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -41,9 +50,17 @@ describe.runIf(testStore === 'postgres')('workers on PostgreSQL', () => {
   const setup = async (webhookUrl: string) => {
     tdb = await createTestDatabase({ poolSize: 4 });
     const api = await inProcessApi(tdb.db);
-    cleanups.push(() => tdb.drop(), () => api.close());
+    cleanups.push(
+      () => tdb.drop(),
+      () => api.close(),
+    );
     expect((await api.call('POST', '/event-types', { name: 'ticket.created' })).status).toBe(201);
-    const hook = await api.call('POST', '/webhooks', { name: 'faults', url: webhookUrl, events: ['ticket.created'], retry_delay_seconds: 10 });
+    const hook = await api.call('POST', '/webhooks', {
+      name: 'faults',
+      url: webhookUrl,
+      events: ['ticket.created'],
+      retry_delay_seconds: 10,
+    });
     expect(hook.status, JSON.stringify(hook.body)).toBe(201);
     return api;
   };
@@ -55,10 +72,22 @@ describe.runIf(testStore === 'postgres')('workers on PostgreSQL', () => {
     const ids = await publishMany(api.call, 5_000);
     expect(new Set(ids).size).toBe(5_000);
 
-    const flags = [...fast, '--worker-batch', '100', '--worker-concurrency', '40', '--lease-seconds', '2'];
+    const flags = [
+      ...fast,
+      '--worker-batch',
+      '100',
+      '--worker-concurrency',
+      '40',
+      '--lease-seconds',
+      '2',
+    ];
     const first = startWorker(tdb.url!, flags);
     const seen = () => r.stats(url).ids.size;
-    await until(() => seen() >= 1_500, 60_000, () => `1,500 deliveries before the kill (${seen()}):\n${first.output()}`);
+    await until(
+      () => seen() >= 1_500,
+      60_000,
+      () => `1,500 deliveries before the kill (${seen()}):\n${first.output()}`,
+    );
     await first.kill('SIGKILL');
     // What the dead worker held: claimed (maybe sent), never recorded.
     const atKill = await statusCounts(tdb.db);
@@ -67,18 +96,30 @@ describe.runIf(testStore === 'postgres')('workers on PostgreSQL', () => {
     expect(seenAtKill).toBeLessThan(5_000); // killed mid-batch, not after
 
     const second = startWorker(tdb.url!, flags);
-    await until(() => seen() >= 5_000, 90_000, () => `all 5,000 after the restart (${seen()}):\n${second.output()}`);
-    await until(async () => (await statusCounts(tdb.db)).succeeded === 5_000, 30_000, async () => JSON.stringify(await statusCounts(tdb.db)));
+    await until(
+      () => seen() >= 5_000,
+      90_000,
+      () => `all 5,000 after the restart (${seen()}):\n${second.output()}`,
+    );
+    await until(
+      async () => (await statusCounts(tdb.db)).succeeded === 5_000,
+      30_000,
+      async () => JSON.stringify(await statusCounts(tdb.db)),
+    );
 
     const stats = r.stats(url);
     const duplicates = stats.requests - stats.ids.size;
-    console.info(`[faults] worker SIGKILL: accepted 5000, delivered ${stats.ids.size}, duplicates ${duplicates}, in flight at kill ${inFlight}, seen at kill ${seenAtKill}`);
+    console.info(
+      `[faults] worker SIGKILL: accepted 5000, delivered ${stats.ids.size}, duplicates ${duplicates}, in flight at kill ${inFlight}, seen at kill ${seenAtKill}`,
+    );
     for (const id of ids) expect(stats.ids.has(id)).toBe(true);
     // Only the dead worker's unrecorded claims can go out twice: at most a batch plus what was in flight.
     expect(duplicates).toBeLessThanOrEqual(inFlight);
     expect(inFlight).toBeLessThanOrEqual(100 + 40);
     // The log agrees with the receiver: one attempt per request it saw.
-    const { rows } = await tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM delivery_attempts');
+    const { rows } = await tdb.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM delivery_attempts',
+    );
     expect(rows[0].n).toBeLessThanOrEqual(stats.requests);
     expect(rows[0].n).toBeGreaterThanOrEqual(5_000);
     await second.kill('SIGTERM');
@@ -89,7 +130,15 @@ describe.runIf(testStore === 'postgres')('workers on PostgreSQL', () => {
     const url = r.url({ kind: 'delay', ms: 10 });
     const api = await setup(url);
     // A long lease: while every worker lives nothing may be reaped, so any duplicate is a claim bug.
-    const flags = [...fast, '--worker-batch', '25', '--worker-concurrency', '10', '--lease-seconds', '120'];
+    const flags = [
+      ...fast,
+      '--worker-batch',
+      '25',
+      '--worker-concurrency',
+      '10',
+      '--lease-seconds',
+      '120',
+    ];
     const procs: Proc[] = [];
     const ids: string[] = [];
     const listening = async () => {
@@ -98,16 +147,25 @@ describe.runIf(testStore === 'postgres')('workers on PostgreSQL', () => {
       );
       return rows[0].n;
     };
-    for (const [workers, count] of [[2, 1_500], [4, 1_500]] as const) {
+    for (const [workers, count] of [
+      [2, 1_500],
+      [4, 1_500],
+    ] as const) {
       while (procs.length < workers) procs.push(startWorker(tdb.url!, flags));
       // All of them up (each holds its LISTEN connection) before the work arrives, so they race for it.
-      await until(async () => (await listening()) >= workers, 60_000, () => `${workers} workers listening:\n${procs.map((p) => p.output()).join('\n')}`);
+      await until(
+        async () => (await listening()) >= workers,
+        60_000,
+        () => `${workers} workers listening:\n${procs.map((p) => p.output()).join('\n')}`,
+      );
       ids.push(...(await publishMany(api.call, count)));
       // Sampled while they work: how many workers hold claims at the same moment (proves they really compete).
       let together = 0;
       await until(
         async () => {
-          const { rows } = await tdb.db.query<{ n: number }>(`SELECT count(DISTINCT worker_id)::int AS n FROM deliveries WHERE status = 'sending'`);
+          const { rows } = await tdb.db.query<{ n: number }>(
+            `SELECT count(DISTINCT worker_id)::int AS n FROM deliveries WHERE status = 'sending'`,
+          );
           together = Math.max(together, rows[0].n);
           return r.stats(url).ids.size >= ids.length;
         },
@@ -115,12 +173,18 @@ describe.runIf(testStore === 'postgres')('workers on PostgreSQL', () => {
         () => `${ids.length} deliveries (${r.stats(url).ids.size})`,
       );
       expect(together, procs.map((p) => p.output()).join('\n=====\n')).toBeGreaterThanOrEqual(2);
-      await until(async () => (await statusCounts(tdb.db)).succeeded === ids.length, 30_000, async () => JSON.stringify(await statusCounts(tdb.db)));
+      await until(
+        async () => (await statusCounts(tdb.db)).succeeded === ids.length,
+        30_000,
+        async () => JSON.stringify(await statusCounts(tdb.db)),
+      );
       const stats = r.stats(url);
       const { rows } = await tdb.db.query<{ attempts: number; logged: number; n: number }>(
         `SELECT sum(attempts)::int AS attempts, (SELECT count(*)::int FROM delivery_attempts) AS logged, count(*)::int AS n FROM deliveries`,
       );
-      console.info(`[faults] ${workers} workers: accepted ${ids.length}, delivered ${stats.ids.size}, requests ${stats.requests}, attempts ${rows[0].attempts}, workers holding claims at once ${together}`);
+      console.info(
+        `[faults] ${workers} workers: accepted ${ids.length}, delivered ${stats.ids.size}, requests ${stats.requests}, attempts ${rows[0].attempts}, workers holding claims at once ${together}`,
+      );
       for (const id of ids) expect(stats.ids.has(id)).toBe(true);
       expect(stats.requests).toBe(ids.length); // no duplicates at all
       expect(rows[0]).toEqual({ attempts: ids.length, logged: ids.length, n: ids.length });
@@ -146,31 +210,72 @@ describe.runIf(testStore === 'postgres')('PostgreSQL restarted under load', () =
     const r = await receiver();
     const url = r.url({ kind: 'delay', ms: 5 });
     const serve = await startServe({ databaseUrl: dbUrl, args: [...fast, '--lease-seconds', '5'] });
-    expect((await http(serve.url, 'POST', '/event-types', { name: 'ticket.created' })).status).toBe(201);
-    expect((await http(serve.url, 'POST', '/webhooks', { name: 'pg', url, events: ['ticket.created'], retry_delay_seconds: 10 })).status).toBe(201);
+    expect((await http(serve.url, 'POST', '/event-types', { name: 'ticket.created' })).status).toBe(
+      201,
+    );
+    expect(
+      (
+        await http(serve.url, 'POST', '/webhooks', {
+          name: 'pg',
+          url,
+          events: ['ticket.created'],
+          retry_delay_seconds: 10,
+        })
+      ).status,
+    ).toBe(201);
 
     const pub = startPublisher(() => serve.url, { concurrency: 4 });
-    await until(() => pub.accepted.size >= 200 && r.stats(url).ids.size >= 50, 60_000, () => `publishing before the crash (${pub.accepted.size})`);
+    await until(
+      () => pub.accepted.size >= 200 && r.stats(url).ids.size >= 50,
+      60_000,
+      () => `publishing before the crash (${pub.accepted.size})`,
+    );
     await server.halt('SIGQUIT'); // immediate shutdown: no checkpoint, crash recovery at start
-    await until(() => pub.errored.length >= 4, 20_000, () => 'publishes to fail while the database is down');
+    await until(
+      () => pub.errored.length >= 4,
+      20_000,
+      () => 'publishes to fail while the database is down',
+    );
     const acceptedDuringOutage = pub.accepted.size;
     await server.start();
-    await until(() => pub.accepted.size >= acceptedDuringOutage + 200, 60_000, () => `publishing after the restart (${pub.accepted.size}):\n${serve.output()}`);
+    await until(
+      () => pub.accepted.size >= acceptedDuringOutage + 200,
+      60_000,
+      () => `publishing after the restart (${pub.accepted.size}):\n${serve.output()}`,
+    );
     await pub.stop();
     expect(serve.alive(), serve.output()).toBe(true);
 
     const accepted = [...pub.accepted.keys()];
     const seen = r.stats(url).ids;
-    await until(() => accepted.every((id) => seen.has(id)), 60_000, () => `every acknowledged event delivered (${accepted.filter((id) => !seen.has(id)).length} missing):\n${serve.output()}`);
+    await until(
+      () => accepted.every((id) => seen.has(id)),
+      60_000,
+      () =>
+        `every acknowledged event delivered (${accepted.filter((id) => !seen.has(id)).length} missing):\n${serve.output()}`,
+    );
 
     const db = await openPostgres(dbUrl, { max: 2 });
     cleanups.push(() => db.close());
     expect(await eventsWithoutDeliveries(db)).toEqual([]);
     // serve's one LISTEN connection (worker wakes, API-key revocations) came back by itself.
     const listening = async () =>
-      (await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'hookline-listen' AND datname = current_database()")).rows[0].n;
-    await until(async () => (await listening()) === 1, 30_000, async () => `serve's LISTEN connection (${await listening()}):\n${serve.output()}`);
-    await until(async () => ((await statusCounts(db)).pending ?? 0) + ((await statusCounts(db)).sending ?? 0) === 0, 30_000, async () => JSON.stringify(await statusCounts(db)));
+      (
+        await db.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'hookline-listen' AND datname = current_database()",
+        )
+      ).rows[0].n;
+    await until(
+      async () => (await listening()) === 1,
+      30_000,
+      async () => `serve's LISTEN connection (${await listening()}):\n${serve.output()}`,
+    );
+    await until(
+      async () =>
+        ((await statusCounts(db)).pending ?? 0) + ((await statusCounts(db)).sending ?? 0) === 0,
+      30_000,
+      async () => JSON.stringify(await statusCounts(db)),
+    );
     expect(await staleLeases(db)).toBe(0);
     const stats = r.stats(url);
     console.info(
@@ -189,11 +294,26 @@ describe.runIf(testStore === 'pglite')('the single embedded-store process killed
     // A short lease: what the killed process had claimed goes out again after it.
     const args = [...fast, '--lease-seconds', '3'];
     let serve = await startServe({ dataDir, args });
-    expect((await http(serve.url, 'POST', '/event-types', { name: 'ticket.created' })).status).toBe(201);
-    expect((await http(serve.url, 'POST', '/webhooks', { name: 'embedded', url, events: ['ticket.created'], retry_delay_seconds: 10 })).status).toBe(201);
+    expect((await http(serve.url, 'POST', '/event-types', { name: 'ticket.created' })).status).toBe(
+      201,
+    );
+    expect(
+      (
+        await http(serve.url, 'POST', '/webhooks', {
+          name: 'embedded',
+          url,
+          events: ['ticket.created'],
+          retry_delay_seconds: 10,
+        })
+      ).status,
+    ).toBe(201);
 
     const pub = startPublisher(() => serve.url, { concurrency: 4 });
-    await until(() => pub.accepted.size >= 150, 60_000, () => `publishing before the kill (${pub.accepted.size}):\n${serve.output()}`);
+    await until(
+      () => pub.accepted.size >= 150,
+      60_000,
+      () => `publishing before the kill (${pub.accepted.size}):\n${serve.output()}`,
+    );
     await serve.kill('SIGKILL');
     await pub.stop();
     const beforeKill = new Map(pub.accepted);
@@ -206,7 +326,12 @@ describe.runIf(testStore === 'pglite')('the single embedded-store process killed
 
     const accepted = [...beforeKill.keys(), ...again.accepted.keys()];
     const seen = r.stats(url).ids;
-    await until(() => accepted.every((id) => seen.has(id)), 60_000, () => `every acknowledged event delivered (${accepted.filter((id) => !seen.has(id)).length} missing):\n${serve.output()}`);
+    await until(
+      () => accepted.every((id) => seen.has(id)),
+      60_000,
+      () =>
+        `every acknowledged event delivered (${accepted.filter((id) => !seen.has(id)).length} missing):\n${serve.output()}`,
+    );
     await serve.kill('SIGTERM');
 
     // The data directory, opened after a clean stop: nothing half-stored, nothing left behind.

@@ -12,7 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type OrgFixture, type TestApp } from '../support/app.js';
 import { startTestWorker } from '../support/worker.js';
 import { seedDelivery } from '../support/delivery-rows.js';
-import { startFaultReceiver, type FaultMode, type FaultReceiver } from '../support/fault-receiver.js';
+import {
+  startFaultReceiver,
+  type FaultMode,
+  type FaultReceiver,
+} from '../support/fault-receiver.js';
 import type { Worker } from '../../src/worker/loop.js';
 import { until } from '../support/receiver.js';
 
@@ -27,7 +31,11 @@ let o: OrgFixture;
 const finished = new Map<string, { status: string; attempts: number; logged: number }>();
 
 beforeAll(async () => {
-  t = await createTestApp({ retryDelayScale: 0.001, timeoutScale: 0.1, leaseSeconds: LEASE_SECONDS });
+  t = await createTestApp({
+    retryDelayScale: 0.001,
+    timeoutScale: 0.1,
+    leaseSeconds: LEASE_SECONDS,
+  });
   worker = await startTestWorker(t);
   rx = await startFaultReceiver();
   o = t.org;
@@ -41,7 +49,12 @@ afterAll(async () => {
 
 async function hook(mode: FaultMode, extra: Record<string, unknown> = {}) {
   const url = rx.url(mode);
-  const res = await o.admin('POST', '/webhooks', { name: 'q', url, events: ['queue.step'], ...extra });
+  const res = await o.admin('POST', '/webhooks', {
+    name: 'q',
+    url,
+    events: ['queue.step'],
+    ...extra,
+  });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return { id: res.body.id as string, url };
 }
@@ -53,13 +66,19 @@ async function publish(payload: Record<string, unknown> = {}) {
 }
 
 async function deliveryOf(eventId: string, webhookId: string) {
-  const { rows } = await t.db.query('SELECT * FROM deliveries WHERE event_id = $1 AND webhook_id = $2', [eventId, webhookId]);
+  const { rows } = await t.db.query(
+    'SELECT * FROM deliveries WHERE event_id = $1 AND webhook_id = $2',
+    [eventId, webhookId],
+  );
   return rows[0];
 }
 
 async function waitStatus(eventId: string, webhookId: string, status: string, ms = 15_000) {
-  await until(async () => (await deliveryOf(eventId, webhookId))?.status === status, ms, async () =>
-    `delivery of ${eventId} to be ${status}, is ${JSON.stringify(await deliveryOf(eventId, webhookId))}`,
+  await until(
+    async () => (await deliveryOf(eventId, webhookId))?.status === status,
+    ms,
+    async () =>
+      `delivery of ${eventId} to be ${status}, is ${JSON.stringify(await deliveryOf(eventId, webhookId))}`,
   );
   return deliveryOf(eventId, webhookId);
 }
@@ -72,9 +91,19 @@ async function violations(): Promise<string[]> {
   const out: string[] = [];
   const graceMs = Math.max(200, (LEASE_SECONDS * 1000) / 3) + 1500; // the reaper's period, plus a busy machine
   const { rows } = await t.db.query<{
-    id: string; status: string; attempts: number; manual_attempts: number; retry_attempts: number; is_test: boolean;
-    lease_ok: boolean | null; lease_expires_at: Date | null; worker_id: string | null; completed_at: Date | null;
-    logged: number; last_ok: boolean | null; oks: number;
+    id: string;
+    status: string;
+    attempts: number;
+    manual_attempts: number;
+    retry_attempts: number;
+    is_test: boolean;
+    lease_ok: boolean | null;
+    lease_expires_at: Date | null;
+    worker_id: string | null;
+    completed_at: Date | null;
+    logged: number;
+    last_ok: boolean | null;
+    oks: number;
   }>(
     `SELECT d.id, d.status, d.attempts, d.manual_attempts, w.retry_attempts, d.is_test, d.lease_expires_at, d.worker_id, d.completed_at,
             d.lease_expires_at > now() - make_interval(secs => $1) AS lease_ok,
@@ -86,18 +115,29 @@ async function violations(): Promise<string[]> {
   );
   for (const d of rows) {
     const tag = `${d.id} (${d.status}, attempts ${d.attempts})`;
-    if (!d.is_test && d.attempts > 1 + d.retry_attempts + d.manual_attempts) out.push(`${tag}: more attempts than 1 + ${d.retry_attempts} + ${d.manual_attempts}`);
+    if (!d.is_test && d.attempts > 1 + d.retry_attempts + d.manual_attempts)
+      out.push(`${tag}: more attempts than 1 + ${d.retry_attempts} + ${d.manual_attempts}`);
     if (!d.is_test && d.logged !== d.attempts) out.push(`${tag}: ${d.logged} attempts logged`);
-    if (d.status === 'sending' && (!d.worker_id || !d.lease_ok)) out.push(`${tag}: sending without a live lease (${d.lease_expires_at?.toISOString()}, ${d.worker_id})`);
-    if (d.status !== 'sending' && (d.lease_expires_at || d.worker_id)) out.push(`${tag}: not sending but leased`);
-    if (['succeeded', 'failed', 'cancelled', 'skipped'].includes(d.status) && !d.completed_at) out.push(`${tag}: finished without completed_at`);
-    if (d.status === 'succeeded' && (d.last_ok !== true || d.oks !== 1)) out.push(`${tag}: succeeded, but ${d.oks} 2xx attempts, last ok ${d.last_ok}`);
-    if (d.status !== 'succeeded' && d.oks > 0 && d.status !== 'pending' && d.status !== 'sending') out.push(`${tag}: has a 2xx attempt`);
+    if (d.status === 'sending' && (!d.worker_id || !d.lease_ok))
+      out.push(
+        `${tag}: sending without a live lease (${d.lease_expires_at?.toISOString()}, ${d.worker_id})`,
+      );
+    if (d.status !== 'sending' && (d.lease_expires_at || d.worker_id))
+      out.push(`${tag}: not sending but leased`);
+    if (['succeeded', 'failed', 'cancelled', 'skipped'].includes(d.status) && !d.completed_at)
+      out.push(`${tag}: finished without completed_at`);
+    if (d.status === 'succeeded' && (d.last_ok !== true || d.oks !== 1))
+      out.push(`${tag}: succeeded, but ${d.oks} 2xx attempts, last ok ${d.last_ok}`);
+    if (d.status !== 'succeeded' && d.oks > 0 && d.status !== 'pending' && d.status !== 'sending')
+      out.push(`${tag}: has a 2xx attempt`);
     const before = finished.get(d.id);
     if (before && (before.attempts !== d.attempts || before.logged !== d.logged)) {
-      out.push(`${tag}: was ${before.status} with ${before.attempts} attempts (${before.logged} logged), sent again`);
+      out.push(
+        `${tag}: was ${before.status} with ${before.attempts} attempts (${before.logged} logged), sent again`,
+      );
     }
-    if (['succeeded', 'failed', 'cancelled', 'skipped'].includes(d.status)) finished.set(d.id, { status: d.status, attempts: d.attempts, logged: d.logged });
+    if (['succeeded', 'failed', 'cancelled', 'skipped'].includes(d.status))
+      finished.set(d.id, { status: d.status, attempts: d.attempts, logged: d.logged });
     else finished.delete(d.id);
   }
   return out;
@@ -114,10 +154,16 @@ const invariantsHold = async () => {
  * that claimed by time alone would have sent them again by then.
  */
 async function tempt(marker: { id: string; url: string }) {
-  await t.db.query(`UPDATE deliveries SET next_attempt_at = now() - interval '1 minute' WHERE status IN ('succeeded', 'failed', 'cancelled', 'skipped')`);
+  await t.db.query(
+    `UPDATE deliveries SET next_attempt_at = now() - interval '1 minute' WHERE status IN ('succeeded', 'failed', 'cancelled', 'skipped')`,
+  );
   worker.wake();
   const m = await publish({ marker: true });
-  await until(() => sent(marker.url, m) === 1, 15_000, () => 'the marker event to be delivered');
+  await until(
+    () => sent(marker.url, m) === 1,
+    15_000,
+    () => 'the marker event to be delivered',
+  );
   await waitStatus(m, marker.id, 'succeeded');
 }
 
@@ -135,7 +181,12 @@ describe('walking the delivery states', () => {
     expect(new Date(sending.lease_expires_at).getTime()).toBeGreaterThan(Date.now());
     await invariantsHold();
     const done = await waitStatus(evt, h.id, 'succeeded');
-    expect(done).toMatchObject({ attempts: 1, last_status_code: 200, lease_expires_at: null, worker_id: null });
+    expect(done).toMatchObject({
+      attempts: 1,
+      last_status_code: 200,
+      lease_expires_at: null,
+      worker_id: null,
+    });
     await invariantsHold();
     await tempt(marker);
     expect(sent(h.url, evt)).toBe(1);
@@ -143,12 +194,24 @@ describe('walking the delivery states', () => {
   });
 
   it('pending → retrying → failed at 1 + retry_attempts; a manual retry grants exactly one more', async () => {
-    const h = await hook({ kind: 'status', status: 500 }, { retry_attempts: 2, retry_delay_seconds: 10 });
+    const h = await hook(
+      { kind: 'status', status: 500 },
+      { retry_attempts: 2, retry_delay_seconds: 10 },
+    );
     const evt = await publish({ step: 'fail' });
-    await until(async () => (await deliveryOf(evt, h.id))?.attempts >= 1, 15_000, () => 'a first attempt');
+    await until(
+      async () => (await deliveryOf(evt, h.id))?.attempts >= 1,
+      15_000,
+      () => 'a first attempt',
+    );
     await invariantsHold();
     const failed = await waitStatus(evt, h.id, 'failed');
-    expect(failed).toMatchObject({ attempts: 3, manual_attempts: 0, last_status_code: 500, last_error: 'http_error' });
+    expect(failed).toMatchObject({
+      attempts: 3,
+      manual_attempts: 0,
+      last_status_code: 500,
+      last_error: 'http_error',
+    });
     expect(sent(h.url, evt)).toBe(3);
     await invariantsHold();
     await tempt(marker);
@@ -157,7 +220,11 @@ describe('walking the delivery states', () => {
     const retried = await o.admin('POST', `/deliveries/${failed.id}/retry`);
     expect(retried.status).toBe(200);
     finished.delete(failed.id); // the one legitimate way back
-    await until(async () => (await deliveryOf(evt, h.id)).attempts === 4, 15_000, () => 'the manual attempt');
+    await until(
+      async () => (await deliveryOf(evt, h.id)).attempts === 4,
+      15_000,
+      () => 'the manual attempt',
+    );
     const again = await waitStatus(evt, h.id, 'failed');
     expect(again).toMatchObject({ attempts: 4, manual_attempts: 1 });
     expect(sent(h.url, evt)).toBe(4);
@@ -168,13 +235,23 @@ describe('walking the delivery states', () => {
   });
 
   it('a webhook disabled while its delivery waits to retry: cancelled, never sent again', async () => {
-    const h = await hook({ kind: 'status', status: 503 }, { retry_attempts: 5, retry_delay_seconds: 3600 }); // 3.6 s scaled
+    const h = await hook(
+      { kind: 'status', status: 503 },
+      { retry_attempts: 5, retry_delay_seconds: 3600 },
+    ); // 3.6 s scaled
     const evt = await publish({ step: 'cancel' });
-    await until(async () => (await deliveryOf(evt, h.id))?.attempts === 1, 15_000, () => 'a first attempt');
+    await until(
+      async () => (await deliveryOf(evt, h.id))?.attempts === 1,
+      15_000,
+      () => 'a first attempt',
+    );
     expect((await deliveryOf(evt, h.id)).status).toBe('pending');
     expect((await o.admin('PATCH', `/webhooks/${h.id}`, { is_active: false })).status).toBe(200);
     // Due now: the worker must look at it and cancel it rather than send.
-    await t.db.query(`UPDATE deliveries SET next_attempt_at = now() WHERE event_id = $1 AND status = 'pending'`, [evt]);
+    await t.db.query(
+      `UPDATE deliveries SET next_attempt_at = now() WHERE event_id = $1 AND status = 'pending'`,
+      [evt],
+    );
     worker.wake();
     const d = await waitStatus(evt, h.id, 'cancelled');
     expect(d.attempts).toBe(1);
@@ -189,10 +266,17 @@ describe('walking the delivery states', () => {
   });
 
   it('fifo: a failing head skipped by an admin is never sent again, and the line behind it moves', async () => {
-    const h = await hook({ kind: 'status', status: 500 }, { ordering: 'fifo', retry_attempts: 5, retry_delay_seconds: 3600 });
+    const h = await hook(
+      { kind: 'status', status: 500 },
+      { ordering: 'fifo', retry_attempts: 5, retry_delay_seconds: 3600 },
+    );
     const head = await publish({ step: 'head' });
     const next = await publish({ step: 'next' });
-    await until(async () => (await deliveryOf(head, h.id))?.attempts === 1, 15_000, () => 'the head tried once');
+    await until(
+      async () => (await deliveryOf(head, h.id))?.attempts === 1,
+      15_000,
+      () => 'the head tried once',
+    );
     expect((await deliveryOf(next, h.id)).attempts).toBe(0); // held behind the head
     await invariantsHold();
     rx.setMode(h.url, 'ok');
@@ -209,19 +293,32 @@ describe('walking the delivery states', () => {
   it('a delivery left `sending` by a dead worker goes back to the queue once its lease ends, and is delivered', async () => {
     const h = await hook({ kind: 'ok' });
     // Not due, so the live worker cannot claim it before it is made to look orphaned.
-    const id = await seedDelivery(t.db, o.orgId, h.id, { status: 'pending', eventType: 'queue.step', nextAttemptAt: new Date(Date.now() + 3_600_000) });
+    const id = await seedDelivery(t.db, o.orgId, h.id, {
+      status: 'pending',
+      eventType: 'queue.step',
+      nextAttemptAt: new Date(Date.now() + 3_600_000),
+    });
     // What a worker killed mid-request leaves behind: claimed, leased to it, never recorded.
     await t.db.query(
       `UPDATE deliveries SET status = 'sending', worker_id = 'dead-worker', lease_expires_at = now() + interval '300 milliseconds', next_attempt_at = now() WHERE id = $1`,
       [id],
     );
     const started = Date.now();
-    await until(async () => (await t.db.query('SELECT status FROM deliveries WHERE id = $1', [id])).rows[0].status === 'succeeded', 15_000, () =>
-      'the orphaned delivery to be reaped and delivered',
+    await until(
+      async () =>
+        (await t.db.query('SELECT status FROM deliveries WHERE id = $1', [id])).rows[0].status ===
+        'succeeded',
+      15_000,
+      () => 'the orphaned delivery to be reaped and delivered',
     );
     // Reaped within about one reaper period after the lease ended, not after a long wait.
-    expect(Date.now() - started).toBeLessThan(300 + Math.max(200, (LEASE_SECONDS * 1000) / 3) + 3_000);
-    const { rows } = await t.db.query('SELECT attempts, worker_id, lease_expires_at FROM deliveries WHERE id = $1', [id]);
+    expect(Date.now() - started).toBeLessThan(
+      300 + Math.max(200, (LEASE_SECONDS * 1000) / 3) + 3_000,
+    );
+    const { rows } = await t.db.query(
+      'SELECT attempts, worker_id, lease_expires_at FROM deliveries WHERE id = $1',
+      [id],
+    );
     expect(rows[0]).toEqual({ attempts: 1, worker_id: null, lease_expires_at: null });
     await invariantsHold();
   });

@@ -2,14 +2,32 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request, type Dispatcher } from 'undici';
-import { BLOCKED_DESTINATION, createDeliveryDispatcher, isBlockedDestination } from '../../src/net/dispatcher.js';
+import {
+  BLOCKED_DESTINATION,
+  createDeliveryDispatcher,
+  isBlockedDestination,
+} from '../../src/net/dispatcher.js';
 import type { ResolveHost } from '../../src/net/resolve.js';
 
 /** A TCP listener that only counts who connects, then hangs up. */
 async function countingListener(host: string, port = 0) {
-  const state = { connections: 0, server: net.createServer((s) => { state.connections++; s.destroy(); }) };
-  await new Promise<void>((resolve, reject) => state.server.once('error', reject).listen(port, host, resolve));
-  return { ...state, get count() { return state.connections; }, port: (state.server.address() as net.AddressInfo).port };
+  const state = {
+    connections: 0,
+    server: net.createServer((s) => {
+      state.connections++;
+      s.destroy();
+    }),
+  };
+  await new Promise<void>((resolve, reject) =>
+    state.server.once('error', reject).listen(port, host, resolve),
+  );
+  return {
+    ...state,
+    get count() {
+      return state.connections;
+    },
+    port: (state.server.address() as net.AddressInfo).port,
+  };
 }
 
 /** A TLS listener that records the SNI name of each handshake and then refuses it (no certificate needed). */
@@ -25,13 +43,26 @@ async function sniListener(host: string, port: number) {
   server.on('secureConnection', () => {});
   server.on('tlsClientError', () => {});
   server.on('connection', () => handshakes++);
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
-  return { server, names, get connections() { return handshakes; } };
+  await new Promise<void>((resolve, reject) =>
+    server.once('error', reject).listen(port, host, resolve),
+  );
+  return {
+    server,
+    names,
+    get connections() {
+      return handshakes;
+    },
+  };
 }
 
 async function attempt(dispatcher: Dispatcher, url: string): Promise<unknown> {
   try {
-    const res = await request(url, { method: 'POST', body: '{}', dispatcher, headersTimeout: 5000 });
+    const res = await request(url, {
+      method: 'POST',
+      body: '{}',
+      dispatcher,
+      headersTimeout: 5000,
+    });
     await res.body.dump();
     return null;
   } catch (err) {
@@ -56,8 +87,14 @@ describe('delivery dispatcher (send-time SSRF guard)', () => {
   it('connects to the address it checked, even when DNS answers 127.0.0.1 next (rebinding)', async () => {
     const answers = ['127.0.0.2', '127.0.0.1', '127.0.0.1', '127.0.0.1'];
     let lookups = 0;
-    const resolveHost: ResolveHost = async () => [{ address: answers[lookups++] ?? '127.0.0.1', family: 4 }];
-    const dispatcher = createDeliveryDispatcher({ dev: false, allowCidrs: ['127.0.0.2/32'], resolveHost });
+    const resolveHost: ResolveHost = async () => [
+      { address: answers[lookups++] ?? '127.0.0.1', family: 4 },
+    ];
+    const dispatcher = createDeliveryDispatcher({
+      dev: false,
+      allowCidrs: ['127.0.0.2/32'],
+      resolveHost,
+    });
     try {
       const before = loopback.count;
       const first = await attempt(dispatcher, `https://rebind.hookline.test:${loopback.port}/hook`);
@@ -68,7 +105,10 @@ describe('delivery dispatcher (send-time SSRF guard)', () => {
       expect(decoy.names).toEqual(['rebind.hookline.test']);
       expect(lookups).toBe(1);
       // The next connection resolves again, gets 127.0.0.1, and is refused before any socket opens.
-      const second = await attempt(dispatcher, `https://rebind.hookline.test:${loopback.port}/hook`);
+      const second = await attempt(
+        dispatcher,
+        `https://rebind.hookline.test:${loopback.port}/hook`,
+      );
       expect(isBlockedDestination(second)).toBe(true);
       expect(loopback.count).toBe(before);
     } finally {
@@ -91,11 +131,22 @@ describe('delivery dispatcher (send-time SSRF guard)', () => {
   });
 
   it('refuses a name with any private answer, and refuses http:// outside --dev', async () => {
-    const resolveHost: ResolveHost = async () => [{ address: '127.0.0.2', family: 4 }, { address: '127.0.0.1', family: 4 }];
-    const dispatcher = createDeliveryDispatcher({ dev: false, allowCidrs: ['127.0.0.2/32'], resolveHost });
+    const resolveHost: ResolveHost = async () => [
+      { address: '127.0.0.2', family: 4 },
+      { address: '127.0.0.1', family: 4 },
+    ];
+    const dispatcher = createDeliveryDispatcher({
+      dev: false,
+      allowCidrs: ['127.0.0.2/32'],
+      resolveHost,
+    });
     try {
       const before = loopback.count;
-      expect(isBlockedDestination(await attempt(dispatcher, `https://two.hookline.test:${loopback.port}/`))).toBe(true);
+      expect(
+        isBlockedDestination(
+          await attempt(dispatcher, `https://two.hookline.test:${loopback.port}/`),
+        ),
+      ).toBe(true);
       const plain = await attempt(dispatcher, `http://127.0.0.2:${loopback.port}/`);
       expect(isBlockedDestination(plain)).toBe(true);
       expect(loopback.count).toBe(before);
@@ -107,7 +158,10 @@ describe('delivery dispatcher (send-time SSRF guard)', () => {
   it('exposes the code the worker classifies on, somewhere in the error chain', async () => {
     const dispatcher = createDeliveryDispatcher({ dev: false, allowCidrs: [] });
     try {
-      const err = (await attempt(dispatcher, 'https://10.0.0.1/')) as { code?: string; cause?: { code?: string } };
+      const err = (await attempt(dispatcher, 'https://10.0.0.1/')) as {
+        code?: string;
+        cause?: { code?: string };
+      };
       expect([err.code, err.cause?.code]).toContain(BLOCKED_DESTINATION);
     } finally {
       await dispatcher.close();

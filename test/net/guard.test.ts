@@ -20,13 +20,17 @@ describe('save-time destination guard', () => {
     for (const { url } of HOSTILE_URLS) {
       const err = await refusal(url);
       expect(err?.status, url).toBe(422);
-      expect(err?.details, url).toEqual([expect.objectContaining({ field: 'url', code: 'blocked_destination' })]);
+      expect(err?.details, url).toEqual([
+        expect.objectContaining({ field: 'url', code: 'blocked_destination' }),
+      ]);
     }
   });
 
   it('says which address and range refused it', async () => {
     const err = await refusal('https://metadata.google.internal/');
-    expect((err?.details as Array<{ message: string }>)[0].message).toContain('169.254.169.254 is in 169.254.0.0/16');
+    expect((err?.details as Array<{ message: string }>)[0].message).toContain(
+      '169.254.169.254 is in 169.254.0.0/16',
+    );
   });
 
   it('allows public destinations', async () => {
@@ -34,10 +38,16 @@ describe('save-time destination guard', () => {
   });
 
   it('refuses http:// and credentials outside --dev, and a host that does not resolve', async () => {
-    expect((await refusal('http://8.8.8.8/'))?.details).toEqual([expect.objectContaining({ field: 'url', message: expect.stringContaining('https') })]);
-    expect((await refusal('https://user:pw@8.8.8.8/'))?.details).toEqual([expect.objectContaining({ field: 'url' })]);
+    expect((await refusal('http://8.8.8.8/'))?.details).toEqual([
+      expect.objectContaining({ field: 'url', message: expect.stringContaining('https') }),
+    ]);
+    expect((await refusal('https://user:pw@8.8.8.8/'))?.details).toEqual([
+      expect.objectContaining({ field: 'url' }),
+    ]);
     expect((await refusal('ftp://8.8.8.8/'))?.status).toBe(422);
-    expect((await refusal('https://nowhere.invalid/'))?.details).toEqual([expect.objectContaining({ field: 'url', code: 'dns_failed' })]);
+    expect((await refusal('https://nowhere.invalid/'))?.details).toEqual([
+      expect.objectContaining({ field: 'url', code: 'dns_failed' }),
+    ]);
   });
 
   it('allows private destinations in --dev, and allow-listed ones outside it', async () => {
@@ -56,11 +66,19 @@ describe('save-time DNS timeout', () => {
     const started = Date.now();
     let err: HooklineError | undefined;
     try {
-      await assertDestinationAllowed(new URL('https://slow.example.test/'), hanging, { lookupTimeoutMs: 300 });
+      await assertDestinationAllowed(new URL('https://slow.example.test/'), hanging, {
+        lookupTimeoutMs: 300,
+      });
     } catch (e) {
       err = e as HooklineError;
     }
-    expect(err?.details).toEqual([expect.objectContaining({ field: 'url', code: 'dns_failed', message: expect.stringContaining('ETIMEOUT') })]);
+    expect(err?.details).toEqual([
+      expect.objectContaining({
+        field: 'url',
+        code: 'dns_failed',
+        message: expect.stringContaining('ETIMEOUT'),
+      }),
+    ]);
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 });

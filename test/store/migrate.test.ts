@@ -34,7 +34,8 @@ describe('migrations', { timeout: 180_000 }, () => {
     let db = database.db;
     expect(await migrate(db)).toEqual(all);
     expect(await recorded(db)).toEqual(all.map((version) => ({ version, n: 1 })));
-    const columns = "SELECT count(*)::int AS n FROM information_schema.columns WHERE table_schema = 'public'";
+    const columns =
+      "SELECT count(*)::int AS n FROM information_schema.columns WHERE table_schema = 'public'";
     const before = (await db.query(columns)).rows;
     expect(await migrate(db)).toEqual([]);
     if (testStore === 'pglite') {
@@ -70,7 +71,11 @@ describe('migrations', { timeout: 180_000 }, () => {
     const { db } = database;
     const broken = [
       ...loadMigrations(),
-      { version: 999_999, name: 'broken', sql: 'CREATE TABLE half_done (id int);\nSELECT * FROM no_such_table;' },
+      {
+        version: 999_999,
+        name: 'broken',
+        sql: 'CREATE TABLE half_done (id int);\nSELECT * FROM no_such_table;',
+      },
     ];
     await expect(migrate(db, broken)).rejects.toThrow(/no_such_table/);
     const { rows } = await db.query("SELECT to_regclass('half_done') AS t");
@@ -79,9 +84,8 @@ describe('migrations', { timeout: 180_000 }, () => {
   });
 
   it('splits scripts on statement ends and drops comment lines', () => {
-    expect(splitStatements('-- a comment\nCREATE TABLE a (x int);\n\nCREATE INDEX b ON a (x);\n')).toEqual([
-      'CREATE TABLE a (x int)',
-      'CREATE INDEX b ON a (x)',
-    ]);
+    expect(
+      splitStatements('-- a comment\nCREATE TABLE a (x int);\n\nCREATE INDEX b ON a (x);\n'),
+    ).toEqual(['CREATE TABLE a (x int)', 'CREATE INDEX b ON a (x)']);
   });
 });

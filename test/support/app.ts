@@ -55,9 +55,18 @@ export function caller(app: FastifyInstance, key: string | undefined): ApiCall {
       payload = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
       h['content-type'] = 'application/json';
     }
-    const res = await app.inject({ method, url: `/api/v1${path}`, headers: { ...h, ...headers }, payload });
+    const res = await app.inject({
+      method,
+      url: `/api/v1${path}`,
+      headers: { ...h, ...headers },
+      payload,
+    });
     const isJson = String(res.headers['content-type'] ?? '').includes('application/json');
-    return { status: res.statusCode, body: (isJson && res.body ? res.json() : res.body) as any, headers: res.headers };
+    return {
+      status: res.statusCode,
+      body: (isJson && res.body ? res.json() : res.body) as any,
+      headers: res.headers,
+    };
   };
 }
 
@@ -99,7 +108,11 @@ export async function createTestApp(overrides: Partial<Config> = {}): Promise<Te
     as: (key) => caller(app, key),
     async newOrg(name = `org${++orgCounter}_${Date.now()}`) {
       const created = await newOrganization(db, name);
-      const admin = await createApiKey(db, { orgId: created.id, role: 'admin', name: 'test admin' });
+      const admin = await createApiKey(db, {
+        orgId: created.id,
+        role: 'admin',
+        name: 'test admin',
+      });
       return fixture(created.id, admin.key);
     },
     async close() {

@@ -33,14 +33,18 @@ function withDatabase(url: string, database: string): string {
  * tests never see each other's rows, so test files run in parallel. `empty`: not
  * even migrated (for migration and first-start tests).
  */
-export async function createTestDatabase(opts: { poolSize?: number; empty?: boolean } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  opts: { poolSize?: number; empty?: boolean } = {},
+): Promise<TestDatabase> {
   if (testStore === 'postgres') {
     const adminUrl = inject('pgAdminUrl');
     const name = `hookline_test_${randomBytes(6).toString('hex')}`;
     const admin = new pg.Client({ connectionString: adminUrl });
     await admin.connect();
     try {
-      await admin.query(`CREATE DATABASE ${name}${opts.empty ? '' : ' TEMPLATE hookline_template'}`);
+      await admin.query(
+        `CREATE DATABASE ${name}${opts.empty ? '' : ' TEMPLATE hookline_template'}`,
+      );
     } finally {
       await admin.end();
     }

@@ -19,15 +19,27 @@ export interface WebhookSeed {
   name?: string;
 }
 
-export async function seedWebhook(q: Queryable, orgId: string, s: WebhookSeed = {}): Promise<string> {
+export async function seedWebhook(
+  q: Queryable,
+  orgId: string,
+  s: WebhookSeed = {},
+): Promise<string> {
   const id = newId('wh');
   await q.query(
     `INSERT INTO webhooks (id, org_id, name, url, events, ordering, is_active, secret, retry_attempts,
                            retry_delay_seconds, failure_count)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
     [
-      id, orgId, s.name ?? 'seeded', s.url ?? 'http://127.0.0.1:9/hook', s.events ?? ['*'], s.ordering ?? 'none',
-      s.isActive ?? true, s.secret ?? generateSecret(), s.retryAttempts ?? 5, s.retryDelaySeconds ?? 60,
+      id,
+      orgId,
+      s.name ?? 'seeded',
+      s.url ?? 'http://127.0.0.1:9/hook',
+      s.events ?? ['*'],
+      s.ordering ?? 'none',
+      s.isActive ?? true,
+      s.secret ?? generateSecret(),
+      s.retryAttempts ?? 5,
+      s.retryDelaySeconds ?? 60,
       s.failureCount ?? 0,
     ],
   );
@@ -60,7 +72,12 @@ export interface DeliverySeed {
 }
 
 /** An event and one delivery of it to `webhookId`; returns the delivery id. */
-export async function seedDelivery(q: Queryable, orgId: string, webhookId: string, s: DeliverySeed = {}): Promise<string> {
+export async function seedDelivery(
+  q: Queryable,
+  orgId: string,
+  webhookId: string,
+  s: DeliverySeed = {},
+): Promise<string> {
   const createdAt = s.createdAt ?? new Date();
   const eventType = s.eventType ?? 'ticket.created';
   const eventId = await seedEvent(q, orgId, eventType, { createdAt });
@@ -72,9 +89,20 @@ export async function seedDelivery(q: Queryable, orgId: string, webhookId: strin
                              next_attempt_at, last_status_code, last_error, last_attempt_at, completed_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
     [
-      id, orgId, webhookId, eventId, eventType, status, s.attempts ?? (status === 'pending' ? 0 : 1), s.isTest ?? false,
-      createdAt, s.nextAttemptAt ?? createdAt, s.lastStatusCode ?? null, s.lastError ?? null,
-      (s.attempts ?? 1) > 0 && status !== 'pending' ? createdAt : null, terminal ? createdAt : null,
+      id,
+      orgId,
+      webhookId,
+      eventId,
+      eventType,
+      status,
+      s.attempts ?? (status === 'pending' ? 0 : 1),
+      s.isTest ?? false,
+      createdAt,
+      s.nextAttemptAt ?? createdAt,
+      s.lastStatusCode ?? null,
+      s.lastError ?? null,
+      (s.attempts ?? 1) > 0 && status !== 'pending' ? createdAt : null,
+      terminal ? createdAt : null,
     ],
   );
   return id;
@@ -102,11 +130,18 @@ export async function seedAttempt(
                                     request_headers, response_status, response_headers, response_body, error)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
     [
-      id, orgId, deliveryId, webhookId, a.attempt, a.startedAt ?? new Date(), a.durationMs,
+      id,
+      orgId,
+      deliveryId,
+      webhookId,
+      a.attempt,
+      a.startedAt ?? new Date(),
+      a.durationMs,
       JSON.stringify({ 'webhook-id': 'evt_x', 'content-type': 'application/json' }),
       a.responseStatus === undefined ? 200 : a.responseStatus,
       a.responseStatus === null ? null : JSON.stringify({ 'content-type': 'text/plain' }),
-      a.responseBody ?? (a.responseStatus === null ? null : 'ok'), a.error ?? null,
+      a.responseBody ?? (a.responseStatus === null ? null : 'ok'),
+      a.error ?? null,
     ],
   );
   return id;
@@ -114,7 +149,11 @@ export async function seedAttempt(
 
 /** Audit rows of one action, newest first. */
 export async function auditRows(q: Queryable, orgId: string, action: string) {
-  const { rows } = await q.query<{ target_id: string; key_id: string; changes: Record<string, unknown> | null }>(
+  const { rows } = await q.query<{
+    target_id: string;
+    key_id: string;
+    changes: Record<string, unknown> | null;
+  }>(
     'SELECT target_id, key_id, changes FROM audit_log WHERE org_id = $1 AND action = $2 ORDER BY id DESC',
     [orgId, action],
   );

@@ -136,7 +136,8 @@ export async function startFaultReceiver(): Promise<FaultReceiver> {
         return;
       case 'delay':
         later(mode.ms, () => {
-          if (!res.destroyed) res.writeHead(mode.status ?? 200, { 'content-type': 'text/plain' }).end('late ok');
+          if (!res.destroyed)
+            res.writeHead(mode.status ?? 200, { 'content-type': 'text/plain' }).end('late ok');
         });
         return;
       case 'trickle-body': {
@@ -157,7 +158,9 @@ export async function startFaultReceiver(): Promise<FaultReceiver> {
         return;
       }
       case 'trickle-headers': {
-        const head = Buffer.from('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok');
+        const head = Buffer.from(
+          'HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok',
+        );
         let i = 0;
         socket.on('close', () => {
           if (i < head.length) s.closedEarly = true;
@@ -185,13 +188,23 @@ export async function startFaultReceiver(): Promise<FaultReceiver> {
         res.writeHead(mode.status ?? 302, { location: mode.location }).end();
         return;
       case 'status':
-        res.writeHead(mode.status, { 'content-type': 'text/plain', ...mode.headers }).end(mode.body ?? '');
+        res
+          .writeHead(mode.status, { 'content-type': 'text/plain', ...mode.headers })
+          .end(mode.body ?? '');
         return;
       case 'retry-after':
-        res.writeHead(mode.status ?? 429, { 'retry-after': mode.retryAfter, 'content-type': 'text/plain' }).end('slow down');
+        res
+          .writeHead(mode.status ?? 429, {
+            'retry-after': mode.retryAfter,
+            'content-type': 'text/plain',
+          })
+          .end('slow down');
         return;
       case 'huge': {
-        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(mode.bytes) });
+        res.writeHead(200, {
+          'content-type': 'application/octet-stream',
+          'content-length': String(mode.bytes),
+        });
         const chunk = Buffer.alloc(64 * 1024, 0x61);
         let finished = false;
         res.on('close', () => {
@@ -202,7 +215,8 @@ export async function startFaultReceiver(): Promise<FaultReceiver> {
             if (res.destroyed || closing) return;
             const n = Math.min(chunk.length, mode.bytes - s.bytesWritten);
             s.bytesWritten += n;
-            if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void res.once('drain', pump);
+            if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n)))
+              return void res.once('drain', pump);
           }
           finished = true;
           res.end();
@@ -246,8 +260,11 @@ export async function startFaultReceiver(): Promise<FaultReceiver> {
       return d;
     },
     ids: () => new Set(allIds.keys()),
-    waitUntil: (cond, timeoutMs = 15_000, what = () => `fault receiver condition (${total} requests, ${allIds.size} ids)`) =>
-      until(cond, timeoutMs, what),
+    waitUntil: (
+      cond,
+      timeoutMs = 15_000,
+      what = () => `fault receiver condition (${total} requests, ${allIds.size} ids)`,
+    ) => until(cond, timeoutMs, what),
     async close() {
       closing = true;
       for (const t of timers) clearTimeout(t);

@@ -25,7 +25,8 @@ export const TEST_DNS: Record<string, string[]> = {
 export function tableResolver(table: Record<string, string[]> = TEST_DNS): ResolveHost {
   return async (hostname) => {
     const answers = table[hostname.toLowerCase()];
-    if (!answers) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+    if (!answers)
+      throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
     return answers.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
   };
 }
@@ -108,7 +109,12 @@ export const HOSTILE_URLS: Array<{ url: string; why: string }> = [
 ];
 
 /** URLs with a host the WHATWG parser itself refuses: a 422 on `url` at save, never sendable. */
-export const INVALID_HOSTILE_URLS = ['https://[fe80::1%25eth0]/', 'https://[fe80::1%eth0]/', 'https://1.2.3.4.5/', 'https://127.0.0.1 .x/'];
+export const INVALID_HOSTILE_URLS = [
+  'https://[fe80::1%25eth0]/',
+  'https://[fe80::1%eth0]/',
+  'https://1.2.3.4.5/',
+  'https://127.0.0.1 .x/',
+];
 
 /** Public destinations that must stay allowed (with the test resolver). */
 export const PUBLIC_URLS: string[] = [

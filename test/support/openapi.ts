@@ -28,7 +28,9 @@ export function operations(app: FastifyInstance): Operation[] {
         method: method.toUpperCase() as Operation['method'],
         path: fullPath.slice('/api/v1'.length),
         pathParams: params.filter((p) => p.in === 'path').map((p) => p.name),
-        query: params.filter((p) => p.in === 'query').map((p) => ({ name: p.name, schema: p.schema ?? {} })),
+        query: params
+          .filter((p) => p.in === 'query')
+          .map((p) => ({ name: p.name, schema: p.schema ?? {} })),
         body: op.requestBody?.content?.['application/json']?.schema,
       });
     }
@@ -58,7 +60,11 @@ export function fillPath(path: string, values: Record<string, string>): string {
  * alternative of a union, minimum of a range). `hints` override fields by name,
  * for values the schema cannot tell (a registered event type, a reachable URL).
  */
-export function sampleOf(schema: Schema | undefined, hints: Record<string, unknown> = {}, name = ''): unknown {
+export function sampleOf(
+  schema: Schema | undefined,
+  hints: Record<string, unknown> = {},
+  name = '',
+): unknown {
   if (!schema) return undefined;
   if (name in hints) return hints[name];
   if ('const' in schema) return schema.const;
@@ -66,18 +72,24 @@ export function sampleOf(schema: Schema | undefined, hints: Record<string, unkno
   if (schema.default !== undefined) return schema.default;
   const alt = schema.anyOf ?? schema.oneOf;
   if (alt) return sampleOf(alt.find((s: Schema) => s.type !== 'null') ?? alt[0], hints, name);
-  if (schema.allOf) return Object.assign({}, ...schema.allOf.map((s: Schema) => sampleOf(s, hints, name)));
+  if (schema.allOf)
+    return Object.assign({}, ...schema.allOf.map((s: Schema) => sampleOf(s, hints, name)));
   switch (schema.type) {
     case 'object': {
       const out: Record<string, unknown> = {};
-      for (const key of schema.required ?? []) out[key] = sampleOf(schema.properties?.[key], hints, key);
+      for (const key of schema.required ?? [])
+        out[key] = sampleOf(schema.properties?.[key], hints, key);
       return out;
     }
     case 'array':
-      return Array.from({ length: schema.minItems ?? 0 }, () => sampleOf(schema.items, hints, name));
+      return Array.from({ length: schema.minItems ?? 0 }, () =>
+        sampleOf(schema.items, hints, name),
+      );
     case 'integer':
     case 'number':
-      return schema.minimum ?? (schema.exclusiveMinimum !== undefined ? schema.exclusiveMinimum + 1 : 1);
+      return (
+        schema.minimum ?? (schema.exclusiveMinimum !== undefined ? schema.exclusiveMinimum + 1 : 1)
+      );
     case 'boolean':
       return false;
     case 'string':

@@ -46,8 +46,11 @@ export function findPostgresBin(): string {
 
 function postgresUser(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'));
-  if (!line) throw new Error('Running as root, but there is no postgres user to run the test server as.');
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('postgres:'));
+  if (!line)
+    throw new Error('Running as root, but there is no postgres user to run the test server as.');
   const [, , uid, gid] = line.split(':');
   return { uid: Number(uid), gid: Number(gid) };
 }
@@ -85,17 +88,23 @@ async function waitReady(url: string, child: ChildProcess, log: () => string): P
  * `settings` adds server settings (`-c name=value`), e.g. shared_preload_libraries for the benchmark's profile,
  * or synchronous_commit=on for fault tests that crash the server (SIGQUIT) and expect no acknowledged commit lost.
  */
-export async function startTestPostgres(opts: { settings?: Record<string, string> } = {}): Promise<TestPostgres> {
+export async function startTestPostgres(
+  opts: { settings?: Record<string, string> } = {},
+): Promise<TestPostgres> {
   const bin = findPostgresBin();
   const user = postgresUser();
   const dir = mkdtempSync(join(tmpdir(), 'hookline-pg-'));
   const dataDir = join(dir, 'data');
   if (user) chownSync(dir, user.uid, user.gid);
   const as = user ? { uid: user.uid, gid: user.gid } : {};
-  execFileSync(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--locale=C'], {
-    ...as,
-    stdio: 'pipe',
-  });
+  execFileSync(
+    join(bin, 'initdb'),
+    ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--locale=C'],
+    {
+      ...as,
+      stdio: 'pipe',
+    },
+  );
   const port = await freePort();
   let output = '';
   let child: ChildProcess;
@@ -104,11 +113,28 @@ export async function startTestPostgres(opts: { settings?: Record<string, string
     child = spawn(
       join(bin, 'postgres'),
       [
-        '-D', dataDir, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1',
+        '-D',
+        dataDir,
+        '-p',
+        String(port),
+        '-k',
+        dir,
+        '-c',
+        'listen_addresses=127.0.0.1',
         // fsync=off survives a crash of the server (the OS keeps the pages); synchronous_commit=off does
         // not: a commit acknowledged but still in WAL buffers dies with SIGQUIT (settings can turn it on).
-        '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
-        '-c', 'max_connections=500', '-c', 'shared_buffers=256MB', '-c', 'log_min_messages=warning',
+        '-c',
+        'fsync=off',
+        '-c',
+        'synchronous_commit=off',
+        '-c',
+        'full_page_writes=off',
+        '-c',
+        'max_connections=500',
+        '-c',
+        'shared_buffers=256MB',
+        '-c',
+        'log_min_messages=warning',
         ...Object.entries(opts.settings ?? {}).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
       ],
       { ...as, stdio: ['ignore', 'pipe', 'pipe'] },

@@ -63,7 +63,11 @@ export async function startReceiver(handler: Handler = ok): Promise<Receiver> {
       current = h;
     },
     async waitFor(count, timeoutMs = 15_000) {
-      await until(() => requests.length >= count, timeoutMs, () => `${requests.length} of ${count} requests arrived`);
+      await until(
+        () => requests.length >= count,
+        timeoutMs,
+        () => `${requests.length} of ${count} requests arrived`,
+      );
       return requests;
     },
     async close() {
@@ -82,7 +86,8 @@ export async function until(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await cond()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${await what()}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for: ${await what()}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }

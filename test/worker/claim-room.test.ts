@@ -15,12 +15,20 @@ afterAll(async () => tdb?.drop());
 async function backlog(n: number, dueAgoMs: number): Promise<{ hook: string; ids: string[] }> {
   const hook = await seedWebhook(tdb.db, org);
   const ids = [];
-  for (let i = 0; i < n; i++) ids.push(await seedDelivery(tdb.db, org, hook, { createdAt: new Date(Date.now() - dueAgoMs + i) }));
+  for (let i = 0; i < n; i++)
+    ids.push(
+      await seedDelivery(tdb.db, org, hook, { createdAt: new Date(Date.now() - dueAgoMs + i) }),
+    );
   return { hook, ids };
 }
 
 const statusOf = async (ids: string[]) =>
-  (await tdb.db.query<{ status: string }>('SELECT status FROM deliveries WHERE id = ANY($1::text[]) ORDER BY id', [ids])).rows.map((r) => r.status);
+  (
+    await tdb.db.query<{ status: string }>(
+      'SELECT status FROM deliveries WHERE id = ANY($1::text[]) ORDER BY id',
+      [ids],
+    )
+  ).rows.map((r) => r.status);
 
 describe('claiming within each webhook’s room in this worker', () => {
   it('skips a busy webhook, takes no more of a webhook than its room, and leaves the rest pending for anyone', async () => {
@@ -36,9 +44,17 @@ describe('claiming within each webhook’s room in this worker', () => {
     expect(byHook(narrow.hook).sort()).toEqual(narrow.ids.slice(0, 2).sort());
     expect(byHook(fresh.hook).sort()).toEqual(fresh.ids.slice(0, 3).sort());
     // What this worker left is still pending and unlocked: another worker, with room, takes it.
-    expect(await statusOf(busy.ids)).toEqual(['pending', 'pending', 'pending', 'pending', 'pending']);
+    expect(await statusOf(busy.ids)).toEqual([
+      'pending',
+      'pending',
+      'pending',
+      'pending',
+      'pending',
+    ]);
     const other = await claimDeliveries(tdb.db, 'w2', 100, 60);
-    expect(other.map((c) => c.id).sort()).toEqual([...busy.ids, ...narrow.ids.slice(2), ...fresh.ids.slice(3)].sort());
+    expect(other.map((c) => c.id).sort()).toEqual(
+      [...busy.ids, ...narrow.ids.slice(2), ...fresh.ids.slice(3)].sort(),
+    );
   });
 
   it('does not count a busy webhook’s rows when telling the loop when work is next due', async () => {

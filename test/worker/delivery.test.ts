@@ -31,30 +31,51 @@ async function receiver(h?: Handler): Promise<Receiver> {
 async function setup(rx: Receiver, hook: Record<string, unknown> = {}, type = 'thing.happened') {
   const o = await t.newOrg();
   expect((await o.admin('POST', '/event-types', { name: type })).status).toBe(201);
-  const res = await o.admin('POST', '/webhooks', { name: 'hook', url: rx.url, events: [type], ...hook });
+  const res = await o.admin('POST', '/webhooks', {
+    name: 'hook',
+    url: rx.url,
+    events: [type],
+    ...hook,
+  });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return { o, hook: res.body as { id: string; secret: string } };
 }
 
-async function publish(o: OrgFixture, payload: unknown = {}, type = 'thing.happened'): Promise<string> {
+async function publish(
+  o: OrgFixture,
+  payload: unknown = {},
+  type = 'thing.happened',
+): Promise<string> {
   const res = await o.publisher('POST', '/events', { event_type: type, payload });
   expect(res.status).toBe(202);
   return res.body.id;
 }
 
-const deliveryOf = async (eventId: string) => (await t.db.query('SELECT * FROM deliveries WHERE event_id = $1', [eventId])).rows[0];
+const deliveryOf = async (eventId: string) =>
+  (await t.db.query('SELECT * FROM deliveries WHERE event_id = $1', [eventId])).rows[0];
 const attemptsOf = async (deliveryId: string) =>
-  (await t.db.query('SELECT * FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt', [deliveryId])).rows;
-const webhookRow = async (id: string) => (await t.db.query('SELECT * FROM webhooks WHERE id = $1', [id])).rows[0];
+  (
+    await t.db.query('SELECT * FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt', [
+      deliveryId,
+    ])
+  ).rows;
+const webhookRow = async (id: string) =>
+  (await t.db.query('SELECT * FROM webhooks WHERE id = $1', [id])).rows[0];
 
 async function waitStatus(eventId: string, status: string, ms = 15_000) {
-  await until(async () => (await deliveryOf(eventId))?.status === status, ms, () => `delivery of ${eventId} to be ${status}`);
+  await until(
+    async () => (await deliveryOf(eventId))?.status === status,
+    ms,
+    () => `delivery of ${eventId} to be ${status}`,
+  );
   return deliveryOf(eventId);
 }
 
 describe('delivering', () => {
   it('retries 500, 500 then succeeds on 200, spacing attempts by the doubling backoff', async () => {
-    const rx = await receiver((_r, res, n) => res.writeHead(n <= 2 ? 500 : 200).end(n <= 2 ? 'down' : 'ok'));
+    const rx = await receiver((_r, res, n) =>
+      res.writeHead(n <= 2 ? 500 : 200).end(n <= 2 ? 'down' : 'ok'),
+    );
     const { o, hook } = await setup(rx, { retry_delay_seconds: 200 });
     const eventId = await publish(o, { n: 1 });
     const d = await waitStatus(eventId, 'succeeded');
@@ -70,10 +91,18 @@ describe('delivering', () => {
     expect(new Set(rx.requests.map((r) => r.headers['webhook-id']))).toEqual(new Set([eventId]));
     expect(d).toMatchObject({ attempts: 3, last_status_code: 200, last_error: null });
     const attempts = await attemptsOf(d.id);
-    expect(attempts.map((x) => [x.attempt, x.response_status, x.error])).toEqual([[1, 500, 'http_error'], [2, 500, 'http_error'], [3, 200, null]]);
+    expect(attempts.map((x) => [x.attempt, x.response_status, x.error])).toEqual([
+      [1, 500, 'http_error'],
+      [2, 500, 'http_error'],
+      [3, 200, null],
+    ]);
     expect(attempts[0].response_body).toBe('down');
     // The webhook's health is the worker's next statement after the outcome: wait for it, not for a race.
-    await until(async () => (await webhookRow(hook.id)).last_success_at !== null, 5_000, () => 'the success applied to the webhook');
+    await until(
+      async () => (await webhookRow(hook.id)).last_success_at !== null,
+      5_000,
+      () => 'the success applied to the webhook',
+    );
     const w = await webhookRow(hook.id);
     expect(w.failure_count).toBe(0);
     expect(w.first_failure_at).toBeNull();
@@ -86,30 +115,48 @@ describe('delivering', () => {
     const { o, hook } = await setup(rx);
     const old = generateSecret();
     await t.db.query('UPDATE webhooks SET previous_secrets = $2 WHERE id = $1', [
-      hook.id, JSON.stringify([{ secret: old, expires_at: new Date(Date.now() + 3600_000).toISOString() }, { secret: generateSecret(), expires_at: '2000-01-01T00:00:00Z' }]),
+      hook.id,
+      JSON.stringify([
+        { secret: old, expires_at: new Date(Date.now() + 3600_000).toISOString() },
+        { secret: generateSecret(), expires_at: '2000-01-01T00:00:00Z' },
+      ]),
     ]);
     const eventId = await publish(o, { hello: 'world', n: [1, 2.5] });
     const [req] = await rx.waitFor(1);
     expect(String(req.headers['webhook-signature']).split(' ')).toHaveLength(2); // the expired one no longer signs
     for (const s of [hook.secret, old]) {
       expect(new Webhook(s).verify(req.body, req.headers as Record<string, string>)).toEqual({
-        id: eventId, type: 'thing.happened', timestamp: expect.any(String), data: { hello: 'world', n: [1, 2.5] },
+        id: eventId,
+        type: 'thing.happened',
+        timestamp: expect.any(String),
+        data: { hello: 'world', n: [1, 2.5] },
       });
     }
-    expect(() => new Webhook(generateSecret()).verify(req.body, req.headers as Record<string, string>)).toThrow();
+    expect(() =>
+      new Webhook(generateSecret()).verify(req.body, req.headers as Record<string, string>),
+    ).toThrow();
   });
 
   it('does not follow a redirect: 3xx is a failed attempt', async () => {
-    const rx = await receiver((req, res) => (req.url === '/hook' ? res.writeHead(301, { location: '/moved' }).end() : res.writeHead(200).end()));
+    const rx = await receiver((req, res) =>
+      req.url === '/hook'
+        ? res.writeHead(301, { location: '/moved' }).end()
+        : res.writeHead(200).end(),
+    );
     const { o } = await setup(rx, { retry_attempts: 0 });
     const eventId = await publish(o);
     const d = await waitStatus(eventId, 'failed');
     expect(rx.requests.map((r) => r.url)).toEqual(['/hook']);
-    expect((await attemptsOf(d.id))[0]).toMatchObject({ response_status: 301, error: 'redirect_not_followed' });
+    expect((await attemptsOf(d.id))[0]).toMatchObject({
+      response_status: 301,
+      error: 'redirect_not_followed',
+    });
   });
 
   it('honours Retry-After on 429 instead of the backoff', async () => {
-    const rx = await receiver((_r, res, n) => (n === 1 ? res.writeHead(429, { 'retry-after': '300' }).end() : res.writeHead(200).end()));
+    const rx = await receiver((_r, res, n) =>
+      n === 1 ? res.writeHead(429, { 'retry-after': '300' }).end() : res.writeHead(200).end(),
+    );
     // Backoff alone would wait 3600 scaled seconds = 3.6 s; Retry-After asks for 300 → 300 ms.
     const { o } = await setup(rx, { retry_delay_seconds: 3600 });
     const eventId = await publish(o);
@@ -146,7 +193,11 @@ describe('delivering', () => {
     const rx = await receiver((_r, res) => res.writeHead(503).end());
     const ops = await receiver();
     const { o, hook } = await setup(rx, { retry_attempts: 2, retry_delay_seconds: 10 });
-    await o.admin('POST', '/webhooks', { name: 'ops', url: ops.url, events: ['hookline.delivery.exhausted'] });
+    await o.admin('POST', '/webhooks', {
+      name: 'ops',
+      url: ops.url,
+      events: ['hookline.delivery.exhausted'],
+    });
     const eventId = await publish(o);
     const d = await waitStatus(eventId, 'failed');
     expect(d.attempts).toBe(3);
@@ -154,7 +205,13 @@ describe('delivering', () => {
     const [note] = await ops.waitFor(1);
     expect(JSON.parse(note.body)).toMatchObject({
       type: 'hookline.delivery.exhausted',
-      data: { delivery_id: d.id, webhook_id: hook.id, event_id: eventId, attempts: 3, last_status_code: 503 },
+      data: {
+        delivery_id: d.id,
+        webhook_id: hook.id,
+        event_id: eventId,
+        attempts: 3,
+        last_status_code: 503,
+      },
     });
     const w = await webhookRow(hook.id);
     expect(w.failure_count).toBe(3);
@@ -182,15 +239,24 @@ describe('switching webhooks off', () => {
     expect(w.is_active).toBe(false);
     expect(w.disabled_reason).toMatch(/410/);
     const [note] = await ops.waitFor(1);
-    expect(JSON.parse(note.body)).toMatchObject({ type: 'hookline.webhook.disabled', data: { webhook_id: hook.id } });
+    expect(JSON.parse(note.body)).toMatchObject({
+      type: 'hookline.webhook.disabled',
+      data: { webhook_id: hook.id },
+    });
     const shown = await o.admin('GET', `/webhooks/${hook.id}`);
-    expect(shown.body).toMatchObject({ is_active: false, disabled_reason: expect.stringMatching(/410/) });
+    expect(shown.body).toMatchObject({
+      is_active: false,
+      disabled_reason: expect.stringMatching(/410/),
+    });
   });
 
   it('disables a webhook whose deliveries have all failed for disableAfterDays', async () => {
     const rx = await receiver((_r, res) => res.writeHead(500).end());
     const { o, hook } = await setup(rx, { retry_attempts: 0 });
-    await t.db.query(`UPDATE webhooks SET failure_count = 40, first_failure_at = now() - interval '6 days' WHERE id = $1`, [hook.id]);
+    await t.db.query(
+      `UPDATE webhooks SET failure_count = 40, first_failure_at = now() - interval '6 days' WHERE id = $1`,
+      [hook.id],
+    );
     await publish(o);
     await until(async () => (await webhookRow(hook.id)).is_active === false);
     expect((await webhookRow(hook.id)).disabled_reason).toMatch(/failed for 5 days/);
@@ -211,11 +277,18 @@ describe('switching webhooks off', () => {
     const rx = await receiver((_r, res, n) => res.writeHead(n === 1 ? 500 : 200).end());
     const ops = await receiver();
     const { o, hook } = await setup(rx, { retry_delay_seconds: 10 });
-    await o.admin('POST', '/webhooks', { name: 'ops', url: ops.url, events: ['hookline.webhook.recovered'] });
+    await o.admin('POST', '/webhooks', {
+      name: 'ops',
+      url: ops.url,
+      events: ['hookline.webhook.recovered'],
+    });
     const eventId = await publish(o);
     await waitStatus(eventId, 'succeeded');
     const [note] = await ops.waitFor(1);
-    expect(JSON.parse(note.body)).toMatchObject({ type: 'hookline.webhook.recovered', data: { webhook_id: hook.id, failed_attempts: 1 } });
+    expect(JSON.parse(note.body)).toMatchObject({
+      type: 'hookline.webhook.recovered',
+      data: { webhook_id: hook.id, failed_attempts: 1 },
+    });
     expect((await webhookRow(hook.id)).failure_count).toBe(0);
   });
 });
@@ -238,15 +311,24 @@ describe('ordering and pacing', () => {
     const ids: string[] = [];
     for (let n = 0; n < 8; n++) ids.push(await publish(o, { n }));
     await rx.waitFor(10);
-    await until(async () => (await Promise.all(ids.map(deliveryOf))).every((d) => d.status === 'succeeded'));
-    expect(rx.requests.map((r) => JSON.parse(r.body).data.n)).toEqual([0, 0, 0, 1, 2, 3, 4, 5, 6, 7]);
+    await until(async () =>
+      (await Promise.all(ids.map(deliveryOf))).every((d) => d.status === 'succeeded'),
+    );
+    expect(rx.requests.map((r) => JSON.parse(r.body).data.n)).toEqual([
+      0, 0, 0, 1, 2, 3, 4, 5, 6, 7,
+    ]);
     expect(maxInFlight).toBe(1);
   });
 
   it('keeps to rate_limit_per_second', async () => {
     const rx = await receiver();
     const { o } = await setup(rx, { rate_limit_per_second: 5 });
-    const res = await o.publisher('POST', '/events/batch', { events: Array.from({ length: 9 }, (_, n) => ({ event_type: 'thing.happened', payload: { n } })) });
+    const res = await o.publisher('POST', '/events/batch', {
+      events: Array.from({ length: 9 }, (_, n) => ({
+        event_type: 'thing.happened',
+        payload: { n },
+      })),
+    });
     expect(res.status).toBe(202);
     await rx.waitFor(9, 10_000);
     const times = rx.requests.map((r) => r.at).sort((a, b) => a - b);
@@ -259,7 +341,9 @@ describe('ordering and pacing', () => {
 
 describe('metrics', () => {
   it('counts deliveries by outcome and observes attempt durations', async () => {
-    const succeeded = (await t.metrics.deliveries.get()).values.find((v) => v.labels.outcome === 'succeeded')?.value ?? 0;
+    const succeeded =
+      (await t.metrics.deliveries.get()).values.find((v) => v.labels.outcome === 'succeeded')
+        ?.value ?? 0;
     expect(succeeded).toBeGreaterThan(0);
     const text = await t.metrics.registry.metrics();
     expect(text).toMatch(/hookline_attempt_duration_seconds_count \d+/);

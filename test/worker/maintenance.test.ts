@@ -10,15 +10,24 @@ const org = 'org_maint';
 beforeAll(async () => {
   tdb = await createTestDatabase();
   await tdb.db.query(`INSERT INTO organizations (id, name) VALUES ($1, 'maint')`, [org]);
-  await tdb.db.query(`INSERT INTO webhooks (id, org_id, name, url, events, secret) VALUES ('wh_m', $1, 'w', 'http://127.0.0.1:9/', '{a.b}', 's')`, [org]);
+  await tdb.db.query(
+    `INSERT INTO webhooks (id, org_id, name, url, events, secret) VALUES ('wh_m', $1, 'w', 'http://127.0.0.1:9/', '{a.b}', 's')`,
+    [org],
+  );
 });
 afterAll(async () => tdb?.drop());
 
 async function event(ageDays: number, deliveryStatus: string): Promise<string> {
   const id = newId('evt');
-  await tdb.db.query(`INSERT INTO events (id, org_id, event_type, payload, created_at) VALUES ($1, $2, 'a.b', '{}', now() - make_interval(days => $3))`, [id, org, ageDays]);
+  await tdb.db.query(
+    `INSERT INTO events (id, org_id, event_type, payload, created_at) VALUES ($1, $2, 'a.b', '{}', now() - make_interval(days => $3))`,
+    [id, org, ageDays],
+  );
   const d = newId('dlv');
-  await tdb.db.query(`INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type, status, next_attempt_at) VALUES ($1, $2, 'wh_m', $3, 'a.b', $4, now() + interval '1 day')`, [d, org, id, deliveryStatus]);
+  await tdb.db.query(
+    `INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type, status, next_attempt_at) VALUES ($1, $2, 'wh_m', $3, 'a.b', $4, now() + interval '1 day')`,
+    [d, org, id, deliveryStatus],
+  );
   await tdb.db.query(
     `INSERT INTO delivery_attempts (id, org_id, delivery_id, webhook_id, attempt, started_at, duration_ms) VALUES ($1, $2, $3, 'wh_m', 1, now() - make_interval(days => $4), 5)`,
     [newId('att'), org, d, ageDays],
@@ -34,11 +43,18 @@ describe('retention', () => {
     const recent = await event(3, 'failed');
     const result = await pruneOldData(tdb.db, { retentionDays: 30, batchSize: 3 });
     expect(result).toEqual({ attempts: 8, events: 7 });
-    const left = (await tdb.db.query<{ id: string }>('SELECT id FROM events ORDER BY id')).rows.map((r) => r.id);
+    const left = (await tdb.db.query<{ id: string }>('SELECT id FROM events ORDER BY id')).rows.map(
+      (r) => r.id,
+    );
     expect(left.sort()).toEqual([stillPending, recent].sort());
-    expect((await tdb.db.query('SELECT count(*)::int AS n FROM delivery_attempts')).rows[0].n).toBe(1);
+    expect((await tdb.db.query('SELECT count(*)::int AS n FROM delivery_attempts')).rows[0].n).toBe(
+      1,
+    );
     // A second pass finds nothing more.
-    expect(await pruneOldData(tdb.db, { retentionDays: 30, batchSize: 3 })).toEqual({ attempts: 0, events: 0 });
+    expect(await pruneOldData(tdb.db, { retentionDays: 30, batchSize: 3 })).toEqual({
+      attempts: 0,
+      events: 0,
+    });
   });
 });
 
@@ -51,7 +67,10 @@ describe('leases', () => {
     expect(claimed.event_id).toBe(e);
     expect(await claimDeliveries(tdb.db, 'w2', 10, 60)).toEqual([]); // leased: nobody else gets it
     expect(await releaseExpiredLeases(tdb.db)).toBe(0);
-    await tdb.db.query(`UPDATE deliveries SET lease_expires_at = now() - interval '1 second' WHERE id = $1`, [claimed.id]);
+    await tdb.db.query(
+      `UPDATE deliveries SET lease_expires_at = now() - interval '1 second' WHERE id = $1`,
+      [claimed.id],
+    );
     expect(await releaseExpiredLeases(tdb.db)).toBe(1);
     const [again] = await claimDeliveries(tdb.db, 'w2', 10, 60);
     expect(again.id).toBe(claimed.id);

@@ -44,10 +44,16 @@ async function setup(delayMs: number) {
   return { rx, o, hookId: hook.body.id as string };
 }
 
-async function publishMany(o: Awaited<ReturnType<typeof setup>>['o'], n: number): Promise<string[]> {
+async function publishMany(
+  o: Awaited<ReturnType<typeof setup>>['o'],
+  n: number,
+): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < n; i += 100) {
-    const events = Array.from({ length: Math.min(100, n - i) }, (_, k) => ({ event_type: 'job.done', payload: { n: i + k } }));
+    const events = Array.from({ length: Math.min(100, n - i) }, (_, k) => ({
+      event_type: 'job.done',
+      payload: { n: i + k },
+    }));
     const res = await o.publisher('POST', '/events/batch', { events });
     expect(res.status).toBe(202);
     ids.push(...res.body.data.map((e: { id: string }) => e.id));
@@ -57,12 +63,23 @@ async function publishMany(o: Awaited<ReturnType<typeof setup>>['o'], n: number)
 
 const statusCounts = async (hookId: string) =>
   Object.fromEntries(
-    (await t.db.query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM deliveries WHERE webhook_id = $1 GROUP BY status', [hookId])).rows.map((r) => [r.status, r.n]),
+    (
+      await t.db.query<{ status: string; n: number }>(
+        'SELECT status, count(*)::int AS n FROM deliveries WHERE webhook_id = $1 GROUP BY status',
+        [hookId],
+      )
+    ).rows.map((r) => [r.status, r.n]),
   );
 
 function spawnWorker(extraEnv: Record<string, string> = {}): ChildProcess {
   const child = spawnHookline(['worker'], {
-    env: { DATABASE_URL: t.database.url!, HOOKLINE_DEV: '1', HOOKLINE_LEASE_SECONDS: '2', HOOKLINE_POOL_SIZE: '4', ...extraEnv },
+    env: {
+      DATABASE_URL: t.database.url!,
+      HOOKLINE_DEV: '1',
+      HOOKLINE_LEASE_SECONDS: '2',
+      HOOKLINE_POOL_SIZE: '4',
+      ...extraEnv,
+    },
   });
   child.stderr?.on('data', () => {}); // drain; warnings are expected (released leases)
   children.push(child);
@@ -71,7 +88,8 @@ function spawnWorker(extraEnv: Record<string, string> = {}): ChildProcess {
 
 const exited = (c: ChildProcess) =>
   new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    if (c.exitCode !== null || c.signalCode !== null) resolve({ code: c.exitCode, signal: c.signalCode });
+    if (c.exitCode !== null || c.signalCode !== null)
+      resolve({ code: c.exitCode, signal: c.signalCode });
     else c.once('exit', (code, signal) => resolve({ code, signal }));
   });
 
@@ -87,7 +105,11 @@ describe.skipIf(!onPostgres)('workers sharing one PostgreSQL', () => {
       await a.start();
       await b.start();
       const ids = await publishMany(o, 400);
-      await until(async () => (await statusCounts(hookId)).succeeded === 400, 30_000, () => `${rx.requests.length} requests`);
+      await until(
+        async () => (await statusCounts(hookId)).succeeded === 400,
+        30_000,
+        () => `${rx.requests.length} requests`,
+      );
       const seen = rx.requests.map((r) => String(r.headers['webhook-id']));
       expect(seen).toHaveLength(400);
       expect(new Set(seen)).toEqual(new Set(ids));
@@ -112,7 +134,11 @@ describe.skipIf(!onPostgres)('workers sharing one PostgreSQL', () => {
     const atKill = await statusCounts(hookId);
     expect(atKill.sending ?? 0).toBeGreaterThan(0); // claims the dead worker held
     const second = spawnWorker();
-    await until(async () => (await statusCounts(hookId)).succeeded === 300, 60_000, () => JSON.stringify(rx.requests.length));
+    await until(
+      async () => (await statusCounts(hookId)).succeeded === 300,
+      60_000,
+      () => JSON.stringify(rx.requests.length),
+    );
     // At least once: every accepted event reached the receiver, with its webhook-id.
     expect(new Set(rx.requests.map((r) => String(r.headers['webhook-id'])))).toEqual(new Set(ids));
     second.kill('SIGTERM');
@@ -139,14 +165,27 @@ describe.skipIf(!onPostgres)('workers sharing one PostgreSQL', () => {
     const port = await freePort();
     const child = spawnWorker({ HOOKLINE_METRICS_PORT: String(port), HOOKLINE_HOST: '127.0.0.1' });
     const base = `http://127.0.0.1:${port}`;
-    await until(async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.status === 200, 30_000, () => 'the worker to answer /healthz');
+    await until(
+      async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.status === 200,
+      30_000,
+      () => 'the worker to answer /healthz',
+    );
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     await publishMany(o, 3);
     await rx.waitFor(3, 30_000);
     // Counted by this process (the API that published is another one), once each outcome is recorded.
-    const succeeded = async () => Number(/hookline_deliveries_total\{outcome="succeeded"\} (\d+)/.exec(await (await fetch(`${base}/metrics`)).text())?.[1] ?? 0);
+    const succeeded = async () =>
+      Number(
+        /hookline_deliveries_total\{outcome="succeeded"\} (\d+)/.exec(
+          await (await fetch(`${base}/metrics`)).text(),
+        )?.[1] ?? 0,
+      );
     // At least these 3: the earlier tests may leave deliveries in the queue for this worker too.
-    await until(async () => (await succeeded()) >= 3, 30_000, () => 'the worker to count 3 succeeded deliveries');
+    await until(
+      async () => (await succeeded()) >= 3,
+      30_000,
+      () => 'the worker to count 3 succeeded deliveries',
+    );
     const text = await (await fetch(`${base}/metrics`)).text();
     expect(text).toMatch(/hookline_attempt_duration_seconds_count/);
     expect(text).toMatch(/hookline_queue_depth/);

@@ -18,15 +18,31 @@ async function webhookWithDelivery(): Promise<{ webhook: string; delivery: strin
   const webhook = newId('wh');
   const event = newId('evt');
   const delivery = newId('dlv');
-  await tdb.db.query(`INSERT INTO webhooks (id, org_id, name, url, events, secret) VALUES ($1, $2, 'w', 'http://127.0.0.1:9/', '{a.b}', 's')`, [webhook, org]);
-  await tdb.db.query(`INSERT INTO events (id, org_id, event_type, payload) VALUES ($1, $2, 'a.b', '{}')`, [event, org]);
-  await tdb.db.query(`INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type) VALUES ($1, $2, $3, $4, 'a.b')`, [delivery, org, webhook, event]);
+  await tdb.db.query(
+    `INSERT INTO webhooks (id, org_id, name, url, events, secret) VALUES ($1, $2, 'w', 'http://127.0.0.1:9/', '{a.b}', 's')`,
+    [webhook, org],
+  );
+  await tdb.db.query(
+    `INSERT INTO events (id, org_id, event_type, payload) VALUES ($1, $2, 'a.b', '{}')`,
+    [event, org],
+  );
+  await tdb.db.query(
+    `INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type) VALUES ($1, $2, $3, $4, 'a.b')`,
+    [delivery, org, webhook, event],
+  );
   return { webhook, delivery };
 }
 
 const answered: AttemptResult = {
-  ok: true, startedAt: new Date(), durationMs: 3, requestHeaders: { 'webhook-id': 'evt_x' },
-  status: 200, responseHeaders: {}, responseBody: 'ok', error: null, errorDetail: null,
+  ok: true,
+  startedAt: new Date(),
+  durationMs: 3,
+  requestHeaders: { 'webhook-id': 'evt_x' },
+  status: 200,
+  responseHeaders: {},
+  responseBody: 'ok',
+  error: null,
+  errorDetail: null,
 };
 
 describe('recording outcomes', () => {
@@ -38,11 +54,18 @@ describe('recording outcomes', () => {
     await tdb.db.query('DELETE FROM webhooks WHERE id = $1', [deleted.webhook]);
 
     const errors: unknown[] = [];
-    const recorded = await recordOutcomesSafely(tdb.db, 'w1', claimed.map((c) => decide(c, answered)), (err) => errors.push(err));
+    const recorded = await recordOutcomesSafely(
+      tdb.db,
+      'w1',
+      claimed.map((c) => decide(c, answered)),
+      (err) => errors.push(err),
+    );
     // No fallback to one statement per outcome: the batch went through as a whole.
     expect(errors).toEqual([]);
     expect([...recorded]).toEqual([kept.delivery]);
-    const { rows } = await tdb.db.query('SELECT status, attempts FROM deliveries WHERE id = $1', [kept.delivery]);
+    const { rows } = await tdb.db.query('SELECT status, attempts FROM deliveries WHERE id = $1', [
+      kept.delivery,
+    ]);
     expect(rows[0]).toEqual({ status: 'succeeded', attempts: 1 });
     const attempts = await tdb.db.query('SELECT delivery_id FROM delivery_attempts');
     expect(attempts.rows).toEqual([{ delivery_id: kept.delivery }]);

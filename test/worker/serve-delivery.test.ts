@@ -19,7 +19,11 @@ afterAll(async () => {
 
 describe('serve delivers', { timeout: 120_000 }, () => {
   it('publishes through the API and delivers within moments, then exits 0 on SIGTERM', async () => {
-    const env: Record<string, string> = { HOOKLINE_ADMIN_KEY: adminKey, HOOKLINE_DEV: '1', HOOKLINE_LOG_LEVEL: 'info' };
+    const env: Record<string, string> = {
+      HOOKLINE_ADMIN_KEY: adminKey,
+      HOOKLINE_DEV: '1',
+      HOOKLINE_LOG_LEVEL: 'info',
+    };
     if (testStore === 'postgres') {
       const tdb: TestDatabase = await createTestDatabase();
       await tdb.db.close(); // serve owns it from here
@@ -39,7 +43,10 @@ describe('serve delivers', { timeout: 120_000 }, () => {
     const url = await new Promise<string>((resolve, reject) => {
       child.stderr!.on('data', (d) => {
         stderr += d;
-        const m = /Hookline is listening[^\n]*"url":"(http:\/\/[^"]+)"|"url":"(http:\/\/[^"]+)"[^\n]*Hookline is listening/.exec(stderr);
+        const m =
+          /Hookline is listening[^\n]*"url":"(http:\/\/[^"]+)"|"url":"(http:\/\/[^"]+)"[^\n]*Hookline is listening/.exec(
+            stderr,
+          );
         if (m) resolve(m[1] ?? m[2]);
       });
       void exited.then((code) => reject(new Error(`serve exited with ${code}:\n${stderr}`)));
@@ -47,13 +54,18 @@ describe('serve delivers', { timeout: 120_000 }, () => {
     const call = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${url}/api/v1${path}`, {
         method,
-        headers: { authorization: `Bearer ${adminKey}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          authorization: `Bearer ${adminKey}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
         body: body ? JSON.stringify(body) : undefined,
       });
       return { status: res.status, body: (await res.json()) as any };
     };
     expect((await call('POST', '/event-types', { name: 'order.paid' })).status).toBe(201);
-    expect((await call('POST', '/webhooks', { name: 'r', url: rx.url, events: ['order.*'] })).status).toBe(201);
+    expect(
+      (await call('POST', '/webhooks', { name: 'r', url: rx.url, events: ['order.*'] })).status,
+    ).toBe(201);
     // Let the worker settle into its idle sleep, so only a wake can make it deliver fast.
     await new Promise((r) => setTimeout(r, 500));
     const started = Date.now();

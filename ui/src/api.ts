@@ -8,7 +8,9 @@ import type { Operations } from '../../src/client/api-types';
 // from the server's own OpenAPI document (a test fails when it is stale): the UI and the SDK
 // share one set of types, so a route change that breaks the UI fails its typecheck.
 type Res<K extends keyof Operations> = Operations[K]['response'];
-type Body<K extends keyof Operations> = Operations[K]['request'] extends { body?: infer B } ? B : never;
+type Body<K extends keyof Operations> = Operations[K]['request'] extends { body?: infer B }
+  ? B
+  : never;
 type Item<K extends keyof Operations> = Res<K> extends { data: Array<infer I> } ? I : never;
 
 export type Role = Res<'GET /me'>['role'];
@@ -35,7 +37,9 @@ export type PublishInput = Body<'POST /events'>;
 export type TestResult = Res<'POST /webhooks/{id}/test'>;
 export type ApiKey = Item<'GET /api-keys'>;
 export type AuditEntry = Item<'GET /audit-log'>;
-export type StatsWindow = NonNullable<NonNullable<Operations['GET /stats']['request']['query']>['window']>;
+export type StatsWindow = NonNullable<
+  NonNullable<Operations['GET /stats']['request']['query']>['window']
+>;
 
 /** One bucket of a stats series, as the charts draw it. */
 export interface SeriesPoint {
@@ -46,7 +50,10 @@ export interface SeriesPoint {
 }
 
 /** Stats as the dashboard uses them: the API's counts, the series normalised for the charts. */
-export type Stats = Pick<Res<'GET /stats'>, 'total' | 'succeeded' | 'failed' | 'pending' | 'success_rate' | 'avg_attempts' | 'latency_ms'> & {
+export type Stats = Pick<
+  Res<'GET /stats'>,
+  'total' | 'succeeded' | 'failed' | 'pending' | 'success_rate' | 'avg_attempts' | 'latency_ms'
+> & {
   series: SeriesPoint[];
 };
 
@@ -78,7 +85,11 @@ export class ApiError extends Error {
   get fields(): FieldIssue[] {
     if (!Array.isArray(this.details)) return [];
     return this.details.filter(
-      (d): d is FieldIssue => typeof d === 'object' && d !== null && typeof d.field === 'string' && typeof d.message === 'string',
+      (d): d is FieldIssue =>
+        typeof d === 'object' &&
+        d !== null &&
+        typeof d.field === 'string' &&
+        typeof d.message === 'string',
     );
   }
 }
@@ -88,7 +99,8 @@ type Query = Record<string, string | number | boolean | undefined | null>;
 function qs(query?: Query): string {
   if (!query) return '';
   const p = new URLSearchParams();
-  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
+  for (const [k, v] of Object.entries(query))
+    if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
   const s = p.toString();
   return s ? `?${s}` : '';
 }
@@ -105,16 +117,30 @@ export function setUnauthorizedHandler(fn: (message: string) => void): void {
   onUnauthorized = fn;
 }
 
-async function request<T>(method: string, path: string, body?: unknown, opts: { key?: string; onStatus?: (status: number) => void } = {}): Promise<T> {
+async function request<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  opts: { key?: string; onStatus?: (status: number) => void } = {},
+): Promise<T> {
   const key = opts.key ?? apiKey;
   const headers: Record<string, string> = { accept: 'application/json' };
   if (key) headers.authorization = `Bearer ${key}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
   let res: Response;
   try {
-    res = await fetch(`/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    res = await fetch(`/api/v1${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
   } catch (err) {
-    throw new ApiError(0, 'NETWORK', `Could not reach the Hookline server (${(err as Error).message}).`, null);
+    throw new ApiError(
+      0,
+      'NETWORK',
+      `Could not reach the Hookline server (${(err as Error).message}).`,
+      null,
+    );
   }
   const text = await res.text();
   let json: any = null;
@@ -163,7 +189,11 @@ function normalizeStats(raw: any): Stats {
     pending: Number(raw?.pending ?? 0),
     success_rate: raw?.success_rate ?? null,
     avg_attempts: raw?.avg_attempts ?? null,
-    latency_ms: { p50: raw?.latency_ms?.p50 ?? null, p95: raw?.latency_ms?.p95 ?? null, p99: raw?.latency_ms?.p99 ?? null },
+    latency_ms: {
+      p50: raw?.latency_ms?.p50 ?? null,
+      p95: raw?.latency_ms?.p95 ?? null,
+      p99: raw?.latency_ms?.p99 ?? null,
+    },
     series,
   };
 }
@@ -192,20 +222,31 @@ export const api = {
   listWebhooks: (q?: Query) => request<Page<Webhook>>('GET', `/webhooks${qs(q)}`),
   getWebhook: (id: string) => request<Webhook>('GET', `/webhooks/${enc(id)}`),
   createWebhook: (body: WebhookInput) => request<Webhook>('POST', '/webhooks', body),
-  updateWebhook: (id: string, body: WebhookInput) => request<Webhook>('PATCH', `/webhooks/${enc(id)}`, body),
+  updateWebhook: (id: string, body: WebhookInput) =>
+    request<Webhook>('PATCH', `/webhooks/${enc(id)}`, body),
   deleteWebhook: (id: string) => request<unknown>('DELETE', `/webhooks/${enc(id)}`),
   webhookSecret: (id: string) => request<{ secret: string }>('GET', `/webhooks/${enc(id)}/secret`),
   rotateSecret: (id: string, grace_seconds: number) =>
     request<{ secret: string }>('POST', `/webhooks/${enc(id)}/rotate-secret`, { grace_seconds }),
   testWebhook: (id: string, body: { event_type?: string; payload?: unknown }) =>
     request<TestResult>('POST', `/webhooks/${enc(id)}/test`, body),
-  replay: (id: string, body: { since: string; until?: string; status?: 'failed' | 'all'; event_type?: string; dry_run?: boolean }) =>
-    request<{ queued?: number; matched?: number }>('POST', `/webhooks/${enc(id)}/replay`, body),
+  replay: (
+    id: string,
+    body: {
+      since: string;
+      until?: string;
+      status?: 'failed' | 'all';
+      event_type?: string;
+      dry_run?: boolean;
+    },
+  ) => request<{ queued?: number; matched?: number }>('POST', `/webhooks/${enc(id)}/replay`, body),
   webhookStats: async (id: string, window: StatsWindow) =>
     normalizeStats(await request<unknown>('GET', `/webhooks/${enc(id)}/stats${qs({ window })}`)),
-  webhookDeliveries: (id: string, q?: DeliveryFilters) => request<Page<Delivery>>('GET', `/webhooks/${enc(id)}/deliveries${qs(q)}`),
+  webhookDeliveries: (id: string, q?: DeliveryFilters) =>
+    request<Page<Delivery>>('GET', `/webhooks/${enc(id)}/deliveries${qs(q)}`),
 
-  stats: async (window: StatsWindow) => normalizeStats(await request<unknown>('GET', `/stats${qs({ window })}`)),
+  stats: async (window: StatsWindow) =>
+    normalizeStats(await request<unknown>('GET', `/stats${qs({ window })}`)),
 
   listDeliveries: (q?: DeliveryFilters) => request<Page<Delivery>>('GET', `/deliveries${qs(q)}`),
   getDelivery: (id: string) => request<DeliveryDetail>('GET', `/deliveries/${enc(id)}`),
@@ -222,21 +263,31 @@ export const api = {
   },
 
   listEventTypes: (q?: Query) => request<Page<EventType>>('GET', `/event-types${qs(q)}`),
-  createEventType: (body: { name: string; description?: string; category?: string; schema?: unknown }) =>
-    request<EventType>('POST', '/event-types', body),
-  updateEventType: (name: string, body: { description?: string | null; category?: string; schema?: unknown; archived?: boolean }) =>
-    request<EventType>('PATCH', `/event-types/${enc(name)}`, body),
+  createEventType: (body: {
+    name: string;
+    description?: string;
+    category?: string;
+    schema?: unknown;
+  }) => request<EventType>('POST', '/event-types', body),
+  updateEventType: (
+    name: string,
+    body: { description?: string | null; category?: string; schema?: unknown; archived?: boolean },
+  ) => request<EventType>('PATCH', `/event-types/${enc(name)}`, body),
   archiveEventType: (name: string) => request<EventType>('DELETE', `/event-types/${enc(name)}`),
 
   listApiKeys: (q?: Query) => request<Page<ApiKey>>('GET', `/api-keys${qs(q)}`),
-  createApiKey: (body: { name?: string; role: Role }) => request<ApiKey & { key: string }>('POST', '/api-keys', body),
+  createApiKey: (body: { name?: string; role: Role }) =>
+    request<ApiKey & { key: string }>('POST', '/api-keys', body),
   revokeApiKey: (id: string) => request<ApiKey>('DELETE', `/api-keys/${enc(id)}`),
 
   auditLog: (q?: Query) => request<Page<AuditEntry>>('GET', `/audit-log${qs(q)}`),
 };
 
 /** Every page of a list, for small catalogs (event types, webhooks) the UI shows whole. */
-export async function all<T>(fetchPage: (cursor?: string) => Promise<Page<T>>, max = 2000): Promise<T[]> {
+export async function all<T>(
+  fetchPage: (cursor?: string) => Promise<Page<T>>,
+  max = 2000,
+): Promise<T[]> {
   const out: T[] = [];
   let cursor: string | undefined;
   do {
@@ -258,7 +309,10 @@ export async function loadCapabilities(): Promise<Set<string>> {
     const doc = (await res.json()) as { paths?: Record<string, Record<string, unknown>> };
     const out = new Set<string>();
     for (const [path, ops] of Object.entries(doc.paths ?? {})) {
-      const p = path.replace(/^\/api\/v1/, '').replace(/\{[^}]+\}/g, ':id').replace(/\/:[a-z_]+/g, '/:id');
+      const p = path
+        .replace(/^\/api\/v1/, '')
+        .replace(/\{[^}]+\}/g, ':id')
+        .replace(/\/:[a-z_]+/g, '/:id');
       for (const m of Object.keys(ops)) out.add(`${m.toUpperCase()} ${p}`);
     }
     return out;

@@ -53,7 +53,8 @@ export function App() {
     api.me(saved).then(
       (me) => signIn(saved, me).finally(() => setRestoring(false)),
       (err: unknown) => {
-        if (err instanceof ApiError && err.status === 401) signOut('Your saved key is no longer valid; sign in again.');
+        if (err instanceof ApiError && err.status === 401)
+          signOut('Your saved key is no longer valid; sign in again.');
         else setRestoreError(err);
         setRestoring(false);
       },
@@ -105,19 +106,47 @@ interface NavItem {
 }
 
 const icon = (d: string) => (
-  <svg viewBox="0 0 24 24" width="18" height="18" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" strokeLinejoin="round" aria-hidden>
+  <svg
+    viewBox="0 0 24 24"
+    width="18"
+    height="18"
+    fill="none"
+    stroke="currentColor"
+    strokeWidth="1.8"
+    strokeLinecap="round"
+    strokeLinejoin="round"
+    aria-hidden
+  >
     <path d={d} />
   </svg>
 );
 
 const nav: NavItem[] = [
   { to: '/', label: 'Dashboard', icon: icon('M4 13h4v7H4zM10 4h4v16h-4zM16 9h4v11h-4z') },
-  { to: '/webhooks', label: 'Webhooks', icon: icon('M9 8v6a3 3 0 0 0 6 0v-1M15 6.5a2 2 0 1 1 0 .01M4 12a8 8 0 0 0 16 0') },
+  {
+    to: '/webhooks',
+    label: 'Webhooks',
+    icon: icon('M9 8v6a3 3 0 0 0 6 0v-1M15 6.5a2 2 0 1 1 0 .01M4 12a8 8 0 0 0 16 0'),
+  },
   { to: '/deliveries', label: 'Deliveries', icon: icon('M4 6h16M4 12h16M4 18h10') },
   { to: '/events', label: 'Events', icon: icon('M13 3 5 13h6l-1 8 8-10h-6z') },
-  { to: '/event-types', label: 'Event types', icon: icon('M5 5h6v6H5zM13 5h6v6h-6zM5 13h6v6H5zM13 13h6v6h-6z') },
-  { to: '/api-keys', label: 'API keys', icon: icon('M14 10a4 4 0 1 0-3.5 3.96L10 14v3h3v3h3v-4l-2.04-2.04A4 4 0 0 0 14 10z'), adminOnly: true },
-  { to: '/audit-log', label: 'Audit log', icon: icon('M7 4h10v16H7zM10 8h4M10 12h4M10 16h2'), adminOnly: true },
+  {
+    to: '/event-types',
+    label: 'Event types',
+    icon: icon('M5 5h6v6H5zM13 5h6v6h-6zM5 13h6v6H5zM13 13h6v6h-6z'),
+  },
+  {
+    to: '/api-keys',
+    label: 'API keys',
+    icon: icon('M14 10a4 4 0 1 0-3.5 3.96L10 14v3h3v3h3v-4l-2.04-2.04A4 4 0 0 0 14 10z'),
+    adminOnly: true,
+  },
+  {
+    to: '/audit-log',
+    label: 'Audit log',
+    icon: icon('M7 4h10v16H7zM10 8h4M10 12h4M10 16h2'),
+    adminOnly: true,
+  },
 ];
 
 function Shell() {
@@ -127,7 +156,8 @@ function Shell() {
   const [menuOpen, setMenuOpen] = useState(false);
   useEffect(() => setMenuOpen(false), [path, generation]);
   const items = nav.filter((n) => !n.adminOnly || canWrite);
-  const active = (to: string) => (to === '/' ? path === '/' : path === to || path.startsWith(`${to}/`));
+  const active = (to: string) =>
+    to === '/' ? path === '/' : path === to || path.startsWith(`${to}/`);
 
   return (
     <div className="shell">
@@ -135,7 +165,12 @@ function Shell() {
         Skip to content
       </a>
       <header className="topbar">
-        <button className="icon-btn menu-btn" aria-label="Menu" aria-expanded={menuOpen} onClick={() => setMenuOpen((o) => !o)}>
+        <button
+          className="icon-btn menu-btn"
+          aria-label="Menu"
+          aria-expanded={menuOpen}
+          onClick={() => setMenuOpen((o) => !o)}
+        >
           {icon('M4 7h16M4 12h16M4 17h16')}
         </button>
         <Link to="/" className="brand">
@@ -151,7 +186,11 @@ function Shell() {
         <ul>
           {items.map((n) => (
             <li key={n.to}>
-              <Link to={n.to} className={active(n.to) ? 'active' : undefined} aria-current={active(n.to) ? 'page' : undefined}>
+              <Link
+                to={n.to}
+                className={active(n.to) ? 'active' : undefined}
+                aria-current={active(n.to) ? 'page' : undefined}
+              >
                 {n.icon}
                 {n.label}
               </Link>
@@ -182,7 +221,8 @@ function Routes({ path }: { path: string }) {
   if (path === '/') return <Dashboard />;
   if (path === '/webhooks') return <WebhookList />;
   if (path === '/webhooks/new') return canWrite ? <WebhookForm key="new" /> : <ReadOnly />;
-  if ((m = match('/webhooks/:id/edit', path))) return canWrite ? <WebhookForm key={m.id} id={m.id} /> : <ReadOnly />;
+  if ((m = match('/webhooks/:id/edit', path)))
+    return canWrite ? <WebhookForm key={m.id} id={m.id} /> : <ReadOnly />;
   if ((m = match('/webhooks/:id', path))) return <WebhookDetail key={m.id} id={m.id} />;
   if (path === '/deliveries') return <DeliveryLog />;
   if (path === '/events') return <Events />;

@@ -6,7 +6,8 @@ import type { SeriesPoint, StatsWindow } from './api';
 function bucketLabel(t: string, window: StatsWindow): string {
   const d = new Date(t);
   if (Number.isNaN(d.getTime())) return t;
-  if (window === '1h' || window === '24h') return d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  if (window === '1h' || window === '24h')
+    return d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
   return d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
 }
 
@@ -48,7 +49,15 @@ export function VolumeChart(props: { series: SeriesPoint[]; window: StatsWindow 
   return <Sized>{(w) => <VolumeSvg {...props} W={w} />}</Sized>;
 }
 
-function VolumeSvg({ series, window, W }: { series: SeriesPoint[]; window: StatsWindow; W: number }) {
+function VolumeSvg({
+  series,
+  window,
+  W,
+}: {
+  series: SeriesPoint[];
+  window: StatsWindow;
+  W: number;
+}) {
   const max = niceMax(Math.max(0, ...series.map((p) => p.succeeded + p.failed + p.other)));
   const n = Math.max(series.length, 1);
   const iw = W - PAD.l - PAD.r;
@@ -59,7 +68,14 @@ function VolumeSvg({ series, window, W }: { series: SeriesPoint[]; window: Stats
   const labelEvery = Math.ceil(n / Math.max(2, Math.floor(W / 100)));
   const total = series.reduce((s, p) => s + p.succeeded + p.failed + p.other, 0);
   return (
-    <svg className="chart" width={W} height={H} viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`Deliveries over time: ${total} in this window`}>
+    <svg
+      className="chart"
+      width={W}
+      height={H}
+      viewBox={`0 0 ${W} ${H}`}
+      role="img"
+      aria-label={`Deliveries over time: ${total} in this window`}
+    >
       {ticks.map((t) => (
         <g key={t}>
           <line x1={PAD.l} x2={W - PAD.r} y1={y(t)} y2={y(t)} className="grid" />
@@ -79,9 +95,22 @@ function VolumeSvg({ series, window, W }: { series: SeriesPoint[]; window: Stats
           <g key={i}>
             <title>{`${bucketLabel(p.t, window)}: ${p.succeeded} succeeded, ${p.failed} failed${p.other ? `, ${p.other} pending` : ''}`}</title>
             <rect x={PAD.l + i * bw} y={PAD.t} width={bw} height={ih} fill="transparent" />
-            {hS > 0 && <rect x={x} y={base - hS} width={w} height={hS} className="bar-ok" rx={1.5} />}
-            {hF > 0 && <rect x={x} y={base - hS - hF} width={w} height={hF} className="bar-fail" rx={1.5} />}
-            {hO > 0 && <rect x={x} y={base - hS - hF - hO} width={w} height={hO} className="bar-other" rx={1.5} />}
+            {hS > 0 && (
+              <rect x={x} y={base - hS} width={w} height={hS} className="bar-ok" rx={1.5} />
+            )}
+            {hF > 0 && (
+              <rect x={x} y={base - hS - hF} width={w} height={hF} className="bar-fail" rx={1.5} />
+            )}
+            {hO > 0 && (
+              <rect
+                x={x}
+                y={base - hS - hF - hO}
+                width={w}
+                height={hO}
+                className="bar-other"
+                rx={1.5}
+              />
+            )}
             {i % labelEvery === 0 && (
               <text x={PAD.l + i * bw + bw / 2} y={H - 6} className="axis" textAnchor="middle">
                 {bucketLabel(p.t, window)}
@@ -120,7 +149,14 @@ function RateSvg({ series, window, W }: { series: SeriesPoint[]; window: StatsWi
   if (current) segments.push(current);
   const labelEvery = Math.ceil(n / Math.max(2, Math.floor(W / 100)));
   return (
-    <svg className="chart" width={W} height={H} viewBox={`0 0 ${W} ${H}`} role="img" aria-label="Success rate over time">
+    <svg
+      className="chart"
+      width={W}
+      height={H}
+      viewBox={`0 0 ${W} ${H}`}
+      role="img"
+      aria-label="Success rate over time"
+    >
       {[0, 0.5, 1].map((t) => (
         <g key={t}>
           <line x1={PAD.l} x2={W - PAD.r} y1={y(t)} y2={y(t)} className="grid" />
@@ -166,8 +202,24 @@ export function Sparkbars({ series }: { series: SeriesPoint[] }) {
         const hf = (p.failed / max) * h;
         return (
           <g key={i}>
-            {hs > 0 && <rect x={i * bw} y={h - hs} width={Math.max(1, bw - 1)} height={hs} className="bar-ok" />}
-            {hf > 0 && <rect x={i * bw} y={h - hs - hf} width={Math.max(1, bw - 1)} height={hf} className="bar-fail" />}
+            {hs > 0 && (
+              <rect
+                x={i * bw}
+                y={h - hs}
+                width={Math.max(1, bw - 1)}
+                height={hs}
+                className="bar-ok"
+              />
+            )}
+            {hf > 0 && (
+              <rect
+                x={i * bw}
+                y={h - hs - hf}
+                width={Math.max(1, bw - 1)}
+                height={hf}
+                className="bar-fail"
+              />
+            )}
           </g>
         );
       })}

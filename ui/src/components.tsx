@@ -23,7 +23,11 @@ export interface Resource<T> {
  * Loads data when `deps` change; with `pollMs` it reloads by itself while the tab is visible.
  * A reload keeps showing the previous data (no flicker), and late answers of stale requests are dropped.
  */
-export function useResource<T>(load: () => Promise<T>, deps: unknown[], opts: { pollMs?: number; enabled?: boolean } = {}): Resource<T> {
+export function useResource<T>(
+  load: () => Promise<T>,
+  deps: unknown[],
+  opts: { pollMs?: number; enabled?: boolean } = {},
+): Resource<T> {
   const [data, setData] = useState<T>();
   const [error, setError] = useState<ApiError | Error>();
   const [loading, setLoading] = useState(true);
@@ -84,7 +88,10 @@ export function ToastProvider({ children }: { children: ReactNode }) {
   const push = useCallback((kind: Toast['kind'], text: string) => {
     const id = next.current++;
     setToasts((t) => [...t, { id, kind, text }]);
-    window.setTimeout(() => setToasts((t) => t.filter((x) => x.id !== id)), kind === 'error' ? 8000 : 4000);
+    window.setTimeout(
+      () => setToasts((t) => t.filter((x) => x.id !== id)),
+      kind === 'error' ? 8000 : 4000,
+    );
   }, []);
   return (
     <ToastContext.Provider value={push}>
@@ -93,7 +100,11 @@ export function ToastProvider({ children }: { children: ReactNode }) {
         {toasts.map((t) => (
           <div key={t.id} className={`toast toast-${t.kind}`}>
             <span>{t.text}</span>
-            <button className="toast-close" aria-label="Dismiss" onClick={() => setToasts((all) => all.filter((x) => x.id !== t.id))}>
+            <button
+              className="toast-close"
+              aria-label="Dismiss"
+              onClick={() => setToasts((all) => all.filter((x) => x.id !== t.id))}
+            >
               ×
             </button>
           </div>
@@ -107,7 +118,11 @@ export const useToast = () => useContext(ToastContext);
 
 export function errorText(e: unknown): string {
   if (e instanceof ApiError && e.rateLimited) {
-    const wait = /retry in/i.test(e.message) ? '' : e.retryAfter ? ` Try again in ${e.retryAfter} s.` : ' Wait a moment and try again.';
+    const wait = /retry in/i.test(e.message)
+      ? ''
+      : e.retryAfter
+        ? ` Try again in ${e.retryAfter} s.`
+        : ' Wait a moment and try again.';
     return `Too many requests with this API key. ${e.message}${wait}`;
   }
   if (e instanceof ApiError) return e.message;
@@ -130,7 +145,8 @@ export function useAction<A extends unknown[], R>(
       setBusy(true);
       try {
         const r = await fn(...args);
-        if (opts.success) toast('success', typeof opts.success === 'function' ? opts.success(r) : opts.success);
+        if (opts.success)
+          toast('success', typeof opts.success === 'function' ? opts.success(r) : opts.success);
         return r;
       } catch (e) {
         if (!opts.onError?.(e)) toast('error', errorText(e));
@@ -156,7 +172,16 @@ type ButtonProps = ButtonHTMLAttributes<HTMLButtonElement> & {
   busy?: boolean;
 };
 
-export function Button({ variant = 'secondary', size = 'md', busy, disabled, children, className = '', type = 'button', ...rest }: ButtonProps) {
+export function Button({
+  variant = 'secondary',
+  size = 'md',
+  busy,
+  disabled,
+  children,
+  className = '',
+  type = 'button',
+  ...rest
+}: ButtonProps) {
   return (
     <button
       type={type}
@@ -175,9 +200,17 @@ export function ErrorBox({ error, onRetry }: { error: unknown; onRetry?: () => v
   return (
     <div className="alert alert-error" role="alert">
       <div>
-        <strong>{error instanceof ApiError && error.rateLimited ? 'Too many requests (429)' : error instanceof ApiError && error.status ? `${error.status} ${error.code}` : 'Error'}</strong>
+        <strong>
+          {error instanceof ApiError && error.rateLimited
+            ? 'Too many requests (429)'
+            : error instanceof ApiError && error.status
+              ? `${error.status} ${error.code}`
+              : 'Error'}
+        </strong>
         {/* A 429's title says what happened; the body is the server's limit and wait. */}
-        <div>{error instanceof ApiError && error.rateLimited ? error.message : errorText(error)}</div>
+        <div>
+          {error instanceof ApiError && error.rateLimited ? error.message : errorText(error)}
+        </div>
       </div>
       {onRetry && (
         <Button size="sm" onClick={onRetry}>
@@ -188,11 +221,26 @@ export function ErrorBox({ error, onRetry }: { error: unknown; onRetry?: () => v
   );
 }
 
-export function Empty({ title, children, action }: { title: string; children?: ReactNode; action?: ReactNode }) {
+export function Empty({
+  title,
+  children,
+  action,
+}: {
+  title: string;
+  children?: ReactNode;
+  action?: ReactNode;
+}) {
   return (
     <div className="empty">
       <div className="empty-icon" aria-hidden>
-        <svg viewBox="0 0 24 24" width="28" height="28" fill="none" stroke="currentColor" strokeWidth="1.6">
+        <svg
+          viewBox="0 0 24 24"
+          width="28"
+          height="28"
+          fill="none"
+          stroke="currentColor"
+          strokeWidth="1.6"
+        >
           <path d="M4 7h16M4 12h10M4 17h7" strokeLinecap="round" />
         </svg>
       </div>
@@ -230,7 +278,13 @@ export function StatusBadge({ status }: { status: string }) {
   return <span className={`badge badge-${status}`}>{statusLabels[status] ?? status}</span>;
 }
 
-export function Badge({ tone = 'neutral', children }: { tone?: 'neutral' | 'green' | 'red' | 'amber' | 'blue' | 'purple'; children: ReactNode }) {
+export function Badge({
+  tone = 'neutral',
+  children,
+}: {
+  tone?: 'neutral' | 'green' | 'red' | 'amber' | 'blue' | 'purple';
+  children: ReactNode;
+}) {
   return <span className={`badge badge-tone-${tone}`}>{children}</span>;
 }
 
@@ -276,7 +330,13 @@ export function formatTime(iso: string | null | undefined): string {
   if (!iso) return '—';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return d.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return d.toLocaleString(undefined, {
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  });
 }
 
 export function relativeTime(iso: string | null | undefined, now = Date.now()): string {
@@ -444,7 +504,15 @@ export function Field({
 }
 
 /** A checkbox with its label, in the house look (`label.check`). */
-export function Check({ checked, onChange, children }: { checked: boolean; onChange: (checked: boolean) => void; children: ReactNode }) {
+export function Check({
+  checked,
+  onChange,
+  children,
+}: {
+  checked: boolean;
+  onChange: (checked: boolean) => void;
+  children: ReactNode;
+}) {
   return (
     <label className="check">
       <input type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} />
@@ -453,7 +521,17 @@ export function Check({ checked, onChange, children }: { checked: boolean; onCha
   );
 }
 
-export function PageHeader({ title, subtitle, actions, back }: { title: ReactNode; subtitle?: ReactNode; actions?: ReactNode; back?: ReactNode }) {
+export function PageHeader({
+  title,
+  subtitle,
+  actions,
+  back,
+}: {
+  title: ReactNode;
+  subtitle?: ReactNode;
+  actions?: ReactNode;
+  back?: ReactNode;
+}) {
   return (
     <div className="page-header">
       <div className="page-title">

@@ -6,7 +6,12 @@ import { navigate, useLocation } from './router';
 // boxes whose empty value means "any", a time range, and the filters kept in the page's URL so a
 // filtered view can be shared or reloaded.
 
-const ranges: Record<string, number> = { '1h': 3600e3, '24h': 86400e3, '7d': 7 * 86400e3, '30d': 30 * 86400e3 };
+const ranges: Record<string, number> = {
+  '1h': 3600e3,
+  '24h': 86400e3,
+  '7d': 7 * 86400e3,
+  '30d': 30 * 86400e3,
+};
 
 export const rangeOptions: [string, string][] = [
   ['1h', 'Last hour'],
@@ -32,7 +37,8 @@ function isoOf(local: string | undefined): string | undefined {
 /** The API's since/until (ISO) for a time filter. */
 export function rangeBounds(t: TimeRange): { since?: string; until?: string } {
   if (t.range === 'custom') return { since: isoOf(t.since), until: isoOf(t.until) };
-  if (t.range && ranges[t.range]) return { since: new Date(Date.now() - ranges[t.range]).toISOString() };
+  if (t.range && ranges[t.range])
+    return { since: new Date(Date.now() - ranges[t.range]).toISOString() };
   return {};
 }
 
@@ -40,7 +46,10 @@ export function rangeBounds(t: TimeRange): { since?: string; until?: string } {
  * The current page's query string and a setter that patches it (empty values are removed),
  * replacing the history entry: filtering is not a navigation the Back button should step through.
  */
-export function useUrlQuery(): [URLSearchParams, (patch: Record<string, string | null | undefined>) => void] {
+export function useUrlQuery(): [
+  URLSearchParams,
+  (patch: Record<string, string | null | undefined>) => void,
+] {
   const { path, query } = useLocation();
   const set = (patch: Record<string, string | null | undefined>) => {
     const q = new URLSearchParams(query);
@@ -57,12 +66,20 @@ export function useUrlQuery(): [URLSearchParams, (patch: Record<string, string |
 /** The URL patch of a time filter: since/until are kept only for a custom range. */
 export function rangeQuery(t: TimeRange): Record<string, string | null> {
   const custom = t.range === 'custom';
-  return { range: t.range || null, since: custom ? (t.since ?? null) : null, until: custom ? (t.until ?? null) : null };
+  return {
+    range: t.range || null,
+    since: custom ? (t.since ?? null) : null,
+    until: custom ? (t.until ?? null) : null,
+  };
 }
 
 /** A time filter read from the URL (see rangeQuery). */
 export function rangeFromQuery(q: URLSearchParams): TimeRange {
-  return { range: q.get('range') ?? '', since: q.get('since') ?? undefined, until: q.get('until') ?? undefined };
+  return {
+    range: q.get('range') ?? '',
+    since: q.get('since') ?? undefined,
+    until: q.get('until') ?? undefined,
+  };
 }
 
 /** One filter of the bar: a labelled select whose empty value means any. Options are [value, text]. */
@@ -113,7 +130,9 @@ export function FilterText({
 }) {
   const [text, setText] = useState(value);
   useEffect(() => setText(value), [value]);
-  const listId = suggestions ? `filter-${label.toLowerCase().replace(/\W+/g, '-')}-options` : undefined;
+  const listId = suggestions
+    ? `filter-${label.toLowerCase().replace(/\W+/g, '-')}-options`
+    : undefined;
   const commit = () => text.trim() !== value && onChange(text.trim());
   return (
     <label>
@@ -140,19 +159,39 @@ export function FilterText({
 }
 
 /** The time filter: a range select, and From/To boxes for a custom range. */
-export function TimeFilter({ value, onChange }: { value: TimeRange; onChange: (t: TimeRange) => void }) {
+export function TimeFilter({
+  value,
+  onChange,
+}: {
+  value: TimeRange;
+  onChange: (t: TimeRange) => void;
+}) {
   return (
     <>
-      <FilterSelect label="Time" any="Any time" value={value.range} options={rangeOptions} onChange={(range) => onChange({ ...value, range })} />
+      <FilterSelect
+        label="Time"
+        any="Any time"
+        value={value.range}
+        options={rangeOptions}
+        onChange={(range) => onChange({ ...value, range })}
+      />
       {value.range === 'custom' && (
         <>
           <label>
             <span>From</span>
-            <input type="datetime-local" value={value.since ?? ''} onChange={(e) => onChange({ ...value, since: e.target.value })} />
+            <input
+              type="datetime-local"
+              value={value.since ?? ''}
+              onChange={(e) => onChange({ ...value, since: e.target.value })}
+            />
           </label>
           <label>
             <span>To</span>
-            <input type="datetime-local" value={value.until ?? ''} onChange={(e) => onChange({ ...value, until: e.target.value })} />
+            <input
+              type="datetime-local"
+              value={value.until ?? ''}
+              onChange={(e) => onChange({ ...value, until: e.target.value })}
+            />
           </label>
         </>
       )}
@@ -173,7 +212,10 @@ export function ClearFilters({ filtered, onClear }: { filtered: boolean; onClear
 /** A filtered list that came back empty: say so, and offer to clear the filters. */
 export function NoMatches({ what, onClear }: { what: string; onClear: () => void }) {
   return (
-    <Empty title={`No ${what} match these filters`} action={<Button onClick={onClear}>Clear filters</Button>}>
+    <Empty
+      title={`No ${what} match these filters`}
+      action={<Button onClick={onClear}>Clear filters</Button>}
+    >
       Widen the time range or clear a filter.
     </Empty>
   );

@@ -208,7 +208,12 @@ export function ListTable<T>({
           {list.items.map((item) => row(item))}
         </Table>
         {list.more && (
-          <LoadMore cursor={list.cursor} busy={list.moreBusy ?? false} error={list.moreError} onMore={list.more} />
+          <LoadMore
+            cursor={list.cursor}
+            busy={list.moreBusy ?? false}
+            error={list.moreError}
+            onMore={list.more}
+          />
         )}
       </div>
     </ListStates>

@@ -32,7 +32,10 @@ export function navigate(to: string, opts: { replace?: boolean } = {}): void {
 export function useLocation(): { path: string; query: URLSearchParams } {
   const loc = useSyncExternalStore(subscribe, snapshot);
   const i = loc.indexOf('?');
-  return { path: i < 0 ? loc : loc.slice(0, i), query: new URLSearchParams(i < 0 ? '' : loc.slice(i + 1)) };
+  return {
+    path: i < 0 ? loc : loc.slice(0, i),
+    query: new URLSearchParams(i < 0 ? '' : loc.slice(i + 1)),
+  };
 }
 
 /** Changes when the current page is asked for again: a key that remounts (and reloads) the page. */
@@ -54,13 +57,25 @@ export function match(pattern: string, path: string): Record<string, string> | n
 }
 
 /** A real link (works with middle-click and the keyboard) that navigates without a reload. */
-export function Link({ to, onClick, ...rest }: AnchorHTMLAttributes<HTMLAnchorElement> & { to: string }) {
+export function Link({
+  to,
+  onClick,
+  ...rest
+}: AnchorHTMLAttributes<HTMLAnchorElement> & { to: string }) {
   return (
     <a
       href={to}
       onClick={(e: MouseEvent<HTMLAnchorElement>) => {
         onClick?.(e);
-        if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+        if (
+          e.defaultPrevented ||
+          e.button !== 0 ||
+          e.metaKey ||
+          e.ctrlKey ||
+          e.shiftKey ||
+          e.altKey
+        )
+          return;
         e.preventDefault();
         navigate(to);
       }}

@@ -51,7 +51,10 @@ function bearerToken(request: FastifyRequest): string | undefined {
 
 /** The access a route needs: declared in its config, else every GET is `read` and the rest `admin`. */
 export function accessOf(request: FastifyRequest): Access {
-  return request.routeOptions.config.access ?? (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'admin');
+  return (
+    request.routeOptions.config.access ??
+    (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'admin')
+  );
 }
 
 /**
@@ -81,10 +84,15 @@ export function registerAuth(app: FastifyInstance, opts: { cacheMs?: number } = 
   if (db.kind === 'postgres') {
     app.addHook('onReady', async () => {
       // Revocations NOTIFYed while the LISTEN connection was down were lost: forget every key.
-      unlisten = await db.listen(API_KEY_CHANNEL, forget, { onReconnect: forgetAll }).catch((err) => {
-        app.log.warn({ err }, `could not LISTEN for API key revocations; those made by other processes apply here within ${cacheMs} ms`);
-        return undefined;
-      });
+      unlisten = await db
+        .listen(API_KEY_CHANNEL, forget, { onReconnect: forgetAll })
+        .catch((err) => {
+          app.log.warn(
+            { err },
+            `could not LISTEN for API key revocations; those made by other processes apply here within ${cacheMs} ms`,
+          );
+          return undefined;
+        });
     });
     app.addHook('onClose', async () => {
       await unlisten?.();
@@ -125,7 +133,10 @@ export function registerAuth(app: FastifyInstance, opts: { cacheMs?: number } = 
     request.auth = { orgId: key.org_id, keyId: key.id, role: key.role };
     const access = accessOf(request);
     if (!allowed[access].includes(key.role)) {
-      throw new HooklineError('FORBIDDEN', `A ${key.role} key cannot do this; it needs one of: ${allowed[access].join(', ')}.`);
+      throw new HooklineError(
+        'FORBIDDEN',
+        `A ${key.role} key cannot do this; it needs one of: ${allowed[access].join(', ')}.`,
+      );
     }
     const now = Date.now();
     if ((lastUsedWritten.get(key.id) ?? 0) + LAST_USED_EVERY_MS < now) {

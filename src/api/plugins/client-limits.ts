@@ -10,7 +10,13 @@
  */
 import http from 'node:http';
 import type { Socket } from 'node:net';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  FastifyServerOptions,
+} from 'fastify';
 import { HooklineError, type ErrorCode } from '../../errors.js';
 
 export interface ClientLimits {
@@ -84,7 +90,12 @@ function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: Fas
   const mapped =
     err.code === 'FST_ERR_MAX_PARAM_LENGTH'
       ? new HooklineError('NOT_FOUND', 'Not found: a path segment is longer than any id.')
-      : new HooklineError('BAD_REQUEST', err.code === 'FST_ERR_BAD_URL' ? 'The URL is not valid (bad percent-encoding?).' : err.message);
+      : new HooklineError(
+          'BAD_REQUEST',
+          err.code === 'FST_ERR_BAD_URL'
+            ? 'The URL is not valid (bad percent-encoding?).'
+            : err.message,
+        );
   void reply.code(mapped.status).send(mapped.toBody());
 }
 
@@ -93,10 +104,16 @@ export function registerClientLimits(app: FastifyInstance, limits: ClientLimits)
   app.addHook('onRequest', async (request) => {
     // rawHeaders is [name, value, name, value, …].
     if (request.raw.rawHeaders.length / 2 > limits.maxHeaders) {
-      throw new HooklineError('HEADERS_TOO_LARGE', `A request may carry at most ${limits.maxHeaders} headers.`);
+      throw new HooklineError(
+        'HEADERS_TOO_LARGE',
+        `A request may carry at most ${limits.maxHeaders} headers.`,
+      );
     }
     if (request.url.length > limits.maxUrlLength) {
-      throw new HooklineError('URI_TOO_LONG', `The URL may be at most ${limits.maxUrlLength} characters.`);
+      throw new HooklineError(
+        'URI_TOO_LONG',
+        `The URL may be at most ${limits.maxUrlLength} characters.`,
+      );
     }
   });
 }

@@ -50,7 +50,10 @@ export function fieldErrorsFromAjv(issues: AjvIssue[], context: string | undefin
     if (!messages.includes(message)) messages.push(message);
     byField.set(field, messages);
   }
-  const out: FieldError[] = [...byField].map(([field, messages]) => ({ field, message: messages.join('; ') }));
+  const out: FieldError[] = [...byField].map(([field, messages]) => ({
+    field,
+    message: messages.join('; '),
+  }));
   return out;
 }
 
@@ -58,7 +61,9 @@ export function fieldErrorsFromAjv(issues: AjvIssue[], context: string | undefin
 export function toHooklineError(err: FastifyError): HooklineError {
   if (err instanceof HooklineError) return err;
   if (err.validation) {
-    return validationFailed(fieldErrorsFromAjv(err.validation as AjvIssue[], err.validationContext));
+    return validationFailed(
+      fieldErrorsFromAjv(err.validation as AjvIssue[], err.validationContext),
+    );
   }
   switch (err.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -72,7 +77,8 @@ export function toHooklineError(err: FastifyError): HooklineError {
   const status = err.statusCode ?? 500;
   if (status === 413) return new HooklineError('PAYLOAD_TOO_LARGE', undefined, { cause: err });
   if (status === 429) return new HooklineError('RATE_LIMITED', undefined, { cause: err });
-  if (status >= 400 && status < 500) return new HooklineError('BAD_REQUEST', err.message, { cause: err });
+  if (status >= 400 && status < 500)
+    return new HooklineError('BAD_REQUEST', err.message, { cause: err });
   return new HooklineError('INTERNAL', undefined, { cause: err });
 }
 
@@ -83,13 +89,18 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (mapped.code === 'INTERNAL' && code && UNSTORABLE_TEXT.has(code)) {
       const fields = unstorableFields(request.body);
       const message = 'contains the NUL character or an unpaired surrogate, which cannot be stored';
-      mapped = validationFailed((fields.length ? fields : ['body']).map((field) => ({ field, message })));
+      mapped = validationFailed(
+        (fields.length ? fields : ['body']).map((field) => ({ field, message })),
+      );
     }
     if (mapped.status >= 500) request.log.error({ err }, 'request failed');
     void reply.code(mapped.status).headers(mapped.headers).send(mapped.toBody());
   });
   app.setNotFoundHandler((request, reply) => {
-    const e = new HooklineError('NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}.`);
+    const e = new HooklineError(
+      'NOT_FOUND',
+      `No route for ${request.method} ${request.url.split('?')[0]}.`,
+    );
     void reply.code(404).send(e.toBody());
   });
 }

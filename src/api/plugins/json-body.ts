@@ -59,18 +59,35 @@ export function registerJsonBody(app: FastifyInstance): void {
         done(null, {});
         return;
       }
-      done(new HooklineError('MALFORMED_JSON', 'The request body is empty; send a JSON object.'), undefined);
+      done(
+        new HooklineError('MALFORMED_JSON', 'The request body is empty; send a JSON object.'),
+        undefined,
+      );
       return;
     }
     if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
-      done(new HooklineError('BAD_REQUEST', `The JSON body is nested deeper than ${MAX_JSON_DEPTH} levels.`), undefined);
+      done(
+        new HooklineError(
+          'BAD_REQUEST',
+          `The JSON body is nested deeper than ${MAX_JSON_DEPTH} levels.`,
+        ),
+        undefined,
+      );
       return;
     }
     try {
-      done(null, sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }));
+      done(
+        null,
+        sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }),
+      );
     } catch (err) {
       const detail = err instanceof SyntaxError ? ` ${err.message}` : '';
-      done(new HooklineError('MALFORMED_JSON', `The request body is not valid JSON.${detail}`, { cause: err }), undefined);
+      done(
+        new HooklineError('MALFORMED_JSON', `The request body is not valid JSON.${detail}`, {
+          cause: err,
+        }),
+        undefined,
+      );
     }
   });
 }

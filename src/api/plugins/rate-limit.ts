@@ -52,7 +52,8 @@ export function createRateLimiter(perMinute: number): RateLimiter {
   function sweep(now: number): void {
     if (now - lastSweep < 60_000) return;
     lastSweep = now;
-    for (const [key, b] of buckets) if (b.tokens + (now - b.at) * perMs >= perMinute) buckets.delete(key);
+    for (const [key, b] of buckets)
+      if (b.tokens + (now - b.at) * perMs >= perMinute) buckets.delete(key);
   }
 
   return {
@@ -90,8 +91,12 @@ function limitHeaders(reply: FastifyReply, limiter: RateLimiter, key: string): v
  */
 export function registerRateLimit(app: FastifyInstance): void {
   const { config } = app.deps;
-  const management = config.rateLimitPerMinute > 0 ? createRateLimiter(config.rateLimitPerMinute) : null;
-  const publish = config.publishRateLimitPerMinute > 0 ? createRateLimiter(config.publishRateLimitPerMinute) : null;
+  const management =
+    config.rateLimitPerMinute > 0 ? createRateLimiter(config.rateLimitPerMinute) : null;
+  const publish =
+    config.publishRateLimitPerMinute > 0
+      ? createRateLimiter(config.publishRateLimitPerMinute)
+      : null;
 
   app.addHook('onRequest', async (request, reply) => {
     // No auth context means the auth hook already answered (401/403).
@@ -107,7 +112,14 @@ export function registerRateLimit(app: FastifyInstance): void {
       throw new HooklineError(
         'RATE_LIMITED',
         `This API key may make ${limiter.perMinute} ${publishing ? 'publish' : 'management'} requests a minute; retry in ${seconds} s.`,
-        { headers: { 'retry-after': String(seconds) }, details: { limit_per_minute: limiter.perMinute, bucket: publishing ? 'publish' : 'management', retry_after_seconds: seconds } },
+        {
+          headers: { 'retry-after': String(seconds) },
+          details: {
+            limit_per_minute: limiter.perMinute,
+            bucket: publishing ? 'publish' : 'management',
+            retry_after_seconds: seconds,
+          },
+        },
       );
     }
   });

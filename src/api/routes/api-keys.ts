@@ -18,7 +18,10 @@ const ApiKey = Type.Object({
   last_used_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   revoked_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
 });
-const CreatedApiKey = Type.Composite([ApiKey, Type.Object({ key: Type.String({ description: 'Shown once: store it now.' }) })]);
+const CreatedApiKey = Type.Composite([
+  ApiKey,
+  Type.Object({ key: Type.String({ description: 'Shown once: store it now.' }) }),
+]);
 const CreateBody = Type.Object(
   { name: Type.Optional(Type.String({ maxLength: 255 })), role: Role },
   { additionalProperties: false },
@@ -49,7 +52,10 @@ export async function apiKeyRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/api-keys',
-    { config: { access: 'admin' }, schema: { tags, querystring: ListQuery, response: { 200: PageOf(ApiKey) } } },
+    {
+      config: { access: 'admin' },
+      schema: { tags, querystring: ListQuery, response: { 200: PageOf(ApiKey) } },
+    },
     async (request) => {
       const { limit = 50, cursor, include_revoked } = request.query;
       const { rows } = await db.query<ApiKeyRow>(
@@ -68,8 +74,20 @@ export async function apiKeyRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const { orgId, keyId } = request.auth;
       const created = await db.transaction(async (tx) => {
-        const key = await createApiKey(tx, { orgId, role: request.body.role, name: request.body.name, createdBy: keyId });
-        await recordAudit(tx, { orgId, keyId, action: 'api_key.created', targetType: 'api_key', targetId: key.id, changes: { role: key.role, name: key.name } });
+        const key = await createApiKey(tx, {
+          orgId,
+          role: request.body.role,
+          name: request.body.name,
+          createdBy: keyId,
+        });
+        await recordAudit(tx, {
+          orgId,
+          keyId,
+          action: 'api_key.created',
+          targetType: 'api_key',
+          targetId: key.id,
+          changes: { role: key.role, name: key.name },
+        });
         return key;
       });
       return reply.code(201).send({ ...toApiKey(created), key: created.key });
@@ -88,7 +106,13 @@ export async function apiKeyRoutes(app: FastifyInstance): Promise<void> {
           [request.params.id, orgId],
         );
         if (!rows[0]) throw notFound('API key');
-        await recordAudit(tx, { orgId, keyId, action: 'api_key.revoked', targetType: 'api_key', targetId: rows[0].id });
+        await recordAudit(tx, {
+          orgId,
+          keyId,
+          action: 'api_key.revoked',
+          targetType: 'api_key',
+          targetId: rows[0].id,
+        });
         // Processes remember keys for a few seconds (plugins/auth.ts): this tells the others, on commit.
         await tx.query('SELECT pg_notify($1, $2)', [API_KEY_CHANNEL, rows[0].id]);
         return rows[0];

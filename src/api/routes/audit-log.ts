@@ -7,12 +7,15 @@ import { ErrorResponses } from '../schemas.js';
 
 const AuditEntry = Type.Object({
   id: Type.String(),
-  key_id: Type.Union([Type.String(), Type.Null()], { description: 'The API key that made the change; null for Hookline itself.' }),
+  key_id: Type.Union([Type.String(), Type.Null()], {
+    description: 'The API key that made the change; null for Hookline itself.',
+  }),
   action: Type.String({ description: 'e.g. webhook.created, delivery.retried, api_key.revoked' }),
   target_type: Type.String(),
   target_id: Type.Union([Type.String(), Type.Null()]),
   changes: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()], {
-    description: 'The fields changed and their new values; secrets and header values are never recorded.',
+    description:
+      'The fields changed and their new values; secrets and header values are never recorded.',
   }),
   created_at: Type.String({ format: 'date-time' }),
 });
@@ -20,12 +23,21 @@ const AuditEntry = Type.Object({
 const ListQuery = Type.Object(
   {
     ...PageQuery,
-    action: Type.Optional(Type.String({ maxLength: 100, description: 'An action, or `webhook.*` for every action on a resource type.' })),
+    action: Type.Optional(
+      Type.String({
+        maxLength: 100,
+        description: 'An action, or `webhook.*` for every action on a resource type.',
+      }),
+    ),
     target_type: Type.Optional(Type.String({ maxLength: 100 })),
     target_id: Type.Optional(Type.String({ maxLength: 255 })),
     key_id: Type.Optional(Type.String({ maxLength: 64 })),
-    since: Type.Optional(Type.String({ format: 'date-time', description: 'Entries at or after this time.' })),
-    until: Type.Optional(Type.String({ format: 'date-time', description: 'Entries before this time.' })),
+    since: Type.Optional(
+      Type.String({ format: 'date-time', description: 'Entries at or after this time.' }),
+    ),
+    until: Type.Optional(
+      Type.String({ format: 'date-time', description: 'Entries before this time.' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -51,7 +63,8 @@ export async function auditLogRoutes(app: FastifyInstance): Promise<void> {
       config: { access: 'admin' },
       schema: {
         tags: ['Audit log'],
-        description: 'Every state change of the organization, newest first: key, action, target and changed fields.',
+        description:
+          'Every state change of the organization, newest first: key, action, target and changed fields.',
         querystring: ListQuery,
         response: { 200: PageOf(AuditEntry), ...ErrorResponses },
       },

@@ -5,8 +5,18 @@ import { PageOf, PageQuery, decodeCursor, toPage } from '../pagination.js';
 import { ErrorResponses } from '../schemas.js';
 import { recordAudit } from '../../store/audit.js';
 import {
-  SHOWN_STATUSES, TERMINAL_STATUSES, getDelivery, listAttempts, listDeliveries, lockDeliveryForAction, markSkipped,
-  requeueDelivery, toAttemptJson, toDeliveryJson, type DeliveryFilter, type ShownStatus,
+  SHOWN_STATUSES,
+  TERMINAL_STATUSES,
+  getDelivery,
+  listAttempts,
+  listDeliveries,
+  lockDeliveryForAction,
+  markSkipped,
+  requeueDelivery,
+  toAttemptJson,
+  toDeliveryJson,
+  type DeliveryFilter,
+  type ShownStatus,
 } from '../../store/delivery-log.js';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
@@ -18,9 +28,12 @@ export const Delivery = Type.Object({
   webhook_id: Type.String(),
   event_id: Type.String(),
   event_type: Type.String(),
-  status: Type.Union(SHOWN_STATUSES.map((s) => Type.Literal(s)), {
-    description: '`retrying`: pending again after a failed attempt.',
-  }),
+  status: Type.Union(
+    SHOWN_STATUSES.map((s) => Type.Literal(s)),
+    {
+      description: '`retrying`: pending again after a failed attempt.',
+    },
+  ),
   attempts: Type.Integer({ description: 'Attempts made so far.' }),
   next_attempt_at: Nullable(DateTime),
   last_status_code: NullableInt,
@@ -40,20 +53,34 @@ const Attempt = Type.Object({
   response_status: NullableInt,
   response_headers: Type.Union([Type.Record(Type.String(), Type.String()), Type.Null()]),
   response_body: Nullable(Type.String({ description: 'The first 4 KiB.' })),
-  error: Nullable(Type.String({ description: 'timeout, connection_refused, dns_failed, tls_error, http_error, …' })),
+  error: Nullable(
+    Type.String({
+      description: 'timeout, connection_refused, dns_failed, tls_error, http_error, …',
+    }),
+  ),
 });
 
 const DeliveryDetail = Type.Composite([
   Delivery,
-  Type.Object({ attempt_log: Type.Array(Attempt, { description: 'Every attempt, first to last.' }) }),
+  Type.Object({
+    attempt_log: Type.Array(Attempt, { description: 'Every attempt, first to last.' }),
+  }),
 ]);
 
 const filterFields = {
-  status: Type.Optional(Type.Union(SHOWN_STATUSES.map((s) => Type.Literal(s)), {
-    description: 'As shown: `pending` was never tried yet, `retrying` is pending again after a failed attempt.',
-  })),
+  status: Type.Optional(
+    Type.Union(
+      SHOWN_STATUSES.map((s) => Type.Literal(s)),
+      {
+        description:
+          'As shown: `pending` was never tried yet, `retrying` is pending again after a failed attempt.',
+      },
+    ),
+  ),
   event_type: Type.Optional(Type.String({ maxLength: 255 })),
-  event_id: Type.Optional(Type.String({ maxLength: 64, description: 'The deliveries of one event.' })),
+  event_id: Type.Optional(
+    Type.String({ maxLength: 64, description: 'The deliveries of one event.' }),
+  ),
   since: Type.Optional(Type.String({ format: 'date-time', description: 'created at or after' })),
   until: Type.Optional(Type.String({ format: 'date-time', description: 'created before' })),
   is_test: Type.Optional(Type.Boolean()),
@@ -62,7 +89,10 @@ const OrgListQuery = Type.Object(
   { ...PageQuery, ...filterFields, webhook_id: Type.Optional(Type.String({ maxLength: 64 })) },
   { additionalProperties: false },
 );
-const WebhookListQuery = Type.Object({ ...PageQuery, ...filterFields }, { additionalProperties: false });
+const WebhookListQuery = Type.Object(
+  { ...PageQuery, ...filterFields },
+  { additionalProperties: false },
+);
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 
 type ListQuery = Static<typeof OrgListQuery>;
@@ -88,7 +118,13 @@ export async function deliveryRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Querystring: ListQuery }>(
     '/deliveries',
-    { schema: { tags, querystring: OrgListQuery, response: { 200: PageOf(Delivery), ...ErrorResponses } } },
+    {
+      schema: {
+        tags,
+        querystring: OrgListQuery,
+        response: { 200: PageOf(Delivery), ...ErrorResponses },
+      },
+    },
     async (request) => {
       const filter = toFilter(request.query);
       const rows = await listDeliveries(db, request.auth.orgId, filter);
@@ -100,15 +136,26 @@ export async function deliveryRoutes(app: FastifyInstance): Promise<void> {
     '/webhooks/:id/deliveries',
     {
       schema: {
-        tags, params: IdParams, querystring: WebhookListQuery, response: { 200: PageOf(Delivery), ...ErrorResponses },
+        tags,
+        params: IdParams,
+        querystring: WebhookListQuery,
+        response: { 200: PageOf(Delivery), ...ErrorResponses },
       },
     },
     async (request) => {
       const { orgId } = request.auth;
-      const { rows } = await db.query('SELECT 1 FROM webhooks WHERE org_id = $1 AND id = $2', [orgId, request.params.id]);
+      const { rows } = await db.query('SELECT 1 FROM webhooks WHERE org_id = $1 AND id = $2', [
+        orgId,
+        request.params.id,
+      ]);
       if (rows.length === 0) throw notFound('Webhook');
       const filter = toFilter(request.query, request.params.id);
-      return toPage(await listDeliveries(db, orgId, filter), filter.limit, (r) => r.id, toDeliveryJson);
+      return toPage(
+        await listDeliveries(db, orgId, filter),
+        filter.limit,
+        (r) => r.id,
+        toDeliveryJson,
+      );
     },
   );
 
@@ -127,8 +174,11 @@ export async function deliveryRoutes(app: FastifyInstance): Promise<void> {
     '/deliveries/:id/retry',
     {
       schema: {
-        tags, params: IdParams, response: { 200: Delivery, ...ErrorResponses },
-        description: 'Queues one more attempt now, whatever the status; it does not use up the retry budget.',
+        tags,
+        params: IdParams,
+        response: { 200: Delivery, ...ErrorResponses },
+        description:
+          'Queues one more attempt now, whatever the status; it does not use up the retry budget.',
       },
     },
     async (request) => {
@@ -138,11 +188,18 @@ export async function deliveryRoutes(app: FastifyInstance): Promise<void> {
         if (!current) throw notFound('Delivery');
         // The worker cancels deliveries of a disabled webhook: queueing one would only cancel it.
         if (!current.is_active) {
-          throw new HooklineError('CONFLICT', 'The webhook of this delivery is disabled; enable it, then retry.');
+          throw new HooklineError(
+            'CONFLICT',
+            'The webhook of this delivery is disabled; enable it, then retry.',
+          );
         }
         const updated = await requeueDelivery(tx, orgId, current.id);
         await recordAudit(tx, {
-          orgId, keyId, action: 'delivery.retried', targetType: 'delivery', targetId: current.id,
+          orgId,
+          keyId,
+          action: 'delivery.retried',
+          targetType: 'delivery',
+          targetId: current.id,
           changes: { previous_status: current.status, attempts: current.attempts },
         });
         return updated!;
@@ -156,8 +213,11 @@ export async function deliveryRoutes(app: FastifyInstance): Promise<void> {
     '/deliveries/:id/skip',
     {
       schema: {
-        tags, params: IdParams, response: { 200: Delivery, ...ErrorResponses },
-        description: 'Gives up on an unfinished delivery of a fifo webhook, so the ones behind it go out.',
+        tags,
+        params: IdParams,
+        response: { 200: Delivery, ...ErrorResponses },
+        description:
+          'Gives up on an unfinished delivery of a fifo webhook, so the ones behind it go out.',
       },
     },
     async (request) => {
@@ -166,14 +226,21 @@ export async function deliveryRoutes(app: FastifyInstance): Promise<void> {
         const current = await lockDeliveryForAction(tx, orgId, request.params.id);
         if (!current) throw notFound('Delivery');
         if (current.ordering !== 'fifo') {
-          throw new HooklineError('CONFLICT', 'Only deliveries of a fifo webhook can be skipped; nothing waits behind this one.');
+          throw new HooklineError(
+            'CONFLICT',
+            'Only deliveries of a fifo webhook can be skipped; nothing waits behind this one.',
+          );
         }
         if (TERMINAL_STATUSES.includes(current.status)) {
           throw new HooklineError('CONFLICT', `This delivery is already ${current.status}.`);
         }
         const updated = await markSkipped(tx, current.id);
         await recordAudit(tx, {
-          orgId, keyId, action: 'delivery.skipped', targetType: 'delivery', targetId: current.id,
+          orgId,
+          keyId,
+          action: 'delivery.skipped',
+          targetType: 'delivery',
+          targetId: current.id,
           changes: { previous_status: current.status, attempts: current.attempts },
         });
         return updated;

@@ -3,32 +3,48 @@ import { Type, type Static } from '@sinclair/typebox';
 import Ajv from 'ajv';
 import { HooklineError, fieldError, notFound } from '../../errors.js';
 import { PageOf, PageQuery, decodeCursor, toPage } from '../pagination.js';
-import { categoryOf, getEventType, isBuiltinEventType, type EventTypeRow } from '../../store/event-types.js';
+import {
+  categoryOf,
+  getEventType,
+  isBuiltinEventType,
+  type EventTypeRow,
+} from '../../store/event-types.js';
 import { recordAudit } from '../../store/audit.js';
 import { ErrorResponses } from '../schemas.js';
 
 export const EVENT_TYPE_NAME = '^[a-z0-9_]+(\\.[a-z0-9_]+)+$';
 
-const EventType = Type.Object(
-  {
-    name: Type.String(),
-    description: Type.Union([Type.String(), Type.Null()]),
-    category: Type.String(),
-    schema: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()]),
-    archived: Type.Boolean(),
-    archived_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-    created_at: Type.String({ format: 'date-time' }),
-    updated_at: Type.String({ format: 'date-time' }),
-  },
-);
+const EventType = Type.Object({
+  name: Type.String(),
+  description: Type.Union([Type.String(), Type.Null()]),
+  category: Type.String(),
+  schema: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()]),
+  archived: Type.Boolean(),
+  archived_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  created_at: Type.String({ format: 'date-time' }),
+  updated_at: Type.String({ format: 'date-time' }),
+});
 
-const Name = Type.String({ pattern: EVENT_TYPE_NAME, minLength: 3, maxLength: 255, description: 'e.g. ticket.created' });
+const Name = Type.String({
+  pattern: EVENT_TYPE_NAME,
+  minLength: 3,
+  maxLength: 255,
+  description: 'e.g. ticket.created',
+});
 const Description = Type.String({ maxLength: 1000 });
 const Category = Type.String({ pattern: '^[a-z0-9_]+$', minLength: 1, maxLength: 100 });
-const JsonSchema = Type.Object({}, { additionalProperties: true, description: 'A JSON Schema payloads must satisfy.' });
+const JsonSchema = Type.Object(
+  {},
+  { additionalProperties: true, description: 'A JSON Schema payloads must satisfy.' },
+);
 
 const CreateBody = Type.Object(
-  { name: Name, description: Type.Optional(Description), category: Type.Optional(Category), schema: Type.Optional(JsonSchema) },
+  {
+    name: Name,
+    description: Type.Optional(Description),
+    category: Type.Optional(Category),
+    schema: Type.Optional(JsonSchema),
+  },
   { additionalProperties: false },
 );
 const PatchBody = Type.Object(
@@ -87,7 +103,10 @@ export async function eventTypeRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/event-types',
-    { config: { access: 'catalog' }, schema: { tags, querystring: ListQuery, response: { 200: PageOf(EventType) } } },
+    {
+      config: { access: 'catalog' },
+      schema: { tags, querystring: ListQuery, response: { 200: PageOf(EventType) } },
+    },
     async (request) => {
       const { limit = 50, cursor, category, include_archived } = request.query;
       const after = decodeCursor(cursor);
@@ -114,12 +133,28 @@ export async function eventTypeRoutes(app: FastifyInstance): Promise<void> {
         const { rows } = await tx.query<EventTypeRow>(
           `INSERT INTO event_types (org_id, name, description, category, schema) VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (org_id, name) DO NOTHING RETURNING *`,
-          [orgId, name, description ?? null, category ?? categoryOf(name), schema === undefined ? null : JSON.stringify(schema)],
+          [
+            orgId,
+            name,
+            description ?? null,
+            category ?? categoryOf(name),
+            schema === undefined ? null : JSON.stringify(schema),
+          ],
         );
         if (rows.length === 0) {
-          throw new HooklineError('CONFLICT', `Event type ${name} already exists (archived ones can be restored with PATCH {"archived": false}).`);
+          throw new HooklineError(
+            'CONFLICT',
+            `Event type ${name} already exists (archived ones can be restored with PATCH {"archived": false}).`,
+          );
         }
-        await recordAudit(tx, { orgId, keyId, action: 'event_type.created', targetType: 'event_type', targetId: name, changes: { description, category: rows[0].category, schema } });
+        await recordAudit(tx, {
+          orgId,
+          keyId,
+          action: 'event_type.created',
+          targetType: 'event_type',
+          targetId: name,
+          changes: { description, category: rows[0].category, schema },
+        });
         return rows[0];
       });
       return reply.code(201).send(toEventType(row));
@@ -128,18 +163,29 @@ export async function eventTypeRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Params: Static<typeof NameParams> }>(
     '/event-types/:name',
-    { config: { access: 'catalog' }, schema: { tags, params: NameParams, response: { 200: EventType, ...ErrorResponses } } },
+    {
+      config: { access: 'catalog' },
+      schema: { tags, params: NameParams, response: { 200: EventType, ...ErrorResponses } },
+    },
     async (request) => toEventType(await loadOwned(app, request.auth.orgId, request.params.name)),
   );
 
   app.patch<{ Params: Static<typeof NameParams>; Body: Static<typeof PatchBody> }>(
     '/event-types/:name',
-    { schema: { tags, params: NameParams, body: PatchBody, response: { 200: EventType, ...ErrorResponses } } },
+    {
+      schema: {
+        tags,
+        params: NameParams,
+        body: PatchBody,
+        response: { 200: EventType, ...ErrorResponses },
+      },
+    },
     async (request) => {
       const { orgId, keyId } = request.auth;
       const { name } = request.params;
       await loadOwned(app, orgId, name);
-      if (isBuiltinEventType(name)) throw new HooklineError('CONFLICT', 'Built-in hookline.* event types cannot be changed.');
+      if (isBuiltinEventType(name))
+        throw new HooklineError('CONFLICT', 'Built-in hookline.* event types cannot be changed.');
       const body = request.body;
       if (body.schema) assertValidSchema(body.schema);
       const row = await db.transaction(async (tx) => {
@@ -152,14 +198,24 @@ export async function eventTypeRoutes(app: FastifyInstance): Promise<void> {
              updated_at = now()
            WHERE org_id = $1 AND name = $2 RETURNING *`,
           [
-            orgId, name,
-            'description' in body, body.description ?? null,
+            orgId,
+            name,
+            'description' in body,
+            body.description ?? null,
             body.category ?? null,
-            'schema' in body, body.schema == null ? null : JSON.stringify(body.schema),
+            'schema' in body,
+            body.schema == null ? null : JSON.stringify(body.schema),
             body.archived ?? null,
           ],
         );
-        await recordAudit(tx, { orgId, keyId, action: 'event_type.updated', targetType: 'event_type', targetId: name, changes: body });
+        await recordAudit(tx, {
+          orgId,
+          keyId,
+          action: 'event_type.updated',
+          targetType: 'event_type',
+          targetId: name,
+          changes: body,
+        });
         return rows[0];
       });
       return toEventType(row);
@@ -173,7 +229,8 @@ export async function eventTypeRoutes(app: FastifyInstance): Promise<void> {
       const { orgId, keyId } = request.auth;
       const { name } = request.params;
       await loadOwned(app, orgId, name);
-      if (isBuiltinEventType(name)) throw new HooklineError('CONFLICT', 'Built-in hookline.* event types cannot be archived.');
+      if (isBuiltinEventType(name))
+        throw new HooklineError('CONFLICT', 'Built-in hookline.* event types cannot be archived.');
       // Archive, not delete: past events keep a type, and webhooks subscribed to it stay valid.
       const row = await db.transaction(async (tx) => {
         const { rows } = await tx.query<EventTypeRow>(
@@ -181,7 +238,13 @@ export async function eventTypeRoutes(app: FastifyInstance): Promise<void> {
             WHERE org_id = $1 AND name = $2 RETURNING *`,
           [orgId, name],
         );
-        await recordAudit(tx, { orgId, keyId, action: 'event_type.archived', targetType: 'event_type', targetId: name });
+        await recordAudit(tx, {
+          orgId,
+          keyId,
+          action: 'event_type.archived',
+          targetType: 'event_type',
+          targetId: name,
+        });
         return rows[0];
       });
       return toEventType(row);

@@ -4,7 +4,12 @@ import { fieldError, notFound, validationFailed } from '../../errors.js';
 import { OPERATIONAL_PREFIX } from '../../core/matching.js';
 import { PageOf, PageQuery, decodeCursor, toPage } from '../pagination.js';
 import { ErrorResponses, ErrorBody } from '../schemas.js';
-import { publishEvents, publishSimple, type PublishedEvent, type PublishInput } from '../../store/events.js';
+import {
+  publishEvents,
+  publishSimple,
+  type PublishedEvent,
+  type PublishInput,
+} from '../../store/events.js';
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Timestamp = Type.String({ format: 'date-time' });
@@ -14,29 +19,49 @@ const MAX_BATCH = 500;
 const NOT_SIMPLE_FOR_MS = 10_000;
 const NOT_SIMPLE_MAX = 10_000;
 
-const IdempotencyKey = Type.String({ minLength: 1, maxLength: 255, description: 'Same key within 24 h: the first event is returned.' });
+const IdempotencyKey = Type.String({
+  minLength: 1,
+  maxLength: 255,
+  description: 'Same key within 24 h: the first event is returned.',
+});
 const EventInput = Type.Object(
   {
     event_type: Type.String({ minLength: 1, maxLength: 255 }),
-    payload: Type.Unknown({ description: 'Any JSON value, at most 256 KiB serialized; becomes `data` in the request.' }),
+    payload: Type.Unknown({
+      description: 'Any JSON value, at most 256 KiB serialized; becomes `data` in the request.',
+    }),
     idempotency_key: Type.Optional(IdempotencyKey),
   },
   { additionalProperties: false },
 );
-const BatchBody = Type.Object({ events: Type.Array(EventInput, { minItems: 1, maxItems: MAX_BATCH }) }, { additionalProperties: false });
+const BatchBody = Type.Object(
+  { events: Type.Array(EventInput, { minItems: 1, maxItems: MAX_BATCH }) },
+  { additionalProperties: false },
+);
 const Accepted = Type.Object({
   id: Type.String({ description: 'evt_…' }),
   event_type: Type.String(),
   created_at: Timestamp,
-  deliveries: Type.Integer({ description: 'Deliveries created (for a repeated idempotency key: those of the first publish).' }),
+  deliveries: Type.Integer({
+    description: 'Deliveries created (for a repeated idempotency key: those of the first publish).',
+  }),
 });
 const BatchAccepted = Type.Object({
-  data: Type.Array(Type.Composite([Accepted, Type.Object({ duplicate: Type.Boolean({ description: 'The idempotency key matched an earlier event.' }) })])),
+  data: Type.Array(
+    Type.Composite([
+      Accepted,
+      Type.Object({
+        duplicate: Type.Boolean({ description: 'The idempotency key matched an earlier event.' }),
+      }),
+    ]),
+  ),
 });
 const Delivery = Type.Object({
   id: Type.String(),
   webhook_id: Type.String(),
-  status: Type.String({ description: 'pending, retrying, sending, succeeded, failed, cancelled or skipped' }),
+  status: Type.String({
+    description: 'pending, retrying, sending, succeeded, failed, cancelled or skipped',
+  }),
   attempts: Type.Integer(),
   next_attempt_at: Nullable(Timestamp),
   last_status_code: Nullable(Type.Integer()),
@@ -52,9 +77,17 @@ const Event = Type.Object({
   idempotency_key: Nullable(Type.String()),
   created_at: Timestamp,
 });
-const EventWithDeliveries = Type.Composite([Event, Type.Object({ deliveries: Type.Array(Delivery) })]);
+const EventWithDeliveries = Type.Composite([
+  Event,
+  Type.Object({ deliveries: Type.Array(Delivery) }),
+]);
 const ListQuery = Type.Object(
-  { ...PageQuery, event_type: Type.Optional(Type.String({ maxLength: 255 })), since: Type.Optional(Timestamp), until: Type.Optional(Timestamp) },
+  {
+    ...PageQuery,
+    event_type: Type.Optional(Type.String({ maxLength: 255 })),
+    since: Type.Optional(Timestamp),
+    until: Type.Optional(Timestamp),
+  },
   { additionalProperties: false },
 );
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
@@ -68,14 +101,28 @@ interface EventRow {
   created_at: Date;
 }
 
-const toAccepted = (e: PublishedEvent) => ({ id: e.id, event_type: e.eventType, created_at: e.createdAt.toISOString(), deliveries: e.deliveries });
+const toAccepted = (e: PublishedEvent) => ({
+  id: e.id,
+  event_type: e.eventType,
+  created_at: e.createdAt.toISOString(),
+  deliveries: e.deliveries,
+});
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
-const toEvent = (r: EventRow) => ({ id: r.id, event_type: r.event_type, payload: r.payload, idempotency_key: r.idempotency_key, created_at: r.created_at.toISOString() });
+const toEvent = (r: EventRow) => ({
+  id: r.id,
+  event_type: r.event_type,
+  payload: r.payload,
+  idempotency_key: r.idempotency_key,
+  created_at: r.created_at.toISOString(),
+});
 
 /** One idempotency key per event: from the body or the header, and they must agree. */
 function keyOf(bodyKey: string | undefined, headerKey: string | undefined): string | undefined {
   if (bodyKey !== undefined && headerKey !== undefined && bodyKey !== headerKey) {
-    throw fieldError('idempotency_key', 'differs from the Idempotency-Key header; send one or make them equal');
+    throw fieldError(
+      'idempotency_key',
+      'differs from the Idempotency-Key header; send one or make them equal',
+    );
   }
   return bodyKey ?? headerKey;
 }
@@ -86,7 +133,14 @@ function keyOf(bodyKey: string | undefined, headerKey: string | undefined): stri
  */
 function refuseOperational(types: string[], field: (i: number) => string): void {
   const problems = types.flatMap((type, i) =>
-    type.startsWith(OPERATIONAL_PREFIX) ? [{ field: field(i), message: `"${type}" is published by Hookline itself, not through the API` }] : [],
+    type.startsWith(OPERATIONAL_PREFIX)
+      ? [
+          {
+            field: field(i),
+            message: `"${type}" is published by Hookline itself, not through the API`,
+          },
+        ]
+      : [],
   );
   if (problems.length > 0) throw validationFailed(problems);
 }
@@ -103,9 +157,16 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
     if (fresh.some((e) => e.deliveries > 0)) app.deps.wake();
   }
 
-  async function publish(orgId: string, inputs: PublishInput[], batch: boolean): Promise<PublishedEvent[]> {
+  async function publish(
+    orgId: string,
+    inputs: PublishInput[],
+    batch: boolean,
+  ): Promise<PublishedEvent[]> {
     const published = await db.transaction((tx) =>
-      publishEvents(tx, orgId, inputs, { notify: false, fieldPrefix: batch ? (i) => `events.${i}.` : undefined }),
+      publishEvents(tx, orgId, inputs, {
+        notify: false,
+        fieldPrefix: batch ? (i) => `events.${i}.` : undefined,
+      }),
     );
     accepted(published);
     return published;
@@ -138,13 +199,22 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
       config: { access: 'publish' },
       // Room for a 256 KiB payload however it is escaped; the payload's own size is checked after parsing (413).
       bodyLimit: 2 * 1024 * 1024,
-      schema: { tags, body: EventInput, headers: IdempotencyHeader, response: { 200: Accepted, 202: Accepted, 413: ErrorBody, ...ErrorResponses } },
+      schema: {
+        tags,
+        body: EventInput,
+        headers: IdempotencyHeader,
+        response: { 200: Accepted, 202: Accepted, 413: ErrorBody, ...ErrorResponses },
+      },
     },
     async (request, reply: FastifyReply) => {
       const { event_type, payload, idempotency_key } = request.body;
       refuseOperational([event_type], () => 'event_type');
       const key = keyOf(idempotency_key, request.headers['idempotency-key']);
-      const event = await publishOne(request.auth.orgId, { eventType: event_type, payload, idempotencyKey: key });
+      const event = await publishOne(request.auth.orgId, {
+        eventType: event_type,
+        payload,
+        idempotencyKey: key,
+      });
       return reply.code(event.duplicate ? 200 : 202).send(toAccepted(event));
     },
   );
@@ -154,20 +224,35 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
     {
       config: { access: 'publish' },
       bodyLimit: 32 * 1024 * 1024,
-      schema: { tags, body: BatchBody, response: { 202: BatchAccepted, 413: ErrorBody, ...ErrorResponses } },
+      schema: {
+        tags,
+        body: BatchBody,
+        response: { 202: BatchAccepted, 413: ErrorBody, ...ErrorResponses },
+      },
     },
     async (request, reply) => {
-      const inputs = request.body.events.map((e) => ({ eventType: e.event_type, payload: e.payload, idempotencyKey: e.idempotency_key }));
-      refuseOperational(inputs.map((e) => e.eventType), (i) => `events.${i}.event_type`);
+      const inputs = request.body.events.map((e) => ({
+        eventType: e.event_type,
+        payload: e.payload,
+        idempotencyKey: e.idempotency_key,
+      }));
+      refuseOperational(
+        inputs.map((e) => e.eventType),
+        (i) => `events.${i}.event_type`,
+      );
       // All or nothing: one bad event fails the batch with its index in the field name.
       const published = await publish(request.auth.orgId, inputs, true);
-      return reply.code(202).send({ data: published.map((e) => ({ ...toAccepted(e), duplicate: e.duplicate })) });
+      return reply
+        .code(202)
+        .send({ data: published.map((e) => ({ ...toAccepted(e), duplicate: e.duplicate })) });
     },
   );
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/events',
-    { schema: { tags, querystring: ListQuery, response: { 200: PageOf(Event), ...ErrorResponses } } },
+    {
+      schema: { tags, querystring: ListQuery, response: { 200: PageOf(Event), ...ErrorResponses } },
+    },
     async (request) => {
       const { limit = 50, cursor, event_type, since, until } = request.query;
       const before = decodeCursor(cursor);
@@ -176,7 +261,14 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
           WHERE org_id = $1 AND ($2::text IS NULL OR id < $2) AND ($3::text IS NULL OR event_type = $3)
             AND ($4::timestamptz IS NULL OR created_at >= $4) AND ($5::timestamptz IS NULL OR created_at < $5)
           ORDER BY id DESC LIMIT $6`,
-        [request.auth.orgId, before ?? null, event_type ?? null, since ?? null, until ?? null, limit + 1],
+        [
+          request.auth.orgId,
+          before ?? null,
+          event_type ?? null,
+          since ?? null,
+          until ?? null,
+          limit + 1,
+        ],
       );
       return toPage(rows, limit, (r) => r.id, toEvent);
     },
@@ -184,7 +276,9 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Params: Static<typeof IdParams> }>(
     '/events/:id',
-    { schema: { tags, params: IdParams, response: { 200: EventWithDeliveries, ...ErrorResponses } } },
+    {
+      schema: { tags, params: IdParams, response: { 200: EventWithDeliveries, ...ErrorResponses } },
+    },
     async (request) => {
       const { orgId } = request.auth;
       const { rows } = await db.query<EventRow>(

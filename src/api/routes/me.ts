@@ -15,11 +15,18 @@ export async function meRoutes(app: FastifyInstance): Promise<void> {
     '/me',
     {
       config: { access: 'catalog' },
-      schema: { tags: ['API keys'], summary: 'The organization and role of the calling key', response: { 200: Me, ...ErrorResponses } },
+      schema: {
+        tags: ['API keys'],
+        summary: 'The organization and role of the calling key',
+        response: { 200: Me, ...ErrorResponses },
+      },
     },
     async (request) => {
       const { orgId, keyId, role } = request.auth;
-      const { rows } = await app.deps.db.query<{ name: string }>('SELECT name FROM organizations WHERE id = $1', [orgId]);
+      const { rows } = await app.deps.db.query<{ name: string }>(
+        'SELECT name FROM organizations WHERE id = $1',
+        [orgId],
+      );
       return { org_id: orgId, org_name: rows[0]?.name ?? '', key_id: keyId, role };
     },
   );

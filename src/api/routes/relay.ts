@@ -27,15 +27,34 @@ import {
 import type { AttemptError } from '../../worker/attempt.js';
 
 const attemptErrors: AttemptError[] = [
-  'timeout', 'connection_refused', 'connection_reset', 'dns_failed', 'tls_error',
-  'redirect_not_followed', 'blocked_destination', 'http_error', 'invalid_response', 'internal_error',
+  'timeout',
+  'connection_refused',
+  'connection_reset',
+  'dns_failed',
+  'tls_error',
+  'redirect_not_followed',
+  'blocked_destination',
+  'http_error',
+  'invalid_response',
+  'internal_error',
 ];
 
 const StartBody = Type.Object(
   {
-    session: Type.String({ pattern: '^[A-Za-z0-9._-]{1,100}$', description: 'Stable id of one CLI installation and server.' }),
-    secret: Type.String({ description: 'The whsec_… secret the CLI keeps, so it is stable across restarts.' }),
-    events: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 255 }), { minItems: 1, maxItems: 100, default: ['*'] })),
+    session: Type.String({
+      pattern: '^[A-Za-z0-9._-]{1,100}$',
+      description: 'Stable id of one CLI installation and server.',
+    }),
+    secret: Type.String({
+      description: 'The whsec_… secret the CLI keeps, so it is stable across restarts.',
+    }),
+    events: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 255 }), {
+        minItems: 1,
+        maxItems: 100,
+        default: ['*'],
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -50,7 +69,14 @@ const RelayWebhook = Type.Object({
 const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
 const NextQuery = Type.Object(
   {
-    wait: Type.Optional(Type.Integer({ minimum: 0, maximum: 60, default: 25, description: 'Seconds to hold the request open when nothing is due.' })),
+    wait: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 60,
+        default: 25,
+        description: 'Seconds to hold the request open when nothing is due.',
+      }),
+    ),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, default: 10 })),
   },
   { additionalProperties: false },
@@ -65,7 +91,9 @@ const NextReply = Type.Object({
       event_id: Type.String(),
       event_type: Type.String(),
       created_at: Type.String({ format: 'date-time' }),
-      payload_text: Type.String({ description: 'The payload exactly as stored: it becomes `data`.' }),
+      payload_text: Type.String({
+        description: 'The payload exactly as stored: it becomes `data`.',
+      }),
     }),
   ),
   target: Type.Union([
@@ -77,7 +105,10 @@ const NextReply = Type.Object({
     Type.Null(),
   ]),
 });
-const ResultParams = Type.Object({ id: Type.String({ maxLength: 100 }), deliveryId: Type.String({ maxLength: 100 }) });
+const ResultParams = Type.Object({
+  id: Type.String({ maxLength: 100 }),
+  deliveryId: Type.String({ maxLength: 100 }),
+});
 const ResultBody = Type.Object(
   {
     lease: Type.String({ maxLength: 200 }),
@@ -95,7 +126,11 @@ const ResultBody = Type.Object(
   { additionalProperties: false },
 );
 const ResultReply = Type.Object({
-  outcome: Type.Union([Type.Literal('succeeded'), Type.Literal('retrying'), Type.Literal('failed')]),
+  outcome: Type.Union([
+    Type.Literal('succeeded'),
+    Type.Literal('retrying'),
+    Type.Literal('failed'),
+  ]),
   attempt: Type.Integer(),
 });
 
@@ -142,7 +177,14 @@ export async function relayRoutes(app: FastifyInstance): Promise<void> {
 
   app.post<{ Body: Static<typeof StartBody> }>(
     '/relay',
-    { schema: { tags, body: StartBody, response: { 200: RelayWebhook, ...ErrorResponses }, description: 'Creates or resumes the relay webhook of a `hookline listen` session.' } },
+    {
+      schema: {
+        tags,
+        body: StartBody,
+        response: { 200: RelayWebhook, ...ErrorResponses },
+        description: 'Creates or resumes the relay webhook of a `hookline listen` session.',
+      },
+    },
     async (request) => {
       const { orgId, keyId } = request.auth;
       const { session, secret, events = ['*'] } = request.body;
@@ -151,18 +193,36 @@ export async function relayRoutes(app: FastifyInstance): Promise<void> {
       if (secretIssue) problems.push({ field: 'secret', message: secretIssue });
       events.forEach((e, i) => {
         const sub = parseSubscription(e);
-        if (typeof sub === 'string') problems.push({ field: `events.${i}`, message: `${e}: ${sub}` });
+        if (typeof sub === 'string')
+          problems.push({ field: `events.${i}`, message: `${e}: ${sub}` });
       });
       if (problems.length) throw validationFailed(problems);
       const { row, created } = await db.transaction(async (tx) => {
-        const result = await upsertRelayWebhook(tx, { orgId, session, events, sealedSecret: box.seal(secret), keyId });
+        const result = await upsertRelayWebhook(tx, {
+          orgId,
+          session,
+          events,
+          sealedSecret: box.seal(secret),
+          keyId,
+        });
         await recordAudit(tx, {
-          orgId, keyId, action: result.created ? 'webhook.created' : 'webhook.updated', targetType: 'webhook', targetId: result.row.id,
+          orgId,
+          keyId,
+          action: result.created ? 'webhook.created' : 'webhook.updated',
+          targetType: 'webhook',
+          targetId: result.row.id,
           changes: { relay: true, name: result.row.name, events, is_active: true },
         });
         return result;
       });
-      return { id: row.id, name: row.name, events: row.events, is_active: row.is_active, relay: true, created };
+      return {
+        id: row.id,
+        name: row.name,
+        events: row.events,
+        is_active: row.is_active,
+        relay: true,
+        created,
+      };
     },
   );
 
@@ -171,15 +231,23 @@ export async function relayRoutes(app: FastifyInstance): Promise<void> {
     {
       config: { access: 'admin' },
       schema: {
-        tags, params: IdParams, querystring: NextQuery, response: { 200: NextReply, ...ErrorResponses },
-        description: 'Long-poll: claims due deliveries of a relay webhook (leased like the worker’s), waiting up to `wait` seconds for one.',
+        tags,
+        params: IdParams,
+        querystring: NextQuery,
+        response: { 200: NextReply, ...ErrorResponses },
+        description:
+          'Long-poll: claims due deliveries of a relay webhook (leased like the worker’s), waiting up to `wait` seconds for one.',
       },
     },
     async (request, reply) => {
       const { orgId } = request.auth;
       const { wait = 25, limit = 10 } = request.query;
       const row = await loadRelay(orgId, request.params.id);
-      if (!row.is_active) throw new HooklineError('CONFLICT', 'This relay webhook is stopped; start `hookline listen` again.');
+      if (!row.is_active)
+        throw new HooklineError(
+          'CONFLICT',
+          'This relay webhook is stopped; start `hookline listen` again.',
+        );
       await ensureListening();
       let gone = false;
       reply.raw.once('close', () => (gone = true));
@@ -192,10 +260,19 @@ export async function relayRoutes(app: FastifyInstance): Promise<void> {
         if (claims.length > 0) {
           return {
             deliveries: claims.map((c) => ({
-              id: c.id, lease, attempt: c.attempt, event_id: c.eventId, event_type: c.eventType,
-              created_at: c.createdAt.toISOString(), payload_text: c.payloadText,
+              id: c.id,
+              lease,
+              attempt: c.attempt,
+              event_id: c.eventId,
+              event_type: c.eventType,
+              created_at: c.createdAt.toISOString(),
+              payload_text: c.payloadText,
             })),
-            target: { timeout_seconds: row.timeout_seconds, custom_headers: row.custom_headers ?? {}, secrets: activeSecrets(row, box) },
+            target: {
+              timeout_seconds: row.timeout_seconds,
+              custom_headers: row.custom_headers ?? {},
+              secrets: activeSecrets(row, box),
+            },
           };
         }
         const left = deadline - Date.now();
@@ -210,8 +287,12 @@ export async function relayRoutes(app: FastifyInstance): Promise<void> {
     '/relay/:id/deliveries/:deliveryId/result',
     {
       schema: {
-        tags, params: ResultParams, body: ResultBody, response: { 200: ResultReply, ...ErrorResponses },
-        description: 'Records the attempt the CLI made for a claimed delivery and schedules what follows, like the worker.',
+        tags,
+        params: ResultParams,
+        body: ResultBody,
+        response: { 200: ResultReply, ...ErrorResponses },
+        description:
+          'Records the attempt the CLI made for a claimed delivery and schedules what follows, like the worker.',
       },
     },
     async (request) => {
@@ -220,26 +301,53 @@ export async function relayRoutes(app: FastifyInstance): Promise<void> {
       const b = request.body;
       const done = await db.transaction((tx) =>
         completeRelayDelivery(tx, {
-          webhookId: webhook.id, deliveryId: request.params.deliveryId, lease: b.lease, retryDelayScale: config.retryDelayScale,
+          webhookId: webhook.id,
+          deliveryId: request.params.deliveryId,
+          lease: b.lease,
+          retryDelayScale: config.retryDelayScale,
           result: {
-            ok: b.ok, startedAt: new Date(b.started_at), durationMs: b.duration_ms, requestHeaders: b.request_headers,
-            status: b.status, responseHeaders: b.response_headers, responseBody: b.response_body?.slice(0, 4096) ?? null,
-            error: b.error, errorDetail: b.error_detail, retryAfter: b.retry_after,
+            ok: b.ok,
+            startedAt: new Date(b.started_at),
+            durationMs: b.duration_ms,
+            requestHeaders: b.request_headers,
+            status: b.status,
+            responseHeaders: b.response_headers,
+            responseBody: b.response_body?.slice(0, 4096) ?? null,
+            error: b.error,
+            errorDetail: b.error_detail,
+            retryAfter: b.retry_after,
           },
         }),
       );
-      if (!done) throw new HooklineError('CONFLICT', 'This delivery is not leased to you any more (the lease expired or it was claimed again).');
+      if (!done)
+        throw new HooklineError(
+          'CONFLICT',
+          'This delivery is not leased to you any more (the lease expired or it was claimed again).',
+        );
       return done;
     },
   );
 
   app.post<{ Params: Static<typeof IdParams> }>(
     '/relay/:id/stop',
-    { schema: { tags, params: IdParams, response: { 200: Type.Object({ stopped: Type.Boolean() }), ...ErrorResponses } } },
+    {
+      schema: {
+        tags,
+        params: IdParams,
+        response: { 200: Type.Object({ stopped: Type.Boolean() }), ...ErrorResponses },
+      },
+    },
     async (request) => {
       const { orgId, keyId } = request.auth;
       if (!(await stopRelayWebhook(db, orgId, request.params.id))) throw notFound('Relay webhook');
-      await recordAudit(db, { orgId, keyId, action: 'webhook.updated', targetType: 'webhook', targetId: request.params.id, changes: { is_active: false, relay: true } });
+      await recordAudit(db, {
+        orgId,
+        keyId,
+        action: 'webhook.updated',
+        targetType: 'webhook',
+        targetId: request.params.id,
+        changes: { is_active: false, relay: true },
+      });
       return { stopped: true };
     },
   );

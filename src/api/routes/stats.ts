@@ -7,7 +7,12 @@ import { computeStats, failingWebhooks, type StatsWindow } from '../../store/sta
 
 const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
 const DateTime = Type.String({ format: 'date-time' });
-const WindowName = Type.Union([Type.Literal('1h'), Type.Literal('24h'), Type.Literal('7d'), Type.Literal('30d')]);
+const WindowName = Type.Union([
+  Type.Literal('1h'),
+  Type.Literal('24h'),
+  Type.Literal('7d'),
+  Type.Literal('30d'),
+]);
 
 const statsFields = {
   window: WindowName,
@@ -26,23 +31,31 @@ const statsFields = {
     { p50: NullableNumber, p95: NullableNumber, p99: NullableNumber },
     { description: 'Response time of the attempts that got an answer.' },
   ),
-  series: Type.Array(Type.Object({
-    start: DateTime, succeeded: Type.Integer(), failed: Type.Integer(), total: Type.Integer(),
-  })),
+  series: Type.Array(
+    Type.Object({
+      start: DateTime,
+      succeeded: Type.Integer(),
+      failed: Type.Integer(),
+      total: Type.Integer(),
+    }),
+  ),
 };
 const WebhookStats = Type.Object(statsFields);
 const OrgStats = Type.Object({
   ...statsFields,
-  failing_webhooks: Type.Array(Type.Object({
-    id: Type.String(),
-    name: Type.String(),
-    url: Type.String(),
-    is_active: Type.Boolean(),
-    failure_count: Type.Integer(),
-    first_failure_at: Type.Union([DateTime, Type.Null()]),
-    last_success_at: Type.Union([DateTime, Type.Null()]),
-    disabled_reason: Type.Union([Type.String(), Type.Null()]),
-  }), { description: 'Webhooks failing now or disabled by Hookline, worst first (at most 20).' }),
+  failing_webhooks: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      name: Type.String(),
+      url: Type.String(),
+      is_active: Type.Boolean(),
+      failure_count: Type.Integer(),
+      first_failure_at: Type.Union([DateTime, Type.Null()]),
+      last_success_at: Type.Union([DateTime, Type.Null()]),
+      disabled_reason: Type.Union([Type.String(), Type.Null()]),
+    }),
+    { description: 'Webhooks failing now or disabled by Hookline, worst first (at most 20).' },
+  ),
 });
 const StatsQuery = Type.Object(
   { window: Type.Optional(Type.Union([WindowName], { default: '24h' })) },
@@ -61,14 +74,24 @@ export async function statsRoutes(app: FastifyInstance): Promise<void> {
     async (request) => {
       const { orgId } = request.auth;
       const window = (request.query.window ?? '24h') as StatsWindow;
-      const [stats, failing] = await Promise.all([computeStats(db, orgId, window), failingWebhooks(db, orgId)]);
+      const [stats, failing] = await Promise.all([
+        computeStats(db, orgId, window),
+        failingWebhooks(db, orgId),
+      ]);
       return { ...stats, failing_webhooks: failing };
     },
   );
 
   app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof StatsQuery> }>(
     '/webhooks/:id/stats',
-    { schema: { tags, params: IdParams, querystring: StatsQuery, response: { 200: WebhookStats, ...ErrorResponses } } },
+    {
+      schema: {
+        tags,
+        params: IdParams,
+        querystring: StatsQuery,
+        response: { 200: WebhookStats, ...ErrorResponses },
+      },
+    },
     async (request) => {
       const { orgId } = request.auth;
       const row = await getWebhookRow(db, orgId, request.params.id);

@@ -3,7 +3,12 @@ import { Type, type Static } from '@sinclair/typebox';
 import { HooklineError, fieldError, notFound } from '../../errors.js';
 import { ErrorResponses } from '../schemas.js';
 import { recordAudit } from '../../store/audit.js';
-import { getWebhookRow, activeSecrets, type PreviousSecret, type WebhookRow } from '../../store/webhooks.js';
+import {
+  getWebhookRow,
+  activeSecrets,
+  type PreviousSecret,
+  type WebhookRow,
+} from '../../store/webhooks.js';
 import { countReplay, requeueReplayBatch, type ReplayFilter } from '../../store/delivery-log.js';
 import { insertAttempt } from '../../store/attempts.js';
 import { createSecretBox } from '../../core/secret-box.js';
@@ -26,10 +31,15 @@ export const MAX_PREVIOUS_SECRETS = 10;
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const RotateBody = Type.Object(
   {
-    grace_seconds: Type.Optional(Type.Integer({
-      minimum: 0, maximum: MAX_GRACE_SECONDS, default: 86400,
-      description: 'How long the old secret keeps signing too (default one day, 0: stop at once).',
-    })),
+    grace_seconds: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_GRACE_SECONDS,
+        default: 86400,
+        description:
+          'How long the old secret keeps signing too (default one day, 0: stop at once).',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -40,16 +50,24 @@ const RotateReply = Type.Object({
 const ReplayBody = Type.Object(
   {
     since: Type.String({ format: 'date-time', description: 'Deliveries created at or after' }),
-    until: Type.Optional(Type.String({ format: 'date-time', description: 'Deliveries created before' })),
-    status: Type.Optional(Type.Union([Type.Literal('failed'), Type.Literal('all')], {
-      default: 'failed', description: '`all`: every finished delivery (succeeded, failed, cancelled, skipped).',
-    })),
+    until: Type.Optional(
+      Type.String({ format: 'date-time', description: 'Deliveries created before' }),
+    ),
+    status: Type.Optional(
+      Type.Union([Type.Literal('failed'), Type.Literal('all')], {
+        default: 'failed',
+        description: '`all`: every finished delivery (succeeded, failed, cancelled, skipped).',
+      }),
+    ),
     event_type: Type.Optional(Type.String({ maxLength: 255 })),
     dry_run: Type.Optional(Type.Boolean({ description: 'Only count what would be queued.' })),
   },
   { additionalProperties: false },
 );
-const ReplayReply = Type.Object({ queued: Type.Optional(Type.Integer()), matched: Type.Optional(Type.Integer()) });
+const ReplayReply = Type.Object({
+  queued: Type.Optional(Type.Integer()),
+  matched: Type.Optional(Type.Integer()),
+});
 const TestBody = Type.Object(
   {
     event_type: Type.Optional(Type.String({ pattern: EVENT_TYPE_NAME, maxLength: 255 })),
@@ -96,7 +114,12 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
     '/webhooks/:id/rotate-secret',
     {
       preValidation: emptyBodyIsObject,
-      schema: { tags, params: IdParams, body: RotateBody, response: { 200: RotateReply, ...ErrorResponses } },
+      schema: {
+        tags,
+        params: IdParams,
+        body: RotateBody,
+        response: { 200: RotateReply, ...ErrorResponses },
+      },
     },
     async (request) => {
       const { orgId, keyId } = request.auth;
@@ -106,14 +129,21 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
       await db.transaction(async (tx) => {
         // Locked, so two rotations at once each keep the other's old secret in the list.
         const { rows } = await tx.query<WebhookRow>(
-          'SELECT * FROM webhooks WHERE org_id = $1 AND id = $2 FOR UPDATE', [orgId, request.params.id],
+          'SELECT * FROM webhooks WHERE org_id = $1 AND id = $2 FOR UPDATE',
+          [orgId, request.params.id],
         );
         const row = rows[0];
         if (!row) throw notFound('Webhook');
         const now = Date.now();
-        const previous: PreviousSecret[] = (row.previous_secrets ?? []).filter((p) => new Date(p.expires_at).getTime() > now);
+        const previous: PreviousSecret[] = (row.previous_secrets ?? []).filter(
+          (p) => new Date(p.expires_at).getTime() > now,
+        );
         // Re-sealed: a secret stored before an encryption key was configured gets encrypted now.
-        if (expiresAt) previous.unshift({ secret: box.seal(box.open(row.secret)), expires_at: expiresAt.toISOString() });
+        if (expiresAt)
+          previous.unshift({
+            secret: box.seal(box.open(row.secret)),
+            expires_at: expiresAt.toISOString(),
+          });
         previous.sort((a, b) => Date.parse(b.expires_at) - Date.parse(a.expires_at));
         previous.splice(MAX_PREVIOUS_SECRETS);
         await tx.query(
@@ -122,8 +152,15 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
           [orgId, row.id, box.seal(secret), JSON.stringify(previous), keyId],
         );
         await recordAudit(tx, {
-          orgId, keyId, action: 'webhook.secret_rotated', targetType: 'webhook', targetId: row.id,
-          changes: { grace_seconds: grace, previous_secret_expires_at: expiresAt?.toISOString() ?? null },
+          orgId,
+          keyId,
+          action: 'webhook.secret_rotated',
+          targetType: 'webhook',
+          targetId: row.id,
+          changes: {
+            grace_seconds: grace,
+            previous_secret_expires_at: expiresAt?.toISOString() ?? null,
+          },
         });
       });
       return { secret, previous_secret_expires_at: expiresAt?.toISOString() ?? null };
@@ -134,8 +171,12 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
     '/webhooks/:id/replay',
     {
       schema: {
-        tags, params: IdParams, body: ReplayBody, response: { 200: ReplayReply, ...ErrorResponses },
-        description: 'Queues again every matching finished delivery of this webhook (test sends excepted).',
+        tags,
+        params: IdParams,
+        body: ReplayBody,
+        response: { 200: ReplayReply, ...ErrorResponses },
+        description:
+          'Queues again every matching finished delivery of this webhook (test sends excepted).',
       },
     },
     async (request) => {
@@ -143,15 +184,23 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
       const row = await loadOwned(orgId, request.params.id);
       const { since, until, status = 'failed', event_type, dry_run } = request.body;
       const filter: ReplayFilter = {
-        webhookId: row.id, since: new Date(since), until: until ? new Date(until) : undefined, status, eventType: event_type,
+        webhookId: row.id,
+        since: new Date(since),
+        until: until ? new Date(until) : undefined,
+        status,
+        eventType: event_type,
       };
-      if (filter.until && filter.until <= filter.since) throw fieldError('until', 'must be after since');
+      if (filter.until && filter.until <= filter.since)
+        throw fieldError('until', 'must be after since');
       if (dry_run) return { matched: await countReplay(db, filter) };
-      if (!row.is_active) throw new HooklineError('CONFLICT', 'This webhook is disabled; enable it, then replay.');
+      if (!row.is_active)
+        throw new HooklineError('CONFLICT', 'This webhook is disabled; enable it, then replay.');
       let queued = 0;
       let after: string | undefined;
       for (;;) {
-        const batch = await db.transaction((tx) => requeueReplayBatch(tx, filter, after, REPLAY_BATCH));
+        const batch = await db.transaction((tx) =>
+          requeueReplayBatch(tx, filter, after, REPLAY_BATCH),
+        );
         if (batch.count === 0) break;
         queued += batch.count;
         after = batch.lastId;
@@ -160,7 +209,11 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
         if (batch.count < REPLAY_BATCH) break;
       }
       await recordAudit(db, {
-        orgId, keyId, action: 'webhook.replayed', targetType: 'webhook', targetId: row.id,
+        orgId,
+        keyId,
+        action: 'webhook.replayed',
+        targetType: 'webhook',
+        targetId: row.id,
         changes: { since, until: until ?? null, status, event_type: event_type ?? null, queued },
       });
       return { queued };
@@ -172,7 +225,10 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
     {
       preValidation: emptyBodyIsObject,
       schema: {
-        tags, params: IdParams, body: TestBody, response: { 200: TestReply, ...ErrorResponses },
+        tags,
+        params: IdParams,
+        body: TestBody,
+        response: { 200: TestReply, ...ErrorResponses },
         description: `Sends one signed request now and waits for it; at most ${config.testsPerMinute} a minute per webhook.`,
       },
     },
@@ -182,21 +238,31 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
       const wait = testWindow.take(row.id);
       if (wait > 0) {
         const seconds = Math.ceil(wait / 1000);
-        throw new HooklineError('RATE_LIMITED', `At most ${config.testsPerMinute} tests a minute per webhook; retry in ${seconds} s.`, {
-          headers: { 'retry-after': String(seconds) },
-        });
+        throw new HooklineError(
+          'RATE_LIMITED',
+          `At most ${config.testsPerMinute} tests a minute per webhook; retry in ${seconds} s.`,
+          {
+            headers: { 'retry-after': String(seconds) },
+          },
+        );
       }
       const eventType = request.body?.event_type ?? defaultTestType(row);
-      const payload = request.body?.payload !== undefined
-        ? request.body.payload
-        : { test: true, message: 'A test event sent from Hookline.', webhook_id: row.id };
+      const payload =
+        request.body?.payload !== undefined
+          ? request.body.payload
+          : { test: true, message: 'A test event sent from Hookline.', webhook_id: row.id };
       const payloadText = JSON.stringify(payload);
       const createdAt = new Date();
       const eventId = newId('evt', createdAt.getTime());
       const deliveryId = newId('dlv', createdAt.getTime());
 
       const result = await sendAttempt(
-        { url: row.url, timeoutSeconds: row.timeout_seconds, customHeaders: row.custom_headers, secrets: activeSecrets(row, box) },
+        {
+          url: row.url,
+          timeoutSeconds: row.timeout_seconds,
+          customHeaders: row.custom_headers,
+          secrets: activeSecrets(row, box),
+        },
         { eventId, eventType, createdAt, payloadText },
         { dispatcher: deliveryDispatcher(config), timeoutScale: config.timeoutScale },
       );
@@ -206,7 +272,9 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
       await db.transaction(async (tx) => {
         // Locks the webhook against a concurrent DELETE until the test is recorded; deleted
         // during the send, there is nothing to record it under.
-        const { rows: still } = await tx.query('SELECT 1 FROM webhooks WHERE id = $1 FOR SHARE', [row.id]);
+        const { rows: still } = await tx.query('SELECT 1 FROM webhooks WHERE id = $1 FOR SHARE', [
+          row.id,
+        ]);
         if (still.length === 0) throw notFound('Webhook');
         await tx.query(
           'INSERT INTO events (id, org_id, event_type, payload, created_at) VALUES ($1, $2, $3, $4, $5)',
@@ -216,17 +284,45 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
           `INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type, status, attempts, is_test,
                                    last_status_code, last_error, last_attempt_at, completed_at, created_at, next_attempt_at)
            VALUES ($1, $2, $3, $4, $5, $6, 1, true, $7, $8, $9, now(), $10, $10)`,
-          [deliveryId, orgId, row.id, eventId, eventType, result.ok ? 'succeeded' : 'failed', result.status, result.error,
-            result.startedAt, createdAt],
+          [
+            deliveryId,
+            orgId,
+            row.id,
+            eventId,
+            eventType,
+            result.ok ? 'succeeded' : 'failed',
+            result.status,
+            result.error,
+            result.startedAt,
+            createdAt,
+          ],
         );
         await insertAttempt(tx, {
-          orgId, deliveryId, webhookId: row.id, attempt: 1, startedAt: result.startedAt, durationMs: result.durationMs,
-          requestHeaders: result.requestHeaders, responseStatus: result.status, responseHeaders: result.responseHeaders,
-          responseBody: result.responseBody, error: result.error, errorDetail: result.errorDetail,
+          orgId,
+          deliveryId,
+          webhookId: row.id,
+          attempt: 1,
+          startedAt: result.startedAt,
+          durationMs: result.durationMs,
+          requestHeaders: result.requestHeaders,
+          responseStatus: result.status,
+          responseHeaders: result.responseHeaders,
+          responseBody: result.responseBody,
+          error: result.error,
+          errorDetail: result.errorDetail,
         });
         await recordAudit(tx, {
-          orgId, keyId, action: 'webhook.tested', targetType: 'webhook', targetId: row.id,
-          changes: { delivery_id: deliveryId, event_type: eventType, success: result.ok, status_code: result.status },
+          orgId,
+          keyId,
+          action: 'webhook.tested',
+          targetType: 'webhook',
+          targetId: row.id,
+          changes: {
+            delivery_id: deliveryId,
+            event_type: eventType,
+            success: result.ok,
+            status_code: result.status,
+          },
         });
       });
       return {

@@ -6,8 +6,15 @@ import { ErrorResponses } from '../schemas.js';
 import { recordAudit } from '../../store/audit.js';
 import type { Queryable } from '../../store/db.js';
 import {
-  deleteWebhook, getWebhookRow, insertWebhook, listWebhookRows, settableFields, toWebhookJson, updateWebhook,
-  type WebhookRow, type WebhookSettings,
+  deleteWebhook,
+  getWebhookRow,
+  insertWebhook,
+  listWebhookRows,
+  settableFields,
+  toWebhookJson,
+  updateWebhook,
+  type WebhookRow,
+  type WebhookSettings,
 } from '../../store/webhooks.js';
 import { customHeaderErrors, parseSubscription } from '../../core/webhook-rules.js';
 import { generateSecret, secretProblem } from '../../core/signing.js';
@@ -35,7 +42,9 @@ const Webhook = Type.Object({
   failure_count: Type.Integer({ description: 'Consecutive failed deliveries.' }),
   last_triggered_at: Nullable(Timestamp),
   last_success_at: Nullable(Timestamp),
-  disabled_reason: Nullable(Type.String({ description: 'Why Hookline switched the webhook off, if it did.' })),
+  disabled_reason: Nullable(
+    Type.String({ description: 'Why Hookline switched the webhook off, if it did.' }),
+  ),
   created_at: Timestamp,
   updated_at: Timestamp,
   created_by: Nullable(Type.String({ description: 'Key id' })),
@@ -47,20 +56,38 @@ const CreatedWebhook = Type.Composite([Webhook, SecretOnly]);
 // The settable fields. Defaults are applied in code, not by ajv, so a PATCH never gains them.
 const fields = {
   name: Type.String({ minLength: 1, maxLength: 255 }),
-  url: Type.String({ minLength: 1, maxLength: 2048, description: 'https:// (http:// only with --dev)' }),
+  url: Type.String({
+    minLength: 1,
+    maxLength: 2048,
+    description: 'https:// (http:// only with --dev)',
+  }),
   description: Nullable(Type.String({ maxLength: 1000 })),
   events: Type.Array(Type.String({ minLength: 1, maxLength: 255 }), {
     minItems: 1,
     maxItems: 256,
     description: 'Event type names, "<category>.*" or "*".',
   }),
-  custom_headers: Type.Record(Type.String(), Type.String(), { description: 'Sent with every request.' }),
+  custom_headers: Type.Record(Type.String(), Type.String(), {
+    description: 'Sent with every request.',
+  }),
   is_active: Type.Boolean({ description: 'default true' }),
   timeout_seconds: Type.Integer({ minimum: 5, maximum: 120, description: 'default 30' }),
-  retry_attempts: Type.Integer({ minimum: 0, maximum: 10, description: 'Retries after the first attempt; default 5' }),
-  retry_delay_seconds: Type.Integer({ minimum: 10, maximum: 3600, description: 'Base of the backoff; default 60' }),
-  rate_limit_per_second: Nullable(Type.Integer({ minimum: 1, maximum: 100_000, description: 'null: unlimited' })),
-  ordering: Type.Union([Type.Literal('none'), Type.Literal('fifo')], { description: 'default none' }),
+  retry_attempts: Type.Integer({
+    minimum: 0,
+    maximum: 10,
+    description: 'Retries after the first attempt; default 5',
+  }),
+  retry_delay_seconds: Type.Integer({
+    minimum: 10,
+    maximum: 3600,
+    description: 'Base of the backoff; default 60',
+  }),
+  rate_limit_per_second: Nullable(
+    Type.Integer({ minimum: 1, maximum: 100_000, description: 'null: unlimited' }),
+  ),
+  ordering: Type.Union([Type.Literal('none'), Type.Literal('fifo')], {
+    description: 'default none',
+  }),
 };
 const CreateBody = Type.Object(
   {
@@ -68,10 +95,25 @@ const CreateBody = Type.Object(
     url: fields.url,
     events: fields.events,
     ...Object.fromEntries(
-      (['description', 'custom_headers', 'is_active', 'timeout_seconds', 'retry_attempts', 'retry_delay_seconds',
-        'rate_limit_per_second', 'ordering'] as const).map((k) => [k, Type.Optional(fields[k])]),
+      (
+        [
+          'description',
+          'custom_headers',
+          'is_active',
+          'timeout_seconds',
+          'retry_attempts',
+          'retry_delay_seconds',
+          'rate_limit_per_second',
+          'ordering',
+        ] as const
+      ).map((k) => [k, Type.Optional(fields[k])]),
     ),
-    secret: Type.Optional(Type.String({ maxLength: 200, description: 'whsec_ + base64 of 24–64 bytes; generated when absent' })),
+    secret: Type.Optional(
+      Type.String({
+        maxLength: 200,
+        description: 'whsec_ + base64 of 24–64 bytes; generated when absent',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -82,7 +124,8 @@ const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 
-type CreateInput = Partial<WebhookSettings> & Pick<WebhookSettings, 'name' | 'url' | 'events'> & { secret?: string };
+type CreateInput = Partial<WebhookSettings> &
+  Pick<WebhookSettings, 'name' | 'url' | 'events'> & { secret?: string };
 
 const defaults: Omit<WebhookSettings, 'name' | 'url' | 'events'> = {
   description: null,
@@ -113,7 +156,11 @@ async function eventErrors(q: Queryable, orgId: string, events: string[]): Promi
     );
     const known = new Set(rows.map((r) => r.name));
     for (const [i, n] of names) {
-      if (!known.has(n)) errors.push({ field: `events.${i}`, message: `${n} is not a registered (non-archived) event type` });
+      if (!known.has(n))
+        errors.push({
+          field: `events.${i}`,
+          message: `${n} is not a registered (non-archived) event type`,
+        });
     }
   }
   if (categories.length > 0) {
@@ -125,16 +172,26 @@ async function eventErrors(q: Queryable, orgId: string, events: string[]): Promi
     );
     const known = new Set(rows.map((r) => r.c));
     for (const [i, c] of categories) {
-      if (!known.has(c)) errors.push({ field: `events.${i}`, message: `${c}.*: no event type has the category ${c}` });
+      if (!known.has(c))
+        errors.push({
+          field: `events.${i}`,
+          message: `${c}.*: no event type has the category ${c}`,
+        });
     }
   }
   return errors;
 }
 
 /** Checks every rule the schema cannot; throws one 422 naming every bad field. */
-async function assertValid(q: Queryable, config: Config, orgId: string, body: Partial<CreateInput>): Promise<void> {
+async function assertValid(
+  q: Queryable,
+  config: Config,
+  orgId: string,
+  body: Partial<CreateInput>,
+): Promise<void> {
   const errors: FieldError[] = [];
-  if (body.name !== undefined && body.name.trim() === '') errors.push({ field: 'name', message: 'must not be blank' });
+  if (body.name !== undefined && body.name.trim() === '')
+    errors.push({ field: 'name', message: 'must not be blank' });
   if (body.url !== undefined) {
     let url: URL | undefined;
     try {
@@ -164,16 +221,22 @@ async function assertValid(q: Queryable, config: Config, orgId: string, body: Pa
 function auditView(settings: Partial<WebhookSettings>): Record<string, unknown> {
   const view: Record<string, unknown> = { ...settings };
   if (settings.custom_headers) {
-    view.custom_headers = Object.fromEntries(Object.keys(settings.custom_headers).map((n) => [n, '[redacted]']));
+    view.custom_headers = Object.fromEntries(
+      Object.keys(settings.custom_headers).map((n) => [n, '[redacted]']),
+    );
   }
   return view;
 }
 
 /** The given settings whose value differs from the row's. */
-function changedSettings(row: WebhookRow, patch: Partial<WebhookSettings>): Partial<WebhookSettings> {
+function changedSettings(
+  row: WebhookRow,
+  patch: Partial<WebhookSettings>,
+): Partial<WebhookSettings> {
   const out: Record<string, unknown> = {};
   for (const field of settableFields) {
-    if (field in patch && JSON.stringify(patch[field]) !== JSON.stringify(row[field])) out[field] = patch[field];
+    if (field in patch && JSON.stringify(patch[field]) !== JSON.stringify(row[field]))
+      out[field] = patch[field];
   }
   return out as Partial<WebhookSettings>;
 }
@@ -192,10 +255,20 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/webhooks',
-    { schema: { tags, querystring: ListQuery, response: { 200: PageOf(Webhook), ...ErrorResponses } } },
+    {
+      schema: {
+        tags,
+        querystring: ListQuery,
+        response: { 200: PageOf(Webhook), ...ErrorResponses },
+      },
+    },
     async (request) => {
       const { limit = 50, cursor, is_active } = request.query;
-      const rows = await listWebhookRows(db, request.auth.orgId, { before: decodeCursor(cursor), limit, isActive: is_active });
+      const rows = await listWebhookRows(db, request.auth.orgId, {
+        before: decodeCursor(cursor),
+        limit,
+        isActive: is_active,
+      });
       return toPage(rows, limit, (r) => r.id, toWebhookJson);
     },
   );
@@ -210,8 +283,21 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
       const settings: WebhookSettings = { ...defaults, ...given };
       const secret = givenSecret ?? generateSecret();
       const row = await db.transaction(async (tx) => {
-        const created = await insertWebhook(tx, { ...settings, id: newId('wh'), orgId, keyId, sealedSecret: box.seal(secret) });
-        await recordAudit(tx, { orgId, keyId, action: 'webhook.created', targetType: 'webhook', targetId: created.id, changes: auditView(settings) });
+        const created = await insertWebhook(tx, {
+          ...settings,
+          id: newId('wh'),
+          orgId,
+          keyId,
+          sealedSecret: box.seal(secret),
+        });
+        await recordAudit(tx, {
+          orgId,
+          keyId,
+          action: 'webhook.created',
+          targetType: 'webhook',
+          targetId: created.id,
+          changes: auditView(settings),
+        });
         return created;
       });
       return reply.code(201).send({ ...toWebhookJson(row), secret });
@@ -226,7 +312,14 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
 
   app.patch<{ Params: Static<typeof IdParams>; Body: Partial<WebhookSettings> }>(
     '/webhooks/:id',
-    { schema: { tags, params: IdParams, body: PatchBody, response: { 200: Webhook, ...ErrorResponses } } },
+    {
+      schema: {
+        tags,
+        params: IdParams,
+        body: PatchBody,
+        response: { 200: Webhook, ...ErrorResponses },
+      },
+    },
     async (request) => {
       const { orgId, keyId } = request.auth;
       const current = await loadOwned(orgId, request.params.id);
@@ -236,7 +329,14 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
       const row = await db.transaction(async (tx) => {
         const updated = await updateWebhook(tx, orgId, current.id, changes, keyId);
         if (!updated) throw notFound('Webhook');
-        await recordAudit(tx, { orgId, keyId, action: 'webhook.updated', targetType: 'webhook', targetId: current.id, changes: auditView(changes) });
+        await recordAudit(tx, {
+          orgId,
+          keyId,
+          action: 'webhook.updated',
+          targetType: 'webhook',
+          targetId: current.id,
+          changes: auditView(changes),
+        });
         return updated;
       });
       return toWebhookJson(row);
@@ -251,7 +351,14 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
       await db.transaction(async (tx) => {
         const row = await getWebhookRow(tx, orgId, request.params.id);
         if (!row || !(await deleteWebhook(tx, orgId, row.id))) throw notFound('Webhook');
-        await recordAudit(tx, { orgId, keyId, action: 'webhook.deleted', targetType: 'webhook', targetId: row.id, changes: { name: row.name, url: row.url } });
+        await recordAudit(tx, {
+          orgId,
+          keyId,
+          action: 'webhook.deleted',
+          targetType: 'webhook',
+          targetId: row.id,
+          changes: { name: row.name, url: row.url },
+        });
       });
       return reply.code(204).send();
     },
@@ -259,7 +366,10 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Params: Static<typeof IdParams> }>(
     '/webhooks/:id/secret',
-    { config: { access: 'admin' }, schema: { tags, params: IdParams, response: { 200: SecretOnly, ...ErrorResponses } } },
+    {
+      config: { access: 'admin' },
+      schema: { tags, params: IdParams, response: { 200: SecretOnly, ...ErrorResponses } },
+    },
     async (request) => {
       const row = await loadOwned(request.auth.orgId, request.params.id);
       return { secret: box.open(row.secret) };

@@ -1,6 +1,18 @@
 import { useState, type FormEvent } from 'react';
 import { api, type ApiKey, type Role } from '../api';
-import { Badge, Button, Check, Confirm, CopyButton, Empty, Field, Modal, PageHeader, Time, useAction } from '../components';
+import {
+  Badge,
+  Button,
+  Check,
+  Confirm,
+  CopyButton,
+  Empty,
+  Field,
+  Modal,
+  PageHeader,
+  Time,
+  useAction,
+} from '../components';
 import { ListTable, usePaged } from '../lists';
 import { useTitle } from '../router';
 import { useSession } from '../session';
@@ -15,7 +27,10 @@ export function ApiKeys() {
   useTitle('API keys');
   const { me, signOut } = useSession();
   const [showRevoked, setShowRevoked] = useState(false);
-  const list = usePaged((cursor) => api.listApiKeys({ cursor, limit: 100, include_revoked: showRevoked }), [showRevoked]);
+  const list = usePaged(
+    (cursor) => api.listApiKeys({ cursor, limit: 100, include_revoked: showRevoked }),
+    [showRevoked],
+  );
   const [creating, setCreating] = useState(false);
   const [created, setCreated] = useState<ApiKey & { key: string }>();
   const [revoking, setRevoking] = useState<ApiKey | null>(null);
@@ -48,7 +63,10 @@ export function ApiKeys() {
       <ListTable
         list={list}
         empty={
-          <Empty title="No keys" action={<Button onClick={() => setCreating(true)}>Create a key</Button>}>
+          <Empty
+            title="No keys"
+            action={<Button onClick={() => setCreating(true)}>Create a key</Button>}
+          >
             Create a publisher key for your application and viewer keys for people who only look.
           </Empty>
         }
@@ -65,7 +83,8 @@ export function ApiKeys() {
         row={(k) => (
           <tr key={k.id} className={k.revoked_at ? 'archived' : undefined}>
             <td>
-              {k.name || <span className="muted">unnamed</span>} {k.id === me.key_id && <Badge tone="blue">this session</Badge>}
+              {k.name || <span className="muted">unnamed</span>}{' '}
+              {k.id === me.key_id && <Badge tone="blue">this session</Badge>}
               {k.revoked_at && <Badge tone="red">revoked</Badge>}
             </td>
             <td>
@@ -80,7 +99,12 @@ export function ApiKeys() {
             </td>
             <td className="row-actions">
               {!k.revoked_at && (
-                <Button size="sm" variant="ghost" onClick={() => setRevoking(k)} aria-label={`Revoke ${k.name || k.key_prefix}`}>
+                <Button
+                  size="sm"
+                  variant="ghost"
+                  onClick={() => setRevoking(k)}
+                  aria-label={`Revoke ${k.name || k.key_prefix}`}
+                >
                   Revoke
                 </Button>
               )}
@@ -109,7 +133,8 @@ export function ApiKeys() {
         }
       >
         <p>
-          This is the only time the <strong>{created?.role}</strong> key {created?.name ? `“${created.name}”` : ''} is shown. Store it in your secret manager.
+          This is the only time the <strong>{created?.role}</strong> key{' '}
+          {created?.name ? `“${created.name}”` : ''} is shown. Store it in your secret manager.
         </p>
         <div className="secret-row">
           <code className="secret" data-testid="new-key">
@@ -128,16 +153,28 @@ export function ApiKeys() {
         onClose={() => setRevoking(null)}
       >
         <p>Every request with this key gets 401 from now on. This cannot be undone.</p>
-        {revoking?.id === me.key_id && <p className="text-bad">This is the key you are signed in with: you will be signed out.</p>}
+        {revoking?.id === me.key_id && (
+          <p className="text-bad">
+            This is the key you are signed in with: you will be signed out.
+          </p>
+        )}
       </Confirm>
     </>
   );
 }
 
-function CreateKey({ onClose, onCreated }: { onClose: () => void; onCreated: (k: ApiKey & { key: string }) => void }) {
+function CreateKey({
+  onClose,
+  onCreated,
+}: {
+  onClose: () => void;
+  onCreated: (k: ApiKey & { key: string }) => void;
+}) {
   const [name, setName] = useState('');
   const [role, setRole] = useState<Role>('publisher');
-  const [create, busy] = useAction(async () => onCreated(await api.createApiKey({ role, ...(name.trim() ? { name: name.trim() } : {}) })));
+  const [create, busy] = useAction(async () =>
+    onCreated(await api.createApiKey({ role, ...(name.trim() ? { name: name.trim() } : {}) })),
+  );
   const submit = (e: FormEvent) => {
     e.preventDefault();
     void create();
@@ -157,14 +194,30 @@ function CreateKey({ onClose, onCreated }: { onClose: () => void; onCreated: (k:
       }
     >
       <form id="key-form" onSubmit={submit}>
-        <Field label="Name" htmlFor="key-name" hint="What uses it, e.g. billing-service (production).">
-          <input id="key-name" value={name} maxLength={255} onChange={(e) => setName(e.target.value)} autoFocus />
+        <Field
+          label="Name"
+          htmlFor="key-name"
+          hint="What uses it, e.g. billing-service (production)."
+        >
+          <input
+            id="key-name"
+            value={name}
+            maxLength={255}
+            onChange={(e) => setName(e.target.value)}
+            autoFocus
+          />
         </Field>
         <fieldset className="roles">
           <legend>Role</legend>
           {(['publisher', 'viewer', 'admin'] as Role[]).map((r) => (
             <label key={r} className={`role-option${role === r ? ' on' : ''}`}>
-              <input type="radio" name="role" value={r} checked={role === r} onChange={() => setRole(r)} />
+              <input
+                type="radio"
+                name="role"
+                value={r}
+                checked={role === r}
+                onChange={() => setRole(r)}
+              />
               <span>
                 <strong>{r}</strong>
                 <span className="muted small">{roleHelp[r]}</span>

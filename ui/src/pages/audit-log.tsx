@@ -1,7 +1,17 @@
 import { useMemo } from 'react';
 import { all, api } from '../api';
 import { Code, Empty, formatTime, PageHeader, useResource } from '../components';
-import { ClearFilters, FilterSelect, FilterText, rangeBounds, rangeFromQuery, rangeQuery, TimeFilter, useUrlQuery, NoMatches } from '../filters';
+import {
+  ClearFilters,
+  FilterSelect,
+  FilterText,
+  rangeBounds,
+  rangeFromQuery,
+  rangeQuery,
+  TimeFilter,
+  useUrlQuery,
+  NoMatches,
+} from '../filters';
 import { ListTable, usePaged } from '../lists';
 import { Link, useTitle } from '../router';
 import { useSession } from '../session';
@@ -42,8 +52,18 @@ const textFilters = ['action', 'target_type', 'target_id', 'key_id'] as const;
 
 function targetLink(type: string, id: string | null) {
   if (!id) return null;
-  if (type === 'webhook') return <Link to={`/webhooks/${id}`} className="mono small">{id}</Link>;
-  if (type === 'delivery') return <Link to={`/deliveries?delivery=${encodeURIComponent(id)}`} className="mono small">{id}</Link>;
+  if (type === 'webhook')
+    return (
+      <Link to={`/webhooks/${id}`} className="mono small">
+        {id}
+      </Link>
+    );
+  if (type === 'delivery')
+    return (
+      <Link to={`/deliveries?delivery=${encodeURIComponent(id)}`} className="mono small">
+        {id}
+      </Link>
+    );
   return <span className="mono small">{id}</span>;
 }
 
@@ -53,27 +73,55 @@ export function AuditLog() {
   const { has } = useSession();
   const enabled = has('GET /audit-log');
   const [query, setQuery] = useUrlQuery();
-  const f = Object.fromEntries(textFilters.map((k) => [k, query.get(k) ?? ''])) as Record<(typeof textFilters)[number], string>;
+  const f = Object.fromEntries(textFilters.map((k) => [k, query.get(k) ?? ''])) as Record<
+    (typeof textFilters)[number],
+    string
+  >;
   const time = rangeFromQuery(query);
-  const keys = useResource(() => all((cursor) => api.listApiKeys({ limit: 500, cursor, include_revoked: true })), [], { enabled });
-  const keyNames = useMemo(() => new Map((keys.data ?? []).map((k) => [k.id, k.name])), [keys.data]);
-  const keyOptions: [string, string][] = (keys.data ?? []).map((k) => [k.id, `${k.name || k.id}${k.revoked_at ? ' (revoked)' : ''}`]);
+  const keys = useResource(
+    () => all((cursor) => api.listApiKeys({ limit: 500, cursor, include_revoked: true })),
+    [],
+    { enabled },
+  );
+  const keyNames = useMemo(
+    () => new Map((keys.data ?? []).map((k) => [k.id, k.name])),
+    [keys.data],
+  );
+  const keyOptions: [string, string][] = (keys.data ?? []).map((k) => [
+    k.id,
+    `${k.name || k.id}${k.revoked_at ? ' (revoked)' : ''}`,
+  ]);
   // A key id from a shared URL that this list does not know still shows as chosen.
   if (f.key_id && !keyNames.has(f.key_id)) keyOptions.push([f.key_id, f.key_id]);
   const key = JSON.stringify([f, time]);
   const list = usePaged(
-    (cursor) => api.auditLog({ ...Object.fromEntries(textFilters.map((k) => [k, f[k] || undefined])), ...rangeBounds(time), cursor, limit: 50 }),
+    (cursor) =>
+      api.auditLog({
+        ...Object.fromEntries(textFilters.map((k) => [k, f[k] || undefined])),
+        ...rangeBounds(time),
+        cursor,
+        limit: 50,
+      }),
     [key],
     { pollMs: 15_000, enabled },
   );
   const filtered = textFilters.some((k) => f[k]) || Boolean(time.range);
-  const clear = () => setQuery({ ...Object.fromEntries(textFilters.map((k) => [k, null])), ...rangeQuery({ range: '' }) });
+  const clear = () =>
+    setQuery({
+      ...Object.fromEntries(textFilters.map((k) => [k, null])),
+      ...rangeQuery({ range: '' }),
+    });
 
   return (
     <>
-      <PageHeader title="Audit log" subtitle="Every change made in this organization: who, what, when." />
+      <PageHeader
+        title="Audit log"
+        subtitle="Every change made in this organization: who, what, when."
+      />
       {!enabled ? (
-        <div className="alert alert-info">This server does not offer the audit log (GET /audit-log) yet.</div>
+        <div className="alert alert-info">
+          This server does not offer the audit log (GET /audit-log) yet.
+        </div>
       ) : (
         <>
           <div className="filters" role="search" aria-label="Filter the audit log">
@@ -84,9 +132,26 @@ export function AuditLog() {
               suggestions={knownActions}
               onChange={(action) => setQuery({ action })}
             />
-            <FilterSelect label="Target type" any="Any target" value={f.target_type} options={targetTypes} onChange={(target_type) => setQuery({ target_type })} />
-            <FilterText label="Target id" value={f.target_id} placeholder="wh_…, dlv_…, name" onChange={(target_id) => setQuery({ target_id })} />
-            <FilterSelect label="Key" any="Any key" value={f.key_id} options={keyOptions} onChange={(key_id) => setQuery({ key_id })} />
+            <FilterSelect
+              label="Target type"
+              any="Any target"
+              value={f.target_type}
+              options={targetTypes}
+              onChange={(target_type) => setQuery({ target_type })}
+            />
+            <FilterText
+              label="Target id"
+              value={f.target_id}
+              placeholder="wh_…, dlv_…, name"
+              onChange={(target_id) => setQuery({ target_id })}
+            />
+            <FilterSelect
+              label="Key"
+              any="Any key"
+              value={f.key_id}
+              options={keyOptions}
+              onChange={(key_id) => setQuery({ key_id })}
+            />
             <TimeFilter value={time} onChange={(t) => setQuery(rangeQuery(t))} />
             <ClearFilters filtered={filtered} onClear={clear} />
           </div>
@@ -96,7 +161,9 @@ export function AuditLog() {
               filtered ? (
                 <NoMatches what="entries" onClear={clear} />
               ) : (
-                <Empty title="Nothing recorded yet">Changes to webhooks, event types and keys appear here as they happen.</Empty>
+                <Empty title="Nothing recorded yet">
+                  Changes to webhooks, event types and keys appear here as they happen.
+                </Empty>
               )
             }
             label="Audit log"
@@ -114,11 +181,14 @@ export function AuditLog() {
                 <td className="nowrap">{formatTime(e.created_at)}</td>
                 <td className="mono small">{e.action}</td>
                 <td className="hide-sm">
-                  <span className="muted small">{e.target_type}</span> {targetLink(e.target_type, e.target_id)}
+                  <span className="muted small">{e.target_type}</span>{' '}
+                  {targetLink(e.target_type, e.target_id)}
                 </td>
                 <td className="hide-sm small">
                   {e.key_id ? (
-                    <span title={e.key_id}>{keyNames.get(e.key_id) || <span className="mono">{e.key_id}</span>}</span>
+                    <span title={e.key_id}>
+                      {keyNames.get(e.key_id) || <span className="mono">{e.key_id}</span>}
+                    </span>
                   ) : (
                     <span className="muted">system</span>
                   )}

@@ -9,11 +9,22 @@ import { useSession } from '../session';
 const windows: StatsWindow[] = ['1h', '24h', '7d', '30d'];
 const REFRESH_MS = 10_000;
 
-export function WindowPicker({ value, onChange }: { value: StatsWindow; onChange: (w: StatsWindow) => void }) {
+export function WindowPicker({
+  value,
+  onChange,
+}: {
+  value: StatsWindow;
+  onChange: (w: StatsWindow) => void;
+}) {
   return (
     <div className="segmented" role="group" aria-label="Time window">
       {windows.map((w) => (
-        <button key={w} className={w === value ? 'on' : undefined} aria-pressed={w === value} onClick={() => onChange(w)}>
+        <button
+          key={w}
+          className={w === value ? 'on' : undefined}
+          aria-pressed={w === value}
+          onClick={() => onChange(w)}
+        >
           {w}
         </button>
       ))}
@@ -26,9 +37,18 @@ export function Dashboard() {
   const { has, canWrite } = useSession();
   const [window, setWindow] = useState<StatsWindow>('24h');
   const hasStats = has('GET /stats');
-  const stats = useResource(() => api.stats(window), [window], { pollMs: REFRESH_MS, enabled: hasStats });
-  const webhooks = useResource(() => all((cursor) => api.listWebhooks({ limit: 500, cursor })), [], { pollMs: REFRESH_MS });
-  const failing = (webhooks.data ?? []).filter((w) => w.failure_count > 0 || w.disabled_reason || !w.is_active);
+  const stats = useResource(() => api.stats(window), [window], {
+    pollMs: REFRESH_MS,
+    enabled: hasStats,
+  });
+  const webhooks = useResource(
+    () => all((cursor) => api.listWebhooks({ limit: 500, cursor })),
+    [],
+    { pollMs: REFRESH_MS },
+  );
+  const failing = (webhooks.data ?? []).filter(
+    (w) => w.failure_count > 0 || w.disabled_reason || !w.is_active,
+  );
 
   return (
     <>
@@ -36,7 +56,8 @@ export function Dashboard() {
         <div className="page-title">
           <h1>Dashboard</h1>
           <p className="subtitle">
-            Refreshes every {REFRESH_MS / 1000} seconds {(stats.loading || webhooks.loading) && <Spinner label="Refreshing" />}
+            Refreshes every {REFRESH_MS / 1000} seconds{' '}
+            {(stats.loading || webhooks.loading) && <Spinner label="Refreshing" />}
           </p>
         </div>
         <div className="page-actions">
@@ -45,7 +66,9 @@ export function Dashboard() {
       </div>
 
       {!hasStats ? (
-        <div className="alert alert-info">This server does not offer delivery statistics (GET /stats) yet.</div>
+        <div className="alert alert-info">
+          This server does not offer delivery statistics (GET /stats) yet.
+        </div>
       ) : stats.error && !stats.data ? (
         <ErrorBox error={stats.error} onRetry={stats.reload} />
       ) : !stats.data ? (
@@ -53,20 +76,44 @@ export function Dashboard() {
       ) : (
         <>
           <div className="kpis">
-            <Kpi label="Deliveries" value={stats.data.total.toLocaleString()} sub={`${stats.data.pending.toLocaleString()} pending`} />
+            <Kpi
+              label="Deliveries"
+              value={stats.data.total.toLocaleString()}
+              sub={`${stats.data.pending.toLocaleString()} pending`}
+            />
             <Kpi
               label="Success rate"
               value={percent(stats.data.success_rate)}
               sub={`${stats.data.failed.toLocaleString()} failed`}
-              tone={stats.data.success_rate === null ? undefined : stats.data.success_rate < 0.95 ? 'bad' : 'good'}
+              tone={
+                stats.data.success_rate === null
+                  ? undefined
+                  : stats.data.success_rate < 0.95
+                    ? 'bad'
+                    : 'good'
+              }
             />
-            <Kpi label="p95 latency" value={ms(stats.data.latency_ms.p95)} sub={`p50 ${ms(stats.data.latency_ms.p50)} · p99 ${ms(stats.data.latency_ms.p99)}`} />
-            <Kpi label="Avg. attempts" value={stats.data.avg_attempts === null ? '—' : stats.data.avg_attempts.toFixed(2)} sub="per delivery" />
+            <Kpi
+              label="p95 latency"
+              value={ms(stats.data.latency_ms.p95)}
+              sub={`p50 ${ms(stats.data.latency_ms.p50)} · p99 ${ms(stats.data.latency_ms.p99)}`}
+            />
+            <Kpi
+              label="Avg. attempts"
+              value={stats.data.avg_attempts === null ? '—' : stats.data.avg_attempts.toFixed(2)}
+              sub="per delivery"
+            />
           </div>
           {stats.data.total === 0 && (
             <div className="alert alert-info">
-              No deliveries in the last {window}. {canWrite ? <Link to="/webhooks/new">Create a webhook</Link> : 'Once a webhook exists'}, then publish
-              an event with <code>POST /api/v1/events</code>; its deliveries show up here.
+              No deliveries in the last {window}.{' '}
+              {canWrite ? (
+                <Link to="/webhooks/new">Create a webhook</Link>
+              ) : (
+                'Once a webhook exists'
+              )}
+              , then publish an event with <code>POST /api/v1/events</code>; its deliveries show up
+              here.
             </div>
           )}
           <div className="grid-2">
@@ -74,7 +121,8 @@ export function Dashboard() {
               <div className="card-head">
                 <h2>Deliveries over time</h2>
                 <div className="legend">
-                  <span className="key key-ok" /> succeeded <span className="key key-fail" /> failed <span className="key key-other" /> pending
+                  <span className="key key-ok" /> succeeded <span className="key key-fail" /> failed{' '}
+                  <span className="key key-other" /> pending
                 </div>
               </div>
               <VolumeChart series={stats.data.series} window={window} />
@@ -98,11 +146,22 @@ export function Dashboard() {
           list={listOf(webhooks, failing)}
           empty={
             !webhooks.data?.length ? (
-              <Empty title="No webhooks yet" action={canWrite ? <Link className="btn btn-primary btn-md" to="/webhooks/new">Create a webhook</Link> : undefined}>
+              <Empty
+                title="No webhooks yet"
+                action={
+                  canWrite ? (
+                    <Link className="btn btn-primary btn-md" to="/webhooks/new">
+                      Create a webhook
+                    </Link>
+                  ) : undefined
+                }
+              >
                 A webhook is a URL that receives the events you choose.
               </Empty>
             ) : (
-              <p className="all-good">All {webhooks.data.length} webhooks are healthy: no failing deliveries.</p>
+              <p className="all-good">
+                All {webhooks.data.length} webhooks are healthy: no failing deliveries.
+              </p>
             )
           }
         >
@@ -144,7 +203,17 @@ export function Dashboard() {
   );
 }
 
-function Kpi({ label, value, sub, tone }: { label: string; value: string; sub?: string; tone?: 'good' | 'bad' }) {
+function Kpi({
+  label,
+  value,
+  sub,
+  tone,
+}: {
+  label: string;
+  value: string;
+  sub?: string;
+  tone?: 'good' | 'bad';
+}) {
   return (
     <div className={`kpi${tone ? ` kpi-${tone}` : ''}`}>
       <div className="kpi-label">{label}</div>

@@ -20,7 +20,17 @@ import {
 } from '../components';
 import { ListTable, usePaged } from '../lists';
 import { Link, useTitle } from '../router';
-import { ClearFilters, FilterSelect, rangeBounds, rangeFromQuery, rangeQuery, TimeFilter, useUrlQuery, type TimeRange, NoMatches } from '../filters';
+import {
+  ClearFilters,
+  FilterSelect,
+  rangeBounds,
+  rangeFromQuery,
+  rangeQuery,
+  TimeFilter,
+  useUrlQuery,
+  type TimeRange,
+  NoMatches,
+} from '../filters';
 import { useSession } from '../session';
 
 const TERMINAL = ['succeeded', 'failed', 'cancelled', 'skipped'];
@@ -42,14 +52,27 @@ export interface LogFilters extends TimeRange {
   kind: string;
 }
 
-export const noFilters: LogFilters = { status: '', event_type: '', webhook: '', kind: '', range: '' };
+export const noFilters: LogFilters = {
+  status: '',
+  event_type: '',
+  webhook: '',
+  kind: '',
+  range: '',
+};
 const kindOptions: [string, string][] = [
   ['false', 'Published events'],
   ['true', 'Test sends'],
 ];
 
 function apiFilters(f: LogFilters, cursor?: string): DeliveryFilters {
-  return { status: f.status || undefined, event_type: f.event_type || undefined, is_test: f.kind || undefined, ...rangeBounds(f), limit: 50, cursor };
+  return {
+    status: f.status || undefined,
+    event_type: f.event_type || undefined,
+    is_test: f.kind || undefined,
+    ...rangeBounds(f),
+    limit: 50,
+    cursor,
+  };
 }
 
 /** The organization's delivery log, with its filters kept in the URL so a view can be shared. */
@@ -66,10 +89,22 @@ export function DeliveryLog() {
   const open = query.get('delivery');
   return (
     <>
-      <PageHeader title="Deliveries" subtitle="Every event sent to every webhook, with each attempt's request and response." />
+      <PageHeader
+        title="Deliveries"
+        subtitle="Every event sent to every webhook, with each attempt's request and response."
+      />
       <Deliveries
         filters={filters}
-        onFilters={(f) => setQuery({ status: f.status, event_type: f.event_type, webhook: f.webhook, kind: f.kind, ...rangeQuery(f), delivery: null })}
+        onFilters={(f) =>
+          setQuery({
+            status: f.status,
+            event_type: f.event_type,
+            webhook: f.webhook,
+            kind: f.kind,
+            ...rangeQuery(f),
+            delivery: null,
+          })
+        }
         openId={open}
         onOpen={(id) => setQuery({ delivery: id })}
       />
@@ -92,23 +127,48 @@ export function Deliveries({
   /** Set on a webhook's page: its deliveries only. */
   webhook?: Webhook;
 }) {
-  const webhooks = useResource(() => all((cursor) => api.listWebhooks({ limit: 500, cursor })), [], { enabled: !webhook });
-  const types = useResource(() => all((cursor) => api.listEventTypes({ limit: 500, cursor, include_archived: true })), []);
-  const byId = useMemo(() => new Map((webhook ? [webhook] : (webhooks.data ?? [])).map((w) => [w.id, w])), [webhooks.data, webhook]);
+  const webhooks = useResource(
+    () => all((cursor) => api.listWebhooks({ limit: 500, cursor })),
+    [],
+    { enabled: !webhook },
+  );
+  const types = useResource(
+    () => all((cursor) => api.listEventTypes({ limit: 500, cursor, include_archived: true })),
+    [],
+  );
+  const byId = useMemo(
+    () => new Map((webhook ? [webhook] : (webhooks.data ?? [])).map((w) => [w.id, w])),
+    [webhooks.data, webhook],
+  );
   const webhookId = webhook?.id ?? filters.webhook;
   const key = JSON.stringify([filters, webhookId]);
   const list = usePaged(
-    (cursor) => (webhookId ? api.webhookDeliveries(webhookId, apiFilters(filters, cursor)) : api.listDeliveries(apiFilters(filters, cursor))),
+    (cursor) =>
+      webhookId
+        ? api.webhookDeliveries(webhookId, apiFilters(filters, cursor))
+        : api.listDeliveries(apiFilters(filters, cursor)),
     [key],
     { pollMs: 5000 },
   );
-  const filtered = Boolean(filters.status || filters.event_type || filters.kind || filters.range || (!webhook && filters.webhook));
+  const filtered = Boolean(
+    filters.status ||
+    filters.event_type ||
+    filters.kind ||
+    filters.range ||
+    (!webhook && filters.webhook),
+  );
   const set = (patch: Partial<LogFilters>) => onFilters({ ...filters, ...patch });
 
   return (
     <>
       <div className="filters" role="search" aria-label="Filter deliveries">
-        <FilterSelect label="Status" any="Any status" value={filters.status} options={statusOptions} onChange={(status) => set({ status })} />
+        <FilterSelect
+          label="Status"
+          any="Any status"
+          value={filters.status}
+          options={statusOptions}
+          onChange={(status) => set({ status })}
+        />
         <FilterSelect
           label="Event type"
           any="Any event type"
@@ -125,7 +185,13 @@ export function Deliveries({
             onChange={(id) => set({ webhook: id })}
           />
         )}
-        <FilterSelect label="Kind" any="Events and tests" value={filters.kind} options={kindOptions} onChange={(kind) => set({ kind })} />
+        <FilterSelect
+          label="Kind"
+          any="Events and tests"
+          value={filters.kind}
+          options={kindOptions}
+          onChange={(kind) => set({ kind })}
+        />
         <TimeFilter value={filters} onChange={(t) => set(t)} />
         <ClearFilters filtered={filtered} onClear={() => onFilters(noFilters)} />
       </div>
@@ -156,18 +222,30 @@ export function Deliveries({
           </>
         }
         row={(d) => (
-          <tr key={d.id} onClick={() => onOpen(d.id)} className={d.id === openId ? 'selected' : undefined}>
+          <tr
+            key={d.id}
+            onClick={() => onOpen(d.id)}
+            className={d.id === openId ? 'selected' : undefined}
+          >
             <td>
               <StatusBadge status={displayStatus(d)} />
             </td>
             <td>
-              <button className="linkish mono" onClick={(e) => (e.stopPropagation(), onOpen(d.id))} aria-label={`Open delivery ${d.id} (${d.event_type})`}>
+              <button
+                className="linkish mono"
+                onClick={(e) => (e.stopPropagation(), onOpen(d.id))}
+                aria-label={`Open delivery ${d.id} (${d.event_type})`}
+              >
                 {d.event_type}
               </button>
               {d.is_test && <span className="chip chip-test">test</span>}
               <div className="mono small muted">{d.id}</div>
             </td>
-            {!webhook && <td className="hide-sm truncate">{byId.get(d.webhook_id)?.name ?? <span className="mono small">{d.webhook_id}</span>}</td>}
+            {!webhook && (
+              <td className="hide-sm truncate">
+                {byId.get(d.webhook_id)?.name ?? <span className="mono small">{d.webhook_id}</span>}
+              </td>
+            )}
             <td className="num hide-sm">{d.attempts}</td>
             <td className="hide-sm">
               <ResponseSummary code={d.last_status_code} error={d.last_error} />
@@ -178,12 +256,24 @@ export function Deliveries({
           </tr>
         )}
       />
-      <DeliveryDrawer id={openId} webhook={webhook} webhooks={byId} onClose={() => onOpen(null)} onChanged={list.reload} />
+      <DeliveryDrawer
+        id={openId}
+        webhook={webhook}
+        webhooks={byId}
+        onClose={() => onOpen(null)}
+        onChanged={list.reload}
+      />
     </>
   );
 }
 
-export function ResponseSummary({ code, error }: { code: number | null | undefined; error: string | null | undefined }) {
+export function ResponseSummary({
+  code,
+  error,
+}: {
+  code: number | null | undefined;
+  error: string | null | undefined;
+}) {
   if (code == null && !error) return <span className="muted">—</span>;
   const ok = code != null && code >= 200 && code < 300;
   return (
@@ -209,27 +299,44 @@ function DeliveryDrawer({
   onChanged: () => void;
 }) {
   const { canWrite, has } = useSession();
-  const detail = useResource(() => (id ? api.getDelivery(id) : Promise.resolve(undefined)), [id], { pollMs: 3000, enabled: Boolean(id) });
+  const detail = useResource(() => (id ? api.getDelivery(id) : Promise.resolve(undefined)), [id], {
+    pollMs: 3000,
+    enabled: Boolean(id),
+  });
   const d = detail.data && detail.data.id === id ? detail.data : undefined;
-  const hook = d ? (webhook?.id === d.webhook_id ? webhook : webhooks.get(d.webhook_id)) : undefined;
+  const hook = d
+    ? webhook?.id === d.webhook_id
+      ? webhook
+      : webhooks.get(d.webhook_id)
+    : undefined;
   const fifo = useResource(
     () => (d && !hook ? api.getWebhook(d.webhook_id) : Promise.resolve(hook)),
     [d?.webhook_id, hook?.id],
     { enabled: Boolean(d) },
   );
-  const event = useResource(() => (d ? api.getEvent(d.event_id) : Promise.resolve(undefined)), [d?.event_id], {
-    enabled: Boolean(d) && has('GET /events/:id'),
-  });
-  const [retry, retrying] = useAction(async () => {
-    await api.retryDelivery(id!);
-    detail.reload();
-    onChanged();
-  }, { success: 'Retry queued: the worker sends it now.' });
-  const [skip, skipping] = useAction(async () => {
-    await api.skipDelivery(id!);
-    detail.reload();
-    onChanged();
-  }, { success: 'Delivery skipped: the deliveries behind it can go out.' });
+  const event = useResource(
+    () => (d ? api.getEvent(d.event_id) : Promise.resolve(undefined)),
+    [d?.event_id],
+    {
+      enabled: Boolean(d) && has('GET /events/:id'),
+    },
+  );
+  const [retry, retrying] = useAction(
+    async () => {
+      await api.retryDelivery(id!);
+      detail.reload();
+      onChanged();
+    },
+    { success: 'Retry queued: the worker sends it now.' },
+  );
+  const [skip, skipping] = useAction(
+    async () => {
+      await api.skipDelivery(id!);
+      detail.reload();
+      onChanged();
+    },
+    { success: 'Delivery skipped: the deliveries behind it can go out.' },
+  );
 
   const attempts = d ? attemptsOf(d) : [];
   const count = d ? (typeof d.attempts === 'number' ? d.attempts : attempts.length) : 0;
@@ -237,7 +344,12 @@ function DeliveryDrawer({
   const isFifo = (hook ?? fifo.data)?.ordering === 'fifo';
 
   return (
-    <Modal open={Boolean(id)} onClose={onClose} drawer title={d ? <span className="mono">{d.event_type}</span> : 'Delivery'}>
+    <Modal
+      open={Boolean(id)}
+      onClose={onClose}
+      drawer
+      title={d ? <span className="mono">{d.event_type}</span> : 'Delivery'}
+    >
       {detail.error && !d ? (
         <ErrorBox error={detail.error} onRetry={detail.reload} />
       ) : !d ? (
@@ -251,11 +363,14 @@ function DeliveryDrawer({
                 Retry now
               </Button>
             )}
-            {canWrite && isFifo && !TERMINAL.includes(d.status) && has('POST /deliveries/:id/skip') && (
-              <Button size="sm" busy={skipping} onClick={() => skip()}>
-                Skip (FIFO)
-              </Button>
-            )}
+            {canWrite &&
+              isFifo &&
+              !TERMINAL.includes(d.status) &&
+              has('POST /deliveries/:id/skip') && (
+                <Button size="sm" busy={skipping} onClick={() => skip()}>
+                  Skip (FIFO)
+                </Button>
+              )}
           </div>
           <dl className="props">
             <dt>Delivery</dt>
@@ -263,7 +378,13 @@ function DeliveryDrawer({
               {d.id} <CopyButton text={d.id} />
             </dd>
             <dt>Webhook</dt>
-            <dd>{hook || fifo.data ? <Link to={`/webhooks/${d.webhook_id}`}>{(hook ?? fifo.data)!.name}</Link> : <span className="mono">{d.webhook_id}</span>}</dd>
+            <dd>
+              {hook || fifo.data ? (
+                <Link to={`/webhooks/${d.webhook_id}`}>{(hook ?? fifo.data)!.name}</Link>
+              ) : (
+                <span className="mono">{d.webhook_id}</span>
+              )}
+            </dd>
             <dt>Event</dt>
             <dd>
               {has('GET /events/:id') ? (
@@ -304,11 +425,17 @@ function DeliveryDrawer({
           <section>
             <h3>Attempts</h3>
             {attempts.length === 0 ? (
-              <p className="muted">No attempt yet{d.status === 'pending' ? ': it is queued.' : '.'}</p>
+              <p className="muted">
+                No attempt yet{d.status === 'pending' ? ': it is queued.' : '.'}
+              </p>
             ) : (
               <ol className="attempts">
                 {[...attempts].reverse().map((a) => (
-                  <AttemptView key={a.id ?? a.attempt} a={a} defaultOpen={a === attempts[attempts.length - 1]} />
+                  <AttemptView
+                    key={a.id ?? a.attempt}
+                    a={a}
+                    defaultOpen={a === attempts[attempts.length - 1]}
+                  />
                 ))}
               </ol>
             )}
@@ -320,7 +447,8 @@ function DeliveryDrawer({
 }
 
 function AttemptView({ a, defaultOpen }: { a: Attempt; defaultOpen: boolean }) {
-  const ok = a.response_status != null && a.response_status >= 200 && a.response_status < 300 && !a.error;
+  const ok =
+    a.response_status != null && a.response_status >= 200 && a.response_status < 300 && !a.error;
   return (
     <li className="attempt">
       <details open={defaultOpen}>
@@ -335,9 +463,18 @@ function AttemptView({ a, defaultOpen }: { a: Attempt; defaultOpen: boolean }) {
         <div className="attempt-body">
           <h4>Request headers</h4>
           <Code>{headersText(a.request_headers)}</Code>
-          <h4>Response {a.response_status != null && <span className="mono">{a.response_status}</span>}</h4>
-          {a.response_headers && Object.keys(a.response_headers).length > 0 && <Code>{headersText(a.response_headers)}</Code>}
-          {a.response_body ? <Code>{prettyJson(a.response_body)}</Code> : <p className="muted small">{a.error ? `No response: ${a.error}.` : 'Empty body.'}</p>}
+          <h4>
+            Response{' '}
+            {a.response_status != null && <span className="mono">{a.response_status}</span>}
+          </h4>
+          {a.response_headers && Object.keys(a.response_headers).length > 0 && (
+            <Code>{headersText(a.response_headers)}</Code>
+          )}
+          {a.response_body ? (
+            <Code>{prettyJson(a.response_body)}</Code>
+          ) : (
+            <p className="muted small">{a.error ? `No response: ${a.error}.` : 'Empty body.'}</p>
+          )}
         </div>
       </details>
     </li>
@@ -350,4 +487,3 @@ function headersText(h: Record<string, string> | null): string {
     .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') : v}`)
     .join('\n');
 }
-

@@ -16,7 +16,16 @@ import {
   Time,
   useResource,
 } from '../components';
-import { ClearFilters, FilterSelect, rangeBounds, rangeFromQuery, rangeQuery, TimeFilter, useUrlQuery, NoMatches } from '../filters';
+import {
+  ClearFilters,
+  FilterSelect,
+  rangeBounds,
+  rangeFromQuery,
+  rangeQuery,
+  TimeFilter,
+  useUrlQuery,
+  NoMatches,
+} from '../filters';
 import { ListTable, Table, usePaged } from '../lists';
 import { Link, useTitle } from '../router';
 import { useSession } from '../session';
@@ -36,11 +45,24 @@ export function Events() {
   const time = rangeFromQuery(query);
   const openId = query.get('event');
   const publishing = canWrite && has('POST /events') ? query.get('publish') : null;
-  const types = useResource(() => all((cursor) => api.listEventTypes({ limit: 500, cursor, include_archived: true })), []);
+  const types = useResource(
+    () => all((cursor) => api.listEventTypes({ limit: 500, cursor, include_archived: true })),
+    [],
+  );
   const key = JSON.stringify([eventType, time]);
-  const list = usePaged((cursor) => api.listEvents({ event_type: eventType || undefined, ...rangeBounds(time), limit: 50, cursor }), [key], {
-    pollMs: 10_000,
-  });
+  const list = usePaged(
+    (cursor) =>
+      api.listEvents({
+        event_type: eventType || undefined,
+        ...rangeBounds(time),
+        limit: 50,
+        cursor,
+      }),
+    [key],
+    {
+      pollMs: 10_000,
+    },
+  );
   const filtered = Boolean(eventType || time.range);
   const clear = () => setQuery({ event_type: null, ...rangeQuery({ range: '' }), event: null });
   const publishButton = publishing === null && canWrite && has('POST /events') && (
@@ -51,7 +73,11 @@ export function Events() {
 
   return (
     <>
-      <PageHeader title="Events" subtitle="What your application published; each matching webhook got a delivery of it." actions={publishButton} />
+      <PageHeader
+        title="Events"
+        subtitle="What your application published; each matching webhook got a delivery of it."
+        actions={publishButton}
+      />
       <div className="filters" role="search" aria-label="Filter events">
         <FilterSelect
           label="Event type"
@@ -70,7 +96,8 @@ export function Events() {
             <NoMatches what="events" onClear={clear} />
           ) : (
             <Empty title="No events yet" action={publishButton || undefined}>
-              Your application publishes events with POST /api/v1/events{canWrite ? '; you can publish one from here to try a webhook.' : '.'}
+              Your application publishes events with POST /api/v1/events
+              {canWrite ? '; you can publish one from here to try a webhook.' : '.'}
             </Empty>
           )
         }
@@ -84,14 +111,24 @@ export function Events() {
           </>
         }
         row={(e) => (
-          <tr key={e.id} onClick={() => setQuery({ event: e.id })} className={e.id === openId ? 'selected' : undefined}>
+          <tr
+            key={e.id}
+            onClick={() => setQuery({ event: e.id })}
+            className={e.id === openId ? 'selected' : undefined}
+          >
             <td>
-              <button className="linkish mono" onClick={(ev) => (ev.stopPropagation(), setQuery({ event: e.id }))} aria-label={`Open event ${e.id} (${e.event_type})`}>
+              <button
+                className="linkish mono"
+                onClick={(ev) => (ev.stopPropagation(), setQuery({ event: e.id }))}
+                aria-label={`Open event ${e.id} (${e.event_type})`}
+              >
                 {e.event_type}
               </button>
               <div className="mono small muted">{e.id}</div>
             </td>
-            <td className="hide-sm mono small">{e.idempotency_key ?? <span className="muted">—</span>}</td>
+            <td className="hide-sm mono small">
+              {e.idempotency_key ?? <span className="muted">—</span>}
+            </td>
             <td>
               <Time iso={e.created_at} />
             </td>
@@ -112,12 +149,27 @@ export function Events() {
 
 /** One event: its payload, and each delivery it made (linked to the delivery log's detail). */
 function EventDrawer({ id, onClose }: { id: string | null; onClose: () => void }) {
-  const detail = useResource(() => (id ? api.getEvent(id) : Promise.resolve(undefined)), [id], { pollMs: 3000, enabled: Boolean(id) });
-  const webhooks = useResource(() => all((cursor) => api.listWebhooks({ limit: 500, cursor })), [], { enabled: Boolean(id) });
-  const names = useMemo(() => new Map((webhooks.data ?? []).map((w) => [w.id, w.name])), [webhooks.data]);
+  const detail = useResource(() => (id ? api.getEvent(id) : Promise.resolve(undefined)), [id], {
+    pollMs: 3000,
+    enabled: Boolean(id),
+  });
+  const webhooks = useResource(
+    () => all((cursor) => api.listWebhooks({ limit: 500, cursor })),
+    [],
+    { enabled: Boolean(id) },
+  );
+  const names = useMemo(
+    () => new Map((webhooks.data ?? []).map((w) => [w.id, w.name])),
+    [webhooks.data],
+  );
   const e = detail.data && detail.data.id === id ? detail.data : undefined;
   return (
-    <Modal open={Boolean(id)} onClose={onClose} drawer title={e ? <span className="mono">{e.event_type}</span> : 'Event'}>
+    <Modal
+      open={Boolean(id)}
+      onClose={onClose}
+      drawer
+      title={e ? <span className="mono">{e.event_type}</span> : 'Event'}
+    >
       {detail.error && !e ? (
         <ErrorBox error={detail.error} onRetry={detail.reload} />
       ) : !e ? (
@@ -147,17 +199,29 @@ function EventDrawer({ id, onClose }: { id: string | null; onClose: () => void }
               Deliveries <span className="muted small">{e.deliveries.length}</span>
             </h3>
             {e.deliveries.length === 0 ? (
-              <p className="muted">No active webhook was subscribed to {e.event_type} when it was published.</p>
+              <p className="muted">
+                No active webhook was subscribed to {e.event_type} when it was published.
+              </p>
             ) : (
               <Table label="Deliveries of this event">
                 {e.deliveries.map((d) => (
                   <tr key={d.id}>
                     <td>
-                      <StatusBadge status={displayStatus({ status: d.status as DeliveryStatus, attempts: d.attempts })} />
+                      <StatusBadge
+                        status={displayStatus({
+                          status: d.status as DeliveryStatus,
+                          attempts: d.attempts,
+                        })}
+                      />
                     </td>
                     <td className="truncate">
-                      <Link to={`/deliveries?delivery=${encodeURIComponent(d.id)}`} aria-label={`Delivery ${d.id} to ${names.get(d.webhook_id) ?? d.webhook_id}`}>
-                        {names.get(d.webhook_id) ?? <span className="mono small">{d.webhook_id}</span>}
+                      <Link
+                        to={`/deliveries?delivery=${encodeURIComponent(d.id)}`}
+                        aria-label={`Delivery ${d.id} to ${names.get(d.webhook_id) ?? d.webhook_id}`}
+                      >
+                        {names.get(d.webhook_id) ?? (
+                          <span className="mono small">{d.webhook_id}</span>
+                        )}
                       </Link>
                     </td>
                     <td>

@@ -22,7 +22,15 @@ function jsonProblem(text: string): string | undefined {
  * deliveries it made, with a link to them; a refusal (422 schema or unknown type, 413 too large,
  * 429) is shown with the server's message.
  */
-export function PublishDialog({ initialType, onClose, onPublished }: { initialType?: string; onClose: () => void; onPublished: (p: Published) => void }) {
+export function PublishDialog({
+  initialType,
+  onClose,
+  onPublished,
+}: {
+  initialType?: string;
+  onClose: () => void;
+  onPublished: (p: Published) => void;
+}) {
   const types = useResource(() => all((cursor) => api.listEventTypes({ limit: 500, cursor })), []);
   // Hookline's own types are refused by the API, and archived ones are not listed by default.
   const publishable = (types.data ?? []).filter((t) => t.category !== 'hookline');
@@ -56,7 +64,12 @@ export function PublishDialog({ initialType, onClose, onPublished }: { initialTy
       onPublished(r);
     } catch (err) {
       setFailure(err);
-      if (err instanceof ApiError) setRefused(Object.fromEntries(err.fields.map((f) => [f.field.split('.')[0], `${f.field}: ${f.message}`])));
+      if (err instanceof ApiError)
+        setRefused(
+          Object.fromEntries(
+            err.fields.map((f) => [f.field.split('.')[0], `${f.field}: ${f.message}`]),
+          ),
+        );
     } finally {
       setBusy(false);
     }
@@ -71,7 +84,13 @@ export function PublishDialog({ initialType, onClose, onPublished }: { initialTy
       footer={
         <>
           <Button onClick={onClose}>{result ? 'Close' : 'Cancel'}</Button>
-          <Button variant="primary" type="submit" form="publish-form" busy={busy} disabled={Boolean(problem)}>
+          <Button
+            variant="primary"
+            type="submit"
+            form="publish-form"
+            busy={busy}
+            disabled={Boolean(problem)}
+          >
             {result ? 'Publish again' : 'Publish'}
           </Button>
         </>
@@ -79,10 +98,19 @@ export function PublishDialog({ initialType, onClose, onPublished }: { initialTy
     >
       <form id="publish-form" onSubmit={submit} noValidate>
         <p className="muted small">
-          Sent as <code>POST /api/v1/events</code>, as your application would: every active webhook subscribed to the type gets a delivery.
+          Sent as <code>POST /api/v1/events</code>, as your application would: every active webhook
+          subscribed to the type gets a delivery.
         </p>
-        <Field label="Event type" htmlFor="publish-type" error={touched && !eventType ? 'Choose an event type.' : refused.event_type}>
-          <select id="publish-type" value={eventType} onChange={(e) => (setEventType(e.target.value), setRefused({}))}>
+        <Field
+          label="Event type"
+          htmlFor="publish-type"
+          error={touched && !eventType ? 'Choose an event type.' : refused.event_type}
+        >
+          <select
+            id="publish-type"
+            value={eventType}
+            onChange={(e) => (setEventType(e.target.value), setRefused({}))}
+          >
             <option value="">Choose…</option>
             {publishable.map((t) => (
               <option key={t.name} value={t.name}>
@@ -97,20 +125,38 @@ export function PublishDialog({ initialType, onClose, onPublished }: { initialTy
             <Code>{prettyJson(schema)}</Code>
           </details>
         )}
-        <Field label="Payload (JSON)" htmlFor="publish-payload" error={problem ?? refused.payload} hint="Becomes the data field of what receivers get.">
+        <Field
+          label="Payload (JSON)"
+          htmlFor="publish-payload"
+          error={problem ?? refused.payload}
+          hint="Becomes the data field of what receivers get."
+        >
           <textarea
             id="publish-payload"
             className="mono"
             rows={8}
             spellCheck={false}
             value={payload}
-            onChange={(e) => (setPayload(e.target.value), setRefused(({ payload: _, ...rest }) => rest))}
+            onChange={(e) => (
+              setPayload(e.target.value),
+              setRefused(({ payload: _, ...rest }) => rest)
+            )}
             aria-invalid={problem || refused.payload ? true : undefined}
             aria-describedby={problem || refused.payload ? 'publish-payload-error' : undefined}
           />
         </Field>
-        <Field label="Idempotency key (optional)" htmlFor="publish-key" error={refused.idempotency_key} hint="The same key within 24 hours returns the first event and sends nothing again.">
-          <input id="publish-key" value={idempotencyKey} onChange={(e) => setIdempotencyKey(e.target.value)} spellCheck={false} />
+        <Field
+          label="Idempotency key (optional)"
+          htmlFor="publish-key"
+          error={refused.idempotency_key}
+          hint="The same key within 24 hours returns the first event and sends nothing again."
+        >
+          <input
+            id="publish-key"
+            value={idempotencyKey}
+            onChange={(e) => setIdempotencyKey(e.target.value)}
+            spellCheck={false}
+          />
         </Field>
       </form>
       {failure !== undefined && <ErrorBox error={failure} />}
@@ -118,7 +164,9 @@ export function PublishDialog({ initialType, onClose, onPublished }: { initialTy
         <div className="test-result ok" role="status" data-testid="publish-result">
           <div className="test-result-head">
             <strong>{result.duplicate ? 'Already published' : 'Published'}</strong>
-            <span className="mono" data-testid="published-id">{result.id}</span>
+            <span className="mono" data-testid="published-id">
+              {result.id}
+            </span>
           </div>
           <p>
             {result.duplicate
@@ -126,7 +174,9 @@ export function PublishDialog({ initialType, onClose, onPublished }: { initialTy
               : result.deliveries === 0
                 ? 'No active webhook subscribes to this event type: no deliveries were made.'
                 : `${plural(result.deliveries)} queued.`}{' '}
-            <Link to={`/events?event=${encodeURIComponent(result.id)}`}>See the event and its deliveries</Link>
+            <Link to={`/events?event=${encodeURIComponent(result.id)}`}>
+              See the event and its deliveries
+            </Link>
           </p>
         </div>
       )}

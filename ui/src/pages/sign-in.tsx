@@ -4,7 +4,13 @@ import { Button, Field, errorText } from '../components';
 import { useTitle } from '../router';
 
 /** Sign in with an API key; the key lives in sessionStorage until sign-out or the tab closes. */
-export function SignIn({ onSignedIn, notice }: { onSignedIn: (key: string, me: Me) => Promise<void>; notice?: string }) {
+export function SignIn({
+  onSignedIn,
+  notice,
+}: {
+  onSignedIn: (key: string, me: Me) => Promise<void>;
+  notice?: string;
+}) {
   useTitle('Sign in');
   const [key, setKey] = useState('');
   const [error, setError] = useState<string>();
@@ -22,12 +28,18 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (key: string, me: M
     try {
       const me = await api.me(k);
       if (me.role === 'publisher') {
-        setError('This is a publisher key: it can only publish events. Sign in with an admin or viewer key.');
+        setError(
+          'This is a publisher key: it can only publish events. Sign in with an admin or viewer key.',
+        );
         return;
       }
       await onSignedIn(k, me);
     } catch (err) {
-      setError(err instanceof ApiError && err.status === 401 ? `${err.message} Check the key and try again.` : errorText(err));
+      setError(
+        err instanceof ApiError && err.status === 401
+          ? `${err.message} Check the key and try again.`
+          : errorText(err),
+      );
     } finally {
       setBusy(false);
     }
@@ -41,7 +53,10 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (key: string, me: M
           Hookline
         </div>
         <h1>Sign in</h1>
-        <p className="muted">Use an API key of your organization. Admin keys can change everything; viewer keys see it read-only.</p>
+        <p className="muted">
+          Use an API key of your organization. Admin keys can change everything; viewer keys see it
+          read-only.
+        </p>
         {notice && (
           <div className="alert alert-info" role="status">
             {notice}
@@ -53,8 +68,8 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (key: string, me: M
           error={error}
           hint={
             <>
-              Hookline printed an admin key on its first start (or use <code>HOOKLINE_ADMIN_KEY</code>); make more with{' '}
-              <code>hookline keys create</code>.
+              Hookline printed an admin key on its first start (or use{' '}
+              <code>HOOKLINE_ADMIN_KEY</code>); make more with <code>hookline keys create</code>.
             </>
           }
         >
@@ -74,7 +89,9 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (key: string, me: M
         <Button type="submit" variant="primary" busy={busy} className="btn-block">
           Sign in
         </Button>
-        <p className="fine">The key is kept in this tab only (session storage) and is cleared when you sign out.</p>
+        <p className="fine">
+          The key is kept in this tab only (session storage) and is cleared when you sign out.
+        </p>
       </form>
     </div>
   );

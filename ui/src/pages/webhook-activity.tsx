@@ -1,6 +1,16 @@
 import { useState } from 'react';
 import { api, type StatsWindow, type Webhook } from '../api';
-import { Button, ErrorBox, Field, Loading, ms, percent, errorText, useAction, useResource } from '../components';
+import {
+  Button,
+  ErrorBox,
+  Field,
+  Loading,
+  ms,
+  percent,
+  errorText,
+  useAction,
+  useResource,
+} from '../components';
 import { VolumeChart } from '../charts';
 import { WindowPicker } from './dashboard';
 
@@ -93,22 +103,43 @@ export function ReplayCard({ w, onQueued }: { w: Webhook; onQueued: () => void }
       <div className="card-head">
         <h2>Replay deliveries</h2>
       </div>
-      <p className="muted small">Queue again the deliveries of a time range, e.g. after fixing an outage. Check how many match before replaying.</p>
+      <p className="muted small">
+        Queue again the deliveries of a time range, e.g. after fixing an outage. Check how many
+        match before replaying.
+      </p>
       <div className="form-grid form-grid-4">
         <Field label="Since" htmlFor="replay-since">
-          <input id="replay-since" type="datetime-local" value={since} onChange={(e) => (setSince(e.target.value), reset())} />
+          <input
+            id="replay-since"
+            type="datetime-local"
+            value={since}
+            onChange={(e) => (setSince(e.target.value), reset())}
+          />
         </Field>
         <Field label="Until (optional)" htmlFor="replay-until">
-          <input id="replay-until" type="datetime-local" value={until} onChange={(e) => (setUntil(e.target.value), reset())} />
+          <input
+            id="replay-until"
+            type="datetime-local"
+            value={until}
+            onChange={(e) => (setUntil(e.target.value), reset())}
+          />
         </Field>
         <Field label="Which" htmlFor="replay-status">
-          <select id="replay-status" value={status} onChange={(e) => (setStatus(e.target.value as 'failed' | 'all'), reset())}>
+          <select
+            id="replay-status"
+            value={status}
+            onChange={(e) => (setStatus(e.target.value as 'failed' | 'all'), reset())}
+          >
             <option value="failed">Failed only</option>
             <option value="all">All deliveries</option>
           </select>
         </Field>
         <Field label="Event type" htmlFor="replay-type">
-          <select id="replay-type" value={eventType} onChange={(e) => (setEventType(e.target.value), reset())}>
+          <select
+            id="replay-type"
+            value={eventType}
+            onChange={(e) => (setEventType(e.target.value), reset())}
+          >
             <option value="">Any</option>
             {w.events
               .filter((e) => !e.includes('*'))

@@ -35,24 +35,44 @@ export function WebhookDetail({ id }: { id: string }) {
   const [openDelivery, setOpenDelivery] = useState<string | null>(null);
   const [deliveriesKey, setDeliveriesKey] = useState(0);
 
-  const [remove, removing] = useAction(async () => {
-    await api.deleteWebhook(id);
-    navigate('/webhooks');
-  }, { success: 'Webhook deleted, with its deliveries.' });
+  const [remove, removing] = useAction(
+    async () => {
+      await api.deleteWebhook(id);
+      navigate('/webhooks');
+    },
+    { success: 'Webhook deleted, with its deliveries.' },
+  );
   const [setActive, toggling] = useAction(
     async (on: boolean) => {
       await api.updateWebhook(id, { is_active: on });
       hook.reload();
       return on;
     },
-    { success: (on) => (on ? 'Webhook enabled: it gets new deliveries again.' : 'Webhook paused: it gets no new deliveries.') },
+    {
+      success: (on) =>
+        on
+          ? 'Webhook enabled: it gets new deliveries again.'
+          : 'Webhook paused: it gets no new deliveries.',
+    },
   );
 
   if (hook.error && !hook.data) {
     return (
       <>
-        <PageHeader back={<Link to="/webhooks" className="back">← Webhooks</Link>} title="Webhook" />
-        <ErrorBox error={hook.error} onRetry={hook.error instanceof ApiError && hook.error.status === 404 ? undefined : hook.reload} />
+        <PageHeader
+          back={
+            <Link to="/webhooks" className="back">
+              ← Webhooks
+            </Link>
+          }
+          title="Webhook"
+        />
+        <ErrorBox
+          error={hook.error}
+          onRetry={
+            hook.error instanceof ApiError && hook.error.status === 404 ? undefined : hook.reload
+          }
+        />
       </>
     );
   }
@@ -126,7 +146,9 @@ export function WebhookDetail({ id }: { id: string }) {
             <dt>Timeout</dt>
             <dd>{w.timeout_seconds}s</dd>
             <dt>Rate limit</dt>
-            <dd>{w.rate_limit_per_second ? `${w.rate_limit_per_second} requests/s` : 'Unlimited'}</dd>
+            <dd>
+              {w.rate_limit_per_second ? `${w.rate_limit_per_second} requests/s` : 'Unlimited'}
+            </dd>
             <dt>Ordering</dt>
             <dd>{w.ordering === 'fifo' ? <Badge tone="purple">FIFO</Badge> : 'Unordered'}</dd>
             <dt>Headers</dt>
@@ -146,7 +168,9 @@ export function WebhookDetail({ id }: { id: string }) {
             <dt>Last delivery</dt>
             <dd>
               <Time iso={w.last_triggered_at} />
-              {w.failure_count > 0 && <span className="text-bad"> · {w.failure_count} failing in a row</span>}
+              {w.failure_count > 0 && (
+                <span className="text-bad"> · {w.failure_count} failing in a row</span>
+              )}
             </dd>
             <dt>Last success</dt>
             <dd>
@@ -154,7 +178,8 @@ export function WebhookDetail({ id }: { id: string }) {
             </dd>
             <dt>Created</dt>
             <dd>
-              <Time iso={w.created_at} /> {w.created_by && <span className="muted mono small">by {w.created_by}</span>}
+              <Time iso={w.created_at} />{' '}
+              {w.created_by && <span className="muted mono small">by {w.created_by}</span>}
             </dd>
             <dt>ID</dt>
             <dd className="mono small">{w.id}</dd>
@@ -162,17 +187,28 @@ export function WebhookDetail({ id }: { id: string }) {
         </section>
         <div className="stack">
           {canWrite && has('GET /webhooks/:id/secret') && <SecretCard w={w} />}
-          {canWrite && has('POST /webhooks/:id/test') && <TestCard w={w} onSent={() => setDeliveriesKey((k) => k + 1)} />}
+          {canWrite && has('POST /webhooks/:id/test') && (
+            <TestCard w={w} onSent={() => setDeliveriesKey((k) => k + 1)} />
+          )}
         </div>
       </div>
 
       {has('GET /webhooks/:id/stats') && <StatsCard id={w.id} />}
-      {canWrite && has('POST /webhooks/:id/replay') && <ReplayCard w={w} onQueued={() => setDeliveriesKey((k) => k + 1)} />}
+      {canWrite && has('POST /webhooks/:id/replay') && (
+        <ReplayCard w={w} onQueued={() => setDeliveriesKey((k) => k + 1)} />
+      )}
 
       <section className="section">
         <h2>Deliveries</h2>
         {has('GET /webhooks/:id/deliveries') ? (
-          <Deliveries key={deliveriesKey} webhook={w} filters={filters} onFilters={setFilters} openId={openDelivery} onOpen={setOpenDelivery} />
+          <Deliveries
+            key={deliveriesKey}
+            webhook={w}
+            filters={filters}
+            onFilters={setFilters}
+            openId={openDelivery}
+            onOpen={setOpenDelivery}
+          />
         ) : (
           <p className="muted">This server does not list deliveries yet.</p>
         )}
@@ -191,8 +227,8 @@ export function WebhookDetail({ id }: { id: string }) {
         onClose={() => setConfirmDelete(false)}
       >
         <p>
-          Its deliveries and their attempts are deleted with it, and pending ones are never sent. This cannot be undone. To stop deliveries for a while,
-          pause it instead.
+          Its deliveries and their attempts are deleted with it, and pending ones are never sent.
+          This cannot be undone. To stop deliveries for a while, pause it instead.
         </p>
       </Confirm>
     </>
@@ -214,14 +250,19 @@ function SecretCard({ w }: { w: Webhook }) {
       setSecret(r.secret);
       setRotateOpen(false);
     },
-    { success: 'Secret rotated: the new one is shown. Both sign requests until the grace period ends.' },
+    {
+      success:
+        'Secret rotated: the new one is shown. Both sign requests until the grace period ends.',
+    },
   );
   return (
     <section className="card">
       <div className="card-head">
         <h2>Signing secret</h2>
       </div>
-      <p className="muted small">Receivers verify the webhook-signature header with it (Standard Webhooks).</p>
+      <p className="muted small">
+        Receivers verify the webhook-signature header with it (Standard Webhooks).
+      </p>
       <div className="secret-row">
         <code className="secret" data-testid="secret">
           {secret ?? 'whsec_••••••••••••••••••••••••'}
@@ -257,7 +298,10 @@ function SecretCard({ w }: { w: Webhook }) {
           </>
         }
       >
-        <p>A new secret is generated. During the grace period every request carries signatures with both secrets, so receivers can switch without missing one.</p>
+        <p>
+          A new secret is generated. During the grace period every request carries signatures with
+          both secrets, so receivers can switch without missing one.
+        </p>
         <Field label="Keep the old secret valid for" htmlFor="grace">
           <select id="grace" value={grace} onChange={(e) => setGrace(e.target.value)}>
             <option value="0">No grace: stop using it now</option>
@@ -274,7 +318,9 @@ function SecretCard({ w }: { w: Webhook }) {
 function TestCard({ w, onSent }: { w: Webhook; onSent: () => void }) {
   const types = useResource(() => all((cursor) => api.listEventTypes({ limit: 500, cursor })), []);
   const subscribed = (types.data ?? []).filter((t) =>
-    w.events.some((e) => e === '*' || e === t.name || (e.endsWith('.*') && t.name.startsWith(e.slice(0, -1)))),
+    w.events.some(
+      (e) => e === '*' || e === t.name || (e.endsWith('.*') && t.name.startsWith(e.slice(0, -1))),
+    ),
   );
   const [eventType, setEventType] = useState('');
   const [payload, setPayload] = useState('');
@@ -295,7 +341,10 @@ function TestCard({ w, onSent }: { w: Webhook; onSent: () => void }) {
       setPayloadError(undefined);
       setResult(undefined);
       setFailure(undefined);
-      const r = await api.testWebhook(w.id, { ...(eventType ? { event_type: eventType } : {}), ...(parsed !== undefined ? { payload: parsed } : {}) });
+      const r = await api.testWebhook(w.id, {
+        ...(eventType ? { event_type: eventType } : {}),
+        ...(parsed !== undefined ? { payload: parsed } : {}),
+      });
       setResult(r);
       onSent();
     },
@@ -324,7 +373,15 @@ function TestCard({ w, onSent }: { w: Webhook; onSent: () => void }) {
         </Field>
       </div>
       <Field label="Payload (JSON, optional)" htmlFor="test-payload" error={payloadError}>
-        <textarea id="test-payload" rows={3} className="mono" spellCheck={false} placeholder='{"hello": "world"}' value={payload} onChange={(e) => setPayload(e.target.value)} />
+        <textarea
+          id="test-payload"
+          rows={3}
+          className="mono"
+          spellCheck={false}
+          placeholder='{"hello": "world"}'
+          value={payload}
+          onChange={(e) => setPayload(e.target.value)}
+        />
       </Field>
       <Button variant="primary" busy={sending} onClick={() => send()}>
         {sending ? 'Sending…' : 'Send test'}
@@ -335,14 +392,22 @@ function TestCard({ w, onSent }: { w: Webhook; onSent: () => void }) {
         </div>
       )}
       {result && (
-        <div className={`test-result ${result.success ? 'ok' : 'fail'}`} role="status" data-testid="test-result">
+        <div
+          className={`test-result ${result.success ? 'ok' : 'fail'}`}
+          role="status"
+          data-testid="test-result"
+        >
           <div className="test-result-head">
             <strong>{result.success ? 'Delivered' : 'Failed'}</strong>
             {result.status_code != null && <span className="mono">HTTP {result.status_code}</span>}
             <span className="muted">{ms(result.duration_ms)}</span>
             {result.error && <span className="mono text-bad">{result.error}</span>}
           </div>
-          {result.response_body ? <Code>{prettyJson(result.response_body)}</Code> : <p className="muted small">Empty response body.</p>}
+          {result.response_body ? (
+            <Code>{prettyJson(result.response_body)}</Code>
+          ) : (
+            <p className="muted small">Empty response body.</p>
+          )}
         </div>
       )}
     </section>

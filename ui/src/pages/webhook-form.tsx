@@ -1,10 +1,38 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
-import { all, api, ApiError, type EventType, type Ordering, type Webhook, type WebhookInput } from '../api';
-import { Button, Check, ErrorBox, Field, Loading, PageHeader, errorText, useResource, useToast } from '../components';
+import {
+  all,
+  api,
+  ApiError,
+  type EventType,
+  type Ordering,
+  type Webhook,
+  type WebhookInput,
+} from '../api';
+import {
+  Button,
+  Check,
+  ErrorBox,
+  Field,
+  Loading,
+  PageHeader,
+  errorText,
+  useResource,
+  useToast,
+} from '../components';
 import { Link, navigate, useTitle } from '../router';
 
 // The SPEC's forbidden custom header names (section 3), checked here as you type and again by the server.
-const FORBIDDEN = ['host', 'content-length', 'content-type', 'transfer-encoding', 'connection', 'keep-alive', 'te', 'upgrade', 'user-agent'];
+const FORBIDDEN = [
+  'host',
+  'content-length',
+  'content-type',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'te',
+  'upgrade',
+  'user-agent',
+];
 const FORBIDDEN_PREFIXES = ['proxy-', 'webhook-', 'x-webhook-'];
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
@@ -12,7 +40,8 @@ export function headerNameProblem(name: string): string | undefined {
   const n = name.trim().toLowerCase();
   if (!n) return 'Give the header a name.';
   if (/[\r\n]/.test(name)) return 'No line breaks in header names.';
-  if (!TOKEN.test(name.trim())) return 'Only letters, digits and - _ . ! # $ % & \' * + ^ ` | ~ are allowed.';
+  if (!TOKEN.test(name.trim()))
+    return "Only letters, digits and - _ . ! # $ % & ' * + ^ ` | ~ are allowed.";
   if (FORBIDDEN.includes(n)) return `${name.trim()} is set by Hookline and cannot be overridden.`;
   const p = FORBIDDEN_PREFIXES.find((x) => n.startsWith(x));
   if (p) return `Headers starting with ${p} are reserved.`;
@@ -76,7 +105,11 @@ function fromWebhook(w?: Webhook): FormState {
     retry_delay_seconds: String(w?.retry_delay_seconds ?? 60),
     rate_limit_per_second: w?.rate_limit_per_second == null ? '' : String(w.rate_limit_per_second),
     ordering: w?.ordering ?? 'none',
-    headers: Object.entries(w?.custom_headers ?? {}).map(([name, value]) => ({ id: rowIds++, name, value })),
+    headers: Object.entries(w?.custom_headers ?? {}).map(([name, value]) => ({
+      id: rowIds++,
+      name,
+      value,
+    })),
     secret: '',
   };
 }
@@ -110,9 +143,11 @@ function validate(s: FormState, creating: boolean): Errors {
   for (const h of s.headers) {
     const p = headerNameProblem(h.name);
     if (p) e[`header.${h.id}`] = p;
-    else if (seen.has(h.name.trim().toLowerCase())) e[`header.${h.id}`] = 'This header is already set above.';
+    else if (seen.has(h.name.trim().toLowerCase()))
+      e[`header.${h.id}`] = 'This header is already set above.';
     else if (/[\r\n]/.test(h.value)) e[`header.${h.id}`] = 'No line breaks in header values.';
-    else if (h.value.length > 4096) e[`header.${h.id}`] = 'Header values are at most 4096 characters.';
+    else if (h.value.length > 4096)
+      e[`header.${h.id}`] = 'Header values are at most 4096 characters.';
     seen.add(h.name.trim().toLowerCase());
   }
   if (creating && s.secret.trim() && !/^whsec_[A-Za-z0-9+/=]+$/.test(s.secret.trim())) {
@@ -133,7 +168,9 @@ function toInput(s: FormState): Required<Omit<WebhookInput, 'secret'>> {
     retry_delay_seconds: Number(s.retry_delay_seconds),
     rate_limit_per_second: s.rate_limit_per_second.trim() ? Number(s.rate_limit_per_second) : null,
     ordering: s.ordering,
-    custom_headers: Object.fromEntries(s.headers.filter((h) => h.name.trim()).map((h) => [h.name.trim(), h.value])),
+    custom_headers: Object.fromEntries(
+      s.headers.filter((h) => h.name.trim()).map((h) => [h.name.trim(), h.value]),
+    ),
   };
 }
 
@@ -141,14 +178,29 @@ function toInput(s: FormState): Required<Omit<WebhookInput, 'secret'>> {
 function serverErrors(err: ApiError, s: FormState): { fields: Errors; rest: string[] } {
   const fields: Errors = {};
   const rest: string[] = [];
-  const simple = ['name', 'url', 'description', 'events', 'is_active', 'timeout_seconds', 'retry_attempts', 'retry_delay_seconds', 'rate_limit_per_second', 'ordering', 'secret'];
+  const simple = [
+    'name',
+    'url',
+    'description',
+    'events',
+    'is_active',
+    'timeout_seconds',
+    'retry_attempts',
+    'retry_delay_seconds',
+    'rate_limit_per_second',
+    'ordering',
+    'secret',
+  ];
   for (const { field, message } of err.fields) {
     const top = field.split(/[.[]/)[0];
     if (top === 'custom_headers') {
       const name = field.slice('custom_headers.'.length).toLowerCase();
       const row = s.headers.find((h) => h.name.trim().toLowerCase() === name);
       if (row) fields[`header.${row.id}`] = message;
-      else fields.custom_headers = [fields.custom_headers, name ? `${name}: ${message}` : message].filter(Boolean).join(' ');
+      else
+        fields.custom_headers = [fields.custom_headers, name ? `${name}: ${message}` : message]
+          .filter(Boolean)
+          .join(' ');
     } else if (simple.includes(top)) {
       fields[top] = fields[top] ? `${fields[top]} ${message}` : message;
     } else rest.push(`${field}: ${message}`);
@@ -181,7 +233,8 @@ export function WebhookForm({ id }: { id?: string }) {
   }, [existing.data]);
 
   const clientErrors = useMemo(() => validate(state, creating), [state, creating]);
-  const shown = (key: string) => errors[key] ?? (submitted || touched.has(key) ? clientErrors[key] : undefined);
+  const shown = (key: string) =>
+    errors[key] ?? (submitted || touched.has(key) ? clientErrors[key] : undefined);
   const set = <K extends keyof FormState>(k: K, v: FormState[K]) => {
     setState((s) => ({ ...s, [k]: v }));
     // A server error on a field goes away once the field is edited.
@@ -193,7 +246,9 @@ export function WebhookForm({ id }: { id?: string }) {
   };
   const touch = (key: string) => setTouched((t) => new Set(t).add(key));
   const advancedHasError =
-    [...numberFields.map((f) => f.key), 'ordering', 'custom_headers', 'secret'].some((k) => shown(k)) || state.headers.some((h) => shown(`header.${h.id}`));
+    [...numberFields.map((f) => f.key), 'ordering', 'custom_headers', 'secret'].some((k) =>
+      shown(k),
+    ) || state.headers.some((h) => shown(`header.${h.id}`));
 
   // Advanced settings open by themselves when one of them has an error, so it is never hidden.
   useEffect(() => {
@@ -206,7 +261,10 @@ export function WebhookForm({ id }: { id?: string }) {
     setServerProblem(undefined);
     if (Object.keys(clientErrors).length > 0) {
       setErrors({});
-      window.setTimeout(() => formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus(), 0);
+      window.setTimeout(
+        () => formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus(),
+        0,
+      );
       return;
     }
     setBusy(true);
@@ -214,13 +272,17 @@ export function WebhookForm({ id }: { id?: string }) {
       const body = toInput(state);
       let saved: Webhook;
       if (creating) {
-        saved = await api.createWebhook({ ...body, ...(state.secret.trim() ? { secret: state.secret.trim() } : {}) });
+        saved = await api.createWebhook({
+          ...body,
+          ...(state.secret.trim() ? { secret: state.secret.trim() } : {}),
+        });
         toast('success', `Webhook "${saved.name}" created.`);
       } else {
         const before = toInput(initial ?? state);
         const patch: WebhookInput = {};
         for (const k of Object.keys(body) as (keyof typeof body)[]) {
-          if (JSON.stringify(body[k]) !== JSON.stringify(before[k])) (patch as Record<string, unknown>)[k] = body[k];
+          if (JSON.stringify(body[k]) !== JSON.stringify(before[k]))
+            (patch as Record<string, unknown>)[k] = body[k];
         }
         if (Object.keys(patch).length === 0) {
           toast('info', 'Nothing changed.');
@@ -236,7 +298,10 @@ export function WebhookForm({ id }: { id?: string }) {
         const { fields, rest } = serverErrors(err, state);
         setErrors(fields);
         setServerProblem({ message: err.message, rest });
-        window.setTimeout(() => formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus(), 0);
+        window.setTimeout(
+          () => formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus(),
+          0,
+        );
       } else {
         setServerProblem({ message: errorText(err), rest: [] });
       }
@@ -282,9 +347,20 @@ export function WebhookForm({ id }: { id?: string }) {
         )}
         <div className="form-grid">
           <Field label="Name" htmlFor="wh-name" error={shown('name')}>
-            <input {...inputProps('name')} value={state.name} maxLength={255} onChange={(e) => set('name', e.target.value)} placeholder="Billing service" />
+            <input
+              {...inputProps('name')}
+              value={state.name}
+              maxLength={255}
+              onChange={(e) => set('name', e.target.value)}
+              placeholder="Billing service"
+            />
           </Field>
-          <Field label="Endpoint URL" htmlFor="wh-url" error={shown('url')} hint="Hookline POSTs signed JSON here. https:// outside development mode.">
+          <Field
+            label="Endpoint URL"
+            htmlFor="wh-url"
+            error={shown('url')}
+            hint="Hookline POSTs signed JSON here. https:// outside development mode."
+          >
             <input
               {...inputProps('url')}
               value={state.url}
@@ -297,10 +373,18 @@ export function WebhookForm({ id }: { id?: string }) {
           </Field>
         </div>
         <Field label="Description (optional)" htmlFor="wh-description" error={shown('description')}>
-          <textarea {...inputProps('description')} rows={2} value={state.description} onChange={(e) => set('description', e.target.value)} />
+          <textarea
+            {...inputProps('description')}
+            rows={2}
+            value={state.description}
+            onChange={(e) => set('description', e.target.value)}
+          />
         </Field>
 
-        <fieldset className={`events-picker${shown('events') ? ' field-invalid' : ''}`} aria-describedby={shown('events') ? 'wh-events-error' : undefined}>
+        <fieldset
+          className={`events-picker${shown('events') ? ' field-invalid' : ''}`}
+          aria-describedby={shown('events') ? 'wh-events-error' : undefined}
+        >
           <legend>Events</legend>
           {shown('events') && (
             <div className="field-error" id="wh-events-error" role="alert">
@@ -329,12 +413,27 @@ export function WebhookForm({ id }: { id?: string }) {
           </Check>
         )}
 
-        <details className="advanced" open={advancedOpen} onToggle={(e) => setAdvancedOpen((e.target as HTMLDetailsElement).open)}>
+        <details
+          className="advanced"
+          open={advancedOpen}
+          onToggle={(e) => setAdvancedOpen((e.target as HTMLDetailsElement).open)}
+        >
           <summary>Advanced settings</summary>
           <div className="form-grid form-grid-4">
             {numberFields.map((f) => (
-              <Field key={f.key} label={f.label} htmlFor={`wh-${f.key}`} error={shown(f.key)} hint={f.hint}>
-                <input {...inputProps(f.key)} inputMode="numeric" value={state[f.key]} onChange={(e) => set(f.key, e.target.value)} />
+              <Field
+                key={f.key}
+                label={f.label}
+                htmlFor={`wh-${f.key}`}
+                error={shown(f.key)}
+                hint={f.hint}
+              >
+                <input
+                  {...inputProps(f.key)}
+                  inputMode="numeric"
+                  value={state[f.key]}
+                  onChange={(e) => set(f.key, e.target.value)}
+                />
               </Field>
             ))}
           </div>
@@ -348,7 +447,11 @@ export function WebhookForm({ id }: { id?: string }) {
                 : 'Deliveries go out in parallel; order is not guaranteed.'
             }
           >
-            <select {...inputProps('ordering')} value={state.ordering} onChange={(e) => set('ordering', e.target.value as Ordering)}>
+            <select
+              {...inputProps('ordering')}
+              value={state.ordering}
+              onChange={(e) => set('ordering', e.target.value as Ordering)}
+            >
               <option value="none">Unordered (fastest)</option>
               <option value="fifo">FIFO (in order)</option>
             </select>
@@ -358,9 +461,15 @@ export function WebhookForm({ id }: { id?: string }) {
             <span className="label-like" id="headers-label">
               Custom headers
             </span>
-            {shown('custom_headers') && <div className="field-error">{shown('custom_headers')}</div>}
+            {shown('custom_headers') && (
+              <div className="field-error">{shown('custom_headers')}</div>
+            )}
             <div className="kv-rows" role="group" aria-labelledby="headers-label">
-              {state.headers.length === 0 && <p className="muted small">No custom headers. Add one to send e.g. an Authorization token with every request.</p>}
+              {state.headers.length === 0 && (
+                <p className="muted small">
+                  No custom headers. Add one to send e.g. an Authorization token with every request.
+                </p>
+              )}
               {state.headers.map((h, i) => {
                 const err = shown(`header.${h.id}`);
                 const update = (patch: Partial<HeaderRow>) => {
@@ -395,7 +504,12 @@ export function WebhookForm({ id }: { id?: string }) {
                       variant="ghost"
                       size="sm"
                       aria-label={`Remove header ${h.name || i + 1}`}
-                      onClick={() => set('headers', state.headers.filter((x) => x.id !== h.id))}
+                      onClick={() =>
+                        set(
+                          'headers',
+                          state.headers.filter((x) => x.id !== h.id),
+                        )
+                      }
                     >
                       Remove
                     </Button>
@@ -408,14 +522,31 @@ export function WebhookForm({ id }: { id?: string }) {
                 );
               })}
             </div>
-            <Button size="sm" onClick={() => set('headers', [...state.headers, { id: rowIds++, name: '', value: '' }])}>
+            <Button
+              size="sm"
+              onClick={() =>
+                set('headers', [...state.headers, { id: rowIds++, name: '', value: '' }])
+              }
+            >
               + Add header
             </Button>
           </div>
 
           {creating && (
-            <Field label="Signing secret (optional)" htmlFor="wh-secret" error={shown('secret')} hint="Leave empty and Hookline generates one (recommended).">
-              <input {...inputProps('secret')} value={state.secret} spellCheck={false} autoComplete="off" onChange={(e) => set('secret', e.target.value)} placeholder="whsec_…" />
+            <Field
+              label="Signing secret (optional)"
+              htmlFor="wh-secret"
+              error={shown('secret')}
+              hint="Leave empty and Hookline generates one (recommended)."
+            >
+              <input
+                {...inputProps('secret')}
+                value={state.secret}
+                spellCheck={false}
+                autoComplete="off"
+                onChange={(e) => set('secret', e.target.value)}
+                placeholder="whsec_…"
+              />
             </Field>
           )}
         </details>
@@ -437,7 +568,15 @@ export function WebhookForm({ id }: { id?: string }) {
  * Events grouped by category. A category's checkbox subscribes to `category.*` (every type of
  * the category, including ones added later); "All events" subscribes to `*`.
  */
-function EventPicker({ types, selected, onChange }: { types: EventType[]; selected: Set<string>; onChange: (s: Set<string>) => void }) {
+function EventPicker({
+  types,
+  selected,
+  onChange,
+}: {
+  types: EventType[];
+  selected: Set<string>;
+  onChange: (s: Set<string>) => void;
+}) {
   const [filter, setFilter] = useState('');
   const groups = useMemo(() => {
     const m = new Map<string, EventType[]>();
@@ -446,7 +585,9 @@ function EventPicker({ types, selected, onChange }: { types: EventType[]; select
       m.set(t.category, [...(m.get(t.category) ?? []), t]);
     }
     // Hookline's own operational events go last.
-    return [...m].sort(([a], [b]) => (a === 'hookline' ? 1 : b === 'hookline' ? -1 : a.localeCompare(b)));
+    return [...m].sort(([a], [b]) =>
+      a === 'hookline' ? 1 : b === 'hookline' ? -1 : a.localeCompare(b),
+    );
   }, [types, filter]);
   const known = new Set(types.map((t) => t.name));
   const categories = new Set(types.map((t) => `${t.category}.*`));
@@ -472,9 +613,17 @@ function EventPicker({ types, selected, onChange }: { types: EventType[]; select
     <div>
       <div className="picker-top">
         <Check checked={everything} onChange={(on) => onChange(on ? new Set(['*']) : new Set())}>
-          <strong>All events</strong> <span className="muted">(*, including types added later)</span>
+          <strong>All events</strong>{' '}
+          <span className="muted">(*, including types added later)</span>
         </Check>
-        <input className="picker-filter" type="search" placeholder="Filter event types" aria-label="Filter event types" value={filter} onChange={(e) => setFilter(e.target.value)} />
+        <input
+          className="picker-filter"
+          type="search"
+          placeholder="Filter event types"
+          aria-label="Filter event types"
+          value={filter}
+          onChange={(e) => setFilter(e.target.value)}
+        />
       </div>
       {types.length === 0 && (
         <p className="muted">
@@ -498,13 +647,19 @@ function EventPicker({ types, selected, onChange }: { types: EventType[]; select
                   onChange={(e) => toggleCategory(cat, e.target.checked)}
                 />
                 <span>
-                  <strong>{cat === 'hookline' ? 'Hookline operational events' : cat}</strong> <span className="muted mono small">{cat}.*</span>
+                  <strong>{cat === 'hookline' ? 'Hookline operational events' : cat}</strong>{' '}
+                  <span className="muted mono small">{cat}.*</span>
                 </span>
               </label>
               <div className="picker-types">
                 {list.map((t) => (
                   <label className="check" key={t.name} title={t.description ?? undefined}>
-                    <input type="checkbox" checked={catOn || selected.has(t.name)} disabled={catOn} onChange={(e) => toggle(t.name, e.target.checked)} />
+                    <input
+                      type="checkbox"
+                      checked={catOn || selected.has(t.name)}
+                      disabled={catOn}
+                      onChange={(e) => toggle(t.name, e.target.checked)}
+                    />
                     <span className="mono small">{t.name}</span>
                   </label>
                 ))}
@@ -519,7 +674,12 @@ function EventPicker({ types, selected, onChange }: { types: EventType[]; select
           {others.map((e) => (
             <span key={e} className="chip mono">
               {e}
-              <button type="button" className="chip-x" aria-label={`Remove ${e}`} onClick={() => toggle(e, false)}>
+              <button
+                type="button"
+                className="chip-x"
+                aria-label={`Remove ${e}`}
+                onClick={() => toggle(e, false)}
+              >
                 ×
               </button>
             </span>

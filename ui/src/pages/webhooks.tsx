@@ -29,7 +29,9 @@ export function EventList({ events, max = 3 }: { events: string[]; max?: number 
 export function WebhookList() {
   useTitle('Webhooks');
   const { canWrite, has } = useSession();
-  const list = usePaged((cursor) => api.listWebhooks({ cursor, limit: 50 }), [], { pollMs: 15_000 });
+  const list = usePaged((cursor) => api.listWebhooks({ cursor, limit: 50 }), [], {
+    pollMs: 15_000,
+  });
   const hasStats = has('GET /webhooks/:id/stats');
   const ids = list.items.map((w) => w.id).join(',');
   const stats = useResource(
@@ -94,7 +96,12 @@ export function WebhookList() {
         row={(w) => {
           const s = stats.data?.get(w.id);
           return (
-            <tr key={w.id} onClick={(e) => !(e.target as HTMLElement).closest('a') && navigate(`/webhooks/${w.id}`)}>
+            <tr
+              key={w.id}
+              onClick={(e) =>
+                !(e.target as HTMLElement).closest('a') && navigate(`/webhooks/${w.id}`)
+              }
+            >
               <td>
                 <Link to={`/webhooks/${w.id}`} className="strong">
                   {w.name}
@@ -106,7 +113,9 @@ export function WebhookList() {
               </td>
               <td>
                 <WebhookStatus w={w} />
-                {w.disabled_reason && <div className="small text-bad disabled-reason">{w.disabled_reason}</div>}
+                {w.disabled_reason && (
+                  <div className="small text-bad disabled-reason">{w.disabled_reason}</div>
+                )}
               </td>
               <td className="num">
                 <div className="rate-cell">
