@@ -124,6 +124,7 @@ const workerKeys = settings
         'rateLimitPerMinute',
         'publishRateLimitPerMinute',
         'testsPerMinute',
+        'portalFrameAncestors',
       ].includes(k),
   );
 

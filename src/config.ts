@@ -6,6 +6,7 @@
 
 import { compileAllowList } from './core/ssrf.js';
 import { hasValidChecksum } from './core/api-keys.js';
+import { parseFrameAncestors } from './core/frame-ancestors.js';
 import type { ResolveHost } from './net/resolve.js';
 
 export interface Config {
@@ -53,6 +54,8 @@ export interface Config {
   retryDelayScale: number;
   /** Testing only: multiplies webhook timeouts, so a hanging receiver can be tested without waiting 5 s. */
   timeoutScale: number;
+  /** CSP frame-ancestors of /portal: which sites may embed the customer portal (space-separated). */
+  portalFrameAncestors: string;
   /**
    * Testing only, not a setting: resolves host names for the SSRF guard (save and send)
    * instead of the system resolver, so tests can play DNS answers such as rebinding.
@@ -154,6 +157,15 @@ export const settings: Setting[] = [
     kind: 'list',
     default: [],
     description: 'comma-separated CIDRs exempt from the private-address guard',
+  },
+  {
+    key: 'portalFrameAncestors',
+    env: 'HOOKLINE_PORTAL_FRAME_ANCESTORS',
+    flag: '--portal-frame-ancestors',
+    kind: 'string',
+    default: "'self'",
+    description:
+      "who may embed /portal in an iframe: space-separated 'self', 'none' or http(s) origins",
   },
   {
     key: 'retentionDays',
@@ -369,6 +381,11 @@ export function loadConfig(
     compileAllowList(config.allowCidrs);
   } catch (err) {
     throw new ConfigError(`HOOKLINE_ALLOW_CIDRS: ${(err as Error).message}`);
+  }
+  try {
+    config.portalFrameAncestors = parseFrameAncestors(config.portalFrameAncestors);
+  } catch (err) {
+    throw new ConfigError(`HOOKLINE_PORTAL_FRAME_ANCESTORS: ${(err as Error).message}`);
   }
   if (config.workerBatchSize < 1 || config.workerConcurrency < 1) {
     throw new ConfigError('--worker-batch and --worker-concurrency must be at least 1');

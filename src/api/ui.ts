@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { HooklineError } from '../errors.js';
+import { denyFraming, registerPortalPage } from './portal-ui.js';
 
 /** ui/dist of this checkout: src/api/ui.ts (tsx) and dist/api/ui.js (built) are both two levels down. */
 export const defaultUiDir = fileURLToPath(new URL('../../ui/dist/', import.meta.url));
@@ -44,6 +45,7 @@ export async function uiRoutes(app: FastifyInstance, opts: { dir?: string } = {}
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const path = decodeURIComponent(request.url.split('?')[0]);
+    denyFraming(reply);
     if (isServerPath(path))
       throw new HooklineError('NOT_FOUND', `No route for ${request.method} ${path}.`);
     if (!built) return reply.code(200).type('text/html; charset=utf-8').send(notBuiltPage);
@@ -62,4 +64,5 @@ export async function uiRoutes(app: FastifyInstance, opts: { dir?: string } = {}
   };
   app.get('/', { schema: { hide: true } }, handler);
   app.get('/*', { schema: { hide: true } }, handler);
+  registerPortalPage(app, { built: built && existsSync(join(root, 'portal.html')) });
 }

@@ -94,9 +94,9 @@ export class ApiError extends Error {
   }
 }
 
-type Query = Record<string, string | number | boolean | undefined | null>;
+export type Query = Record<string, string | number | boolean | undefined | null>;
 
-function qs(query?: Query): string {
+export function qs(query?: Query): string {
   if (!query) return '';
   const p = new URLSearchParams();
   for (const [k, v] of Object.entries(query))
@@ -117,7 +117,8 @@ export function setUnauthorizedHandler(fn: (message: string) => void): void {
   onUnauthorized = fn;
 }
 
-async function request<T>(
+/** One call of the API with the session's key (or `opts.key`); errors are ApiErrors. */
+export async function request<T>(
   method: string,
   path: string,
   body?: unknown,

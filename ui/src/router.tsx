@@ -11,7 +11,28 @@ function subscribe(fn: () => void) {
     window.removeEventListener('popstate', fn);
   };
 }
-const snapshot = () => window.location.pathname + window.location.search;
+// The path the app is mounted at: '' for the admin UI at /, '/portal' for the portal. Pages link
+// to app paths ('/webhooks/…'); the base is added to the address bar and taken off when read.
+let base = '';
+
+/** Mounts the router under `prefix` (e.g. '/portal'); call once, before the first render. */
+export function setBasePath(prefix: string): void {
+  base = prefix.replace(/\/+$/, '');
+}
+
+function appPath(pathname: string): string {
+  if (!base) return pathname;
+  return pathname === base
+    ? '/'
+    : pathname.startsWith(`${base}/`)
+      ? pathname.slice(base.length)
+      : pathname;
+}
+
+/** The address-bar URL of an app path. */
+const urlOf = (to: string) => (base ? (to === '/' ? base : `${base}${to}`) : to);
+
+const snapshot = () => appPath(window.location.pathname) + window.location.search;
 
 let generation = 0;
 const generationSnapshot = () => generation;
@@ -23,8 +44,8 @@ export function navigate(to: string, opts: { replace?: boolean } = {}): void {
     for (const fn of listeners) fn();
     return;
   }
-  if (opts.replace) window.history.replaceState(null, '', to);
-  else window.history.pushState(null, '', to);
+  if (opts.replace) window.history.replaceState(null, '', urlOf(to));
+  else window.history.pushState(null, '', urlOf(to));
   for (const fn of listeners) fn();
 }
 
@@ -64,7 +85,7 @@ export function Link({
 }: AnchorHTMLAttributes<HTMLAnchorElement> & { to: string }) {
   return (
     <a
-      href={to}
+      href={urlOf(to)}
       onClick={(e: MouseEvent<HTMLAnchorElement>) => {
         onClick?.(e);
         if (

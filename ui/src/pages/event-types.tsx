@@ -22,7 +22,10 @@ import { useSession } from '../session';
 
 export function EventTypes() {
   useTitle('Event types');
-  const { canWrite, has } = useSession();
+  const session = useSession();
+  const { has } = session;
+  // The customer portal reads the catalog and changes nothing in it.
+  const canWrite = session.canWrite && has('POST /event-types');
   const canPublish = canWrite && has('POST /events');
   const [showArchived, setShowArchived] = useState(false);
   const list = useResource(

@@ -1,0 +1,65 @@
+// The tenant and portal calls of the UI: the admin's Tenants pages and the customer portal.
+// Kept apart from api.ts so the admin's core client stays as it is.
+
+import { qs, request, type Page, type Query } from './api';
+
+/** One customer of the organization, named by the application's own id. */
+export interface Tenant {
+  id: string;
+  name: string | null;
+  metadata: Record<string, unknown>;
+  is_active: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TenantInput {
+  name?: string | null;
+  metadata?: Record<string, unknown>;
+  is_active?: boolean;
+}
+
+/** A minted portal link: the token is shown once, inside `url`'s fragment. */
+export interface PortalSession {
+  id: string;
+  token: string;
+  url: string;
+  expires_at: string;
+  read_only: boolean;
+}
+
+/** The organization's branding of the portal. */
+export interface PortalSettings {
+  title: string | null;
+  accent_color: string | null;
+  logo_url: string | null;
+  support_url: string | null;
+}
+
+/** What a portal token may see of itself: its tenant, its limits and the branding. */
+export interface PortalMe {
+  tenant: { id: string; name: string | null };
+  org_name?: string | null;
+  read_only: boolean;
+  expires_at: string;
+  settings: PortalSettings;
+}
+
+const enc = encodeURIComponent;
+
+export const tenantsApi = {
+  list: (q?: Query) => request<Page<Tenant>>('GET', `/tenants${qs(q)}`),
+  get: (id: string) => request<Tenant>('GET', `/tenants/${enc(id)}`),
+  /** Creates the tenant with this id, or updates it. */
+  put: (id: string, body: TenantInput) => request<Tenant>('PUT', `/tenants/${enc(id)}`, body),
+  update: (id: string, body: TenantInput) => request<Tenant>('PATCH', `/tenants/${enc(id)}`, body),
+  remove: (id: string) => request<unknown>('DELETE', `/tenants/${enc(id)}`),
+  openPortal: (id: string, body: { expires_in?: number; read_only?: boolean }) =>
+    request<PortalSession>('POST', `/tenants/${enc(id)}/portal-sessions`, body),
+  settings: () => request<PortalSettings>('GET', '/portal-settings'),
+  updateSettings: (body: Partial<PortalSettings>) =>
+    request<PortalSettings>('PATCH', '/portal-settings', body),
+  /** Who a portal token belongs to; `token` is passed while the session is being opened. */
+  portalMe: (token?: string) =>
+    request<PortalMe>('GET', '/portal/me', undefined, token ? { key: token } : {}),
+};
