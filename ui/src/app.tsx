@@ -13,6 +13,8 @@ import { EventTypes } from './pages/event-types';
 import { Events } from './pages/events';
 import { ApiKeys } from './pages/api-keys';
 import { AuditLog } from './pages/audit-log';
+import { Tenants } from './pages/tenants';
+import { TenantDetail } from './pages/tenant-detail';
 
 const STORAGE_KEY = 'hookline.apiKey';
 
@@ -103,6 +105,8 @@ interface NavItem {
   label: string;
   icon: ReactNode;
   adminOnly?: boolean;
+  /** Shown only when the server offers this route. */
+  route?: string;
 }
 
 const icon = (d: string) => (
@@ -131,6 +135,14 @@ const nav: NavItem[] = [
   { to: '/deliveries', label: 'Deliveries', icon: icon('M4 6h16M4 12h16M4 18h10') },
   { to: '/events', label: 'Events', icon: icon('M13 3 5 13h6l-1 8 8-10h-6z') },
   {
+    to: '/tenants',
+    label: 'Tenants',
+    icon: icon(
+      'M16 19v-1a4 4 0 0 0-8 0v1M12 11a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM20 19v-1a3 3 0 0 0-2-2.8M4 19v-1a3 3 0 0 1 2-2.8',
+    ),
+    route: 'GET /tenants',
+  },
+  {
     to: '/event-types',
     label: 'Event types',
     icon: icon('M5 5h6v6H5zM13 5h6v6h-6zM5 13h6v6H5zM13 13h6v6h-6z'),
@@ -150,12 +162,12 @@ const nav: NavItem[] = [
 ];
 
 function Shell() {
-  const { me, signOut, canWrite } = useSession();
+  const { me, signOut, canWrite, has } = useSession();
   const { path } = useLocation();
   const generation = usePageGeneration();
   const [menuOpen, setMenuOpen] = useState(false);
   useEffect(() => setMenuOpen(false), [path, generation]);
-  const items = nav.filter((n) => !n.adminOnly || canWrite);
+  const items = nav.filter((n) => (!n.adminOnly || canWrite) && (!n.route || has(n.route)));
   const active = (to: string) =>
     to === '/' ? path === '/' : path === to || path.startsWith(`${to}/`);
 
@@ -227,6 +239,8 @@ function Routes({ path }: { path: string }) {
   if (path === '/deliveries') return <DeliveryLog />;
   if (path === '/events') return <Events />;
   if (path === '/event-types') return <EventTypes />;
+  if (path === '/tenants') return <Tenants />;
+  if ((m = match('/tenants/:id', path))) return <TenantDetail key={m.id} id={m.id} />;
   if (path === '/api-keys') return canWrite ? <ApiKeys /> : <ReadOnly />;
   if (path === '/audit-log') return canWrite ? <AuditLog /> : <ReadOnly />;
   if (path === '/sign-in') {

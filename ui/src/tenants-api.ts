@@ -63,3 +63,35 @@ export const tenantsApi = {
   portalMe: (token?: string) =>
     request<PortalMe>('GET', '/portal/me', undefined, token ? { key: token } : {}),
 };
+
+/** What the Tenants page shows of one tenant: its webhooks' health and its delivery success. */
+export interface TenantSummary {
+  webhooks: number;
+  /** Webhooks failing in a row, or switched off by Hookline. */
+  failing: number;
+  disabled: number;
+  /** Over the last 24 hours; null without deliveries. */
+  successRate: number | null;
+  deliveries: number;
+}
+
+/** One tenant's summary, from its webhooks (first 100) and its 24-hour stats. */
+export async function tenantSummary(id: string): Promise<TenantSummary> {
+  const [hooks, stats] = await Promise.all([
+    request<Page<{ is_active: boolean; failure_count: number; disabled_reason: string | null }>>(
+      'GET',
+      `/webhooks${qs({ tenant_id: id, limit: 100 })}`,
+    ),
+    request<{ total?: number; success_rate?: number | null }>(
+      'GET',
+      `/stats${qs({ tenant_id: id, window: '24h' })}`,
+    ).catch(() => null),
+  ]);
+  return {
+    webhooks: hooks.data.length,
+    failing: hooks.data.filter((w) => !w.disabled_reason && w.failure_count > 0).length,
+    disabled: hooks.data.filter((w) => w.disabled_reason).length,
+    successRate: stats?.total ? (stats.success_rate ?? null) : null,
+    deliveries: stats?.total ?? 0,
+  };
+}
