@@ -27,6 +27,12 @@ export interface Config {
   /** CIDRs exempt from the SSRF guard. */
   allowCidrs: string[];
   retentionDays: number;
+  /** Where people reach this server; the base of portal session URLs (default http://host:port). */
+  publicUrl?: string;
+  /** At most this many webhooks per tenant (docs/tenants.md). */
+  tenantWebhookLimit: number;
+  /** Requests per minute per portal session (0: unlimited). */
+  portalRateLimitPerMinute: number;
   /** A webhook failing every delivery for this long is disabled. */
   disableAfterDays: number;
   logLevel: string;
@@ -174,6 +180,30 @@ export const settings: Setting[] = [
     kind: 'int',
     default: 30,
     description: 'days to keep events and delivery attempts',
+  },
+  {
+    key: 'publicUrl',
+    env: 'HOOKLINE_PUBLIC_URL',
+    flag: '--public-url',
+    kind: 'string',
+    description:
+      'the URL people reach this server at, for portal links (default http://<host>:<port>)',
+  },
+  {
+    key: 'tenantWebhookLimit',
+    env: 'HOOKLINE_TENANT_WEBHOOK_LIMIT',
+    flag: '--tenant-webhook-limit',
+    kind: 'int',
+    default: 20,
+    description: 'webhooks a tenant may have at most',
+  },
+  {
+    key: 'portalRateLimitPerMinute',
+    env: 'HOOKLINE_PORTAL_RATE_LIMIT',
+    flag: '--portal-rate-limit',
+    kind: 'int',
+    default: 300,
+    description: 'requests per minute per portal session (0: unlimited)',
   },
   {
     key: 'disableAfterDays',
@@ -387,6 +417,9 @@ export function loadConfig(
   } catch (err) {
     throw new ConfigError(`HOOKLINE_PORTAL_FRAME_ANCESTORS: ${(err as Error).message}`);
   }
+  if (config.publicUrl !== undefined && !/^https?:\/\/[^/\s]+/i.test(config.publicUrl)) {
+    throw new ConfigError('HOOKLINE_PUBLIC_URL must be an http:// or https:// URL');
+  }
   if (config.workerBatchSize < 1 || config.workerConcurrency < 1) {
     throw new ConfigError('--worker-batch and --worker-concurrency must be at least 1');
   }
@@ -402,6 +435,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     dev: true,
     rateLimitPerMinute: 0,
     publishRateLimitPerMinute: 0,
+    portalRateLimitPerMinute: 0,
     ...overrides,
   };
 }

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 /** Crockford base32: sortable as plain ASCII, no ambiguous letters. */
 export const ID_ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 
-export type IdPrefix = 'org' | 'key' | 'wh' | 'evt' | 'dlv' | 'att' | 'aud';
+export type IdPrefix = 'org' | 'key' | 'wh' | 'evt' | 'dlv' | 'att' | 'aud' | 'ps';
 
 // Random bytes are drawn 4 KiB at a time: one randomBytes call per id costs more than the
 // rest of the id, and the worker and publish paths make several ids per delivery.

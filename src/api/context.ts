@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../store/db.js';
 import type { Metrics } from '../metrics.js';
 import type { Role } from '../core/api-keys.js';
+import type { PortalCaller } from './portal-scope.js';
 
 /** Everything a route needs, built once per process (or per test) and handed to buildApp. */
 export interface AppDeps {
@@ -15,8 +16,12 @@ export interface AppDeps {
 /** Who is calling: set by the auth plugin on every /api/v1 request. */
 export interface AuthContext {
   orgId: string;
+  /** The API key's id; for a portal session, the session's id (audit entries name it). */
   keyId: string;
+  /** A portal session is given `viewer` here; what it may do is decided by portal-scope.ts. */
   role: Role;
+  /** Set when the caller is a portal session token (hlp_…), not an API key. */
+  portal?: PortalCaller;
 }
 
 /**

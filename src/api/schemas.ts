@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { TENANT_ID_PATTERN } from '../store/tenants.js';
 
 /** The SPEC's error body, for the OpenAPI document. */
 export const ErrorBody = Type.Object({
@@ -19,3 +20,9 @@ export const ErrorResponses = {
   422: ErrorBody,
   429: ErrorBody,
 };
+
+/** A tenant id in a path, query or body: the application's own id of its customer (docs/tenants.md). */
+export const TenantId = Type.String({
+  pattern: TENANT_ID_PATTERN,
+  description: 'The application’s own id of its customer: ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$',
+});

@@ -360,6 +360,8 @@ export interface Operations {
         /** next_cursor of the previous page. */
         cursor?: string;
         event_type?: string;
+        /** The application’s own id of its customer: ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$ */
+        tenant_id?: string;
         since?: string;
         until?: string;
       };
@@ -368,6 +370,7 @@ export interface Operations {
     response: {
       data: Array<{
         id: string;
+        tenant_id: string | null;
         event_type: string;
         payload: unknown;
         idempotency_key: string | null;
@@ -384,6 +387,8 @@ export interface Operations {
         payload: unknown;
         /** Same key within 24 h: the first event is returned. */
         idempotency_key?: string;
+        /** The application’s own id of its customer: ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$ */
+        tenant_id?: string;
       };
     };
     status: 200;
@@ -405,6 +410,8 @@ export interface Operations {
           payload: unknown;
           /** Same key within 24 h: the first event is returned. */
           idempotency_key?: string;
+          /** The application’s own id of its customer: ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$ */
+          tenant_id?: string;
         }>;
       };
     };
@@ -431,6 +438,7 @@ export interface Operations {
     status: 200;
     response: {
       id: string;
+      tenant_id: string | null;
       event_type: string;
       payload: unknown;
       idempotency_key: string | null;
@@ -601,6 +609,112 @@ export interface Operations {
       }>;
     };
   };
+  "GET /tenants": {
+    request: {
+      query?: {
+        /** Items per page (1–500). */
+        limit?: number;
+        /** next_cursor of the previous page. */
+        cursor?: string;
+        /** A prefix of the id or name. */
+        q?: string;
+        is_active?: boolean;
+      };
+    };
+    status: 200;
+    response: {
+      data: Array<{
+        /** The application’s own id of its customer: ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$ */
+        id: string;
+        name: string;
+        metadata: Record<string, unknown>;
+        is_active: boolean;
+        created_at: string;
+        updated_at: string;
+      }>;
+      next_cursor: string | null;
+    };
+  };
+  "GET /tenants/{tenant_id}": {
+    request: {
+      params: {
+        /** The application’s own id of its customer: ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$ */
+        tenant_id: string;
+      };
+    };
+    status: 200;
+    response: {
+      /** The application’s own id of its customer: ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$ */
+      id: string;
+      name: string;
+      metadata: Record<string, unknown>;
+      is_active: boolean;
+      created_at: string;
+      updated_at: string;
+    };
+  };
+  /** Create or update a tenant (201 created, 200 updated) */
+  "PUT /tenants/{tenant_id}": {
+    request: {
+      params: {
+        /** The application’s own id of its customer: ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$ */
+        tenant_id: string;
+      };
+      body: {
+        name?: string;
+        /** Any JSON object, at most 4 KiB serialized. */
+        metadata?: Record<string, unknown>;
+        /** false: no deliveries, portal sessions revoked */
+        is_active?: boolean;
+      };
+    };
+    status: 200;
+    response: {
+      /** The application’s own id of its customer: ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$ */
+      id: string;
+      name: string;
+      metadata: Record<string, unknown>;
+      is_active: boolean;
+      created_at: string;
+      updated_at: string;
+    };
+  };
+  "PATCH /tenants/{tenant_id}": {
+    request: {
+      params: {
+        /** The application’s own id of its customer: ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$ */
+        tenant_id: string;
+      };
+      body: {
+        name?: string;
+        /** Any JSON object, at most 4 KiB serialized. */
+        metadata?: Record<string, unknown>;
+        /** false: no deliveries, portal sessions revoked */
+        is_active?: boolean;
+      };
+    };
+    status: 200;
+    response: {
+      /** The application’s own id of its customer: ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$ */
+      id: string;
+      name: string;
+      metadata: Record<string, unknown>;
+      is_active: boolean;
+      created_at: string;
+      updated_at: string;
+    };
+  };
+  /** Delete a tenant; its webhooks and deliveries are removed in the background */
+  "DELETE /tenants/{tenant_id}": {
+    request: {
+      params: {
+        /** The application’s own id of its customer: ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$ */
+        tenant_id: string;
+      };
+    };
+    status: 204;
+    response: void;
+  };
   "GET /webhooks": {
     request: {
       query?: {
@@ -609,6 +723,8 @@ export interface Operations {
         /** next_cursor of the previous page. */
         cursor?: string;
         is_active?: boolean;
+        /** The application’s own id of its customer: ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$ */
+        tenant_id?: string;
       };
     };
     status: 200;
@@ -616,6 +732,7 @@ export interface Operations {
       data: Array<{
         /** wh_… */
         id: string;
+        tenant_id: string | null;
         name: string;
         url: string;
         description: string | null;
@@ -664,12 +781,15 @@ export interface Operations {
         ordering?: "none" | "fifo";
         /** whsec_ + base64 of 24–64 bytes; generated when absent */
         secret?: string;
+        /** The application’s own id of its customer: ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$ */
+        tenant_id?: string;
       };
     };
     status: 201;
     response: {
       /** wh_… */
       id: string;
+      tenant_id: string | null;
       name: string;
       url: string;
       description: string | null;
@@ -704,6 +824,7 @@ export interface Operations {
     response: {
       /** wh_… */
       id: string;
+      tenant_id: string | null;
       name: string;
       url: string;
       description: string | null;
@@ -757,6 +878,7 @@ export interface Operations {
     response: {
       /** wh_… */
       id: string;
+      tenant_id: string | null;
       name: string;
       url: string;
       description: string | null;

@@ -48,14 +48,26 @@ function checksum(body: string): string {
  * the way GitHub's token scanning works.
  */
 export function generateApiKey(): string {
+  return generateToken('hk_');
+}
+
+/** A new portal session token (docs/tenants.md): `hlp_`, then the same shape as an API key. */
+export function generatePortalToken(): string {
+  return generateToken(PORTAL_TOKEN_PREFIX);
+}
+
+/** What every portal session token starts with. */
+export const PORTAL_TOKEN_PREFIX = 'hlp_';
+
+function generateToken(prefix: string): string {
   const body = base62(randomBytes(RANDOM_LENGTH * 2), RANDOM_LENGTH);
-  return `hk_${body}${checksum(body)}`;
+  return `${prefix}${body}${checksum(body)}`;
 }
 
 /** True when the key has Hookline's shape and its checksum matches. */
-export function hasValidChecksum(key: string): boolean {
-  if (!/^hk_[0-9A-Za-z]{38,}$/.test(key)) return false;
-  const body = key.slice(3, -CHECKSUM_LENGTH);
+export function hasValidChecksum(key: string, prefix = 'hk_'): boolean {
+  if (!key.startsWith(prefix) || !/^[0-9A-Za-z]{38,}$/.test(key.slice(prefix.length))) return false;
+  const body = key.slice(prefix.length, -CHECKSUM_LENGTH);
   return checksum(body) === key.slice(-CHECKSUM_LENGTH);
 }
 

@@ -25,6 +25,8 @@ export interface PublishInput {
   /** The payload as JSON text (already serialized). */
   payloadText?: string;
   idempotencyKey?: string | null;
+  /** Fan out to this tenant's webhooks only; absent: to the organization's own (docs/tenants.md). */
+  tenantId?: string | null;
 }
 
 export interface PublishedEvent {
@@ -53,8 +55,15 @@ interface TypeRow {
 }
 
 /** Identifies a publish body, to tell a retried request from a different one under the same key. */
-export function requestHash(eventType: string, payloadText: string): string {
-  return createHash('sha256').update(eventType).update('\n').update(payloadText).digest('hex');
+export function requestHash(
+  eventType: string,
+  payloadText: string,
+  tenantId?: string | null,
+): string {
+  // The tenant is part of the body: one key sent again for another tenant is a different request (409).
+  const h = createHash('sha256').update(eventType).update('\n').update(payloadText);
+  if (tenantId) h.update('\n').update(tenantId);
+  return h.digest('hex');
 }
 
 /**
@@ -121,7 +130,7 @@ export async function publishEvents(
   const ids = inputs.map(() => newId('evt'));
   const keys = inputs.map((i) => i.idempotencyKey ?? null);
   const hashes = inputs.map((input, i) =>
-    keys[i] !== null ? requestHash(input.eventType, texts[i]) : null,
+    keys[i] !== null ? requestHash(input.eventType, texts[i], input.tenantId) : null,
   );
   const inserted = await insertEvents(tx, orgId, ids, inputs, texts, keys, hashes);
 
@@ -161,6 +170,7 @@ export async function publishEvents(
       id: results[i].id,
       eventType: inputs[i].eventType,
       category: types.get(inputs[i].eventType)!.category,
+      tenantKey: inputs[i].tenantId ?? '',
     })),
   );
   for (const [index, count] of created.perEvent) results[index].deliveries = count;
@@ -180,12 +190,20 @@ async function insertEvents(
 ): Promise<Map<string, Date>> {
   // One statement for the whole batch. A key already taken is skipped here and resolved one by one after.
   const { rows } = await tx.query<{ id: string; created_at: Date }>(
-    `INSERT INTO events (id, org_id, event_type, payload, idempotency_key, request_hash)
-     SELECT u.id, $1, u.event_type, u.payload::json, u.key, u.hash
-       FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS u(id, event_type, payload, key, hash)
+    `INSERT INTO events (id, org_id, event_type, payload, idempotency_key, request_hash, tenant_id)
+     SELECT u.id, $1, u.event_type, u.payload::json, u.key, u.hash, u.tenant_id
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS u(id, event_type, payload, key, hash, tenant_id)
      ON CONFLICT (org_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
      RETURNING id, created_at`,
-    [orgId, ids, inputs.map((i) => i.eventType), texts, keys, hashes],
+    [
+      orgId,
+      ids,
+      inputs.map((i) => i.eventType),
+      texts,
+      keys,
+      hashes,
+      inputs.map((i) => i.tenantId ?? null),
+    ],
   );
   return new Map(rows.map((r) => [r.id, r.created_at]));
 }
@@ -258,7 +276,20 @@ interface FanOutEvent {
   id: string;
   eventType: string;
   category: string;
+  /** The tenant id, or '' for the organization's own webhooks. */
+  tenantKey: string;
 }
+
+/**
+ * The active webhooks of the tenants named ('' : the organization's own), each tenant's
+ * walked by webhooks_active_tenant_idx. A tenant that is switched off or deleted has none.
+ */
+const ACTIVE_WEBHOOKS_OF_TENANTS = `
+  SELECT w.id, w.events, coalesce(w.tenant_id, '') AS tenant_key FROM webhooks w
+   WHERE w.org_id = $1 AND w.is_active AND coalesce(w.tenant_id, '') = ANY($2::text[])
+     AND (w.tenant_id IS NULL OR EXISTS (
+       SELECT 1 FROM tenants t WHERE t.org_id = w.org_id AND t.id = w.tenant_id AND t.is_active))
+   ORDER BY w.id`;
 
 /** One delivery per (event, matching active webhook), in one statement; counts per event index. */
 async function fanOut(
@@ -268,9 +299,9 @@ async function fanOut(
 ): Promise<{ total: number; perEvent: Map<number, number> }> {
   const perEvent = new Map<number, number>();
   if (events.length === 0) return { total: 0, perEvent };
-  const { rows: hooks } = await tx.query<{ id: string; events: string[] }>(
-    'SELECT id, events FROM webhooks WHERE org_id = $1 AND is_active ORDER BY id',
-    [orgId],
+  const { rows: hooks } = await tx.query<{ id: string; events: string[]; tenant_key: string }>(
+    ACTIVE_WEBHOOKS_OF_TENANTS,
+    [orgId, [...new Set(events.map((e) => e.tenantKey))]],
   );
   const dIds: string[] = [];
   const dHooks: string[] = [];
@@ -279,7 +310,7 @@ async function fanOut(
   for (const e of events) {
     let n = 0;
     for (const h of hooks) {
-      if (!subscribes(h.events, e.eventType, e.category)) continue;
+      if (h.tenant_key !== e.tenantKey || !subscribes(h.events, e.eventType, e.category)) continue;
       dIds.push(newId('dlv'));
       dHooks.push(h.id);
       dEvents.push(e.id);
@@ -342,13 +373,16 @@ export async function publishSimple(
          SELECT category FROM event_types
           WHERE org_id = $1 AND name = $2 AND archived_at IS NULL AND schema IS NULL
        ), e AS (
-         INSERT INTO events (id, org_id, event_type, payload)
-         SELECT $3::text, $1::text, $2::text, $4::text::json FROM t
+         INSERT INTO events (id, org_id, event_type, payload, tenant_id)
+         SELECT $3::text, $1::text, $2::text, $4::text::json, nullif($7::text, '') FROM t
          RETURNING id, created_at
        ), h AS (
          SELECT w.id, uuid_send(gen_random_uuid()) AS r
            FROM webhooks w, t
-          WHERE w.org_id = $1 AND w.is_active AND w.events && ($5::text[] || (t.category || '.*'))
+          WHERE w.org_id = $1 AND coalesce(w.tenant_id, '') = $7::text AND w.is_active
+            AND w.events && ($5::text[] || (t.category || '.*'))
+            AND (w.tenant_id IS NULL OR EXISTS (
+              SELECT 1 FROM tenants tn WHERE tn.org_id = w.org_id AND tn.id = w.tenant_id AND tn.is_active))
        ), d AS (
          INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type)
          SELECT 'dlv_' || $6::text || ${RANDOM_PART}, $1::text, h.id, e.id, $2::text
@@ -356,9 +390,17 @@ export async function publishSimple(
          RETURNING 1
        )
        SELECT e.created_at, (SELECT count(*) FROM d)::int AS deliveries FROM e`,
-      [orgId, input.eventType, id, text, matchingEntries(input.eventType), id.slice(4, 14)],
+      [
+        orgId,
+        input.eventType,
+        id,
+        text,
+        matchingEntries(input.eventType),
+        id.slice(4, 14),
+        input.tenantId ?? '',
+      ],
       // Prepared once per connection on PostgreSQL: parsing and planning were about 40% of its CPU per publish.
-      { name: 'hookline_publish_one' },
+      { name: 'hookline_publish_one_t' },
     ));
   } catch (err) {
     // Nothing was written (one statement); the transactional path reports or survives it.

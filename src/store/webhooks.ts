@@ -25,6 +25,8 @@ export interface WebhookSettings {
 /** What Hookline keeps about a webhook beside its settings; `T` is how a time is held (Date in a row, ISO text in the API). */
 interface WebhookState<T> {
   id: string;
+  /** The tenant it belongs to (docs/tenants.md); null for the organization's own. Fixed at creation. */
+  tenant_id: string | null;
   failure_count: number;
   last_triggered_at: T | null;
   last_success_at: T | null;
@@ -41,6 +43,8 @@ export interface WebhookRow extends WebhookSettings, WebhookState<Date> {
   secret: string;
   previous_secrets: PreviousSecret[];
   first_failure_at: Date | null;
+  /** Set when its tenant was deleted; the worker removes it soon (store/tenants.ts). */
+  deleted_at: Date | null;
 }
 
 /** The webhook as the API shows it: every column but the org, the secrets and the failure clock. */
@@ -66,6 +70,7 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 export function toWebhookJson(row: WebhookRow): WebhookJson {
   return {
     id: row.id,
+    tenant_id: row.tenant_id,
     name: row.name,
     url: row.url,
     description: row.description,
@@ -111,7 +116,7 @@ export async function getWebhookRow(
   id: string,
 ): Promise<WebhookRow | undefined> {
   const { rows } = await q.query<WebhookRow>(
-    'SELECT * FROM webhooks WHERE org_id = $1 AND id = $2',
+    'SELECT * FROM webhooks WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL',
     [orgId, id],
   );
   return rows[0];
@@ -121,25 +126,32 @@ export async function getWebhookRow(
 export async function listWebhookRows(
   q: Queryable,
   orgId: string,
-  opts: { before?: string; limit: number; isActive?: boolean },
+  opts: { before?: string; limit: number; isActive?: boolean; tenantId?: string },
 ): Promise<WebhookRow[]> {
   const { rows } = await q.query<WebhookRow>(
     `SELECT * FROM webhooks
       WHERE org_id = $1 AND ($2::text IS NULL OR id < $2) AND ($3::boolean IS NULL OR is_active = $3)
+        AND ($5::text IS NULL OR tenant_id = $5) AND deleted_at IS NULL
       ORDER BY id DESC LIMIT $4`,
-    [orgId, opts.before ?? null, opts.isActive ?? null, opts.limit + 1],
+    [orgId, opts.before ?? null, opts.isActive ?? null, opts.limit + 1, opts.tenantId ?? null],
   );
   return rows;
 }
 
 export async function insertWebhook(
   q: Queryable,
-  w: WebhookSettings & { id: string; orgId: string; sealedSecret: string; keyId: string | null },
+  w: WebhookSettings & {
+    id: string;
+    orgId: string;
+    sealedSecret: string;
+    keyId: string | null;
+    tenantId?: string | null;
+  },
 ): Promise<WebhookRow> {
   const { rows } = await q.query<WebhookRow>(
     `INSERT INTO webhooks (id, org_id, name, url, description, events, custom_headers, is_active, timeout_seconds,
-       retry_attempts, retry_delay_seconds, rate_limit_per_second, ordering, secret, created_by, updated_by)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING *`,
+       retry_attempts, retry_delay_seconds, rate_limit_per_second, ordering, secret, created_by, updated_by, tenant_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16) RETURNING *`,
     [
       w.id,
       w.orgId,
@@ -156,6 +168,7 @@ export async function insertWebhook(
       w.ordering,
       w.sealedSecret,
       w.keyId,
+      w.tenantId ?? null,
     ],
   );
   return rows[0];
@@ -189,7 +202,7 @@ export async function updateWebhook(
   }
   const { rows } = await q.query<WebhookRow>(
     `UPDATE webhooks SET ${[...sets, 'updated_by = $3', 'updated_at = now()'].join(', ')}
-      WHERE org_id = $1 AND id = $2 RETURNING *`,
+      WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING *`,
     params,
   );
   return rows[0];
@@ -197,9 +210,9 @@ export async function updateWebhook(
 
 /** Deletes one webhook; its deliveries and their attempts go with it (ON DELETE CASCADE). */
 export async function deleteWebhook(q: Queryable, orgId: string, id: string): Promise<boolean> {
-  const { rowCount } = await q.query('DELETE FROM webhooks WHERE org_id = $1 AND id = $2', [
-    orgId,
-    id,
-  ]);
+  const { rowCount } = await q.query(
+    'DELETE FROM webhooks WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL',
+    [orgId, id],
+  );
   return rowCount > 0;
 }

@@ -23,6 +23,8 @@ export interface ClaimedDelivery {
   // The webhook, as it is now.
   url: string;
   webhook_name: string;
+  /** The webhook's tenant (null: the organization's own), for operational events. */
+  tenant_id: string | null;
   is_active: boolean;
   timeout_seconds: number;
   retry_attempts: number;
@@ -90,7 +92,7 @@ UPDATE deliveries d
  WHERE d.id = ANY(ARRAY(SELECT id FROM due)) AND e.id = d.event_id AND w.id = d.webhook_id
 RETURNING d.id, d.org_id, d.webhook_id, d.event_id, d.event_type, d.attempts, d.manual_attempts,
           e.payload::text AS payload_text, e.created_at AS event_created_at,
-          w.url, w.name AS webhook_name, w.is_active, w.timeout_seconds, w.retry_attempts, w.retry_delay_seconds,
+          w.url, w.name AS webhook_name, w.tenant_id, w.is_active, w.timeout_seconds, w.retry_attempts, w.retry_delay_seconds,
           w.rate_limit_per_second, w.ordering, w.custom_headers, w.secret, w.previous_secrets,
           w.updated_at AS webhook_updated_at`;
 

@@ -145,6 +145,7 @@ export interface WebhookHealth {
   org_id: string;
   name: string;
   url: string;
+  tenant_id: string | null;
   is_active: boolean;
   failure_count: number;
   first_failure_at: Date | null;
@@ -225,7 +226,7 @@ export async function updateWebhookHealth(
             last_triggered_at = GREATEST(w.last_triggered_at, u.last_triggered)
        FROM u, locked l
       WHERE w.id = u.id AND l.id = u.id
-     RETURNING w.id, w.org_id, w.name, w.url, w.is_active, w.failure_count, w.first_failure_at,
+     RETURNING w.id, w.org_id, w.name, w.url, w.tenant_id, w.is_active, w.failure_count, w.first_failure_at,
                l.old_failure_count, l.old_first_failure_at, u.any_success`,
     [
       ids,

@@ -17,6 +17,7 @@ export interface DisabledWebhook {
   org_id: string;
   name: string;
   url: string;
+  tenant_id: string | null;
   disabled_reason: string;
 }
 
@@ -33,7 +34,7 @@ export async function disableWebhooks(
     `UPDATE webhooks w SET is_active = false, disabled_reason = u.reason, updated_at = now()
        FROM unnest($1::text[], $2::text[]) AS u(id, reason)
       WHERE w.id = u.id AND w.is_active
-      RETURNING w.id, w.org_id, w.name, w.url, w.disabled_reason`,
+      RETURNING w.id, w.org_id, w.name, w.url, w.tenant_id, w.disabled_reason`,
     [list.map((x) => x.id), list.map((x) => x.reason)],
   );
   if (rows.length === 0) return rows;
@@ -115,6 +116,7 @@ export function operationalEvents(
         delivery_id: d.id,
         webhook_id: d.webhook_id,
         webhook_name: d.webhook_name,
+        tenant_id: d.tenant_id ?? null,
         event_id: d.event_id,
         event_type: d.event_type,
         attempts: o.attempts,
@@ -126,7 +128,13 @@ export function operationalEvents(
   for (const w of disabled) {
     add(w.org_id, {
       eventType: 'hookline.webhook.disabled',
-      payload: { webhook_id: w.id, webhook_name: w.name, url: w.url, reason: w.disabled_reason },
+      payload: {
+        webhook_id: w.id,
+        webhook_name: w.name,
+        tenant_id: w.tenant_id ?? null,
+        url: w.url,
+        reason: w.disabled_reason,
+      },
     });
   }
   // Recovery counts only when the batch's success came from an application event.
@@ -142,6 +150,7 @@ export function operationalEvents(
       payload: {
         webhook_id: h.id,
         webhook_name: h.name,
+        tenant_id: h.tenant_id ?? null,
         url: h.url,
         failed_attempts: h.old_failure_count,
         failing_since: h.old_first_failure_at?.toISOString() ?? null,

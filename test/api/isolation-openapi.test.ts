@@ -20,7 +20,11 @@ const ids = {
   adminKey: '',
   secret: '',
   relay: '',
+  tenant: '',
 };
+// Routes that create or update by the caller's own id (docs/tenants.md): A naming an id B
+// also uses makes A's own tenant, never touches B's. Checked at the end instead of walked.
+const upsertsByOwnId = new Set(['PUT /tenants/{tenant_id}']);
 /** Every answer A got in this file, to check none carries B's data. */
 const seenByA: string[] = [];
 
@@ -35,6 +39,7 @@ function idsFor(op: Operation, param: string): { theirs: string; missing: string
     events: { theirs: ids.event, missing: 'evt_0000000000aaaaaaaaaaaaaaaa' },
     'api-keys': { theirs: ids.key, missing: 'key_0000000000aaaaaaaaaaaaaaaa' },
     relay: { theirs: ids.relay, missing: 'wh_0000000000aaaaaaaaaaaaaaaa' },
+    tenants: { theirs: ids.tenant, missing: 'nobody-has-this-tenant' },
   };
   const found = table[resource];
   if (!found)
@@ -53,6 +58,7 @@ function queryValueFor(op: Operation, name: string): string | undefined {
     event_id: ids.event,
     delivery_id: ids.delivery,
     event_type: ids.eventType,
+    tenant_id: ids.tenant,
   };
   if (name in table) return table[name];
   if (name.endsWith('_id'))
@@ -116,6 +122,18 @@ beforeAll(async () => {
       events: [ids.eventType],
     })
   ).body.id;
+  ids.tenant = 'b-only-tenant';
+  expect((await b.admin('PUT', `/tenants/${ids.tenant}`, { name: MARKER })).status).toBe(201);
+  expect(
+    (
+      await b.admin('POST', '/webhooks', {
+        name: MARKER,
+        url: 'http://127.0.0.1:9/',
+        events: ['*'],
+        tenant_id: ids.tenant,
+      })
+    ).status,
+  ).toBe(201);
   const keys = await t.db.query<{ id: string }>(
     "SELECT id FROM api_keys WHERE org_id = $1 AND role = 'admin'",
     [b.orgId],
@@ -133,6 +151,7 @@ describe('isolation on every route of the OpenAPI document', () => {
   it("answers 404 to an admin for another organization's id, on every route with a path parameter", async () => {
     const wrong: string[] = [];
     for (const op of operations(t.app).filter((o) => o.pathParams.length > 0)) {
+      if (upsertsByOwnId.has(`${op.method} ${op.path}`)) continue;
       const theirs = Object.fromEntries(op.pathParams.map((p) => [p, idsFor(op, p).theirs]));
       const res = await call(a.admin, op, fillPath(op.path, theirs));
       if (res.status !== 404 || res.body?.error?.code !== 'NOT_FOUND')
@@ -202,6 +221,12 @@ describe('isolation on every route of the OpenAPI document', () => {
       [b.orgId],
     );
     expect(rows[0].n).toBe(0);
+    // A's PUT with B's tenant id made A's own tenant; B's is as it was.
+    const mine = await a.admin('PUT', `/tenants/${ids.tenant}`, { name: 'a-side' });
+    expect(mine.status).toBe(201);
+    expect((await b.admin('GET', `/tenants/${ids.tenant}`)).body.name).toBe(MARKER);
+    expect((await b.admin('GET', `/webhooks?tenant_id=${ids.tenant}`)).body.data).toHaveLength(1);
+    expect((await a.admin('GET', `/webhooks?tenant_id=${ids.tenant}`)).body.data).toEqual([]);
     expect(seenByA.length).toBeGreaterThan(50);
     const leaks = seenByA.filter(
       (text) => text.includes(MARKER) || text.includes(ids.secret.slice(6)),

@@ -27,6 +27,9 @@ const publisherMay = new Set([
   'GET /event-types',
   'GET /event-types/{name}',
   'GET /me',
+  // docs/tenants.md: publishers may read tenants (an application server checks what it registered).
+  'GET /tenants',
+  'GET /tenants/{tenant_id}',
 ]);
 // GETs that reveal credentials or the audit trail, or that take work (the relay's long-poll
 // claims deliveries under a lease): admin only. A new one belongs here, deliberately.

@@ -1,7 +1,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HooklineError } from '../../errors.js';
-import { hashApiKey, hasValidChecksum, type Role } from '../../core/api-keys.js';
+import {
+  PORTAL_TOKEN_PREFIX,
+  hashApiKey,
+  hasValidChecksum,
+  type Role,
+} from '../../core/api-keys.js';
 import type { Access, AuthContext } from '../context.js';
+import { assertPortalAllowed } from '../portal-scope.js';
+import { findPortalSession } from '../../store/portal-sessions.js';
 
 const allowed: Record<Access, readonly Role[]> = {
   read: ['admin', 'viewer'],
@@ -124,6 +131,31 @@ export function registerAuth(app: FastifyInstance, opts: { cacheMs?: number } = 
   app.addHook('onRequest', async (request) => {
     const token = bearerToken(request);
     if (!token) throw new HooklineError('UNAUTHORIZED');
+    if (token.startsWith(PORTAL_TOKEN_PREFIX)) {
+      // Portal sessions are looked up on every request (no cache): expiry, revocation and a
+      // tenant switched off apply at once. Their routes are the portal's few, not the publish path.
+      const session = hasValidChecksum(token, PORTAL_TOKEN_PREFIX)
+        ? await findPortalSession(db, hashApiKey(token))
+        : undefined;
+      if (!session)
+        throw new HooklineError(
+          'UNAUTHORIZED',
+          'This portal session is not valid, expired or was revoked.',
+        );
+      request.auth = {
+        orgId: session.org_id,
+        keyId: session.id,
+        role: 'viewer',
+        portal: {
+          sessionId: session.id,
+          tenantId: session.tenant_id,
+          readOnly: session.read_only,
+          expiresAt: session.expires_at,
+        },
+      };
+      assertPortalAllowed(request, request.auth.portal!);
+      return;
+    }
     // A key with our prefix but a wrong checksum is a typo or a forgery: no need to ask the database.
     if (token.startsWith('hk_') && !hasValidChecksum(token)) {
       throw new HooklineError('UNAUTHORIZED', 'This API key is not valid.');

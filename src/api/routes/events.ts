@@ -3,7 +3,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { fieldError, notFound, validationFailed } from '../../errors.js';
 import { OPERATIONAL_PREFIX } from '../../core/matching.js';
 import { PageOf, PageQuery, decodeCursor, toPage } from '../pagination.js';
-import { ErrorResponses, ErrorBody } from '../schemas.js';
+import { ErrorResponses, ErrorBody, TenantId } from '../schemas.js';
 import {
   publishEvents,
   publishSimple,
@@ -31,6 +31,7 @@ const EventInput = Type.Object(
       description: 'Any JSON value, at most 256 KiB serialized; becomes `data` in the request.',
     }),
     idempotency_key: Type.Optional(IdempotencyKey),
+    tenant_id: Type.Optional(TenantId),
   },
   { additionalProperties: false },
 );
@@ -72,6 +73,9 @@ const Delivery = Type.Object({
 });
 const Event = Type.Object({
   id: Type.String(),
+  tenant_id: Nullable(
+    Type.String({ description: 'null: published for the organization’s own webhooks' }),
+  ),
   event_type: Type.String(),
   payload: Type.Unknown(),
   idempotency_key: Nullable(Type.String()),
@@ -85,6 +89,7 @@ const ListQuery = Type.Object(
   {
     ...PageQuery,
     event_type: Type.Optional(Type.String({ maxLength: 255 })),
+    tenant_id: Type.Optional(TenantId),
     since: Type.Optional(Timestamp),
     until: Type.Optional(Timestamp),
   },
@@ -95,6 +100,7 @@ const IdempotencyHeader = Type.Object({ 'idempotency-key': Type.Optional(Idempot
 
 interface EventRow {
   id: string;
+  tenant_id: string | null;
   event_type: string;
   payload: unknown;
   idempotency_key: string | null;
@@ -110,6 +116,7 @@ const toAccepted = (e: PublishedEvent) => ({
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const toEvent = (r: EventRow) => ({
   id: r.id,
+  tenant_id: r.tenant_id,
   event_type: r.event_type,
   payload: r.payload,
   idempotency_key: r.idempotency_key,
@@ -207,13 +214,14 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply: FastifyReply) => {
-      const { event_type, payload, idempotency_key } = request.body;
+      const { event_type, payload, idempotency_key, tenant_id } = request.body;
       refuseOperational([event_type], () => 'event_type');
       const key = keyOf(idempotency_key, request.headers['idempotency-key']);
       const event = await publishOne(request.auth.orgId, {
         eventType: event_type,
         payload,
         idempotencyKey: key,
+        tenantId: tenant_id,
       });
       return reply.code(event.duplicate ? 200 : 202).send(toAccepted(event));
     },
@@ -235,6 +243,7 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
         eventType: e.event_type,
         payload: e.payload,
         idempotencyKey: e.idempotency_key,
+        tenantId: e.tenant_id,
       }));
       refuseOperational(
         inputs.map((e) => e.eventType),
@@ -254,12 +263,13 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
       schema: { tags, querystring: ListQuery, response: { 200: PageOf(Event), ...ErrorResponses } },
     },
     async (request) => {
-      const { limit = 50, cursor, event_type, since, until } = request.query;
+      const { limit = 50, cursor, event_type, since, until, tenant_id } = request.query;
       const before = decodeCursor(cursor);
       const { rows } = await db.query<EventRow>(
-        `SELECT id, event_type, payload, idempotency_key, created_at FROM events
+        `SELECT id, tenant_id, event_type, payload, idempotency_key, created_at FROM events
           WHERE org_id = $1 AND ($2::text IS NULL OR id < $2) AND ($3::text IS NULL OR event_type = $3)
             AND ($4::timestamptz IS NULL OR created_at >= $4) AND ($5::timestamptz IS NULL OR created_at < $5)
+            AND ($7::text IS NULL OR tenant_id = $7)
           ORDER BY id DESC LIMIT $6`,
         [
           request.auth.orgId,
@@ -268,6 +278,7 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
           since ?? null,
           until ?? null,
           limit + 1,
+          tenant_id ?? null,
         ],
       );
       return toPage(rows, limit, (r) => r.id, toEvent);
@@ -282,7 +293,7 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
     async (request) => {
       const { orgId } = request.auth;
       const { rows } = await db.query<EventRow>(
-        'SELECT id, event_type, payload, idempotency_key, created_at FROM events WHERE org_id = $1 AND id = $2',
+        'SELECT id, tenant_id, event_type, payload, idempotency_key, created_at FROM events WHERE org_id = $1 AND id = $2',
         [orgId, request.params.id],
       );
       if (!rows[0]) throw notFound('Event');

@@ -1,8 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { HooklineError, notFound, validationFailed, type FieldError } from '../../errors.js';
+import {
+  HooklineError,
+  fieldError,
+  notFound,
+  validationFailed,
+  type FieldError,
+} from '../../errors.js';
 import { PageOf, PageQuery, decodeCursor, toPage } from '../pagination.js';
-import { ErrorResponses } from '../schemas.js';
+import { ErrorResponses, TenantId } from '../schemas.js';
+import { assertInScope, portalBodyTenant, scopedTenant } from '../portal-scope.js';
+import { countTenantWebhooks, ensureTenant } from '../../store/tenants.js';
+import { OPERATIONAL_PREFIX } from '../../core/matching.js';
+import type { FastifyRequest } from 'fastify';
 import { recordAudit } from '../../store/audit.js';
 import type { Queryable } from '../../store/db.js';
 import {
@@ -28,6 +38,9 @@ const Timestamp = Type.String({ format: 'date-time' });
 
 const Webhook = Type.Object({
   id: Type.String({ description: 'wh_…' }),
+  tenant_id: Nullable(
+    Type.String({ description: 'The tenant it belongs to; null for the organization’s own.' }),
+  ),
   name: Type.String(),
   url: Type.String(),
   description: Nullable(Type.String()),
@@ -114,18 +127,19 @@ const CreateBody = Type.Object(
         description: 'whsec_ + base64 of 24–64 bytes; generated when absent',
       }),
     ),
+    tenant_id: Type.Optional(TenantId),
   },
   { additionalProperties: false },
 );
 const PatchBody = Type.Partial(Type.Object(fields), { additionalProperties: false });
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const ListQuery = Type.Object(
-  { ...PageQuery, is_active: Type.Optional(Type.Boolean()) },
+  { ...PageQuery, is_active: Type.Optional(Type.Boolean()), tenant_id: Type.Optional(TenantId) },
   { additionalProperties: false },
 );
 
 type CreateInput = Partial<WebhookSettings> &
-  Pick<WebhookSettings, 'name' | 'url' | 'events'> & { secret?: string };
+  Pick<WebhookSettings, 'name' | 'url' | 'events'> & { secret?: string; tenant_id?: string };
 
 const defaults: Omit<WebhookSettings, 'name' | 'url' | 'events'> = {
   description: null,
@@ -241,21 +255,58 @@ function changedSettings(
   return out as Partial<WebhookSettings>;
 }
 
+/**
+ * A webhook for a tenant: the tenant is made when it is not registered yet (like Svix's
+ * implicit application), and may have at most --tenant-webhook-limit webhooks. The tenant's
+ * row is locked so that two creations at once cannot both take the last place.
+ */
+async function assertTenantRoom(
+  tx: Queryable,
+  orgId: string,
+  tenantId: string,
+  limit: number,
+): Promise<void> {
+  await ensureTenant(tx, orgId, tenantId);
+  await tx.query('SELECT 1 FROM tenants WHERE org_id = $1 AND id = $2 FOR UPDATE', [
+    orgId,
+    tenantId,
+  ]);
+  const n = await countTenantWebhooks(tx, orgId, tenantId);
+  if (n >= limit)
+    throw fieldError(
+      'tenant_id',
+      `tenant ${tenantId} has ${n} webhooks; the limit is ${limit} (--tenant-webhook-limit)`,
+    );
+}
+
 /** Webhooks CRUD: admins change them, viewers read them; only admins see the secret. */
 export async function webhookRoutes(app: FastifyInstance): Promise<void> {
   const { db, config } = app.deps;
   const box = createSecretBox(config.encryptionKey);
   const tags = ['Webhooks'];
 
-  async function loadOwned(orgId: string, id: string): Promise<WebhookRow> {
-    const row = await getWebhookRow(db, orgId, id);
+  async function loadOwned(request: FastifyRequest, id: string): Promise<WebhookRow> {
+    const row = await getWebhookRow(db, request.auth.orgId, id);
     if (!row) throw notFound('Webhook');
+    assertInScope(request, row.tenant_id, 'Webhook');
     return row;
+  }
+
+  // Hookline's own events go to the organization's webhooks only (docs/tenants.md).
+  function assertTenantEvents(tenantId: string | undefined, events: string[] | undefined): void {
+    if (tenantId === undefined || events === undefined) return;
+    const i = events.findIndex((e) => e.startsWith(OPERATIONAL_PREFIX));
+    if (i >= 0)
+      throw fieldError(
+        `events.${i}`,
+        'hookline.* events go to the organization’s own webhooks only',
+      );
   }
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/webhooks',
     {
+      config: { portal: 'read' },
       schema: {
         tags,
         querystring: ListQuery,
@@ -263,11 +314,12 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      const { limit = 50, cursor, is_active } = request.query;
+      const { limit = 50, cursor, is_active, tenant_id } = request.query;
       const rows = await listWebhookRows(db, request.auth.orgId, {
         before: decodeCursor(cursor),
         limit,
         isActive: is_active,
+        tenantId: scopedTenant(request, tenant_id),
       });
       return toPage(rows, limit, (r) => r.id, toWebhookJson);
     },
@@ -275,20 +327,28 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
 
   app.post<{ Body: CreateInput }>(
     '/webhooks',
-    { schema: { tags, body: CreateBody, response: { 201: CreatedWebhook, ...ErrorResponses } } },
+    {
+      config: { portal: 'write' },
+      schema: { tags, body: CreateBody, response: { 201: CreatedWebhook, ...ErrorResponses } },
+    },
     async (request, reply) => {
       const { orgId, keyId } = request.auth;
-      const { secret: givenSecret, ...given } = request.body;
+      const { secret: givenSecret, tenant_id: givenTenant, ...given } = request.body;
+      const tenantId = portalBodyTenant(request, givenTenant);
+      assertTenantEvents(tenantId, given.events);
       await assertValid(db, config, orgId, request.body);
       const settings: WebhookSettings = { ...defaults, ...given };
       const secret = givenSecret ?? generateSecret();
       const row = await db.transaction(async (tx) => {
+        if (tenantId !== undefined)
+          await assertTenantRoom(tx, orgId, tenantId, config.tenantWebhookLimit);
         const created = await insertWebhook(tx, {
           ...settings,
           id: newId('wh'),
           orgId,
           keyId,
           sealedSecret: box.seal(secret),
+          tenantId: tenantId ?? null,
         });
         await recordAudit(tx, {
           orgId,
@@ -296,7 +356,7 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
           action: 'webhook.created',
           targetType: 'webhook',
           targetId: created.id,
-          changes: auditView(settings),
+          changes: { ...auditView(settings), tenant_id: tenantId ?? null },
         });
         return created;
       });
@@ -306,13 +366,17 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Params: Static<typeof IdParams> }>(
     '/webhooks/:id',
-    { schema: { tags, params: IdParams, response: { 200: Webhook, ...ErrorResponses } } },
-    async (request) => toWebhookJson(await loadOwned(request.auth.orgId, request.params.id)),
+    {
+      config: { portal: 'read' },
+      schema: { tags, params: IdParams, response: { 200: Webhook, ...ErrorResponses } },
+    },
+    async (request) => toWebhookJson(await loadOwned(request, request.params.id)),
   );
 
   app.patch<{ Params: Static<typeof IdParams>; Body: Partial<WebhookSettings> }>(
     '/webhooks/:id',
     {
+      config: { portal: 'write' },
       schema: {
         tags,
         params: IdParams,
@@ -322,7 +386,8 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const { orgId, keyId } = request.auth;
-      const current = await loadOwned(orgId, request.params.id);
+      const current = await loadOwned(request, request.params.id);
+      assertTenantEvents(current.tenant_id ?? undefined, request.body.events);
       await assertValid(db, config, orgId, request.body);
       const changes = changedSettings(current, request.body);
       if (Object.keys(changes).length === 0) return toWebhookJson(current);
@@ -345,11 +410,15 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
 
   app.delete<{ Params: Static<typeof IdParams> }>(
     '/webhooks/:id',
-    { schema: { tags, params: IdParams, response: { 204: Type.Null(), ...ErrorResponses } } },
+    {
+      config: { portal: 'write' },
+      schema: { tags, params: IdParams, response: { 204: Type.Null(), ...ErrorResponses } },
+    },
     async (request, reply) => {
       const { orgId, keyId } = request.auth;
       await db.transaction(async (tx) => {
         const row = await getWebhookRow(tx, orgId, request.params.id);
+        if (row) assertInScope(request, row.tenant_id, 'Webhook');
         if (!row || !(await deleteWebhook(tx, orgId, row.id))) throw notFound('Webhook');
         await recordAudit(tx, {
           orgId,
@@ -367,11 +436,11 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: Static<typeof IdParams> }>(
     '/webhooks/:id/secret',
     {
-      config: { access: 'admin' },
+      config: { access: 'admin', portal: 'secret' },
       schema: { tags, params: IdParams, response: { 200: SecretOnly, ...ErrorResponses } },
     },
     async (request) => {
-      const row = await loadOwned(request.auth.orgId, request.params.id);
+      const row = await loadOwned(request, request.params.id);
       return { secret: box.open(row.secret) };
     },
   );
