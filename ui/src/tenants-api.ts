@@ -1,23 +1,12 @@
 // The tenant and portal calls of the UI: the admin's Tenants pages and the customer portal.
 // Kept apart from api.ts so the admin's core client stays as it is.
 
-import { qs, request, type Page, type Query } from './api';
+import type { Operations } from '../../src/client/api-types';
+import { qs, request, type Me, type Page, type Query } from './api';
 
 /** One customer of the organization, named by the application's own id. */
-export interface Tenant {
-  id: string;
-  name: string | null;
-  metadata: Record<string, unknown>;
-  is_active: boolean;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface TenantInput {
-  name?: string | null;
-  metadata?: Record<string, unknown>;
-  is_active?: boolean;
-}
+export type Tenant = Operations['GET /tenants/{tenant_id}']['response'];
+export type TenantInput = Operations['PUT /tenants/{tenant_id}']['request']['body'];
 
 /** A minted portal link: the token is shown once, inside `url`'s fragment. */
 export interface PortalSession {
@@ -36,14 +25,18 @@ export interface PortalSettings {
   support_url: string | null;
 }
 
-/** What a portal token may see of itself: its tenant, its limits and the branding. */
-export interface PortalMe {
-  tenant: { id: string; name: string | null };
-  org_name?: string | null;
+/** What GET /me tells a portal token of itself: its tenant, its limits and the branding. */
+export interface PortalInfo {
+  session_id: string;
+  tenant_id: string;
+  tenant_name: string;
   read_only: boolean;
   expires_at: string;
   settings: PortalSettings;
 }
+
+/** GET /me with its `portal` part: null for an API key. */
+export type MeWithPortal = Me & { portal?: PortalInfo | null };
 
 const enc = encodeURIComponent;
 
@@ -59,9 +52,8 @@ export const tenantsApi = {
   settings: () => request<PortalSettings>('GET', '/portal-settings'),
   updateSettings: (body: Partial<PortalSettings>) =>
     request<PortalSettings>('PATCH', '/portal-settings', body),
-  /** Who a portal token belongs to; `token` is passed while the session is being opened. */
-  portalMe: (token?: string) =>
-    request<PortalMe>('GET', '/portal/me', undefined, token ? { key: token } : {}),
+  /** Who a portal token belongs to (GET /me), while the session is being opened. */
+  portalMe: (token: string) => request<MeWithPortal>('GET', '/me', undefined, { key: token }),
 };
 
 /** What the Tenants page shows of one tenant: its webhooks' health and its delivery success. */

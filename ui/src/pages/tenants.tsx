@@ -180,7 +180,7 @@ export function TenantDialog({
         return undefined;
       }
       setErrors({});
-      const body = { name: name.trim() || null, is_active: active };
+      const body = { ...(name.trim() ? { name: name.trim() } : {}), is_active: active };
       const t = tenant
         ? await tenantsApi.update(tenant.id, body)
         : await tenantsApi.put(id.trim(), body);

@@ -133,6 +133,16 @@ export function WebhookDetail({ id }: { id: string }) {
             <dd>
               <EventList events={w.events} max={12} />
             </dd>
+            {w.tenant_id && has('GET /tenants/:id') && (
+              <>
+                <dt>Tenant</dt>
+                <dd>
+                  <Link to={`/tenants/${encodeURIComponent(w.tenant_id)}`} className="mono">
+                    {w.tenant_id}
+                  </Link>
+                </dd>
+              </>
+            )}
             {w.description && (
               <>
                 <dt>Description</dt>

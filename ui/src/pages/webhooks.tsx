@@ -107,6 +107,12 @@ export function WebhookList() {
                   {w.name}
                 </Link>
                 <div className="mono small muted truncate">{w.url}</div>
+                {w.tenant_id && has('GET /tenants/:id') && (
+                  <div className="small muted truncate">
+                    Tenant{' '}
+                    <Link to={`/tenants/${encodeURIComponent(w.tenant_id)}`}>{w.tenant_id}</Link>
+                  </div>
+                )}
               </td>
               <td className="hide-sm">
                 <EventList events={w.events} />

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { ApiError, loadCapabilities, setApiKey, setUnauthorizedHandler } from '../api';
 import { ErrorBox, Loading, ToastProvider } from '../components';
 import { SessionProvider, type Session } from '../session';
-import { tenantsApi, type PortalMe } from '../tenants-api';
+import { tenantsApi, type PortalInfo } from '../tenants-api';
 import { dropToken, issuer, rememberIssuer, takeToken } from './token';
 import { applyBranding } from './theme';
 import { portalSession } from './session';
@@ -12,7 +12,7 @@ type State =
   | { kind: 'loading' }
   | { kind: 'expired'; hadToken: boolean }
   | { kind: 'error'; error: unknown }
-  | { kind: 'ready'; me: PortalMe; session: Session };
+  | { kind: 'ready'; portal: PortalInfo; session: Session };
 
 /** The portal: opens the session of the link's token, then the tenant's pages. */
 export function PortalApp() {
@@ -33,11 +33,13 @@ export function PortalApp() {
     setState({ kind: 'loading' });
     Promise.all([tenantsApi.portalMe(token), loadCapabilities()]).then(
       ([me, caps]) => {
+        // An API key in the fragment is not a portal link: the portal never runs as the org.
+        if (!me.portal) return expire();
         setApiKey(token);
-        const org = me.org_name || me.settings.title;
+        const org = me.org_name || me.portal.settings.title;
         if (org) rememberIssuer(org);
-        applyBranding(me.settings, me.org_name ? `Webhooks · ${me.org_name}` : 'Webhooks');
-        setState({ kind: 'ready', me, session: portalSession(me, caps) });
+        applyBranding(me.portal.settings, me.org_name ? `Webhooks · ${me.org_name}` : 'Webhooks');
+        setState({ kind: 'ready', portal: me.portal, session: portalSession(me, me.portal, caps) });
       },
       (error: unknown) => {
         // Only a 401 means the link is over; a 429 or a server that is down may pass.
@@ -66,7 +68,7 @@ export function PortalApp() {
   else
     content = (
       <SessionProvider value={state.session}>
-        <PortalShell me={state.me} />
+        <PortalShell portal={state.portal} />
       </SessionProvider>
     );
   return <ToastProvider>{content}</ToastProvider>;

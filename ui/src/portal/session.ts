@@ -1,6 +1,6 @@
 import type { Me } from '../api';
 import type { Session } from '../session';
-import type { PortalMe } from '../tenants-api';
+import type { MeWithPortal, PortalInfo } from '../tenants-api';
 
 // What the portal shows is what a portal token may do (docs/portal.md). The admin pages already
 // hide what `has()` says the server does not offer, so the portal's session offers only these
@@ -25,18 +25,18 @@ const portalRoutes = [
 ];
 
 /** The session the shared pages read: read-only links see everything and change nothing. */
-export function portalSession(me: PortalMe, caps: Set<string>): Session {
+export function portalSession(me: MeWithPortal, portal: PortalInfo, caps: Set<string>): Session {
   const asMe: Me = {
-    org_id: '',
-    org_name: me.org_name ?? me.settings.title ?? '',
-    key_id: '',
-    role: me.read_only ? 'viewer' : 'admin',
+    org_id: me.org_id,
+    org_name: me.org_name,
+    key_id: portal.session_id,
+    role: portal.read_only ? 'viewer' : 'admin',
   };
   // Without an OpenAPI document (an old server), assume every portal route exists.
   const offered = new Set(portalRoutes.filter((r) => caps.size === 0 || caps.has(r)));
   return {
     me: asMe,
-    canWrite: !me.read_only,
+    canWrite: !portal.read_only,
     has: (route) => offered.has(route),
     // A portal session ends when its link expires; there is nothing to sign out of.
     signOut: () => {},

@@ -1,7 +1,7 @@
 import { Badge, Empty, Time } from '../components';
 import { Link, match, useLocation, usePageGeneration } from '../router';
 import { useSession } from '../session';
-import type { PortalMe } from '../tenants-api';
+import type { PortalInfo } from '../tenants-api';
 import { WebhookList } from '../pages/webhooks';
 import { WebhookForm } from '../pages/webhook-form';
 import { WebhookDetail } from '../pages/webhook-detail';
@@ -15,10 +15,10 @@ const nav = [
 ];
 
 /** The portal's frame: the organization's brand, three pages, and the session's limits. */
-export function PortalShell({ me }: { me: PortalMe }) {
+export function PortalShell({ portal }: { portal: PortalInfo }) {
   const { path } = useLocation();
   const generation = usePageGeneration();
-  const { settings } = me;
+  const { settings } = portal;
   const title = settings.title || 'Webhooks';
   const active = (to: string) =>
     path === to || path.startsWith(`${to}/`) || (to === '/webhooks' && path === '/');
@@ -42,9 +42,9 @@ export function PortalShell({ me }: { me: PortalMe }) {
           ))}
         </nav>
         <div className="portal-meta">
-          {me.read_only && <Badge tone="blue">Read-only</Badge>}
+          {portal.read_only && <Badge tone="blue">Read-only</Badge>}
           <span className="muted small">
-            Link expires <Time iso={me.expires_at} />
+            Link expires <Time iso={portal.expires_at} />
           </span>
           {settings.support_url && (
             <a href={settings.support_url} target="_blank" rel="noopener noreferrer">
