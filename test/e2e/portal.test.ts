@@ -1,0 +1,253 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Browser, Frame, FrameLocator, Page } from 'playwright-core';
+import { createPortalEmbedApp } from '../../examples/portal-embed/server.js';
+import {
+  ADMIN_KEY,
+  callApi,
+  camera,
+  ensureUiBuilt,
+  launchBrowser,
+  newPage,
+  signIn,
+  startHookline,
+  startReceiver,
+  takeConsoleError,
+  until,
+} from './support.js';
+
+// The customer portal as a customer meets it: inside the example application's page, served on
+// another port (another origin), framing Hookline's /portal with a token minted server-side.
+
+let hookline: Awaited<ReturnType<typeof startHookline>>;
+let receiver: Awaited<ReturnType<typeof startReceiver>>;
+let host: Server;
+let hostUrl: string;
+let browser: Browser;
+let page: Page;
+let base: string;
+let photos: ReturnType<typeof camera>;
+const errors: string[] = [];
+
+const api = (method: string, path: string, body?: unknown) =>
+  callApi(base, ADMIN_KEY, method, path, body);
+
+/** A port nobody listens on now: the portal's links carry the server's address, so it is fixed. */
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+/** The frame of the portal inside the host page (to read its URL and storage). */
+async function portalFrame(p: Page): Promise<Frame> {
+  return until('the portal frame', () => p.frames().find((f) => f.url().includes('/portal')));
+}
+
+beforeAll(async () => {
+  ensureUiBuilt();
+  // The host page listens first: Hookline is told to let exactly its origin frame the portal.
+  const embed: { app?: ReturnType<typeof createPortalEmbedApp> } = {};
+  host = createServer((req, res) => embed.app!(req, res));
+  await new Promise<void>((r) => host.listen(0, '127.0.0.1', r));
+  hostUrl = `http://127.0.0.1:${(host.address() as AddressInfo).port}`;
+  hookline = await startHookline({
+    port: await freePort(),
+    portalFrameAncestors: `'self' ${hostUrl}`,
+  });
+  base = hookline.server.url;
+  embed.app = createPortalEmbedApp({
+    hooklineUrl: base,
+    apiKey: ADMIN_KEY,
+    customers: { acme: { id: 'acme', name: 'Acme Inc.' } },
+    expiresIn: 900,
+  });
+  receiver = await startReceiver();
+  for (const name of ['invoice.paid', 'invoice.voided'])
+    expect((await api('POST', '/event-types', { name })).status).toBe(201);
+  browser = await launchBrowser();
+  photos = camera();
+  ({ page } = await newPage(browser, { width: 1280, height: 900, errors }));
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await receiver?.close();
+  host?.closeAllConnections();
+  await new Promise((r) => (host ? host.close(r) : r(undefined)));
+  await hookline?.stop();
+  photos?.done();
+});
+
+describe('customer portal in Chromium', { timeout: 90_000 }, () => {
+  let portal: FrameLocator;
+  let webhookId: string;
+
+  it('answers /portal with the configured frame-ancestors, and keeps the admin UI unframed', async () => {
+    const p = await fetch(`${base}/portal`);
+    expect(p.status).toBe(200);
+    expect(p.headers.get('content-security-policy')).toBe(`frame-ancestors 'self' ${hostUrl}`);
+    const admin = await fetch(`${base}/`);
+    expect(admin.headers.get('content-security-policy')).toBe("frame-ancestors 'none'");
+    expect(admin.headers.get('x-frame-options')).toBe('DENY');
+  });
+
+  it('opens inside the host page of another origin, the token taken out of the address', async () => {
+    await page.goto(`${hostUrl}/sign-in?as=acme`);
+    await page.waitForURL(`${hostUrl}/settings/webhooks`);
+    portal = page.frameLocator('iframe[title="Webhooks"]');
+    await portal.getByRole('heading', { name: 'Webhooks', exact: true }).waitFor();
+    await portal.getByText('No webhooks yet').waitFor();
+    const frame = await portalFrame(page);
+    expect(frame.url()).not.toContain('token');
+    expect(await frame.evaluate('sessionStorage.getItem("hookline.portalToken")')).toMatch(/^hlp_/);
+    // The upsert made the tenant; the portal shows no organization-wide pages.
+    expect((await api('GET', '/tenants/acme')).body).toMatchObject({ name: 'Acme Inc.' });
+    const nav = portal.getByRole('navigation', { name: 'Main' });
+    expect(await nav.getByRole('link').allTextContents()).toEqual([
+      'Webhooks',
+      'Deliveries',
+      'Event types',
+    ]);
+  });
+
+  it('creates a webhook for the tenant from inside the frame', async () => {
+    await portal.getByRole('link', { name: 'Create your first webhook' }).click();
+    await portal.getByRole('heading', { name: 'New webhook' }).waitFor();
+    await portal.getByLabel('Name', { exact: true }).fill('Acme receiver');
+    await portal.getByLabel('Endpoint URL').fill(receiver.url);
+    await portal.getByRole('checkbox', { name: /^invoice invoice\.\*/ }).check();
+    await portal.getByRole('button', { name: 'Create webhook' }).click();
+    await portal.getByRole('heading', { name: /Acme receiver/ }).waitFor();
+    const frame = await portalFrame(page);
+    webhookId = await until(
+      'the webhook page',
+      () => /\/portal\/webhooks\/(wh_\w+)/.exec(frame.url())?.[1],
+    );
+    const saved = await api('GET', `/webhooks/${webhookId}`);
+    expect(saved.body).toMatchObject({ tenant_id: 'acme', url: receiver.url });
+    // The secret is the customer's to see.
+    await portal.getByRole('button', { name: 'Reveal' }).click();
+    const secret = (await api('GET', `/webhooks/${webhookId}/secret`)).body.secret;
+    await portal.getByText(secret).waitFor();
+  });
+
+  it('delivers an event published for the tenant and shows it with its attempt', async () => {
+    const published = await api('POST', '/events', {
+      event_type: 'invoice.paid',
+      payload: { invoice: 'INV-7', amount: 4200 },
+      tenant_id: 'acme',
+    });
+    expect(published.status).toBe(202);
+    expect(published.body.deliveries).toBe(1);
+    // The organization's own publish (no tenant_id) never reaches the tenant's webhook.
+    await api('POST', '/events', { event_type: 'invoice.paid', payload: { invoice: 'ORG-1' } });
+    await until('the delivery at the receiver', () =>
+      receiver.received.find((r) => r.body.includes('INV-7')),
+    );
+    await portal
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Deliveries' })
+      .click();
+    await portal.getByRole('heading', { name: 'Deliveries', exact: true }).waitFor();
+    const row = portal.getByRole('button', { name: /Open delivery dlv_\w+ \(invoice\.paid\)/ });
+    await row.waitFor();
+    await portal.getByText('Succeeded').first().waitFor({ timeout: 20_000 });
+    await row.click();
+    const drawer = portal.getByRole('dialog');
+    await drawer.getByText('Attempt 1').waitFor();
+    await drawer.getByText('"received": true').first().waitFor();
+    await drawer.getByRole('button', { name: 'Retry now' }).waitFor();
+    expect(receiver.received.some((r) => r.body.includes('ORG-1'))).toBe(false);
+    await drawer.getByRole('button', { name: 'Close' }).click();
+  });
+
+  it('screenshots the portal on a desktop, a phone and in the dark theme', async () => {
+    const session = await api('POST', '/tenants/acme/portal-sessions', { expires_in: 600 });
+    const shots = [
+      { name: 'portal-desktop', width: 1280, height: 860, theme: 'light' },
+      { name: 'portal-phone', width: 390, height: 844, theme: 'light' },
+      { name: 'portal-dark', width: 1280, height: 860, theme: 'dark' },
+    ];
+    for (const s of shots) {
+      const { context, page: p } = await newPage(browser, { ...s, errors });
+      const url = new URL(session.body.url);
+      url.searchParams.set('theme', s.theme);
+      await p.goto(url.toString());
+      await p.getByRole('link', { name: 'Acme receiver' }).waitFor();
+      expect(await p.evaluate('document.documentElement.dataset.theme')).toBe(s.theme);
+      await photos.shot(p, s.name);
+      await context.close();
+    }
+  });
+
+  it('shows no action to a read-only link, and the API refuses its writes', async () => {
+    const session = await api('POST', '/tenants/acme/portal-sessions', { read_only: true });
+    expect(session.body.read_only).toBe(true);
+    const { context, page: p } = await newPage(browser, { width: 1280, height: 860, errors });
+    await p.goto(session.body.url);
+    await p.getByText('Read-only').waitFor();
+    await p.getByRole('link', { name: 'Acme receiver' }).click();
+    await p.getByRole('heading', { name: /Acme receiver/ }).waitFor();
+    await p.getByRole('heading', { name: 'Deliveries' }).waitFor();
+    for (const name of ['Edit', 'Pause', 'Delete', 'Reveal', 'Send test', 'Rotate…'])
+      expect(await p.getByRole('button', { name, exact: true }).count(), name).toBe(0);
+    expect(await p.getByRole('link', { name: 'Edit' }).count()).toBe(0);
+    await p
+      .getByRole('button', { name: /Open delivery dlv_/ })
+      .first()
+      .click();
+    await p.getByRole('dialog').getByText('Attempt 1').waitFor();
+    expect(await p.getByRole('button', { name: 'Retry now' }).count()).toBe(0);
+    await p.goto(`${base}/portal/webhooks`);
+    expect(await p.getByRole('link', { name: '+ New webhook' }).count()).toBe(0);
+    await context.close();
+  });
+
+  it('shows "link expired" for a revoked token, not a sign-in form', async () => {
+    const session = await api('POST', '/tenants/acme/portal-sessions', { expires_in: 600 });
+    expect((await api('DELETE', `/portal-sessions/${session.body.id}`)).status).toBe(204);
+    const { context, page: p } = await newPage(browser, { width: 1280, height: 860, errors });
+    await p.goto(session.body.url);
+    await p.getByRole('heading', { name: 'This link has expired' }).waitFor();
+    await p.getByText(/Ask .+ for a new one/).waitFor();
+    expect(await p.getByLabel('API key').count()).toBe(0);
+    await takeConsoleError(errors, /status of 401/);
+    await context.close();
+  });
+
+  it('lists the tenant in the admin UI and opens its portal from there', async () => {
+    const { context, page: p } = await newPage(browser, { width: 1280, height: 860, errors });
+    await signIn(p, base, ADMIN_KEY);
+    await p
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Tenants' })
+      .click();
+    const row = p.getByRole('row', { name: /Acme Inc\./ });
+    await row.waitFor();
+    await row.getByText('Healthy').waitFor();
+    await p.getByLabel('Search').fill('zzz');
+    await p.getByLabel('Search').press('Enter');
+    await p.getByText('No tenant matches').waitFor();
+    await p.getByLabel('Search').fill('ac');
+    await p.getByLabel('Search').press('Enter');
+    await row.getByRole('link', { name: 'Acme Inc.' }).click();
+    await p.getByRole('heading', { name: /Acme Inc\./ }).waitFor();
+    await p.getByRole('link', { name: 'Acme receiver' }).waitFor();
+    await photos.shot(p, 'tenant-detail');
+    const [tab] = await Promise.all([
+      context.waitForEvent('page'),
+      p.getByRole('button', { name: 'Open portal as this tenant' }).click(),
+    ]);
+    await tab.getByRole('link', { name: 'Acme receiver' }).waitFor();
+    expect(tab.url()).toBe(`${base}/portal`);
+    await context.close();
+  });
+
+  it('logged no console errors', () => {
+    expect(errors).toEqual([]);
+  });
+});
