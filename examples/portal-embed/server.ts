@@ -75,7 +75,7 @@ function signedIn(req: Request, opts: PortalEmbedOptions): Customer | undefined 
 
 const page = (title: string, body: string, theme: string) => `<!doctype html>
 <html lang="en" data-theme="${theme}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>${escape(title)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"><title>${escape(title)}</title>
 <style>
   body { margin: 0; font: 15px/1.5 system-ui, sans-serif; background: #fff; color: #1a1f36; }
   [data-theme='dark'] body { background: #0f1320; color: #e6e9f2; }

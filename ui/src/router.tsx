@@ -105,9 +105,16 @@ export function Link({
   );
 }
 
+let appName = 'Hookline';
+
+/** The name after each screen's title in the tab ('Hookline'; the portal's own title). */
+export function setAppName(name: string): void {
+  appName = name;
+}
+
 /** Sets document.title for the current screen. */
 export function useTitle(title: string): void {
   useEffect(() => {
-    document.title = title ? `${title} · Hookline` : 'Hookline';
+    document.title = title ? `${title} · ${appName}` : appName;
   }, [title]);
 }

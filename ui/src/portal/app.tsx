@@ -38,7 +38,7 @@ export function PortalApp() {
         setApiKey(token);
         const org = me.org_name || me.portal.settings.title;
         if (org) rememberIssuer(org);
-        applyBranding(me.portal.settings, me.org_name ? `Webhooks · ${me.org_name}` : 'Webhooks');
+        applyBranding(me.portal.settings, me.org_name || 'Webhooks');
         setState({ kind: 'ready', portal: me.portal, session: portalSession(me, me.portal, caps) });
       },
       (error: unknown) => {

@@ -1,4 +1,5 @@
 import type { PortalSettings } from '../tenants-api';
+import { setAppName } from '../router';
 import './theme.css';
 
 // The portal follows its host page: `?theme=dark|light` on the iframe's URL picks the palette
@@ -23,7 +24,7 @@ export function applyTheme(query: URLSearchParams): void {
 
 const HEX = /^#[0-9a-fA-F]{6}$/;
 
-/** The organization's branding: the accent as CSS variables and the title of the tab. */
+/** The organization's branding: the accent as CSS variables and the name in the tab's title. */
 export function applyBranding(settings: PortalSettings, fallbackTitle: string): void {
   const root = document.documentElement.style;
   if (settings.accent_color && HEX.test(settings.accent_color)) {
@@ -38,5 +39,6 @@ export function applyBranding(settings: PortalSettings, fallbackTitle: string): 
       `0 0 0 3px color-mix(in srgb, ${settings.accent_color} 35%, transparent)`,
     );
   }
+  setAppName(settings.title || fallbackTitle);
   document.title = settings.title || fallbackTitle;
 }
