@@ -129,6 +129,8 @@ export interface Operations {
         until?: string;
         is_test?: boolean;
         webhook_id?: string;
+        /** The application’s own id of its customer: ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$ */
+        tenant_id?: string;
       };
     };
     status: 200;
@@ -136,6 +138,7 @@ export interface Operations {
       data: Array<{
         id: string;
         webhook_id: string;
+        tenant_id: string | null;
         event_id: string;
         event_type: string;
         /** `retrying`: pending again after a failed attempt. */
@@ -163,6 +166,7 @@ export interface Operations {
     response: {
       id: string;
       webhook_id: string;
+      tenant_id: string | null;
       event_id: string;
       event_type: string;
       /** `retrying`: pending again after a failed attempt. */
@@ -201,6 +205,7 @@ export interface Operations {
     response: {
       id: string;
       webhook_id: string;
+      tenant_id: string | null;
       event_id: string;
       event_type: string;
       /** `retrying`: pending again after a failed attempt. */
@@ -227,6 +232,7 @@ export interface Operations {
     response: {
       id: string;
       webhook_id: string;
+      tenant_id: string | null;
       event_id: string;
       event_type: string;
       /** `retrying`: pending again after a failed attempt. */
@@ -458,7 +464,7 @@ export interface Operations {
       }>;
     };
   };
-  /** The organization and role of the calling key */
+  /** The organization and role of the calling key (or portal session) */
   "GET /me": {
     request: {
     };
@@ -466,8 +472,61 @@ export interface Operations {
     response: {
       org_id: string;
       org_name: string;
+      /** The key’s id; for a portal session, the session’s id. */
       key_id: string;
       role: "admin" | "publisher" | "viewer";
+      /** For a portal session token: its tenant, limits and branding; null for a key. */
+      portal: {
+        session_id: string;
+        tenant_id: string;
+        tenant_name: string;
+        read_only: boolean;
+        expires_at: string;
+        settings: {
+          title: string | null;
+          accent_color: string | null;
+          logo_url: string | null;
+          support_url: string | null;
+        };
+      } | null;
+    };
+  };
+  /** Revoke a portal session */
+  "DELETE /portal-sessions/{id}": {
+    request: {
+      params: {
+        id: string;
+      };
+    };
+    status: 204;
+    response: void;
+  };
+  "GET /portal-settings": {
+    request: {
+    };
+    status: 200;
+    response: {
+      title: string | null;
+      accent_color: string | null;
+      logo_url: string | null;
+      support_url: string | null;
+    };
+  };
+  "PATCH /portal-settings": {
+    request: {
+      body: {
+        title?: string | null;
+        accent_color?: string | null;
+        logo_url?: string | null;
+        support_url?: string | null;
+      };
+    };
+    status: 200;
+    response: {
+      title: string | null;
+      accent_color: string | null;
+      logo_url: string | null;
+      support_url: string | null;
     };
   };
   /** Creates or resumes the relay webhook of a `hookline listen` session. */
@@ -566,6 +625,8 @@ export interface Operations {
     request: {
       query?: {
         window?: "1h" | "24h" | "7d" | "30d";
+        /** The application’s own id of its customer: ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$ */
+        tenant_id?: string;
       };
     };
     status: 200;
@@ -714,6 +775,65 @@ export interface Operations {
     };
     status: 204;
     response: void;
+  };
+  /** The tenant’s sessions that still work (never their tokens) */
+  "GET /tenants/{tenant_id}/portal-sessions": {
+    request: {
+      params: {
+        /** The application’s own id of its customer: ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$ */
+        tenant_id: string;
+      };
+      query?: {
+        /** Items per page (1–500). */
+        limit?: number;
+        /** next_cursor of the previous page. */
+        cursor?: string;
+      };
+    };
+    status: 200;
+    response: {
+      data: Array<{
+        /** ps_… */
+        id: string;
+        tenant_id: string;
+        read_only: boolean;
+        expires_at: string;
+        created_at: string;
+        /** Key id */
+        created_by: string | null;
+      }>;
+      next_cursor: string | null;
+    };
+  };
+  /** Mint a portal session for a tenant (made implicitly when unknown) */
+  "POST /tenants/{tenant_id}/portal-sessions": {
+    request: {
+      params: {
+        /** The application’s own id of its customer: ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$ */
+        tenant_id: string;
+      };
+      body: {
+        /** Seconds; default 3600. */
+        expires_in?: number;
+        /** default false */
+        read_only?: boolean;
+      };
+    };
+    status: 201;
+    response: {
+      /** ps_… */
+      id: string;
+      tenant_id: string;
+      read_only: boolean;
+      expires_at: string;
+      created_at: string;
+      /** Key id */
+      created_by: string | null;
+      /** hlp_…: shown once; a bearer credential on /api/v1 */
+      token: string;
+      /** <public URL>/portal#token=<token> */
+      url: string;
+    };
   };
   "GET /webhooks": {
     request: {
@@ -937,6 +1057,7 @@ export interface Operations {
       data: Array<{
         id: string;
         webhook_id: string;
+        tenant_id: string | null;
         event_id: string;
         event_type: string;
         /** `retrying`: pending again after a failed attempt. */

@@ -47,6 +47,8 @@ export interface DeliveryRow {
   seq: number;
   created_at: Date;
   updated_at: Date;
+  /** Its webhook's tenant (read with the delivery; not a column of deliveries). */
+  tenant_id?: string | null;
 }
 
 export interface AttemptRow {
@@ -74,6 +76,7 @@ export function toDeliveryJson(row: DeliveryRow) {
   return {
     id: row.id,
     webhook_id: row.webhook_id,
+    tenant_id: row.tenant_id ?? null,
     event_id: row.event_id,
     event_type: row.event_type,
     status: shownStatus(row),
@@ -114,6 +117,8 @@ export interface DeliveryFilter {
   /** created_at < until */
   until?: Date;
   isTest?: boolean;
+  /** The deliveries of this tenant's webhooks only (docs/tenants.md). */
+  tenantId?: string;
   /** Keyset cursor: ids are time-ordered, so the next page is `id < before`. */
   before?: string;
   limit: number;
@@ -134,7 +139,8 @@ export async function listDeliveries(
   f: DeliveryFilter,
 ): Promise<DeliveryRow[]> {
   const { rows } = await q.query<DeliveryRow>(
-    `SELECT * FROM deliveries
+    `SELECT d.*, (SELECT w.tenant_id FROM webhooks w WHERE w.id = d.webhook_id) AS tenant_id
+       FROM deliveries d
       WHERE org_id = $1
         AND ($2::text IS NULL OR webhook_id = $2)
         AND ${statusPredicate}
@@ -144,6 +150,11 @@ export async function listDeliveries(
         AND ($7::boolean IS NULL OR is_test = $7)
         AND ($8::text IS NULL OR id < $8)
         AND ($10::text IS NULL OR event_id = $10)
+        AND ($11::text IS NULL OR webhook_id IN (
+          SELECT w.id FROM webhooks w WHERE w.org_id = $1 AND w.tenant_id = $11))
+        -- A deleted tenant's webhooks are gone for the API at once, their deliveries too.
+        AND webhook_id NOT IN (
+          SELECT w.id FROM webhooks w WHERE w.org_id = $1 AND w.deleted_at IS NOT NULL)
       ORDER BY id DESC LIMIT $9`,
     [
       orgId,
@@ -156,6 +167,7 @@ export async function listDeliveries(
       f.before ?? null,
       f.limit + 1,
       f.eventId ?? null,
+      f.tenantId ?? null,
     ],
   );
   return rows;
@@ -168,7 +180,8 @@ export async function getDelivery(
   id: string,
 ): Promise<DeliveryRow | undefined> {
   const { rows } = await q.query<DeliveryRow>(
-    'SELECT * FROM deliveries WHERE org_id = $1 AND id = $2',
+    `SELECT d.*, w.tenant_id FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
+      WHERE d.org_id = $1 AND d.id = $2 AND w.deleted_at IS NULL`,
     [orgId, id],
   );
   return rows[0];
@@ -270,7 +283,11 @@ export async function requeueReplayBatch(
   return { count: rows.length, lastId };
 }
 
-export type DeliveryWithWebhook = DeliveryRow & { ordering: 'none' | 'fifo'; is_active: boolean };
+export type DeliveryWithWebhook = DeliveryRow & {
+  ordering: 'none' | 'fifo';
+  is_active: boolean;
+  tenant_id: string | null;
+};
 
 /** The delivery with its webhook's ordering and state, locked for an operator action in `q`'s transaction. */
 export async function lockDeliveryForAction(
@@ -279,8 +296,8 @@ export async function lockDeliveryForAction(
   id: string,
 ): Promise<DeliveryWithWebhook | undefined> {
   const { rows } = await q.query<DeliveryWithWebhook>(
-    `SELECT d.*, w.ordering, w.is_active FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
-      WHERE d.org_id = $1 AND d.id = $2 FOR UPDATE OF d`,
+    `SELECT d.*, w.ordering, w.is_active, w.tenant_id FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
+      WHERE d.org_id = $1 AND d.id = $2 AND w.deleted_at IS NULL FOR UPDATE OF d`,
     [orgId, id],
   );
   return rows[0];

@@ -67,22 +67,27 @@ export interface FailingWebhook {
 
 const round1 = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
 
-/** Statistics of one organization, or of one of its webhooks when `webhookId` is given. */
+/**
+ * Statistics of one organization, or of one of its webhooks when `webhookId` is given, or of
+ * one tenant's webhooks when `tenantId` is (docs/tenants.md).
+ */
 export async function computeStats(
   q: Queryable,
   orgId: string,
   window: StatsWindow,
   webhookId: string | null = null,
   now = new Date(),
+  tenantId: string | null = null,
 ): Promise<Stats> {
   const { ms, bucketMs } = WINDOWS[window];
   const since = new Date(now.getTime() - ms);
-  const scope = `org_id = $1 AND ($2::text IS NULL OR webhook_id = $2) AND created_at >= $3 AND created_at <= $4 AND NOT is_test`;
-  const params = [orgId, webhookId, since, now];
+  const ofTenant = `($5::text IS NULL OR webhook_id IN (SELECT w.id FROM webhooks w WHERE w.org_id = $1 AND w.tenant_id = $5))`;
+  const scope = `org_id = $1 AND ($2::text IS NULL OR webhook_id = $2) AND ${ofTenant} AND created_at >= $3 AND created_at <= $4 AND NOT is_test`;
+  const params = [orgId, webhookId, since, now, tenantId];
   // Delivery ids begin with their creation time, so an id range finds the window through the
   // (org_id, id) and (webhook_id, id) indexes; created_at stays the exact test. The id's time is the
   // publisher's clock and created_at the database's: ID_SLACK_MS covers the difference.
-  const idRange = `id >= $6 AND id <= $7`;
+  const idRange = `id >= $7 AND id <= $8`;
   const ids = [
     `dlv_${idTime(since.getTime() - ID_SLACK_MS)}`,
     `dlv_${idTime(now.getTime() + ID_SLACK_MS)}${'z'.repeat(16)}`,
@@ -100,7 +105,7 @@ export async function computeStats(
     tried: number;
     tries: number;
   }>(
-    `SELECT date_bin(make_interval(secs => $5), created_at, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS start,
+    `SELECT date_bin(make_interval(secs => $6), created_at, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS start,
             count(*)::int AS total,
             count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
             count(*) FILTER (WHERE status = 'failed')::int AS failed,
@@ -119,7 +124,7 @@ export async function computeStats(
             percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95,
             percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms) AS p99
        FROM delivery_attempts
-      WHERE org_id = $1 AND ($2::text IS NULL OR webhook_id = $2)
+      WHERE org_id = $1 AND ($2::text IS NULL OR webhook_id = $2) AND ${ofTenant}
         AND started_at >= $3 AND started_at <= $4 AND response_status IS NOT NULL`,
     params,
   );
@@ -174,6 +179,7 @@ export async function failingWebhooks(
   q: Queryable,
   orgId: string,
   limit = 20,
+  tenantId: string | null = null,
 ): Promise<FailingWebhook[]> {
   const { rows } = await q.query<{
     id: string;
@@ -188,9 +194,10 @@ export async function failingWebhooks(
     `SELECT id, name, url, is_active, failure_count, first_failure_at, last_success_at, disabled_reason
        FROM webhooks
       WHERE org_id = $1 AND (failure_count > 0 OR disabled_reason IS NOT NULL)
+        AND ($3::text IS NULL OR tenant_id = $3) AND deleted_at IS NULL
       ORDER BY (disabled_reason IS NULL), failure_count DESC, id
       LIMIT $2`,
-    [orgId, limit],
+    [orgId, limit, tenantId],
   );
   return rows.map((r) => ({
     ...r,

@@ -103,6 +103,7 @@ describe('the delivery log', () => {
       'last_status_code',
       'next_attempt_at',
       'status',
+      'tenant_id',
       'webhook_id',
     ]);
     expect(failed).toMatchObject({

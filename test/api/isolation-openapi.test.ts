@@ -21,10 +21,14 @@ const ids = {
   secret: '',
   relay: '',
   tenant: '',
+  portalSession: '',
 };
 // Routes that create or update by the caller's own id (docs/tenants.md): A naming an id B
 // also uses makes A's own tenant, never touches B's. Checked at the end instead of walked.
-const upsertsByOwnId = new Set(['PUT /tenants/{tenant_id}']);
+const upsertsByOwnId = new Set([
+  'PUT /tenants/{tenant_id}',
+  'POST /tenants/{tenant_id}/portal-sessions',
+]);
 /** Every answer A got in this file, to check none carries B's data. */
 const seenByA: string[] = [];
 
@@ -40,6 +44,7 @@ function idsFor(op: Operation, param: string): { theirs: string; missing: string
     'api-keys': { theirs: ids.key, missing: 'key_0000000000aaaaaaaaaaaaaaaa' },
     relay: { theirs: ids.relay, missing: 'wh_0000000000aaaaaaaaaaaaaaaa' },
     tenants: { theirs: ids.tenant, missing: 'nobody-has-this-tenant' },
+    'portal-sessions': { theirs: ids.portalSession, missing: 'ps_0000000000aaaaaaaaaaaaaaaa' },
   };
   const found = table[resource];
   if (!found)
@@ -134,6 +139,9 @@ beforeAll(async () => {
       })
     ).status,
   ).toBe(201);
+  const session = await b.admin('POST', `/tenants/${ids.tenant}/portal-sessions`, {});
+  expect(session.status).toBe(201);
+  ids.portalSession = session.body.id;
   const keys = await t.db.query<{ id: string }>(
     "SELECT id FROM api_keys WHERE org_id = $1 AND role = 'admin'",
     [b.orgId],
@@ -227,6 +235,8 @@ describe('isolation on every route of the OpenAPI document', () => {
     expect((await b.admin('GET', `/tenants/${ids.tenant}`)).body.name).toBe(MARKER);
     expect((await b.admin('GET', `/webhooks?tenant_id=${ids.tenant}`)).body.data).toHaveLength(1);
     expect((await a.admin('GET', `/webhooks?tenant_id=${ids.tenant}`)).body.data).toEqual([]);
+    const sessions = await b.admin('GET', `/tenants/${ids.tenant}/portal-sessions`);
+    expect(sessions.body.data.map((s: { id: string }) => s.id)).toEqual([ids.portalSession]);
     expect(seenByA.length).toBeGreaterThan(50);
     const leaks = seenByA.filter(
       (text) => text.includes(MARKER) || text.includes(ids.secret.slice(6)),

@@ -38,6 +38,7 @@ const adminOnlyReads = new Set([
   'GET /webhooks/{id}/secret',
   'GET /audit-log',
   'GET /relay/{id}/next',
+  'GET /tenants/{tenant_id}/portal-sessions',
 ]);
 
 const fill = (path: string) => path.replace(/\{[^}]+\}/g, 'x_unknown');

@@ -97,13 +97,17 @@ export function registerRateLimit(app: FastifyInstance): void {
     config.publishRateLimitPerMinute > 0
       ? createRateLimiter(config.publishRateLimitPerMinute)
       : null;
+  // Portal sessions (docs/tenants.md) come from untrusted browsers: a bucket per session.
+  const portal =
+    config.portalRateLimitPerMinute > 0 ? createRateLimiter(config.portalRateLimitPerMinute) : null;
 
   app.addHook('onRequest', async (request, reply) => {
     // No auth context means the auth hook already answered (401/403).
     const keyId = request.auth?.keyId;
     if (!keyId) return;
     const publishing = isPublishRoute(request);
-    const limiter = publishing ? publish : management;
+    const inPortal = request.auth.portal !== undefined;
+    const limiter = inPortal ? portal : publishing ? publish : management;
     if (!limiter) return;
     const waitMs = limiter.take(keyId);
     limitHeaders(reply, limiter, keyId);
@@ -111,12 +115,12 @@ export function registerRateLimit(app: FastifyInstance): void {
       const seconds = Math.max(1, Math.ceil(waitMs / 1000));
       throw new HooklineError(
         'RATE_LIMITED',
-        `This API key may make ${limiter.perMinute} ${publishing ? 'publish' : 'management'} requests a minute; retry in ${seconds} s.`,
+        `This ${inPortal ? 'portal session' : 'API key'} may make ${limiter.perMinute} ${inPortal ? 'portal' : publishing ? 'publish' : 'management'} requests a minute; retry in ${seconds} s.`,
         {
           headers: { 'retry-after': String(seconds) },
           details: {
             limit_per_minute: limiter.perMinute,
-            bucket: publishing ? 'publish' : 'management',
+            bucket: inPortal ? 'portal' : publishing ? 'publish' : 'management',
             retry_after_seconds: seconds,
           },
         },

@@ -1,8 +1,10 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { assertInScope, scopedTenant } from '../portal-scope.js';
+import { getWebhookRow } from '../../store/webhooks.js';
 import { Type, type Static } from '@sinclair/typebox';
 import { HooklineError, notFound } from '../../errors.js';
 import { PageOf, PageQuery, decodeCursor, toPage } from '../pagination.js';
-import { ErrorResponses } from '../schemas.js';
+import { ErrorResponses, TenantId } from '../schemas.js';
 import { recordAudit } from '../../store/audit.js';
 import {
   SHOWN_STATUSES,
@@ -26,6 +28,9 @@ const DateTime = Type.String({ format: 'date-time' });
 export const Delivery = Type.Object({
   id: Type.String(),
   webhook_id: Type.String(),
+  tenant_id: Nullable(
+    Type.String({ description: 'Its webhook’s tenant; null: the organization’s own.' }),
+  ),
   event_id: Type.String(),
   event_type: Type.String(),
   status: Type.Union(
@@ -86,7 +91,12 @@ const filterFields = {
   is_test: Type.Optional(Type.Boolean()),
 };
 const OrgListQuery = Type.Object(
-  { ...PageQuery, ...filterFields, webhook_id: Type.Optional(Type.String({ maxLength: 64 })) },
+  {
+    ...PageQuery,
+    ...filterFields,
+    webhook_id: Type.Optional(Type.String({ maxLength: 64 })),
+    tenant_id: Type.Optional(TenantId),
+  },
   { additionalProperties: false },
 );
 const WebhookListQuery = Type.Object(
@@ -97,9 +107,10 @@ const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 
 type ListQuery = Static<typeof OrgListQuery>;
 
-function toFilter(query: ListQuery, webhookId?: string): DeliveryFilter {
+function toFilter(request: FastifyRequest, query: ListQuery, webhookId?: string): DeliveryFilter {
   return {
     webhookId: webhookId ?? query.webhook_id,
+    tenantId: scopedTenant(request, query.tenant_id),
     status: query.status as ShownStatus | undefined,
     eventType: query.event_type,
     eventId: query.event_id,
@@ -119,6 +130,7 @@ export async function deliveryRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Querystring: ListQuery }>(
     '/deliveries',
     {
+      config: { portal: 'read' },
       schema: {
         tags,
         querystring: OrgListQuery,
@@ -126,7 +138,7 @@ export async function deliveryRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      const filter = toFilter(request.query);
+      const filter = toFilter(request, request.query);
       const rows = await listDeliveries(db, request.auth.orgId, filter);
       return toPage(rows, filter.limit, (r) => r.id, toDeliveryJson);
     },
@@ -135,6 +147,7 @@ export async function deliveryRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof WebhookListQuery> }>(
     '/webhooks/:id/deliveries',
     {
+      config: { portal: 'read' },
       schema: {
         tags,
         params: IdParams,
@@ -144,12 +157,10 @@ export async function deliveryRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const { orgId } = request.auth;
-      const { rows } = await db.query('SELECT 1 FROM webhooks WHERE org_id = $1 AND id = $2', [
-        orgId,
-        request.params.id,
-      ]);
-      if (rows.length === 0) throw notFound('Webhook');
-      const filter = toFilter(request.query, request.params.id);
+      const hook = await getWebhookRow(db, orgId, request.params.id);
+      if (!hook) throw notFound('Webhook');
+      assertInScope(request, hook.tenant_id, 'Webhook');
+      const filter = toFilter(request, request.query, request.params.id);
       return toPage(
         await listDeliveries(db, orgId, filter),
         filter.limit,
@@ -161,10 +172,14 @@ export async function deliveryRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Params: Static<typeof IdParams> }>(
     '/deliveries/:id',
-    { schema: { tags, params: IdParams, response: { 200: DeliveryDetail, ...ErrorResponses } } },
+    {
+      config: { portal: 'read' },
+      schema: { tags, params: IdParams, response: { 200: DeliveryDetail, ...ErrorResponses } },
+    },
     async (request) => {
       const row = await getDelivery(db, request.auth.orgId, request.params.id);
       if (!row) throw notFound('Delivery');
+      assertInScope(request, row.tenant_id, 'Delivery');
       const attempts = await listAttempts(db, row.id);
       return { ...toDeliveryJson(row), attempt_log: attempts.map(toAttemptJson) };
     },
@@ -173,6 +188,7 @@ export async function deliveryRoutes(app: FastifyInstance): Promise<void> {
   app.post<{ Params: Static<typeof IdParams> }>(
     '/deliveries/:id/retry',
     {
+      config: { portal: 'write' },
       schema: {
         tags,
         params: IdParams,
@@ -186,6 +202,7 @@ export async function deliveryRoutes(app: FastifyInstance): Promise<void> {
       const row = await db.transaction(async (tx) => {
         const current = await lockDeliveryForAction(tx, orgId, request.params.id);
         if (!current) throw notFound('Delivery');
+        assertInScope(request, current.tenant_id, 'Delivery');
         // The worker cancels deliveries of a disabled webhook: queueing one would only cancel it.
         if (!current.is_active) {
           throw new HooklineError(
@@ -202,7 +219,7 @@ export async function deliveryRoutes(app: FastifyInstance): Promise<void> {
           targetId: current.id,
           changes: { previous_status: current.status, attempts: current.attempts },
         });
-        return updated!;
+        return { ...updated!, tenant_id: current.tenant_id };
       });
       app.deps.wake();
       return toDeliveryJson(row);
@@ -234,7 +251,7 @@ export async function deliveryRoutes(app: FastifyInstance): Promise<void> {
         if (TERMINAL_STATUSES.includes(current.status)) {
           throw new HooklineError('CONFLICT', `This delivery is already ${current.status}.`);
         }
-        const updated = await markSkipped(tx, current.id);
+        const updated = { ...(await markSkipped(tx, current.id)), tenant_id: current.tenant_id };
         await recordAudit(tx, {
           orgId,
           keyId,

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { portalSeesEventType } from '../portal-scope.js';
 import { Type, type Static } from '@sinclair/typebox';
 import Ajv from 'ajv';
 import { HooklineError, fieldError, notFound } from '../../errors.js';
@@ -104,18 +105,27 @@ export async function eventTypeRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/event-types',
     {
-      config: { access: 'catalog' },
+      config: { access: 'catalog', portal: 'read' },
       schema: { tags, querystring: ListQuery, response: { 200: PageOf(EventType) } },
     },
     async (request) => {
       const { limit = 50, cursor, category, include_archived } = request.query;
       const after = decodeCursor(cursor);
+      // A portal session sees the catalog its webhooks may subscribe to (portal-scope.ts).
+      const portal = request.auth.portal !== undefined;
       const { rows } = await db.query<EventTypeRow>(
         `SELECT * FROM event_types
           WHERE org_id = $1 AND ($2::text IS NULL OR name > $2) AND ($3::text IS NULL OR category = $3)
-            AND ($4 OR archived_at IS NULL)
+            AND ($4 OR archived_at IS NULL) AND NOT ($6 AND name LIKE 'hookline.%')
           ORDER BY name LIMIT $5`,
-        [request.auth.orgId, after ?? null, category ?? null, include_archived ?? false, limit + 1],
+        [
+          request.auth.orgId,
+          after ?? null,
+          category ?? null,
+          (include_archived ?? false) && !portal,
+          limit + 1,
+          portal,
+        ],
       );
       return toPage(rows, limit, (r) => r.name, toEventType);
     },
@@ -164,10 +174,14 @@ export async function eventTypeRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: Static<typeof NameParams> }>(
     '/event-types/:name',
     {
-      config: { access: 'catalog' },
+      config: { access: 'catalog', portal: 'read' },
       schema: { tags, params: NameParams, response: { 200: EventType, ...ErrorResponses } },
     },
-    async (request) => toEventType(await loadOwned(app, request.auth.orgId, request.params.name)),
+    async (request) => {
+      const row = await loadOwned(app, request.auth.orgId, request.params.name);
+      if (!portalSeesEventType(request, row)) throw notFound('Event type');
+      return toEventType(row);
+    },
   );
 
   app.patch<{ Params: Static<typeof NameParams>; Body: Static<typeof PatchBody> }>(

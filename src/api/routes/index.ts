@@ -10,6 +10,8 @@ import { auditLogRoutes } from './audit-log.js';
 import { statsRoutes } from './stats.js';
 import { relayRoutes } from './relay.js';
 import { tenantRoutes } from './tenants.js';
+import { portalSessionRoutes } from './portal-sessions.js';
+import { portalSettingsRoutes } from './portal-settings.js';
 
 /** Every /api/v1 route group. Each file owns one resource. */
 export async function apiRoutes(api: FastifyInstance): Promise<void> {
@@ -24,4 +26,6 @@ export async function apiRoutes(api: FastifyInstance): Promise<void> {
   await api.register(statsRoutes);
   await api.register(relayRoutes);
   await api.register(tenantRoutes);
+  await api.register(portalSessionRoutes);
+  await api.register(portalSettingsRoutes);
 }

@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { notFound } from '../../errors.js';
-import { ErrorResponses } from '../schemas.js';
+import { ErrorResponses, TenantId } from '../schemas.js';
 import { getWebhookRow } from '../../store/webhooks.js';
+import { assertInScope, scopedTenant } from '../portal-scope.js';
 import { computeStats, failingWebhooks, type StatsWindow } from '../../store/stats.js';
 
 const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
@@ -61,6 +62,13 @@ const StatsQuery = Type.Object(
   { window: Type.Optional(Type.Union([WindowName], { default: '24h' })) },
   { additionalProperties: false },
 );
+const OrgStatsQuery = Type.Object(
+  {
+    window: Type.Optional(Type.Union([WindowName], { default: '24h' })),
+    tenant_id: Type.Optional(TenantId),
+  },
+  { additionalProperties: false },
+);
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 
 /** Delivery statistics for dashboards: of the whole organization, and of one webhook. */
@@ -68,15 +76,20 @@ export async function statsRoutes(app: FastifyInstance): Promise<void> {
   const { db } = app.deps;
   const tags = ['Stats'];
 
-  app.get<{ Querystring: Static<typeof StatsQuery> }>(
+  app.get<{ Querystring: Static<typeof OrgStatsQuery> }>(
     '/stats',
-    { schema: { tags, querystring: StatsQuery, response: { 200: OrgStats, ...ErrorResponses } } },
+    {
+      // A portal session gets its tenant's statistics only (portal-scope.ts).
+      config: { portal: 'read' },
+      schema: { tags, querystring: OrgStatsQuery, response: { 200: OrgStats, ...ErrorResponses } },
+    },
     async (request) => {
       const { orgId } = request.auth;
       const window = (request.query.window ?? '24h') as StatsWindow;
+      const tenantId = scopedTenant(request, request.query.tenant_id) ?? null;
       const [stats, failing] = await Promise.all([
-        computeStats(db, orgId, window),
-        failingWebhooks(db, orgId),
+        computeStats(db, orgId, window, null, new Date(), tenantId),
+        failingWebhooks(db, orgId, 20, tenantId),
       ]);
       return { ...stats, failing_webhooks: failing };
     },
@@ -85,6 +98,7 @@ export async function statsRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof StatsQuery> }>(
     '/webhooks/:id/stats',
     {
+      config: { portal: 'read' },
       schema: {
         tags,
         params: IdParams,
@@ -96,6 +110,7 @@ export async function statsRoutes(app: FastifyInstance): Promise<void> {
       const { orgId } = request.auth;
       const row = await getWebhookRow(db, orgId, request.params.id);
       if (!row) throw notFound('Webhook');
+      assertInScope(request, row.tenant_id, 'Webhook');
       return computeStats(db, orgId, (request.query.window ?? '24h') as StatsWindow, row.id);
     },
   );

@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { assertInScope } from '../portal-scope.js';
 import { Type, type Static } from '@sinclair/typebox';
 import { HooklineError, fieldError, notFound } from '../../errors.js';
 import { ErrorResponses } from '../schemas.js';
@@ -104,15 +105,18 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
   // enough for its purpose (nobody hammers a receiver through the test button).
   const testWindow = createSlidingWindow(config.testsPerMinute, 60_000);
 
-  async function loadOwned(orgId: string, id: string): Promise<WebhookRow> {
-    const row = await getWebhookRow(db, orgId, id);
+  async function loadOwned(request: FastifyRequest, id: string): Promise<WebhookRow> {
+    const row = await getWebhookRow(db, request.auth.orgId, id);
     if (!row) throw notFound('Webhook');
+    assertInScope(request, row.tenant_id, 'Webhook');
     return row;
   }
 
   app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof RotateBody> | undefined }>(
     '/webhooks/:id/rotate-secret',
     {
+      // The answer carries the new secret.
+      config: { portal: 'secret' },
       preValidation: emptyBodyIsObject,
       schema: {
         tags,
@@ -129,11 +133,12 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
       await db.transaction(async (tx) => {
         // Locked, so two rotations at once each keep the other's old secret in the list.
         const { rows } = await tx.query<WebhookRow>(
-          'SELECT * FROM webhooks WHERE org_id = $1 AND id = $2 FOR UPDATE',
+          'SELECT * FROM webhooks WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE',
           [orgId, request.params.id],
         );
         const row = rows[0];
         if (!row) throw notFound('Webhook');
+        assertInScope(request, row.tenant_id, 'Webhook');
         const now = Date.now();
         const previous: PreviousSecret[] = (row.previous_secrets ?? []).filter(
           (p) => new Date(p.expires_at).getTime() > now,
@@ -170,6 +175,7 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
   app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof ReplayBody> }>(
     '/webhooks/:id/replay',
     {
+      config: { portal: 'write' },
       schema: {
         tags,
         params: IdParams,
@@ -181,7 +187,7 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const { orgId, keyId } = request.auth;
-      const row = await loadOwned(orgId, request.params.id);
+      const row = await loadOwned(request, request.params.id);
       const { since, until, status = 'failed', event_type, dry_run } = request.body;
       const filter: ReplayFilter = {
         webhookId: row.id,
@@ -223,6 +229,7 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
   app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof TestBody> | undefined }>(
     '/webhooks/:id/test',
     {
+      config: { portal: 'write' },
       preValidation: emptyBodyIsObject,
       schema: {
         tags,
@@ -234,7 +241,7 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const { orgId, keyId } = request.auth;
-      const row = await loadOwned(orgId, request.params.id);
+      const row = await loadOwned(request, request.params.id);
       const wait = testWindow.take(row.id);
       if (wait > 0) {
         const seconds = Math.ceil(wait / 1000);
