@@ -9,34 +9,13 @@ export type Tenant = Operations['GET /tenants/{tenant_id}']['response'];
 export type TenantInput = Operations['PUT /tenants/{tenant_id}']['request']['body'];
 
 /** A minted portal link: the token is shown once, inside `url`'s fragment. */
-export interface PortalSession {
-  id: string;
-  token: string;
-  url: string;
-  expires_at: string;
-  read_only: boolean;
-}
+export type PortalSession = Operations['POST /tenants/{tenant_id}/portal-sessions']['response'];
 
 /** The organization's branding of the portal. */
-export interface PortalSettings {
-  title: string | null;
-  accent_color: string | null;
-  logo_url: string | null;
-  support_url: string | null;
-}
+export type PortalSettings = Operations['GET /portal-settings']['response'];
 
 /** What GET /me tells a portal token of itself: its tenant, its limits and the branding. */
-export interface PortalInfo {
-  session_id: string;
-  tenant_id: string;
-  tenant_name: string;
-  read_only: boolean;
-  expires_at: string;
-  settings: PortalSettings;
-}
-
-/** GET /me with its `portal` part: null for an API key. */
-export type MeWithPortal = Me & { portal?: PortalInfo | null };
+export type PortalInfo = NonNullable<Me['portal']>;
 
 const enc = encodeURIComponent;
 
@@ -50,10 +29,10 @@ export const tenantsApi = {
   openPortal: (id: string, body: { expires_in?: number; read_only?: boolean }) =>
     request<PortalSession>('POST', `/tenants/${enc(id)}/portal-sessions`, body),
   settings: () => request<PortalSettings>('GET', '/portal-settings'),
-  updateSettings: (body: Partial<PortalSettings>) =>
+  updateSettings: (body: Operations['PATCH /portal-settings']['request']['body']) =>
     request<PortalSettings>('PATCH', '/portal-settings', body),
   /** Who a portal token belongs to (GET /me), while the session is being opened. */
-  portalMe: (token: string) => request<MeWithPortal>('GET', '/me', undefined, { key: token }),
+  portalMe: (token: string) => request<Me>('GET', '/me', undefined, { key: token }),
 };
 
 /** What the Tenants page shows of one tenant: its webhooks' health and its delivery success. */

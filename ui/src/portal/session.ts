@@ -1,6 +1,6 @@
 import type { Me } from '../api';
 import type { Session } from '../session';
-import type { MeWithPortal, PortalInfo } from '../tenants-api';
+import type { PortalInfo } from '../tenants-api';
 
 // What the portal shows is what a portal token may do (docs/portal.md). The admin pages already
 // hide what `has()` says the server does not offer, so the portal's session offers only these
@@ -25,12 +25,13 @@ const portalRoutes = [
 ];
 
 /** The session the shared pages read: read-only links see everything and change nothing. */
-export function portalSession(me: MeWithPortal, portal: PortalInfo, caps: Set<string>): Session {
+export function portalSession(me: Me, portal: PortalInfo, caps: Set<string>): Session {
   const asMe: Me = {
     org_id: me.org_id,
     org_name: me.org_name,
     key_id: portal.session_id,
     role: portal.read_only ? 'viewer' : 'admin',
+    portal,
   };
   // Without an OpenAPI document (an old server), assume every portal route exists.
   const offered = new Set(portalRoutes.filter((r) => caps.size === 0 || caps.has(r)));
