@@ -241,7 +241,7 @@ describe('customer portal in Chromium', { timeout: 90_000 }, () => {
     await context.close();
   });
 
-  it('lists the tenant in the admin UI and opens its portal from there', async () => {
+  it('lists the tenant in the admin UI, opens its portal, creates a tenant, edits branding', async () => {
     const { context, page: p } = await newPage(browser, { width: 1280, height: 860, errors });
     await signIn(p, base, ADMIN_KEY);
     await p
@@ -268,6 +268,29 @@ describe('customer portal in Chromium', { timeout: 90_000 }, () => {
     ]);
     await tab.getByRole('link', { name: 'Acme receiver' }).waitFor();
     expect(tab.url()).toBe(`${base}/portal`);
+
+    // A new tenant from the dialog, and the portal's branding from the settings dialog.
+    await p.getByRole('link', { name: '← Tenants' }).click();
+    await p.getByRole('button', { name: '+ New tenant' }).click();
+    const dialog = p.getByRole('dialog');
+    await dialog.getByLabel('Id').fill('globex');
+    await dialog.getByLabel('Name').fill('Globex');
+    await dialog.getByRole('button', { name: 'Create' }).click();
+    await p.getByRole('heading', { name: /Globex/ }).waitFor();
+    await p.getByText('No webhooks yet').waitFor();
+    expect((await api('GET', '/tenants/globex')).body).toMatchObject({ name: 'Globex' });
+    await p.getByRole('link', { name: '← Tenants' }).click();
+    await p.getByRole('button', { name: 'Portal settings' }).click();
+    await expect(dialog.getByLabel('Title').inputValue()).resolves.toBe('Example App webhooks');
+    await dialog.getByLabel('Title').fill('Example App: your webhooks');
+    await dialog.getByLabel('Accent colour', { exact: true }).fill('#123456');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await p.getByText('Portal settings saved').waitFor();
+    expect((await api('GET', '/portal-settings')).body).toMatchObject({
+      title: 'Example App: your webhooks',
+      accent_color: '#123456',
+      support_url: 'https://example.com/help/webhooks',
+    });
     await context.close();
   });
 
