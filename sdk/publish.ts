@@ -50,6 +50,11 @@ export interface PublishParams {
   payload: unknown;
   /** The same key within 24 hours returns the first event and creates nothing. */
   idempotencyKey?: string;
+  /**
+   * Deliver to this tenant's webhooks only (docs/tenants.md); absent: to the organization's
+   * own webhooks. A tenant never registered is accepted with 0 deliveries.
+   */
+  tenantId?: string;
 }
 
 /** The adapter from the application's connection to Hookline's Queryable. */
@@ -134,6 +139,7 @@ export async function publishMany(
           eventType: params.eventType,
           payload: params.payload,
           idempotencyKey: params.idempotencyKey ?? null,
+          tenantId: params.tenantId ?? null,
         })),
       );
       group.forEach(({ index }, i) => (out[index] = published[i]));

@@ -5,6 +5,7 @@ import { describeError, painter, remoteClient, withRemote, type RemoteOptions } 
 interface TriggerOptions extends RemoteOptions {
   data?: string;
   idempotencyKey?: string;
+  tenant?: string;
   json?: boolean;
 }
 
@@ -18,6 +19,7 @@ export function registerTrigger(program: Command): void {
       .argument('<event-type>', 'a registered event type')
       .option('--data <json>', 'the payload, as JSON (default: {})')
       .option('--idempotency-key <key>', 'publish at most once per key within 24 hours')
+      .option('--tenant <id>', "deliver to this tenant's webhooks only (docs/tenants.md)")
       .option('--json', 'print the API answer as JSON'),
   ).action(async (eventType: string, opts: TriggerOptions) => {
     let payload: unknown = {};
@@ -33,7 +35,11 @@ export function registerTrigger(program: Command): void {
     const c = painter();
     try {
       const event = await client.request('POST /events', {
-        body: { event_type: eventType, payload },
+        body: {
+          event_type: eventType,
+          payload,
+          ...(opts.tenant !== undefined ? { tenant_id: opts.tenant } : {}),
+        },
         ...(opts.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {}),
       });
       if (opts.json) process.stdout.write(JSON.stringify(event) + '\n');

@@ -106,6 +106,9 @@ export type EventType = ResponseOf<'GET /event-types/{name}'>;
 export type HooklineEvent = ResponseOf<'GET /events/{id}'>;
 export type Delivery = ItemOf<'GET /deliveries'>;
 export type DeliveryWithAttempts = ResponseOf<'GET /deliveries/{id}'>;
+export type Tenant = ResponseOf<'GET /tenants/{tenant_id}'>;
+/** A minted portal session: its `token` and `url` are shown only in this answer. */
+export type PortalSession = ResponseOf<'POST /tenants/{tenant_id}/portal-sessions'>;
 
 export interface HooklineClient {
   /** Calls one operation, e.g. `request('GET /webhooks/{id}', { params: { id } })`. */

@@ -8,6 +8,7 @@ import type { Metrics } from '../metrics.js';
 import type { Logger } from '../log.js';
 import { releaseExpiredLeases } from './claim.js';
 import { pruneOldData } from './retention.js';
+import { purgeDeletedWebhooks, purgeIsDue } from './tenant-purge.js';
 
 const GAUGES_EVERY_MS = 5000;
 const RETENTION_EVERY_MS = 60 * 60 * 1000;
@@ -55,6 +56,11 @@ export function startMaintenance(deps: MaintenanceDeps): () => Promise<void> {
       if (Date.now() - lastGauges >= GAUGES_EVERY_MS) {
         lastGauges = Date.now();
         await updateQueueGauges(db, metrics);
+      }
+      // Deleted tenants' webhooks (store/tenants.ts): a bounded pass per tick until none is left.
+      if (await purgeIsDue(db)) {
+        const purged = await purgeDeletedWebhooks(db, { stopped: () => stopped });
+        if (purged.webhooks) log.info(purged, 'removed the webhooks of deleted tenants');
       }
       if (Date.now() >= nextRetention) {
         nextRetention = Date.now() + RETENTION_EVERY_MS;

@@ -89,6 +89,21 @@ describe('hookline trigger', () => {
   );
 
   it(
+    "publishes for a tenant with --tenant: that tenant's webhooks only",
+    async () => {
+      const r = await runHookline(['trigger', 'cli.poked', '--tenant', 'cli-tenant', '--json'], {
+        env: env(),
+      });
+      expect(r.code).toBe(0);
+      const published = JSON.parse(r.stdout);
+      expect(published.deliveries).toBe(0);
+      const event = await t.org.admin('GET', `/events/${published.id}`);
+      expect(event.body).toMatchObject({ tenant_id: 'cli-tenant', deliveries: [] });
+    },
+    SPAWN_TIMEOUT,
+  );
+
+  it(
     'explains what is wrong: bad JSON, an unknown type, a missing key, no server',
     async () => {
       // A port nothing listens on: taken, then released.

@@ -79,6 +79,34 @@ describe.skipIf(testStore !== 'postgres')(
       expect(shown.body).toMatchObject({ id: event.id, event_type: 'order.created' });
     });
 
+    it("publishes for a tenant with { tenantId }: its webhooks only, not the organization's", async () => {
+      const mine = await t.org.admin('POST', '/webhooks', {
+        name: 'tenant orders',
+        url: 'http://127.0.0.1:9/hook',
+        events: ['order.*'],
+        tenant_id: 'sdk-tenant',
+      });
+      await app.query('BEGIN');
+      const event = await publish(app, {
+        eventType: 'order.created',
+        payload: { id: 'o-tenant' },
+        tenantId: 'sdk-tenant',
+      });
+      const nobody = await publish(app, {
+        eventType: 'order.created',
+        payload: { id: 'o-nobody' },
+        tenantId: 'sdk-unregistered',
+      });
+      await app.query('COMMIT');
+      expect([event.deliveries, nobody.deliveries]).toEqual([1, 0]);
+      const { rows } = await t.db.query<{ webhook_id: string }>(
+        'SELECT webhook_id FROM deliveries WHERE event_id = $1',
+        [event.id],
+      );
+      expect(rows).toEqual([{ webhook_id: mine.body.id }]);
+      await t.org.admin('DELETE', `/webhooks/${mine.body.id}`);
+    });
+
     it('rolls back to leave neither the row nor the event', async () => {
       await app.query('BEGIN');
       await app.query('INSERT INTO orders (id, total) VALUES ($1, $2)', ['o2', 7]);
