@@ -7,6 +7,7 @@
 import { compileAllowList } from './core/ssrf.js';
 import { hasValidChecksum } from './core/api-keys.js';
 import type { ResolveHost } from './net/resolve.js';
+import { parseProxyUrl } from './net/egress-proxy.js';
 
 export interface Config {
   port: number;
@@ -25,6 +26,8 @@ export interface Config {
   encryptionKey?: string;
   /** CIDRs exempt from the SSRF guard. */
   allowCidrs: string[];
+  /** http://[user:password@]host:port of an HTTP CONNECT proxy every delivery goes through. */
+  egressProxy?: string;
   retentionDays: number;
   /** A webhook failing every delivery for this long is disabled. */
   disableAfterDays: number;
@@ -154,6 +157,15 @@ export const settings: Setting[] = [
     kind: 'list',
     default: [],
     description: 'comma-separated CIDRs exempt from the private-address guard',
+  },
+  {
+    key: 'egressProxy',
+    env: 'HOOKLINE_EGRESS_PROXY',
+    flag: '--egress-proxy',
+    kind: 'string',
+    description:
+      'http://[user:password@]host:port of an HTTP CONNECT proxy for every delivery (static egress IPs)',
+    secret: true,
   },
   {
     key: 'retentionDays',
@@ -363,6 +375,13 @@ export function loadConfig(
       throw new ConfigError(
         'HOOKLINE_ENCRYPTION_KEY must be 32 bytes, as base64 or 64 hex characters (e.g. `openssl rand -base64 32`)',
       );
+    }
+  }
+  if (config.egressProxy !== undefined) {
+    try {
+      parseProxyUrl(config.egressProxy);
+    } catch (err) {
+      throw new ConfigError(`HOOKLINE_EGRESS_PROXY: ${(err as Error).message}`);
     }
   }
   try {

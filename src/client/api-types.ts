@@ -499,7 +499,7 @@ export interface Operations {
         status: number | null;
         response_headers: Record<string, string> | null;
         response_body: string | null;
-        error: "timeout" | "connection_refused" | "connection_reset" | "dns_failed" | "tls_error" | "redirect_not_followed" | "blocked_destination" | "http_error" | "invalid_response" | "internal_error" | null;
+        error: "timeout" | "connection_refused" | "connection_reset" | "dns_failed" | "tls_error" | "redirect_not_followed" | "blocked_destination" | "http_error" | "invalid_response" | "auth_failed" | "proxy_error" | "internal_error" | null;
         error_detail: string | null;
         retry_after?: string;
       };
@@ -636,6 +636,28 @@ export interface Operations {
         updated_at: string;
         created_by: string | null;
         updated_by: string | null;
+        /** hmac (default): webhook-signature v1; ed25519: v1a only; both: v1 and v1a. The public key is in GET /webhooks/{id}/secret. */
+        signature_scheme: "hmac" | "ed25519" | "both";
+        tls: {
+          client_cert: string | null;
+          ca: string | null;
+          has_client_key: boolean;
+        } | null;
+        auth: {
+          type: "basic";
+          username: string;
+          has_password: boolean;
+        } | {
+          type: "bearer";
+          has_token: boolean;
+        } | {
+          type: "oauth2_client_credentials";
+          token_url: string;
+          client_id: string;
+          scope: string | null;
+          audience: string | null;
+          has_client_secret: boolean;
+        } | null;
       }>;
       next_cursor: string | null;
     };
@@ -662,6 +684,35 @@ export interface Operations {
         rate_limit_per_second?: number | null;
         /** default none */
         ordering?: "none" | "fifo";
+        /** hmac (default): webhook-signature v1; ed25519: v1a only; both: v1 and v1a. The public key is in GET /webhooks/{id}/secret. */
+        signature_scheme?: "hmac" | "ed25519" | "both";
+        tls?: {
+          /** PEM client certificate (chain) presented to the receiver */
+          client_cert?: string;
+          /** PEM private key of client_cert; sealed, never returned */
+          client_key?: string;
+          /** PEM CA certificates trusted for this receiver instead of the public roots */
+          ca?: string;
+        } | null;
+        auth?: {
+          type: "basic";
+          username: string;
+          /** sealed, never returned */
+          password: string;
+        } | {
+          type: "bearer";
+          /** sealed, never returned */
+          token: string;
+        } | {
+          type: "oauth2_client_credentials";
+          /** https:// (http:// only with --dev); checked like the webhook URL */
+          token_url: string;
+          client_id: string;
+          /** sealed, never returned */
+          client_secret: string;
+          scope?: string;
+          audience?: string;
+        } | null;
         /** whsec_ + base64 of 24–64 bytes; generated when absent */
         secret?: string;
       };
@@ -690,6 +741,28 @@ export interface Operations {
       updated_at: string;
       created_by: string | null;
       updated_by: string | null;
+      /** hmac (default): webhook-signature v1; ed25519: v1a only; both: v1 and v1a. The public key is in GET /webhooks/{id}/secret. */
+      signature_scheme: "hmac" | "ed25519" | "both";
+      tls: {
+        client_cert: string | null;
+        ca: string | null;
+        has_client_key: boolean;
+      } | null;
+      auth: {
+        type: "basic";
+        username: string;
+        has_password: boolean;
+      } | {
+        type: "bearer";
+        has_token: boolean;
+      } | {
+        type: "oauth2_client_credentials";
+        token_url: string;
+        client_id: string;
+        scope: string | null;
+        audience: string | null;
+        has_client_secret: boolean;
+      } | null;
       /** whsec_ + base64 */
       secret: string;
     };
@@ -724,6 +797,28 @@ export interface Operations {
       updated_at: string;
       created_by: string | null;
       updated_by: string | null;
+      /** hmac (default): webhook-signature v1; ed25519: v1a only; both: v1 and v1a. The public key is in GET /webhooks/{id}/secret. */
+      signature_scheme: "hmac" | "ed25519" | "both";
+      tls: {
+        client_cert: string | null;
+        ca: string | null;
+        has_client_key: boolean;
+      } | null;
+      auth: {
+        type: "basic";
+        username: string;
+        has_password: boolean;
+      } | {
+        type: "bearer";
+        has_token: boolean;
+      } | {
+        type: "oauth2_client_credentials";
+        token_url: string;
+        client_id: string;
+        scope: string | null;
+        audience: string | null;
+        has_client_secret: boolean;
+      } | null;
     };
   };
   "PATCH /webhooks/{id}": {
@@ -751,6 +846,35 @@ export interface Operations {
         rate_limit_per_second?: number | null;
         /** default none */
         ordering?: "none" | "fifo";
+        /** hmac (default): webhook-signature v1; ed25519: v1a only; both: v1 and v1a. The public key is in GET /webhooks/{id}/secret. */
+        signature_scheme?: "hmac" | "ed25519" | "both";
+        tls?: {
+          /** PEM client certificate (chain) presented to the receiver */
+          client_cert?: string;
+          /** PEM private key of client_cert; sealed, never returned */
+          client_key?: string;
+          /** PEM CA certificates trusted for this receiver instead of the public roots */
+          ca?: string;
+        } | null;
+        auth?: {
+          type: "basic";
+          username: string;
+          /** sealed, never returned */
+          password: string;
+        } | {
+          type: "bearer";
+          /** sealed, never returned */
+          token: string;
+        } | {
+          type: "oauth2_client_credentials";
+          /** https:// (http:// only with --dev); checked like the webhook URL */
+          token_url: string;
+          client_id: string;
+          /** sealed, never returned */
+          client_secret: string;
+          scope?: string;
+          audience?: string;
+        } | null;
       };
     };
     status: 200;
@@ -777,6 +901,28 @@ export interface Operations {
       updated_at: string;
       created_by: string | null;
       updated_by: string | null;
+      /** hmac (default): webhook-signature v1; ed25519: v1a only; both: v1 and v1a. The public key is in GET /webhooks/{id}/secret. */
+      signature_scheme: "hmac" | "ed25519" | "both";
+      tls: {
+        client_cert: string | null;
+        ca: string | null;
+        has_client_key: boolean;
+      } | null;
+      auth: {
+        type: "basic";
+        username: string;
+        has_password: boolean;
+      } | {
+        type: "bearer";
+        has_token: boolean;
+      } | {
+        type: "oauth2_client_credentials";
+        token_url: string;
+        client_id: string;
+        scope: string | null;
+        audience: string | null;
+        has_client_secret: boolean;
+      } | null;
     };
   };
   "DELETE /webhooks/{id}": {
@@ -870,6 +1016,7 @@ export interface Operations {
     response: {
       /** The new secret: whsec_ + base64 */
       secret: string;
+      public_key: string | null;
       previous_secret_expires_at: string | null;
     };
   };
@@ -883,6 +1030,7 @@ export interface Operations {
     response: {
       /** whsec_ + base64 */
       secret: string;
+      public_key: string | null;
     };
   };
   "GET /webhooks/{id}/stats": {
