@@ -1,6 +1,6 @@
 /**
  * Dispatchers for webhooks with their own TLS settings (docs/endpoint-security.md,
- * "Mutual TLS"): a client certificate and key presented to the receiver, and a
+ * "Mutual TLS and private CAs"): a client certificate and key presented to the receiver, and a
  * private CA trusted instead of the public roots. TLS options are fixed per
  * connection pool, so each distinct setting gets an Agent of its own, built by
  * createDeliveryDispatcher: the SSRF-pinned connector (or the egress proxy) is

@@ -1,5 +1,5 @@
 /**
- * The Authorization header of a delivery (docs/endpoint-security.md, "Auth"):
+ * The Authorization header of a delivery (docs/endpoint-security.md, "Authorization"):
  * HTTP Basic, a static bearer token, or an OAuth2 client-credentials token
  * (RFC 6749 section 4.4) fetched from the webhook's token endpoint and cached
  * until shortly before it expires. The token request goes through the same
