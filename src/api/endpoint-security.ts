@@ -129,9 +129,13 @@ export async function endpointErrors(
   config: Config,
   input: EndpointInput,
   customHeaders: Record<string, string> | undefined,
+  current?: Pick<WebhookRow, 'endpoint_security'>,
 ): Promise<FieldError[]> {
   const errors: FieldError[] = [];
   if (input.tls) errors.push(...tlsErrors(input.tls));
+  // A PATCH of custom_headers alone must not add an Authorization beside the stored auth.
+  const storedAuth = input.auth === undefined ? current?.endpoint_security?.auth : undefined;
+  if (storedAuth && customHeaders) errors.push(...authErrors(storedAuth, customHeaders));
   if (input.auth) {
     const found = authErrors(input.auth, customHeaders);
     errors.push(...found);

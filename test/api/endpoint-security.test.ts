@@ -159,6 +159,11 @@ describe('endpoint security fields', () => {
       auth: { type: 'bearer', token: 't' },
     });
     expect(fields(clash)).toEqual(['custom_headers.Authorization']);
+    const withAuth = await create({ auth: { type: 'bearer', token: 't' } });
+    const later = await o.admin('PATCH', `/webhooks/${withAuth.body.id}`, {
+      custom_headers: { authorization: 'Bearer y' },
+    });
+    expect(fields(later)).toEqual(['custom_headers.authorization']);
     expect((await create({ signature_scheme: 'rsa' })).status).toBe(422);
     expect((await create({ auth: { type: 'digest', username: 'u' } })).status).toBe(422);
     expect((await create({ auth: { type: 'bearer', token: 'a\r\nb' } })).status).toBe(422);

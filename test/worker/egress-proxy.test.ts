@@ -66,6 +66,7 @@ async function setup(url: string): Promise<OrgFixture> {
     url,
     events: ['thing.happened'],
     retry_attempts: 0,
+    timeout_seconds: 120, // 12 s at the test scale: a TLS handshake on a busy machine fits
     tls: { client_cert: client.cert, client_key: client.key, ca: pki.ca.cert },
   });
   expect(res.status, JSON.stringify(res.body)).toBe(201);

@@ -70,6 +70,7 @@ async function setup(url: string, hook: Record<string, unknown> = {}) {
     url,
     events: ['thing.happened'],
     retry_attempts: 0,
+    timeout_seconds: 120, // 12 s at the test scale: a TLS handshake on a busy machine fits
     ...hook,
   });
   expect(res.status, JSON.stringify(res.body)).toBe(201);

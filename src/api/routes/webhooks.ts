@@ -233,7 +233,12 @@ async function assertValid(
   if (body.events !== undefined) errors.push(...(await eventErrors(q, orgId, body.events)));
   if (body.custom_headers !== undefined) errors.push(...customHeaderErrors(body.custom_headers));
   errors.push(
-    ...(await endpointErrors(config, body, body.custom_headers ?? current?.custom_headers)),
+    ...(await endpointErrors(
+      config,
+      body,
+      body.custom_headers ?? current?.custom_headers,
+      current,
+    )),
   );
   if (body.secret !== undefined) {
     const problem = secretProblem(body.secret);
