@@ -14,6 +14,7 @@ import {
   legacySignature,
   standardSignature,
 } from '../src/core/signing.js';
+import { PUBLIC_KEY_PREFIX, parsePublicKey, verifyEd25519 } from '../src/core/ed25519.js';
 
 /** Why a request was not accepted. Stable strings: safe to switch on and to log. */
 export type VerificationFailure =
@@ -95,10 +96,26 @@ function header(headers: WebhookHeaders, name: string): string | undefined {
   return Array.isArray(value) ? value.join(' ') : value;
 }
 
+/** The `whpk_…` public keys among the given secrets, decoded; a malformed one is a configuration mistake. */
+function decodePublicKeys(secrets: readonly string[]): Buffer[] {
+  return secrets
+    .filter((s) => typeof s === 'string' && s.startsWith(PUBLIC_KEY_PREFIX))
+    .map((s) => {
+      const key = parsePublicKey(s);
+      if (!key)
+        throw new WebhookVerificationError(
+          'invalid_secret',
+          'The public key is not whpk_ followed by base64 of 32 bytes.',
+        );
+      return key;
+    });
+}
+
 function decodeKeys(secret: string | readonly string[]): Buffer[] {
-  const secrets = typeof secret === 'string' ? [secret] : secret;
-  if (secrets.length === 0)
+  const all = typeof secret === 'string' ? [secret] : secret;
+  if (all.length === 0)
     throw new WebhookVerificationError('invalid_secret', 'No signing secret was given.');
+  const secrets = all.filter((s) => !(typeof s === 'string' && s.startsWith(PUBLIC_KEY_PREFIX)));
   return secrets.map((s) => {
     const b64 =
       typeof s === 'string' && s.startsWith(SECRET_PREFIX) ? s.slice(SECRET_PREFIX.length) : s;
@@ -144,7 +161,8 @@ function asBody(payload: string | Uint8Array): string | Buffer {
 /**
  * Checks the signature headers of one request against the raw body and returns
  * what was verified; throws WebhookVerificationError otherwise. `secret` may be a
- * list (e.g. during a rotation on your side): any one of them may match.
+ * list (e.g. during a rotation on your side): any one of them may match. A
+ * `whpk_…` entry is an ed25519 public key: it verifies the `v1a` signatures.
  */
 export function verifySignature(
   payload: string | Uint8Array,
@@ -155,6 +173,7 @@ export function verifySignature(
   const body = asBody(payload);
   // A bad secret is a configuration mistake: report it whatever the request carries.
   const keys = decodeKeys(secret);
+  const publicKeys = decodePublicKeys(typeof secret === 'string' ? [secret] : secret);
   const id = header(headers, 'webhook-id');
   const stdTimestamp = header(headers, 'webhook-timestamp');
   const stdSignature = header(headers, 'webhook-signature');
@@ -172,6 +191,16 @@ export function verifySignature(
     for (const key of keys) {
       const expected = Buffer.from(standardSignature(key, id, timestamp, body), 'base64');
       if (given.some((g) => sameMac(g, expected))) return { scheme: 'standard', id, timestamp };
+    }
+    // `v1a,<base64>`: ed25519 signatures (src/core/ed25519.ts), checked with `whpk_…` public keys.
+    const asymmetric = stdSignature
+      .split(' ')
+      .map((part) => part.split(','))
+      .filter(([version, sig]) => version === 'v1a' && sig)
+      .map(([, sig]) => Buffer.from(sig, 'base64'));
+    for (const key of publicKeys) {
+      if (asymmetric.some((sig) => verifyEd25519(key, id, timestamp, body, sig)))
+        return { scheme: 'standard', id, timestamp };
     }
     throw new WebhookVerificationError('no_matching_signature');
   }
@@ -199,7 +228,8 @@ export function verifySignature(
 /**
  * Verifies one webhook request and returns its parsed body. Pass the raw body
  * exactly as received (string or Buffer), the request headers, and the
- * webhook's `whsec_…` secret (or several). Throws WebhookVerificationError.
+ * webhook's `whsec_…` secret or its `whpk_…` ed25519 public key (or several of
+ * either). Throws WebhookVerificationError.
  */
 export function verify<T = unknown>(
   payload: string | Uint8Array,

@@ -8,6 +8,7 @@ import { compileAllowList } from './core/ssrf.js';
 import { hasValidChecksum } from './core/api-keys.js';
 import { parseFrameAncestors } from './core/frame-ancestors.js';
 import type { ResolveHost } from './net/resolve.js';
+import { parseProxyUrl } from './net/egress-proxy.js';
 
 export interface Config {
   port: number;
@@ -26,6 +27,8 @@ export interface Config {
   encryptionKey?: string;
   /** CIDRs exempt from the SSRF guard. */
   allowCidrs: string[];
+  /** http://[user:password@]host:port of an HTTP CONNECT proxy every delivery goes through. */
+  egressProxy?: string;
   retentionDays: number;
   /** Where people reach this server; the base of portal session URLs (default http://host:port). */
   publicUrl?: string;
@@ -172,6 +175,15 @@ export const settings: Setting[] = [
     default: "'self'",
     description:
       "who may embed /portal in an iframe: space-separated 'self', 'none' or http(s) origins",
+  },
+  {
+    key: 'egressProxy',
+    env: 'HOOKLINE_EGRESS_PROXY',
+    flag: '--egress-proxy',
+    kind: 'string',
+    description:
+      'http://[user:password@]host:port of an HTTP CONNECT proxy for every delivery (static egress IPs)',
+    secret: true,
   },
   {
     key: 'retentionDays',
@@ -405,6 +417,13 @@ export function loadConfig(
       throw new ConfigError(
         'HOOKLINE_ENCRYPTION_KEY must be 32 bytes, as base64 or 64 hex characters (e.g. `openssl rand -base64 32`)',
       );
+    }
+  }
+  if (config.egressProxy !== undefined) {
+    try {
+      parseProxyUrl(config.egressProxy);
+    } catch (err) {
+      throw new ConfigError(`HOOKLINE_EGRESS_PROXY: ${(err as Error).message}`);
     }
   }
   try {

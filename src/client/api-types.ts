@@ -566,7 +566,7 @@ export interface Operations {
         status: number | null;
         response_headers: Record<string, string> | null;
         response_body: string | null;
-        error: "timeout" | "connection_refused" | "connection_reset" | "dns_failed" | "tls_error" | "redirect_not_followed" | "blocked_destination" | "http_error" | "invalid_response" | "internal_error" | null;
+        error: "timeout" | "connection_refused" | "connection_reset" | "dns_failed" | "tls_error" | "redirect_not_followed" | "blocked_destination" | "http_error" | "invalid_response" | "auth_failed" | "proxy_error" | "internal_error" | null;
         error_detail: string | null;
         retry_after?: string;
       };
@@ -873,6 +873,28 @@ export interface Operations {
         updated_at: string;
         created_by: string | null;
         updated_by: string | null;
+        /** hmac (default): webhook-signature v1; ed25519: v1a only; both: v1 and v1a. The public key is in GET /webhooks/{id}/secret. */
+        signature_scheme: "hmac" | "ed25519" | "both";
+        tls: {
+          client_cert: string | null;
+          ca: string | null;
+          has_client_key: boolean;
+        } | null;
+        auth: {
+          type: "basic";
+          username: string;
+          has_password: boolean;
+        } | {
+          type: "bearer";
+          has_token: boolean;
+        } | {
+          type: "oauth2_client_credentials";
+          token_url: string;
+          client_id: string;
+          scope: string | null;
+          audience: string | null;
+          has_client_secret: boolean;
+        } | null;
       }>;
       next_cursor: string | null;
     };
@@ -899,6 +921,35 @@ export interface Operations {
         rate_limit_per_second?: number | null;
         /** default none */
         ordering?: "none" | "fifo";
+        /** hmac (default): webhook-signature v1; ed25519: v1a only; both: v1 and v1a. The public key is in GET /webhooks/{id}/secret. */
+        signature_scheme?: "hmac" | "ed25519" | "both";
+        tls?: {
+          /** PEM client certificate (chain) presented to the receiver */
+          client_cert?: string;
+          /** PEM private key of client_cert; sealed, never returned */
+          client_key?: string;
+          /** PEM CA certificates trusted for this receiver instead of the public roots */
+          ca?: string;
+        } | null;
+        auth?: {
+          type: "basic";
+          username: string;
+          /** sealed, never returned */
+          password: string;
+        } | {
+          type: "bearer";
+          /** sealed, never returned */
+          token: string;
+        } | {
+          type: "oauth2_client_credentials";
+          /** https:// (http:// only with --dev); checked like the webhook URL */
+          token_url: string;
+          client_id: string;
+          /** sealed, never returned */
+          client_secret: string;
+          scope?: string;
+          audience?: string;
+        } | null;
         /** whsec_ + base64 of 24–64 bytes; generated when absent */
         secret?: string;
         /** The application’s own id of its customer: ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$ */
@@ -930,6 +981,28 @@ export interface Operations {
       updated_at: string;
       created_by: string | null;
       updated_by: string | null;
+      /** hmac (default): webhook-signature v1; ed25519: v1a only; both: v1 and v1a. The public key is in GET /webhooks/{id}/secret. */
+      signature_scheme: "hmac" | "ed25519" | "both";
+      tls: {
+        client_cert: string | null;
+        ca: string | null;
+        has_client_key: boolean;
+      } | null;
+      auth: {
+        type: "basic";
+        username: string;
+        has_password: boolean;
+      } | {
+        type: "bearer";
+        has_token: boolean;
+      } | {
+        type: "oauth2_client_credentials";
+        token_url: string;
+        client_id: string;
+        scope: string | null;
+        audience: string | null;
+        has_client_secret: boolean;
+      } | null;
       /** whsec_ + base64 */
       secret: string;
     };
@@ -965,6 +1038,28 @@ export interface Operations {
       updated_at: string;
       created_by: string | null;
       updated_by: string | null;
+      /** hmac (default): webhook-signature v1; ed25519: v1a only; both: v1 and v1a. The public key is in GET /webhooks/{id}/secret. */
+      signature_scheme: "hmac" | "ed25519" | "both";
+      tls: {
+        client_cert: string | null;
+        ca: string | null;
+        has_client_key: boolean;
+      } | null;
+      auth: {
+        type: "basic";
+        username: string;
+        has_password: boolean;
+      } | {
+        type: "bearer";
+        has_token: boolean;
+      } | {
+        type: "oauth2_client_credentials";
+        token_url: string;
+        client_id: string;
+        scope: string | null;
+        audience: string | null;
+        has_client_secret: boolean;
+      } | null;
     };
   };
   "PATCH /webhooks/{id}": {
@@ -992,6 +1087,35 @@ export interface Operations {
         rate_limit_per_second?: number | null;
         /** default none */
         ordering?: "none" | "fifo";
+        /** hmac (default): webhook-signature v1; ed25519: v1a only; both: v1 and v1a. The public key is in GET /webhooks/{id}/secret. */
+        signature_scheme?: "hmac" | "ed25519" | "both";
+        tls?: {
+          /** PEM client certificate (chain) presented to the receiver */
+          client_cert?: string;
+          /** PEM private key of client_cert; sealed, never returned */
+          client_key?: string;
+          /** PEM CA certificates trusted for this receiver instead of the public roots */
+          ca?: string;
+        } | null;
+        auth?: {
+          type: "basic";
+          username: string;
+          /** sealed, never returned */
+          password: string;
+        } | {
+          type: "bearer";
+          /** sealed, never returned */
+          token: string;
+        } | {
+          type: "oauth2_client_credentials";
+          /** https:// (http:// only with --dev); checked like the webhook URL */
+          token_url: string;
+          client_id: string;
+          /** sealed, never returned */
+          client_secret: string;
+          scope?: string;
+          audience?: string;
+        } | null;
       };
     };
     status: 200;
@@ -1019,6 +1143,28 @@ export interface Operations {
       updated_at: string;
       created_by: string | null;
       updated_by: string | null;
+      /** hmac (default): webhook-signature v1; ed25519: v1a only; both: v1 and v1a. The public key is in GET /webhooks/{id}/secret. */
+      signature_scheme: "hmac" | "ed25519" | "both";
+      tls: {
+        client_cert: string | null;
+        ca: string | null;
+        has_client_key: boolean;
+      } | null;
+      auth: {
+        type: "basic";
+        username: string;
+        has_password: boolean;
+      } | {
+        type: "bearer";
+        has_token: boolean;
+      } | {
+        type: "oauth2_client_credentials";
+        token_url: string;
+        client_id: string;
+        scope: string | null;
+        audience: string | null;
+        has_client_secret: boolean;
+      } | null;
     };
   };
   "DELETE /webhooks/{id}": {
@@ -1113,6 +1259,7 @@ export interface Operations {
     response: {
       /** The new secret: whsec_ + base64 */
       secret: string;
+      public_key: string | null;
       previous_secret_expires_at: string | null;
     };
   };
@@ -1126,6 +1273,7 @@ export interface Operations {
     response: {
       /** whsec_ + base64 */
       secret: string;
+      public_key: string | null;
     };
   };
   "GET /webhooks/{id}/stats": {

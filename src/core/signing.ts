@@ -8,6 +8,7 @@
  * Both are keyed by the base64-decoded part of the `whsec_…` secret.
  */
 import { createHmac, randomBytes } from 'node:crypto';
+import { ed25519Signature } from './ed25519.js';
 
 export const SECRET_PREFIX = 'whsec_';
 export const MIN_SECRET_BYTES = 24;
@@ -60,18 +61,27 @@ export interface SignInput {
   body: string | Buffer;
   /** Decoded keys of every active secret, current first. The legacy header uses the current one. */
   keys: Buffer[];
+  /** `hmac` (default): `v1` only; `ed25519`: `v1a` only; `both`: `v1` then `v1a` (src/core/ed25519.ts). */
+  scheme?: 'hmac' | 'ed25519' | 'both';
+  /** ed25519 seeds of the current and still-valid previous signing keys, current first. */
+  signingSeeds?: Buffer[];
 }
 
 /** The signature headers of one attempt, Standard Webhooks and legacy. */
 export function signatureHeaders(input: SignInput): Record<string, string> {
-  const { id, eventType, timestamp, body, keys } = input;
+  const { id, eventType, timestamp, body, keys, scheme = 'hmac', signingSeeds = [] } = input;
   if (keys.length === 0) throw new Error('signatureHeaders needs at least one key');
+  const v1 =
+    scheme === 'ed25519' ? [] : keys.map((k) => `v1,${standardSignature(k, id, timestamp, body)}`);
+  const v1a =
+    scheme === 'hmac'
+      ? []
+      : signingSeeds.map((s) => `v1a,${ed25519Signature(s, id, timestamp, body)}`);
+  if (v1.length + v1a.length === 0) throw new Error(`the ${scheme} scheme needs a signing key`);
   return {
     'webhook-id': id,
     'webhook-timestamp': String(timestamp),
-    'webhook-signature': keys
-      .map((k) => `v1,${standardSignature(k, id, timestamp, body)}`)
-      .join(' '),
+    'webhook-signature': [...v1, ...v1a].join(' '),
     'x-webhook-event': eventType,
     'x-webhook-timestamp': String(timestamp),
     'x-webhook-signature': `sha256=${legacySignature(keys[0], timestamp, body)}`,

@@ -12,6 +12,7 @@ import { isIP } from 'node:net';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import type { ConnectionOptions } from 'node:tls';
 import type { Config } from '../config.js';
+import { parseProxyUrl, proxiedConnector } from './egress-proxy.js';
 import {
   BLOCKED_DESTINATION,
   BlockedDestinationError,
@@ -97,9 +98,12 @@ function connectInOrder(
   );
 }
 
-/** The worker's dispatcher: keep-alive pools per origin, every connection guarded. */
+/**
+ * The worker's dispatcher: keep-alive pools per origin, every connection guarded,
+ * and tunnelled through the egress proxy when one is configured (egress-proxy.ts).
+ */
 export function createDeliveryDispatcher(
-  config: Pick<Config, 'dev' | 'allowCidrs' | 'resolveHost'>,
+  config: Pick<Config, 'dev' | 'allowCidrs' | 'resolveHost'> & { egressProxy?: string },
   opts: DispatcherOptions = {},
 ): Dispatcher {
   return new Agent({
@@ -111,7 +115,9 @@ export function createDeliveryDispatcher(
     // connection to it and their requests queued behind its timeouts.
     connections: 256,
     pipelining: 1,
-    connect: guardedConnector(config, opts),
+    connect: config.egressProxy
+      ? proxiedConnector(config, parseProxyUrl(config.egressProxy), opts)
+      : guardedConnector(config, opts),
   });
 }
 

@@ -1,5 +1,6 @@
 import type { Queryable } from './db.js';
 import type { SecretBox } from '../core/secret-box.js';
+import { endpointView, type EndpointView, type StoredEndpoint } from '../core/endpoint-security.js';
 
 /** A secret of an earlier rotation, still signing until `expires_at`; `secret` is stored sealed like the current one. */
 export interface PreviousSecret {
@@ -45,10 +46,12 @@ export interface WebhookRow extends WebhookSettings, WebhookState<Date> {
   first_failure_at: Date | null;
   /** Set when its tenant was deleted; the worker removes it soon (store/tenants.ts). */
   deleted_at: Date | null;
+  /** Signature scheme, signing keys, TLS and auth, private parts sealed (core/endpoint-security.ts). */
+  endpoint_security: StoredEndpoint;
 }
 
 /** The webhook as the API shows it: every column but the org, the secrets and the failure clock. */
-export interface WebhookJson extends WebhookSettings, WebhookState<string> {}
+export interface WebhookJson extends WebhookSettings, WebhookState<string>, EndpointView {}
 
 export const settableFields = [
   'name',
@@ -90,6 +93,7 @@ export function toWebhookJson(row: WebhookRow): WebhookJson {
     updated_at: row.updated_at.toISOString(),
     created_by: row.created_by,
     updated_by: row.updated_by,
+    ...endpointView(row.endpoint_security),
   };
 }
 

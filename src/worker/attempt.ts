@@ -10,6 +10,9 @@ import type { Config } from '../config.js';
 import { decodeSecret, signatureHeaders } from '../core/signing.js';
 import { BLOCKED_DESTINATION, createDeliveryDispatcher } from '../net/dispatcher.js';
 import { version } from '../version.js';
+import { AUTH_FAILED, authorizationFor, dropToken } from './endpoint-auth.js';
+import { PROXY_FAILED } from '../net/egress-proxy.js';
+import type { AttemptEndpoint } from './endpoints.js';
 
 /** Only this much of a response body is read and stored; the rest is never downloaded. */
 export const MAX_RESPONSE_BYTES = 4096;
@@ -26,6 +29,10 @@ export type AttemptError =
   | 'blocked_destination'
   | 'http_error'
   | 'invalid_response'
+  /** The OAuth2 token endpoint gave no token (src/worker/endpoint-auth.ts). */
+  | 'auth_failed'
+  /** The egress proxy refused or failed the tunnel (src/net/egress-proxy.ts). */
+  | 'proxy_error'
   /** Hookline could not make the attempt (e.g. an encrypted secret and no key configured). */
   | 'internal_error';
 
@@ -36,6 +43,8 @@ export interface AttemptTarget {
   customHeaders?: Record<string, string> | null;
   /** Plain `whsec_…` secrets, current first (activeSecrets from src/store/webhooks.ts). */
   secrets: string[];
+  /** Signature scheme, Authorization and TLS dispatcher (src/worker/endpoints.ts); absent: HMAC only. */
+  endpoint?: AttemptEndpoint;
 }
 
 /** What to send: the stored event. */
@@ -91,9 +100,9 @@ const byResolver = new WeakMap<object, Map<string, Dispatcher>>();
  * first use. One per process: a pool per call would defeat connection reuse.
  */
 export function deliveryDispatcher(
-  config: Pick<Config, 'dev' | 'allowCidrs' | 'resolveHost'>,
+  config: Pick<Config, 'dev' | 'allowCidrs' | 'resolveHost' | 'egressProxy'>,
 ): Dispatcher {
-  const key = `${config.dev}|${config.allowCidrs.join(',')}`;
+  const key = `${config.dev}|${config.allowCidrs.join(',')}|${config.egressProxy ?? ''}`;
   // A config with its own resolver (tests) gets dispatchers of its own: a shared one would
   // resolve through whichever resolver created it first.
   let cache = dispatchers;
@@ -131,8 +140,12 @@ export async function sendAttempt(
       timestamp: Math.floor(startedAt.getTime() / 1000),
       body,
       keys,
+      scheme: target.endpoint?.scheme,
+      signingSeeds: target.endpoint?.signingSeeds,
     }),
   };
+  const auth = target.endpoint?.auth;
+  const dispatcher = target.endpoint?.dispatcher ?? opts.dispatcher;
   const timeoutMs = Math.max(
     1,
     Math.round(target.timeoutSeconds * 1000 * (opts.timeoutScale ?? 1)),
@@ -147,17 +160,37 @@ export async function sendAttempt(
     durationMs: Math.round(performance.now() - t0),
     requestHeaders,
   });
-  try {
-    // undici 7 follows no redirects unless the redirect interceptor is composed in; none is.
-    const res = await request(target.url, {
+  // undici 7 follows no redirects unless the redirect interceptor is composed in; none is.
+  const post = async () => {
+    const headers = { ...requestHeaders };
+    if (auth) {
+      const value = await authorizationFor(auth, {
+        dispatcher,
+        signal: deadline.signal,
+        timeoutMs,
+      });
+      headers.authorization = value;
+      // The delivery log keeps the scheme only: the credential never reaches the database.
+      requestHeaders.authorization = `${value.split(' ')[0]} [redacted]`;
+    }
+    return request(target.url, {
       method: 'POST',
-      headers: requestHeaders,
+      headers,
       body,
-      dispatcher: opts.dispatcher,
+      dispatcher,
       signal: deadline.signal,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     });
+  };
+  try {
+    let res = await post();
+    if (res.statusCode === 401 && auth?.type === 'oauth2_client_credentials') {
+      // The cached token may have been revoked early: one fresh token, one more try.
+      await res.body.dump({ limit: MAX_RESPONSE_BYTES }).catch(() => undefined);
+      dropToken(auth);
+      res = await post();
+    }
     const responseHeaders = flattenHeaders(res.headers);
     const responseBody = await readPrefix(res.body, MAX_RESPONSE_BYTES);
     if (deadline.fired) throw new Error('deadline passed while reading the answer');
@@ -303,6 +336,8 @@ export function classifyError(err: unknown): AttemptError {
   const chain = errorChain(err);
   const codes = chain.map((e) => (typeof e.code === 'string' ? e.code : ''));
   if (codes.includes(BLOCKED_DESTINATION)) return 'blocked_destination';
+  if (codes.includes(AUTH_FAILED)) return 'auth_failed';
+  if (codes.includes(PROXY_FAILED)) return 'proxy_error';
   for (const code of codes) {
     if (!code) continue;
     if (

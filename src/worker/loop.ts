@@ -28,6 +28,7 @@ import {
 import { createRateLimiter } from './rate-limit.js';
 import { createWebhookSlots, tookAllRoom, webhookCap, type Slot } from './webhook-slots.js';
 import { createSecretCache } from './secrets.js';
+import { createEndpointCache } from './endpoints.js';
 import { createWake } from './wake.js';
 import { startMaintenance } from './maintenance.js';
 
@@ -88,6 +89,7 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
   const id = opts.id ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const dispatcher = opts.dispatcher ?? deliveryDispatcher(config);
   const secrets = createSecretCache(createSecretBox(config.encryptionKey));
+  const endpoints = createEndpointCache(createSecretBox(config.encryptionKey), config);
   const limiter = createRateLimiter();
   const idlePollMs = opts.idlePollMs ?? SAFETY_NET_MS;
   const slotWaitMs = Math.min(MAX_SLOT_WAIT_MS, (config.leaseSeconds * 1000) / 10);
@@ -234,6 +236,7 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
           timeoutSeconds: c.timeout_seconds,
           customHeaders: c.custom_headers,
           secrets: secrets.get(c),
+          endpoint: endpoints.get(c),
         },
         {
           eventId: c.event_id,

@@ -36,6 +36,8 @@ const attemptErrors: AttemptError[] = [
   'blocked_destination',
   'http_error',
   'invalid_response',
+  'auth_failed',
+  'proxy_error',
   'internal_error',
 ];
 

@@ -18,6 +18,9 @@ import { deliveryDispatcher, sendAttempt } from '../../worker/attempt.js';
 import { newId } from '../../ids.js';
 import { EVENT_TYPE_NAME } from './event-types.js';
 import { createSlidingWindow } from '../sliding-window.js';
+import { PublicKeyField } from '../endpoint-security.js';
+import { publicKeyOf, rotateSigningKey } from '../../core/endpoint-security.js';
+import { attemptEndpoint } from '../../worker/endpoints.js';
 
 /** Deliveries re-queued per transaction by a replay: a big replay never holds one giant transaction. */
 export const REPLAY_BATCH = 1000;
@@ -46,6 +49,7 @@ const RotateBody = Type.Object(
 );
 const RotateReply = Type.Object({
   secret: Type.String({ description: 'The new secret: whsec_ + base64' }),
+  public_key: PublicKeyField,
   previous_secret_expires_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
 });
 const ReplayBody = Type.Object(
@@ -130,7 +134,7 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
       const grace = request.body?.grace_seconds ?? 86400;
       const secret = generateSecret();
       const expiresAt = grace > 0 ? new Date(Date.now() + grace * 1000) : null;
-      await db.transaction(async (tx) => {
+      const publicKey = await db.transaction(async (tx) => {
         // Locked, so two rotations at once each keep the other's old secret in the list.
         const { rows } = await tx.query<WebhookRow>(
           'SELECT * FROM webhooks WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE',
@@ -151,10 +155,25 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
           });
         previous.sort((a, b) => Date.parse(b.expires_at) - Date.parse(a.expires_at));
         previous.splice(MAX_PREVIOUS_SECRETS);
+        // The ed25519 signing key rotates with the secret, with the same grace.
+        const endpoint = rotateSigningKey(
+          box,
+          row.endpoint_security,
+          expiresAt,
+          MAX_PREVIOUS_SECRETS,
+        );
         await tx.query(
-          `UPDATE webhooks SET secret = $3, previous_secrets = $4, updated_at = now(), updated_by = $5
+          `UPDATE webhooks SET secret = $3, previous_secrets = $4, updated_at = now(), updated_by = $5,
+                  endpoint_security = $6
             WHERE org_id = $1 AND id = $2`,
-          [orgId, row.id, box.seal(secret), JSON.stringify(previous), keyId],
+          [
+            orgId,
+            row.id,
+            box.seal(secret),
+            JSON.stringify(previous),
+            keyId,
+            JSON.stringify(endpoint),
+          ],
         );
         await recordAudit(tx, {
           orgId,
@@ -167,8 +186,13 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
             previous_secret_expires_at: expiresAt?.toISOString() ?? null,
           },
         });
+        return publicKeyOf(box, endpoint);
       });
-      return { secret, previous_secret_expires_at: expiresAt?.toISOString() ?? null };
+      return {
+        secret,
+        public_key: publicKey,
+        previous_secret_expires_at: expiresAt?.toISOString() ?? null,
+      };
     },
   );
 
@@ -269,6 +293,7 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
           timeoutSeconds: row.timeout_seconds,
           customHeaders: row.custom_headers,
           secrets: activeSecrets(row, box),
+          endpoint: attemptEndpoint(box, config, row.endpoint_security),
         },
         { eventId, eventType, createdAt, payloadText },
         { dispatcher: deliveryDispatcher(config), timeoutScale: config.timeoutScale },

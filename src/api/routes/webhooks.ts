@@ -32,6 +32,21 @@ import { createSecretBox } from '../../core/secret-box.js';
 import { assertDestinationAllowed } from '../../net/guard.js';
 import { newId } from '../../ids.js';
 import type { Config } from '../../config.js';
+import {
+  PublicKeyField,
+  endpointErrors,
+  endpointFields,
+  endpointViewFields,
+  splitEndpointInput,
+  writeEndpointSecurity,
+} from '../endpoint-security.js';
+import {
+  applyEndpointInput,
+  endpointAudit,
+  hasEndpointInput,
+  publicKeyOf,
+  type EndpointInput,
+} from '../../core/endpoint-security.js';
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Timestamp = Type.String({ format: 'date-time' });
@@ -62,8 +77,10 @@ const Webhook = Type.Object({
   updated_at: Timestamp,
   created_by: Nullable(Type.String({ description: 'Key id' })),
   updated_by: Nullable(Type.String({ description: 'Key id' })),
+  ...endpointViewFields,
 });
 const SecretOnly = Type.Object({ secret: Type.String({ description: 'whsec_ + base64' }) });
+const SecretAnswer = Type.Composite([SecretOnly, Type.Object({ public_key: PublicKeyField })]);
 const CreatedWebhook = Type.Composite([Webhook, SecretOnly]);
 
 // The settable fields. Defaults are applied in code, not by ajv, so a PATCH never gains them.
@@ -101,6 +118,7 @@ const fields = {
   ordering: Type.Union([Type.Literal('none'), Type.Literal('fifo')], {
     description: 'default none',
   }),
+  ...endpointFields,
 };
 const CreateBody = Type.Object(
   {
@@ -118,6 +136,9 @@ const CreateBody = Type.Object(
           'retry_delay_seconds',
           'rate_limit_per_second',
           'ordering',
+          'signature_scheme',
+          'tls',
+          'auth',
         ] as const
       ).map((k) => [k, Type.Optional(fields[k])]),
     ),
@@ -139,7 +160,10 @@ const ListQuery = Type.Object(
 );
 
 type CreateInput = Partial<WebhookSettings> &
-  Pick<WebhookSettings, 'name' | 'url' | 'events'> & { secret?: string; tenant_id?: string };
+  Pick<WebhookSettings, 'name' | 'url' | 'events'> & {
+    secret?: string;
+    tenant_id?: string;
+  } & EndpointInput;
 
 const defaults: Omit<WebhookSettings, 'name' | 'url' | 'events'> = {
   description: null,
@@ -202,6 +226,7 @@ async function assertValid(
   config: Config,
   orgId: string,
   body: Partial<CreateInput>,
+  current?: WebhookRow,
 ): Promise<void> {
   const errors: FieldError[] = [];
   if (body.name !== undefined && body.name.trim() === '')
@@ -224,6 +249,14 @@ async function assertValid(
   }
   if (body.events !== undefined) errors.push(...(await eventErrors(q, orgId, body.events)));
   if (body.custom_headers !== undefined) errors.push(...customHeaderErrors(body.custom_headers));
+  errors.push(
+    ...(await endpointErrors(
+      config,
+      body,
+      body.custom_headers ?? current?.custom_headers,
+      current,
+    )),
+  );
   if (body.secret !== undefined) {
     const problem = secretProblem(body.secret);
     if (problem) errors.push({ field: 'secret', message: problem });
@@ -333,7 +366,8 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const { orgId, keyId } = request.auth;
-      const { secret: givenSecret, tenant_id: givenTenant, ...given } = request.body;
+      const [endpoint, { secret: givenSecret, tenant_id: givenTenant, ...given }] =
+        splitEndpointInput(request.body);
       const tenantId = portalBodyTenant(request, givenTenant);
       assertTenantEvents(tenantId, given.events);
       await assertValid(db, config, orgId, request.body);
@@ -342,7 +376,7 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
       const row = await db.transaction(async (tx) => {
         if (tenantId !== undefined)
           await assertTenantRoom(tx, orgId, tenantId, config.tenantWebhookLimit);
-        const created = await insertWebhook(tx, {
+        const inserted = await insertWebhook(tx, {
           ...settings,
           id: newId('wh'),
           orgId,
@@ -350,13 +384,22 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
           sealedSecret: box.seal(secret),
           tenantId: tenantId ?? null,
         });
+        const created = await writeEndpointSecurity(
+          tx,
+          inserted,
+          applyEndpointInput(box, {}, endpoint),
+        );
         await recordAudit(tx, {
           orgId,
           keyId,
           action: 'webhook.created',
           targetType: 'webhook',
           targetId: created.id,
-          changes: { ...auditView(settings), tenant_id: tenantId ?? null },
+          changes: {
+            ...auditView(settings),
+            tenant_id: tenantId ?? null,
+            ...endpointAudit(endpoint),
+          },
         });
         return created;
       });
@@ -373,7 +416,7 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
     async (request) => toWebhookJson(await loadOwned(request, request.params.id)),
   );
 
-  app.patch<{ Params: Static<typeof IdParams>; Body: Partial<WebhookSettings> }>(
+  app.patch<{ Params: Static<typeof IdParams>; Body: Partial<WebhookSettings> & EndpointInput }>(
     '/webhooks/:id',
     {
       config: { portal: 'write' },
@@ -388,19 +431,27 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
       const { orgId, keyId } = request.auth;
       const current = await loadOwned(request, request.params.id);
       assertTenantEvents(current.tenant_id ?? undefined, request.body.events);
-      await assertValid(db, config, orgId, request.body);
-      const changes = changedSettings(current, request.body);
-      if (Object.keys(changes).length === 0) return toWebhookJson(current);
+      await assertValid(db, config, orgId, request.body, current);
+      const [endpoint, settings] = splitEndpointInput(request.body);
+      const changes = changedSettings(current, settings);
+      if (Object.keys(changes).length === 0 && !hasEndpointInput(endpoint))
+        return toWebhookJson(current);
       const row = await db.transaction(async (tx) => {
-        const updated = await updateWebhook(tx, orgId, current.id, changes, keyId);
+        let updated = await updateWebhook(tx, orgId, current.id, changes, keyId);
         if (!updated) throw notFound('Webhook');
+        if (hasEndpointInput(endpoint))
+          updated = await writeEndpointSecurity(
+            tx,
+            updated,
+            applyEndpointInput(box, updated.endpoint_security, endpoint),
+          );
         await recordAudit(tx, {
           orgId,
           keyId,
           action: 'webhook.updated',
           targetType: 'webhook',
           targetId: current.id,
-          changes: auditView(changes),
+          changes: { ...auditView(changes), ...endpointAudit(endpoint) },
         });
         return updated;
       });
@@ -437,11 +488,11 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
     '/webhooks/:id/secret',
     {
       config: { access: 'admin', portal: 'secret' },
-      schema: { tags, params: IdParams, response: { 200: SecretOnly, ...ErrorResponses } },
+      schema: { tags, params: IdParams, response: { 200: SecretAnswer, ...ErrorResponses } },
     },
     async (request) => {
       const row = await loadOwned(request, request.params.id);
-      return { secret: box.open(row.secret) };
+      return { secret: box.open(row.secret), public_key: publicKeyOf(box, row.endpoint_security) };
     },
   );
 }

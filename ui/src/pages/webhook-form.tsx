@@ -156,7 +156,11 @@ function validate(s: FormState, creating: boolean): Errors {
   return e;
 }
 
-function toInput(s: FormState): Required<Omit<WebhookInput, 'secret'>> {
+// The endpoint security fields (signature_scheme, tls, auth) are not on this form: a PATCH
+// without them leaves them as they are.
+function toInput(
+  s: FormState,
+): Required<Omit<WebhookInput, 'secret' | 'signature_scheme' | 'tls' | 'auth'>> {
   return {
     name: s.name.trim(),
     url: s.url.trim(),
