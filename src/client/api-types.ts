@@ -450,6 +450,26 @@ export interface Operations {
       }>;
     };
   };
+  "POST /filters/test": {
+    request: {
+      body: {
+        filter: Record<string, unknown> | null;
+        /** Event type names; empty or absent: every type. */
+        event_types?: string[];
+      };
+    };
+    status: 200;
+    response: {
+      /** The last 20 events of those types, newest first. */
+      data: Array<{
+        id: string;
+        event_type: string;
+        created_at: string;
+        matches: boolean;
+      }>;
+      matched: number;
+    };
+  };
   /** The organization and role of the calling key */
   "GET /me": {
     request: {
@@ -627,6 +647,7 @@ export interface Operations {
         retry_delay_seconds: number;
         rate_limit_per_second: number | null;
         ordering: "none" | "fifo";
+        filter: Record<string, unknown> | null;
         /** Consecutive failed deliveries. */
         failure_count: number;
         last_triggered_at: string | null;
@@ -662,6 +683,7 @@ export interface Operations {
         rate_limit_per_second?: number | null;
         /** default none */
         ordering?: "none" | "fifo";
+        filter?: Record<string, unknown> | null;
         /** whsec_ + base64 of 24–64 bytes; generated when absent */
         secret?: string;
       };
@@ -681,6 +703,7 @@ export interface Operations {
       retry_delay_seconds: number;
       rate_limit_per_second: number | null;
       ordering: "none" | "fifo";
+      filter: Record<string, unknown> | null;
       /** Consecutive failed deliveries. */
       failure_count: number;
       last_triggered_at: string | null;
@@ -715,6 +738,7 @@ export interface Operations {
       retry_delay_seconds: number;
       rate_limit_per_second: number | null;
       ordering: "none" | "fifo";
+      filter: Record<string, unknown> | null;
       /** Consecutive failed deliveries. */
       failure_count: number;
       last_triggered_at: string | null;
@@ -751,6 +775,7 @@ export interface Operations {
         rate_limit_per_second?: number | null;
         /** default none */
         ordering?: "none" | "fifo";
+        filter?: Record<string, unknown> | null;
       };
     };
     status: 200;
@@ -768,6 +793,7 @@ export interface Operations {
       retry_delay_seconds: number;
       rate_limit_per_second: number | null;
       ordering: "none" | "fifo";
+      filter: Record<string, unknown> | null;
       /** Consecutive failed deliveries. */
       failure_count: number;
       last_triggered_at: string | null;

@@ -1,5 +1,6 @@
 import type { Queryable } from './db.js';
 import type { SecretBox } from '../core/secret-box.js';
+import type { Filter } from '../core/filter.js';
 
 /** A secret of an earlier rotation, still signing until `expires_at`; `secret` is stored sealed like the current one. */
 export interface PreviousSecret {
@@ -20,6 +21,8 @@ export interface WebhookSettings {
   retry_delay_seconds: number;
   rate_limit_per_second: number | null;
   ordering: 'none' | 'fifo';
+  /** Routing (docs/routing.md): null or absent when unused. */
+  filter?: Filter | null;
 }
 
 /** What Hookline keeps about a webhook beside its settings; `T` is how a time is held (Date in a row, ISO text in the API). */
@@ -58,7 +61,11 @@ export const settableFields = [
   'retry_delay_seconds',
   'rate_limit_per_second',
   'ordering',
+  'filter',
 ] as const satisfies ReadonlyArray<keyof WebhookSettings>;
+
+// A jsonb column that may be SQL NULL: JSON.stringify(null) would store the JSON value null.
+const jsonOrNull = (v: unknown) => (v == null ? null : JSON.stringify(v));
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -77,6 +84,7 @@ export function toWebhookJson(row: WebhookRow): WebhookJson {
     retry_delay_seconds: row.retry_delay_seconds,
     rate_limit_per_second: row.rate_limit_per_second,
     ordering: row.ordering,
+    filter: row.filter ?? null,
     failure_count: row.failure_count,
     last_triggered_at: iso(row.last_triggered_at),
     last_success_at: iso(row.last_success_at),
@@ -138,8 +146,9 @@ export async function insertWebhook(
 ): Promise<WebhookRow> {
   const { rows } = await q.query<WebhookRow>(
     `INSERT INTO webhooks (id, org_id, name, url, description, events, custom_headers, is_active, timeout_seconds,
-       retry_attempts, retry_delay_seconds, rate_limit_per_second, ordering, secret, created_by, updated_by)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING *`,
+       retry_attempts, retry_delay_seconds, rate_limit_per_second, ordering, secret, created_by, updated_by,
+       filter)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16) RETURNING *`,
     [
       w.id,
       w.orgId,
@@ -156,6 +165,7 @@ export async function insertWebhook(
       w.ordering,
       w.sealedSecret,
       w.keyId,
+      jsonOrNull(w.filter),
     ],
   );
   return rows[0];
@@ -177,7 +187,13 @@ export async function updateWebhook(
   for (const field of settableFields) {
     if (!(field in changes)) continue;
     const value = changes[field];
-    params.push(field === 'custom_headers' ? JSON.stringify(value) : value);
+    params.push(
+      field === 'custom_headers'
+        ? JSON.stringify(value)
+        : field === 'filter'
+          ? jsonOrNull(value)
+          : value,
+    );
     sets.push(`${field} = $${params.length}`);
   }
   if (changes.is_active === true) {

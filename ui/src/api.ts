@@ -281,6 +281,9 @@ export const api = {
   revokeApiKey: (id: string) => request<ApiKey>('DELETE', `/api-keys/${enc(id)}`),
 
   auditLog: (q?: Query) => request<Page<AuditEntry>>('GET', `/audit-log${qs(q)}`),
+
+  testFilter: (body: Body<'POST /filters/test'>) =>
+    request<Res<'POST /filters/test'>>('POST', '/filters/test', body),
 };
 
 /** Every page of a list, for small catalogs (event types, webhooks) the UI shows whole. */

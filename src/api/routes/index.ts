@@ -9,6 +9,7 @@ import { webhookActionRoutes } from './webhook-actions.js';
 import { auditLogRoutes } from './audit-log.js';
 import { statsRoutes } from './stats.js';
 import { relayRoutes } from './relay.js';
+import { routingRoutes } from './routing.js';
 
 /** Every /api/v1 route group. Each file owns one resource. */
 export async function apiRoutes(api: FastifyInstance): Promise<void> {
@@ -22,4 +23,5 @@ export async function apiRoutes(api: FastifyInstance): Promise<void> {
   await api.register(auditLogRoutes);
   await api.register(statsRoutes);
   await api.register(relayRoutes);
+  await api.register(routingRoutes);
 }

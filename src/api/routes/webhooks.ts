@@ -22,6 +22,7 @@ import { createSecretBox } from '../../core/secret-box.js';
 import { assertDestinationAllowed } from '../../net/guard.js';
 import { newId } from '../../ids.js';
 import type { Config } from '../../config.js';
+import { FilterSchema, routingErrors } from '../routing-schemas.js';
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Timestamp = Type.String({ format: 'date-time' });
@@ -39,6 +40,7 @@ const Webhook = Type.Object({
   retry_delay_seconds: Type.Integer(),
   rate_limit_per_second: Nullable(Type.Integer()),
   ordering: Type.Union([Type.Literal('none'), Type.Literal('fifo')]),
+  filter: Nullable(FilterSchema),
   failure_count: Type.Integer({ description: 'Consecutive failed deliveries.' }),
   last_triggered_at: Nullable(Timestamp),
   last_success_at: Nullable(Timestamp),
@@ -88,6 +90,7 @@ const fields = {
   ordering: Type.Union([Type.Literal('none'), Type.Literal('fifo')], {
     description: 'default none',
   }),
+  filter: Nullable(FilterSchema),
 };
 const CreateBody = Type.Object(
   {
@@ -105,6 +108,7 @@ const CreateBody = Type.Object(
           'retry_delay_seconds',
           'rate_limit_per_second',
           'ordering',
+          'filter',
         ] as const
       ).map((k) => [k, Type.Optional(fields[k])]),
     ),
@@ -136,6 +140,7 @@ const defaults: Omit<WebhookSettings, 'name' | 'url' | 'events'> = {
   retry_delay_seconds: 60,
   rate_limit_per_second: null,
   ordering: 'none',
+  filter: null,
 };
 
 /** Errors in the given subscriptions: malformed patterns, and types or categories this organization lacks. */
@@ -210,6 +215,7 @@ async function assertValid(
   }
   if (body.events !== undefined) errors.push(...(await eventErrors(q, orgId, body.events)));
   if (body.custom_headers !== undefined) errors.push(...customHeaderErrors(body.custom_headers));
+  errors.push(...routingErrors(body));
   if (body.secret !== undefined) {
     const problem = secretProblem(body.secret);
     if (problem) errors.push({ field: 'secret', message: problem });

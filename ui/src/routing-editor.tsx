@@ -1,0 +1,114 @@
+// The routing part of the webhook form (docs/routing.md): the filter, edited
+// as JSON and tried against the latest events of the webhook's types.
+import { useState } from 'react';
+import { api, type Webhook, type WebhookInput } from './api';
+import { Button, Field, errorText } from './components';
+
+/** The routing fields as the form holds them: text, until saved. */
+export interface RoutingState {
+  filter: string;
+}
+
+/** The form state of an existing webhook's routing fields (or a new one's). */
+export function routingFromWebhook(w?: Webhook): RoutingState {
+  return { filter: w?.filter ? JSON.stringify(w.filter, null, 2) : '' };
+}
+
+type RoutingInput = Required<Pick<WebhookInput, 'filter'>>;
+
+function parseFilter(text: string): RoutingInput['filter'] | Error {
+  if (!text.trim()) return null;
+  try {
+    const v: unknown = JSON.parse(text);
+    if (typeof v !== 'object' || v === null || Array.isArray(v))
+      return new Error('A filter is a JSON object, e.g. {"data.amount": {"$gte": 1000}}.');
+    return v as RoutingInput['filter'];
+  } catch {
+    return new Error('Not valid JSON.');
+  }
+}
+
+/** Problems the browser can see before the server does, keyed by field. */
+export function routingProblems(s: RoutingState): Record<string, string> {
+  const f = parseFilter(s.filter);
+  return f instanceof Error ? { filter: f.message } : {};
+}
+
+/** The API body of the routing fields (call only when routingProblems is empty). */
+export function routingInput(s: RoutingState): RoutingInput {
+  const f = parseFilter(s.filter);
+  return { filter: f instanceof Error ? null : f };
+}
+
+type Tested = Awaited<ReturnType<typeof api.testFilter>>;
+
+/** The filter editor, with "Try on recent events". */
+export function RoutingEditor({
+  value,
+  onChange,
+  events,
+  error,
+}: {
+  value: RoutingState;
+  onChange: (v: RoutingState) => void;
+  /** The webhook's subscriptions: exact names narrow the test, a pattern widens it to every type. */
+  events: string[];
+  error: (field: string) => string | undefined;
+}) {
+  const [tested, setTested] = useState<Tested | string>();
+  const [busy, setBusy] = useState(false);
+  const exact = events.every((e) => !e.includes('*'));
+
+  async function tryIt() {
+    const filter = parseFilter(value.filter);
+    if (filter instanceof Error) return setTested(filter.message);
+    setBusy(true);
+    try {
+      setTested(await api.testFilter({ filter, event_types: exact ? events : [] }));
+    } catch (err) {
+      setTested(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Field
+      label="Filter (optional)"
+      htmlFor="wh-filter"
+      error={error('filter')}
+      hint='Only events that match get a delivery, e.g. {"data.amount": {"$gte": 1000}}. Empty: every event.'
+    >
+      <textarea
+        id="wh-filter"
+        rows={4}
+        spellCheck={false}
+        className="mono"
+        value={value.filter}
+        aria-invalid={error('filter') ? true : undefined}
+        onChange={(e) => onChange({ ...value, filter: e.target.value })}
+      />
+      <div className="row">
+        <Button size="sm" busy={busy} onClick={tryIt}>
+          Try on recent events
+        </Button>
+      </div>
+      {typeof tested === 'string' && <div className="field-error">{tested}</div>}
+      {tested && typeof tested !== 'string' && (
+        <div className="filter-test" aria-live="polite">
+          <p className="muted small">
+            {tested.matched} of the last {tested.data.length} events
+            {exact ? ' of these types' : ''} match.
+          </p>
+          <ul className="small">
+            {tested.data.map((e) => (
+              <li key={e.id}>
+                {e.matches ? '✓' : '✗'} <code>{e.event_type}</code> <code>{e.id}</code>
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+    </Field>
+  );
+}
