@@ -59,7 +59,7 @@ async function side(
   });
   let events = 0;
   const t0 = nowMs();
-  const until = t0 + plan.ingestS * 1000;
+  const until = t0 + plan.windowS * 1000;
   await pool(plan.routingEvents, plan.routingConcurrency, async () => {
     if (nowMs() >= until) return;
     const res = expectStatus(

@@ -648,6 +648,7 @@ export interface Operations {
         rate_limit_per_second: number | null;
         ordering: "none" | "fifo";
         filter: Record<string, unknown> | null;
+        include_fields: string[] | null;
         /** Consecutive failed deliveries. */
         failure_count: number;
         last_triggered_at: string | null;
@@ -684,6 +685,7 @@ export interface Operations {
         /** default none */
         ordering?: "none" | "fifo";
         filter?: Record<string, unknown> | null;
+        include_fields?: string[] | null;
         /** whsec_ + base64 of 24–64 bytes; generated when absent */
         secret?: string;
       };
@@ -704,6 +706,7 @@ export interface Operations {
       rate_limit_per_second: number | null;
       ordering: "none" | "fifo";
       filter: Record<string, unknown> | null;
+      include_fields: string[] | null;
       /** Consecutive failed deliveries. */
       failure_count: number;
       last_triggered_at: string | null;
@@ -739,6 +742,7 @@ export interface Operations {
       rate_limit_per_second: number | null;
       ordering: "none" | "fifo";
       filter: Record<string, unknown> | null;
+      include_fields: string[] | null;
       /** Consecutive failed deliveries. */
       failure_count: number;
       last_triggered_at: string | null;
@@ -776,6 +780,7 @@ export interface Operations {
         /** default none */
         ordering?: "none" | "fifo";
         filter?: Record<string, unknown> | null;
+        include_fields?: string[] | null;
       };
     };
     status: 200;
@@ -794,6 +799,7 @@ export interface Operations {
       rate_limit_per_second: number | null;
       ordering: "none" | "fifo";
       filter: Record<string, unknown> | null;
+      include_fields: string[] | null;
       /** Consecutive failed deliveries. */
       failure_count: number;
       last_triggered_at: string | null;

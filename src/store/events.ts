@@ -400,7 +400,8 @@ async function publishStatement(
          SELECT w.id, uuid_send(gen_random_uuid()) AS r
            FROM webhooks w, t
           WHERE w.org_id = $1 AND w.is_active AND w.events && ($5::text[] || (t.category || '.*'))
-            AND (w.filter IS NULL OR w.id = ANY($7::text[]))
+            -- IN (SELECT unnest): a hashed subplan; = ANY(array) would compare each row with every id.
+            AND (w.filter IS NULL OR w.id IN (SELECT unnest($7::text[])))
        ), d AS (
          INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type)
          SELECT 'dlv_' || $6::text || ${RANDOM_PART}, $1::text, h.id, e.id, $2::text

@@ -23,6 +23,7 @@ export interface WebhookSettings {
   ordering: 'none' | 'fifo';
   /** Routing (docs/routing.md): null or absent when unused. */
   filter?: Filter | null;
+  include_fields?: string[] | null;
 }
 
 /** What Hookline keeps about a webhook beside its settings; `T` is how a time is held (Date in a row, ISO text in the API). */
@@ -62,6 +63,7 @@ export const settableFields = [
   'rate_limit_per_second',
   'ordering',
   'filter',
+  'include_fields',
 ] as const satisfies ReadonlyArray<keyof WebhookSettings>;
 
 // A jsonb column that may be SQL NULL: JSON.stringify(null) would store the JSON value null.
@@ -85,6 +87,7 @@ export function toWebhookJson(row: WebhookRow): WebhookJson {
     rate_limit_per_second: row.rate_limit_per_second,
     ordering: row.ordering,
     filter: row.filter ?? null,
+    include_fields: row.include_fields ?? null,
     failure_count: row.failure_count,
     last_triggered_at: iso(row.last_triggered_at),
     last_success_at: iso(row.last_success_at),
@@ -147,8 +150,8 @@ export async function insertWebhook(
   const { rows } = await q.query<WebhookRow>(
     `INSERT INTO webhooks (id, org_id, name, url, description, events, custom_headers, is_active, timeout_seconds,
        retry_attempts, retry_delay_seconds, rate_limit_per_second, ordering, secret, created_by, updated_by,
-       filter)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16) RETURNING *`,
+       filter, include_fields)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17) RETURNING *`,
     [
       w.id,
       w.orgId,
@@ -166,6 +169,7 @@ export async function insertWebhook(
       w.sealedSecret,
       w.keyId,
       jsonOrNull(w.filter),
+      w.include_fields ?? null,
     ],
   );
   return rows[0];

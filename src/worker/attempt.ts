@@ -10,6 +10,7 @@ import type { Config } from '../config.js';
 import { decodeSecret, signatureHeaders } from '../core/signing.js';
 import { BLOCKED_DESTINATION, createDeliveryDispatcher } from '../net/dispatcher.js';
 import { version } from '../version.js';
+import { includeFields } from '../core/include-fields.js';
 
 /** Only this much of a response body is read and stored; the rest is never downloaded. */
 export const MAX_RESPONSE_BYTES = 4096;
@@ -46,6 +47,8 @@ export interface AttemptMessage {
   createdAt: Date | string;
   /** The payload exactly as stored (`payload::text`); it becomes `data` without a reparse. */
   payloadText: string;
+  /** The webhook's include_fields: only these paths of the payload are sent. */
+  includeFields?: readonly string[] | null;
 }
 
 export interface AttemptResult {
@@ -80,7 +83,10 @@ export function buildBody(m: AttemptMessage): string {
     typeof m.createdAt === 'string'
       ? new Date(m.createdAt).toISOString()
       : m.createdAt.toISOString();
-  return `{"id":${JSON.stringify(m.eventId)},"type":${JSON.stringify(m.eventType)},"timestamp":"${ts}","data":${m.payloadText}}`;
+  const data = m.includeFields
+    ? JSON.stringify(includeFields(JSON.parse(m.payloadText), m.includeFields))
+    : m.payloadText;
+  return `{"id":${JSON.stringify(m.eventId)},"type":${JSON.stringify(m.eventType)},"timestamp":"${ts}","data":${data}}`;
 }
 
 const dispatchers = new Map<string, Dispatcher>();

@@ -240,6 +240,7 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
           eventType: c.event_type,
           createdAt: c.event_created_at,
           payloadText: c.payload_text,
+          includeFields: c.include_fields,
         },
         { dispatcher, timeoutScale: config.timeoutScale },
       );

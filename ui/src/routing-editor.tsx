@@ -1,5 +1,6 @@
 // The routing part of the webhook form (docs/routing.md): the filter, edited
-// as JSON and tried against the latest events of the webhook's types.
+// as JSON and tried against the latest events of the webhook's types, and
+// include_fields, one path a line.
 import { useState } from 'react';
 import { api, type Webhook, type WebhookInput } from './api';
 import { Button, Field, errorText } from './components';
@@ -7,14 +8,27 @@ import { Button, Field, errorText } from './components';
 /** The routing fields as the form holds them: text, until saved. */
 export interface RoutingState {
   filter: string;
+  includeFields: string;
 }
 
 /** The form state of an existing webhook's routing fields (or a new one's). */
 export function routingFromWebhook(w?: Webhook): RoutingState {
-  return { filter: w?.filter ? JSON.stringify(w.filter, null, 2) : '' };
+  return {
+    filter: w?.filter ? JSON.stringify(w.filter, null, 2) : '',
+    includeFields: (w?.include_fields ?? []).join('\n'),
+  };
 }
 
-type RoutingInput = Required<Pick<WebhookInput, 'filter'>>;
+type RoutingInput = Required<Pick<WebhookInput, 'filter' | 'include_fields'>>;
+
+const PATH = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+
+function paths(text: string): string[] {
+  return text
+    .split(/[\n,]/)
+    .map((p) => p.trim())
+    .filter(Boolean);
+}
 
 function parseFilter(text: string): RoutingInput['filter'] | Error {
   if (!text.trim()) return null;
@@ -30,14 +44,20 @@ function parseFilter(text: string): RoutingInput['filter'] | Error {
 
 /** Problems the browser can see before the server does, keyed by field. */
 export function routingProblems(s: RoutingState): Record<string, string> {
+  const e: Record<string, string> = {};
   const f = parseFilter(s.filter);
-  return f instanceof Error ? { filter: f.message } : {};
+  if (f instanceof Error) e.filter = f.message;
+  const bad = paths(s.includeFields).find((p) => !PATH.test(p) || p.length > 200);
+  if (bad) e.include_fields = `"${bad}" is not a dotted path like employee.id or lines.0.code.`;
+  else if (paths(s.includeFields).length > 100) e.include_fields = 'At most 100 paths.';
+  return e;
 }
 
 /** The API body of the routing fields (call only when routingProblems is empty). */
 export function routingInput(s: RoutingState): RoutingInput {
   const f = parseFilter(s.filter);
-  return { filter: f instanceof Error ? null : f };
+  const list = paths(s.includeFields);
+  return { filter: f instanceof Error ? null : f, include_fields: list.length > 0 ? list : null };
 }
 
 type Tested = Awaited<ReturnType<typeof api.testFilter>>;
@@ -73,42 +93,60 @@ export function RoutingEditor({
   }
 
   return (
-    <Field
-      label="Filter (optional)"
-      htmlFor="wh-filter"
-      error={error('filter')}
-      hint='Only events that match get a delivery, e.g. {"data.amount": {"$gte": 1000}}. Empty: every event.'
-    >
-      <textarea
-        id="wh-filter"
-        rows={4}
-        spellCheck={false}
-        className="mono"
-        value={value.filter}
-        aria-invalid={error('filter') ? true : undefined}
-        onChange={(e) => onChange({ ...value, filter: e.target.value })}
-      />
-      <div className="row">
-        <Button size="sm" busy={busy} onClick={tryIt}>
-          Try on recent events
-        </Button>
-      </div>
-      {typeof tested === 'string' && <div className="field-error">{tested}</div>}
-      {tested && typeof tested !== 'string' && (
-        <div className="filter-test" aria-live="polite">
-          <p className="muted small">
-            {tested.matched} of the last {tested.data.length} events
-            {exact ? ' of these types' : ''} match.
-          </p>
-          <ul className="small">
-            {tested.data.map((e) => (
-              <li key={e.id}>
-                {e.matches ? '✓' : '✗'} <code>{e.event_type}</code> <code>{e.id}</code>
-              </li>
-            ))}
-          </ul>
+    <>
+      <Field
+        label="Filter (optional)"
+        htmlFor="wh-filter"
+        error={error('filter')}
+        hint='Only events that match get a delivery, e.g. {"data.amount": {"$gte": 1000}}. Empty: every event.'
+      >
+        <textarea
+          id="wh-filter"
+          rows={4}
+          spellCheck={false}
+          className="mono"
+          value={value.filter}
+          aria-invalid={error('filter') ? true : undefined}
+          onChange={(e) => onChange({ ...value, filter: e.target.value })}
+        />
+        <div className="row">
+          <Button size="sm" busy={busy} onClick={tryIt}>
+            Try on recent events
+          </Button>
         </div>
-      )}
-    </Field>
+        {typeof tested === 'string' && <div className="field-error">{tested}</div>}
+        {tested && typeof tested !== 'string' && (
+          <div className="filter-test" aria-live="polite">
+            <p className="muted small">
+              {tested.matched} of the last {tested.data.length} events
+              {exact ? ' of these types' : ''} match.
+            </p>
+            <ul className="small">
+              {tested.data.map((e) => (
+                <li key={e.id}>
+                  {e.matches ? '✓' : '✗'} <code>{e.event_type}</code> <code>{e.id}</code>
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
+      </Field>
+      <Field
+        label="Send only these fields (optional)"
+        htmlFor="wh-include-fields"
+        error={error('include_fields')}
+        hint="Dotted paths of data, one a line (e.g. employee.id, lines.0.code). Empty: all of data."
+      >
+        <textarea
+          id="wh-include-fields"
+          rows={3}
+          spellCheck={false}
+          className="mono"
+          value={value.includeFields}
+          aria-invalid={error('include_fields') ? true : undefined}
+          onChange={(e) => onChange({ ...value, includeFields: e.target.value })}
+        />
+      </Field>
+    </>
   );
 }

@@ -263,7 +263,7 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
           customHeaders: row.custom_headers,
           secrets: activeSecrets(row, box),
         },
-        { eventId, eventType, createdAt, payloadText },
+        { eventId, eventType, createdAt, payloadText, includeFields: row.include_fields },
         { dispatcher: deliveryDispatcher(config), timeoutScale: config.timeoutScale },
       );
 

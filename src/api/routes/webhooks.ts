@@ -22,7 +22,7 @@ import { createSecretBox } from '../../core/secret-box.js';
 import { assertDestinationAllowed } from '../../net/guard.js';
 import { newId } from '../../ids.js';
 import type { Config } from '../../config.js';
-import { FilterSchema, routingErrors } from '../routing-schemas.js';
+import { FilterSchema, IncludeFieldsSchema, routingErrors } from '../routing-schemas.js';
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Timestamp = Type.String({ format: 'date-time' });
@@ -41,6 +41,7 @@ const Webhook = Type.Object({
   rate_limit_per_second: Nullable(Type.Integer()),
   ordering: Type.Union([Type.Literal('none'), Type.Literal('fifo')]),
   filter: Nullable(FilterSchema),
+  include_fields: Nullable(IncludeFieldsSchema),
   failure_count: Type.Integer({ description: 'Consecutive failed deliveries.' }),
   last_triggered_at: Nullable(Timestamp),
   last_success_at: Nullable(Timestamp),
@@ -91,6 +92,7 @@ const fields = {
     description: 'default none',
   }),
   filter: Nullable(FilterSchema),
+  include_fields: Nullable(IncludeFieldsSchema),
 };
 const CreateBody = Type.Object(
   {
@@ -109,6 +111,7 @@ const CreateBody = Type.Object(
           'rate_limit_per_second',
           'ordering',
           'filter',
+          'include_fields',
         ] as const
       ).map((k) => [k, Type.Optional(fields[k])]),
     ),
@@ -141,6 +144,7 @@ const defaults: Omit<WebhookSettings, 'name' | 'url' | 'events'> = {
   rate_limit_per_second: null,
   ordering: 'none',
   filter: null,
+  include_fields: null,
 };
 
 /** Errors in the given subscriptions: malformed patterns, and types or categories this organization lacks. */

@@ -202,6 +202,7 @@ function serverErrors(err: ApiError, s: FormState): { fields: Errors; rest: stri
     'ordering',
     'secret',
     'filter',
+    'include_fields',
   ];
   for (const { field, message } of err.fields) {
     const top = field.split(/[.[]/)[0];
