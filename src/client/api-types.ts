@@ -621,6 +621,29 @@ export interface Operations {
       }>;
     };
   };
+  "POST /transformations/simulate": {
+    request: {
+      body: {
+        /** JavaScript defining function handler(webhook): gets {eventType, payload, url, headers}, returns them changed or {cancel: true, reason?}. At most 64 KiB. */
+        code: string;
+        event_type: string;
+        /** The event payload (`data` of the body). */
+        payload: unknown;
+        url?: string;
+        headers?: Record<string, string>;
+      };
+    };
+    status: 200;
+    response: {
+      cancel: boolean;
+      /** Why, when cancelled. */
+      reason: string | null;
+      /** The body that would be sent (absent when cancelled). */
+      payload: unknown;
+      url: string | null;
+      headers: Record<string, string> | null;
+    };
+  };
   "GET /webhooks": {
     request: {
       query?: {
@@ -649,6 +672,11 @@ export interface Operations {
         ordering: "none" | "fifo";
         filter: Record<string, unknown> | null;
         include_fields: string[] | null;
+        transformation: {
+          /** JavaScript defining function handler(webhook): gets {eventType, payload, url, headers}, returns them changed or {cancel: true, reason?}. At most 64 KiB. */
+          code: string;
+          enabled: boolean;
+        } | null;
         /** Consecutive failed deliveries. */
         failure_count: number;
         last_triggered_at: string | null;
@@ -686,6 +714,11 @@ export interface Operations {
         ordering?: "none" | "fifo";
         filter?: Record<string, unknown> | null;
         include_fields?: string[] | null;
+        transformation?: {
+          /** JavaScript defining function handler(webhook): gets {eventType, payload, url, headers}, returns them changed or {cancel: true, reason?}. At most 64 KiB. */
+          code: string;
+          enabled: boolean;
+        } | null;
         /** whsec_ + base64 of 24–64 bytes; generated when absent */
         secret?: string;
       };
@@ -707,6 +740,11 @@ export interface Operations {
       ordering: "none" | "fifo";
       filter: Record<string, unknown> | null;
       include_fields: string[] | null;
+      transformation: {
+        /** JavaScript defining function handler(webhook): gets {eventType, payload, url, headers}, returns them changed or {cancel: true, reason?}. At most 64 KiB. */
+        code: string;
+        enabled: boolean;
+      } | null;
       /** Consecutive failed deliveries. */
       failure_count: number;
       last_triggered_at: string | null;
@@ -743,6 +781,11 @@ export interface Operations {
       ordering: "none" | "fifo";
       filter: Record<string, unknown> | null;
       include_fields: string[] | null;
+      transformation: {
+        /** JavaScript defining function handler(webhook): gets {eventType, payload, url, headers}, returns them changed or {cancel: true, reason?}. At most 64 KiB. */
+        code: string;
+        enabled: boolean;
+      } | null;
       /** Consecutive failed deliveries. */
       failure_count: number;
       last_triggered_at: string | null;
@@ -781,6 +824,11 @@ export interface Operations {
         ordering?: "none" | "fifo";
         filter?: Record<string, unknown> | null;
         include_fields?: string[] | null;
+        transformation?: {
+          /** JavaScript defining function handler(webhook): gets {eventType, payload, url, headers}, returns them changed or {cancel: true, reason?}. At most 64 KiB. */
+          code: string;
+          enabled: boolean;
+        } | null;
       };
     };
     status: 200;
@@ -800,6 +848,11 @@ export interface Operations {
       ordering: "none" | "fifo";
       filter: Record<string, unknown> | null;
       include_fields: string[] | null;
+      transformation: {
+        /** JavaScript defining function handler(webhook): gets {eventType, payload, url, headers}, returns them changed or {cancel: true, reason?}. At most 64 KiB. */
+        code: string;
+        enabled: boolean;
+      } | null;
       /** Consecutive failed deliveries. */
       failure_count: number;
       last_triggered_at: string | null;

@@ -1,6 +1,7 @@
 import type { Queryable } from './db.js';
 import type { SecretBox } from '../core/secret-box.js';
 import type { Filter } from '../core/filter.js';
+import type { Transformation } from '../core/transformation.js';
 
 /** A secret of an earlier rotation, still signing until `expires_at`; `secret` is stored sealed like the current one. */
 export interface PreviousSecret {
@@ -24,6 +25,7 @@ export interface WebhookSettings {
   /** Routing (docs/routing.md): null or absent when unused. */
   filter?: Filter | null;
   include_fields?: string[] | null;
+  transformation?: Transformation | null;
 }
 
 /** What Hookline keeps about a webhook beside its settings; `T` is how a time is held (Date in a row, ISO text in the API). */
@@ -64,6 +66,7 @@ export const settableFields = [
   'ordering',
   'filter',
   'include_fields',
+  'transformation',
 ] as const satisfies ReadonlyArray<keyof WebhookSettings>;
 
 // A jsonb column that may be SQL NULL: JSON.stringify(null) would store the JSON value null.
@@ -88,6 +91,7 @@ export function toWebhookJson(row: WebhookRow): WebhookJson {
     ordering: row.ordering,
     filter: row.filter ?? null,
     include_fields: row.include_fields ?? null,
+    transformation: row.transformation ?? null,
     failure_count: row.failure_count,
     last_triggered_at: iso(row.last_triggered_at),
     last_success_at: iso(row.last_success_at),
@@ -150,8 +154,8 @@ export async function insertWebhook(
   const { rows } = await q.query<WebhookRow>(
     `INSERT INTO webhooks (id, org_id, name, url, description, events, custom_headers, is_active, timeout_seconds,
        retry_attempts, retry_delay_seconds, rate_limit_per_second, ordering, secret, created_by, updated_by,
-       filter, include_fields)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17) RETURNING *`,
+       filter, include_fields, transformation)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $18) RETURNING *`,
     [
       w.id,
       w.orgId,
@@ -170,6 +174,7 @@ export async function insertWebhook(
       w.keyId,
       jsonOrNull(w.filter),
       w.include_fields ?? null,
+      jsonOrNull(w.transformation),
     ],
   );
   return rows[0];
@@ -194,7 +199,7 @@ export async function updateWebhook(
     params.push(
       field === 'custom_headers'
         ? JSON.stringify(value)
-        : field === 'filter'
+        : field === 'filter' || field === 'transformation'
           ? jsonOrNull(value)
           : value,
     );

@@ -28,7 +28,11 @@ export type AttemptError =
   | 'http_error'
   | 'invalid_response'
   /** Hookline could not make the attempt (e.g. an encrypted secret and no key configured). */
-  | 'internal_error';
+  | 'internal_error'
+  /** The webhook's transformation threw, ran out of time or memory, or returned something invalid. */
+  | 'transformation_failed'
+  /** The webhook's transformation cancelled the delivery: nothing was sent (it ends skipped). */
+  | 'transformation_cancelled';
 
 /** Where and how to send: the parts of a webhook an attempt needs. */
 export interface AttemptTarget {
@@ -49,6 +53,8 @@ export interface AttemptMessage {
   payloadText: string;
   /** The webhook's include_fields: only these paths of the payload are sent. */
   includeFields?: readonly string[] | null;
+  /** The body to send as it is (a transformation's), instead of building one. */
+  body?: string;
 }
 
 export interface AttemptResult {
@@ -124,7 +130,7 @@ export async function sendAttempt(
   const now = opts.now ?? Date.now;
   const startedAt = new Date(now());
   const t0 = performance.now();
-  const body = buildBody(message);
+  const body = message.body ?? buildBody(message);
   const keys = target.secrets.map(decodeSecret);
   const requestHeaders: Record<string, string> = {
     ...(target.customHeaders ?? {}),

@@ -284,6 +284,8 @@ export const api = {
 
   testFilter: (body: Body<'POST /filters/test'>) =>
     request<Res<'POST /filters/test'>>('POST', '/filters/test', body),
+  simulateTransformation: (body: Body<'POST /transformations/simulate'>) =>
+    request<Res<'POST /transformations/simulate'>>('POST', '/transformations/simulate', body),
 };
 
 /** Every page of a list, for small catalogs (event types, webhooks) the UI shows whole. */

@@ -1,14 +1,16 @@
 // The routing part of the webhook form (docs/routing.md): the filter, edited
 // as JSON and tried against the latest events of the webhook's types, and
-// include_fields, one path a line.
+// include_fields, one path a line, and the transformation with a simulate button.
 import { useState } from 'react';
 import { api, type Webhook, type WebhookInput } from './api';
-import { Button, Field, errorText } from './components';
+import { Button, Check, Field, errorText } from './components';
 
 /** The routing fields as the form holds them: text, until saved. */
 export interface RoutingState {
   filter: string;
   includeFields: string;
+  transformCode: string;
+  transformEnabled: boolean;
 }
 
 /** The form state of an existing webhook's routing fields (or a new one's). */
@@ -16,10 +18,12 @@ export function routingFromWebhook(w?: Webhook): RoutingState {
   return {
     filter: w?.filter ? JSON.stringify(w.filter, null, 2) : '',
     includeFields: (w?.include_fields ?? []).join('\n'),
+    transformCode: w?.transformation?.code ?? '',
+    transformEnabled: w?.transformation?.enabled ?? true,
   };
 }
 
-type RoutingInput = Required<Pick<WebhookInput, 'filter' | 'include_fields'>>;
+type RoutingInput = Required<Pick<WebhookInput, 'filter' | 'include_fields' | 'transformation'>>;
 
 const PATH = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 
@@ -57,7 +61,13 @@ export function routingProblems(s: RoutingState): Record<string, string> {
 export function routingInput(s: RoutingState): RoutingInput {
   const f = parseFilter(s.filter);
   const list = paths(s.includeFields);
-  return { filter: f instanceof Error ? null : f, include_fields: list.length > 0 ? list : null };
+  return {
+    filter: f instanceof Error ? null : f,
+    include_fields: list.length > 0 ? list : null,
+    transformation: s.transformCode.trim()
+      ? { code: s.transformCode, enabled: s.transformEnabled }
+      : null,
+  };
 }
 
 type Tested = Awaited<ReturnType<typeof api.testFilter>>;
@@ -77,6 +87,23 @@ export function RoutingEditor({
 }) {
   const [tested, setTested] = useState<Tested | string>();
   const [busy, setBusy] = useState(false);
+  const [sample, setSample] = useState('{}');
+  const [simulated, setSimulated] = useState<string>();
+
+  async function simulate() {
+    try {
+      const r = await api.simulateTransformation({
+        code: value.transformCode,
+        event_type: events.find((e) => !e.includes('*')) ?? 'example.event',
+        payload: JSON.parse(sample) as unknown,
+      });
+      setSimulated(JSON.stringify(r, null, 2));
+    } catch (err) {
+      setSimulated(
+        err instanceof SyntaxError ? 'The sample payload is not valid JSON.' : errorText(err),
+      );
+    }
+  }
   const exact = events.every((e) => !e.includes('*'));
 
   async function tryIt() {
@@ -146,6 +173,44 @@ export function RoutingEditor({
           aria-invalid={error('include_fields') ? true : undefined}
           onChange={(e) => onChange({ ...value, includeFields: e.target.value })}
         />
+      </Field>
+      <Field
+        label="Transformation (optional)"
+        htmlFor="wh-transformation"
+        error={error('transformation')}
+        hint="JavaScript defining function handler(webhook) over {eventType, payload, url, headers}: return it changed, or {cancel: true}. Runs sandboxed, 100 ms at most."
+      >
+        <textarea
+          id="wh-transformation"
+          rows={6}
+          spellCheck={false}
+          className="mono"
+          value={value.transformCode}
+          placeholder="function handler(webhook) { return webhook; }"
+          aria-invalid={error('transformation') ? true : undefined}
+          onChange={(e) => onChange({ ...value, transformCode: e.target.value })}
+        />
+        <Check
+          checked={value.transformEnabled}
+          onChange={(on) => onChange({ ...value, transformEnabled: on })}
+        >
+          Enabled
+        </Check>
+        <label htmlFor="wh-transformation-sample">Sample payload for Simulate</label>
+        <textarea
+          id="wh-transformation-sample"
+          rows={2}
+          spellCheck={false}
+          className="mono"
+          value={sample}
+          onChange={(e) => setSample(e.target.value)}
+        />
+        <div className="row">
+          <Button size="sm" disabled={!value.transformCode.trim()} onClick={simulate}>
+            Simulate
+          </Button>
+        </div>
+        {simulated && <pre className="mono small">{simulated}</pre>}
       </Field>
     </>
   );

@@ -22,7 +22,13 @@ import { createSecretBox } from '../../core/secret-box.js';
 import { assertDestinationAllowed } from '../../net/guard.js';
 import { newId } from '../../ids.js';
 import type { Config } from '../../config.js';
-import { FilterSchema, IncludeFieldsSchema, routingErrors } from '../routing-schemas.js';
+import {
+  FilterSchema,
+  IncludeFieldsSchema,
+  routingErrors,
+  transformationErrors,
+  TransformationSchema,
+} from '../routing-schemas.js';
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Timestamp = Type.String({ format: 'date-time' });
@@ -42,6 +48,7 @@ const Webhook = Type.Object({
   ordering: Type.Union([Type.Literal('none'), Type.Literal('fifo')]),
   filter: Nullable(FilterSchema),
   include_fields: Nullable(IncludeFieldsSchema),
+  transformation: Nullable(TransformationSchema),
   failure_count: Type.Integer({ description: 'Consecutive failed deliveries.' }),
   last_triggered_at: Nullable(Timestamp),
   last_success_at: Nullable(Timestamp),
@@ -93,6 +100,7 @@ const fields = {
   }),
   filter: Nullable(FilterSchema),
   include_fields: Nullable(IncludeFieldsSchema),
+  transformation: Nullable(TransformationSchema),
 };
 const CreateBody = Type.Object(
   {
@@ -112,6 +120,7 @@ const CreateBody = Type.Object(
           'ordering',
           'filter',
           'include_fields',
+          'transformation',
         ] as const
       ).map((k) => [k, Type.Optional(fields[k])]),
     ),
@@ -145,6 +154,7 @@ const defaults: Omit<WebhookSettings, 'name' | 'url' | 'events'> = {
   ordering: 'none',
   filter: null,
   include_fields: null,
+  transformation: null,
 };
 
 /** Errors in the given subscriptions: malformed patterns, and types or categories this organization lacks. */
@@ -220,6 +230,8 @@ async function assertValid(
   if (body.events !== undefined) errors.push(...(await eventErrors(q, orgId, body.events)));
   if (body.custom_headers !== undefined) errors.push(...customHeaderErrors(body.custom_headers));
   errors.push(...routingErrors(body));
+  if (body.transformation)
+    errors.push(...(await transformationErrors(body.transformation, config)));
   if (body.secret !== undefined) {
     const problem = secretProblem(body.secret);
     if (problem) errors.push({ field: 'secret', message: problem });

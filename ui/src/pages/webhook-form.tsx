@@ -203,6 +203,7 @@ function serverErrors(err: ApiError, s: FormState): { fields: Errors; rest: stri
     'secret',
     'filter',
     'include_fields',
+    'transformation',
   ];
   for (const { field, message } of err.fields) {
     const top = field.split(/[.[]/)[0];
