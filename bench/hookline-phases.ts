@@ -16,6 +16,7 @@ import { expectStatus, newAdminKey, startHookline, type HooklineProcess } from '
 import { nowMs, payload } from './payload.js';
 import type { Plan } from './plan.js';
 import { cpuSeconds, memory, treeCpuSeconds } from './proc.js';
+import { ROUTING_TYPES, routingPhase, type RoutingResult } from './routing.js';
 import type { Receiver } from './receiver-client.js';
 import {
   backlogPublisher,
@@ -76,6 +77,7 @@ export interface StoreResult {
   fanout_10?: SteadyResult;
   latency?: LatencyResult;
   isolation?: IsolationResult;
+  routing?: RoutingResult;
   process?: { peak_rss_mb: number; cpu_s: number };
   /** Phases that failed or were skipped, with why. */
   errors: Record<string, string>;
@@ -314,7 +316,7 @@ export async function benchStore(store: Store, ctx: StoreContext): Promise<Store
       adminKey,
       logFile: ctx.logFile?.(store),
     });
-    for (const name of TYPES)
+    for (const name of [...TYPES, ...ROUTING_TYPES])
       expectStatus(await hl.call('POST', '/event-types', { name }), `create ${name}`, 201, 409);
     const api = hl;
     const ingestHook = await createWebhook(api, 'ingest', to('ingest'), 'bench.ingest');
@@ -356,6 +358,9 @@ export async function benchStore(store: Store, ctx: StoreContext): Promise<Store
     );
     result.ingest.batch = await phase('ingest batch', 10, () =>
       ingest(api, plan, plan.ingestBatchSize, plan.ingestBatchConcurrency),
+    );
+    result.routing = await phase('routing filters', 20, () =>
+      routingPhase(api, plan, to('routing')),
     );
     // The ingest deliveries were never meant to be sent: they go with their webhook.
     expectStatus(

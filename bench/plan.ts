@@ -28,6 +28,10 @@ export interface Plan {
   hangTimeoutS: number;
   backlogDeliveries: number;
   backlogBoundS: number;
+  /** The routing phase: webhooks per side, events published at most, publishers in parallel. */
+  routingWebhooks: number;
+  routingEvents: number;
+  routingConcurrency: number;
 }
 
 const full: Plan = {
@@ -54,6 +58,9 @@ const full: Plan = {
   hangTimeoutS: 5,
   backlogDeliveries: 100_000,
   backlogBoundS: 180,
+  routingWebhooks: 1_000,
+  routingEvents: 500,
+  routingConcurrency: 4,
 };
 
 const quick: Plan = {
@@ -74,6 +81,7 @@ const quick: Plan = {
   isolationWindowS: 3,
   backlogDeliveries: 10_000,
   backlogBoundS: 20,
+  routingEvents: 100,
 };
 
 export function planFor(isQuick: boolean): Plan {

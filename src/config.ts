@@ -70,6 +70,10 @@ export interface Config {
    * instead of the system resolver, so tests can play DNS answers such as rebinding.
    */
   resolveHost?: ResolveHost;
+  /** Memory limit of one transformation run (docs/routing.md, "Transformations"). */
+  transformMemoryMb: number;
+  /** Time limit of one transformation run. */
+  transformTimeoutMs: number;
 }
 
 type Kind = 'string' | 'int' | 'number' | 'bool' | 'list';
@@ -331,6 +335,22 @@ export const settings: Setting[] = [
     default: 150,
     description: 'lease on a claimed delivery before another worker may retry it',
   },
+  {
+    key: 'transformMemoryMb',
+    env: 'HOOKLINE_TRANSFORM_MEMORY_MB',
+    flag: '--transform-memory-mb',
+    kind: 'int',
+    default: 64,
+    description: 'memory limit of one webhook transformation run, in MiB',
+  },
+  {
+    key: 'transformTimeoutMs',
+    env: 'HOOKLINE_TRANSFORM_TIMEOUT_MS',
+    flag: '--transform-timeout-ms',
+    kind: 'int',
+    default: 100,
+    description: 'time limit of one webhook transformation run, in milliseconds',
+  },
 ];
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -441,6 +461,9 @@ export function loadConfig(
   }
   if (config.workerBatchSize < 1 || config.workerConcurrency < 1) {
     throw new ConfigError('--worker-batch and --worker-concurrency must be at least 1');
+  }
+  if (config.transformMemoryMb < 1 || config.transformTimeoutMs < 1) {
+    throw new ConfigError('--transform-memory-mb and --transform-timeout-ms must be at least 1');
   }
   return config;
 }

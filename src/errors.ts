@@ -23,6 +23,10 @@ export const errorCatalog = {
   URI_TOO_LONG: { status: 414, message: 'The URL is too long.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the body as application/json.' },
   VALIDATION_FAILED: { status: 422, message: 'Some fields are not valid.' },
+  TRANSFORMATION_FAILED: {
+    status: 422,
+    message: 'The transformation threw, ran out of time or memory, or returned something invalid.',
+  },
   HEADERS_TOO_LARGE: { status: 431, message: 'The request headers are too large or too many.' },
   RATE_LIMITED: { status: 429, message: 'Too many requests; retry after the time given.' },
   INTERNAL: { status: 500, message: 'Something went wrong on our side.' },

@@ -22,7 +22,7 @@ import {
   type ResponseOf,
 } from '../client/client.js';
 import { generateSecret } from '../core/signing.js';
-import { sendAttempt, type AttemptResult } from '../worker/attempt.js';
+import { sendAttempt, type AttemptError, type AttemptResult } from '../worker/attempt.js';
 import { describeError, painter, serverOf, withRemote, type RemoteOptions } from './remote.js';
 
 /** Where `hookline listen` keeps its secrets: $HOOKLINE_CONFIG_DIR, else $XDG_CONFIG_HOME/hookline, else ~/.config/hookline. */
@@ -161,7 +161,8 @@ async function forward(
         status: result.status,
         response_headers: result.responseHeaders,
         response_body: result.responseBody,
-        error: result.error,
+        // The relay sends without a transformation: none of its error codes can occur here.
+        error: result.error as Exclude<AttemptError, `transformation_${string}`> | null,
         error_detail: result.errorDetail?.slice(0, 2000) ?? null,
         ...(result.retryAfter ? { retry_after: result.retryAfter.slice(0, 200) } : {}),
       },

@@ -464,6 +464,26 @@ export interface Operations {
       }>;
     };
   };
+  "POST /filters/test": {
+    request: {
+      body: {
+        filter: Record<string, unknown> | null;
+        /** Event type names; empty or absent: every type. */
+        event_types?: string[];
+      };
+    };
+    status: 200;
+    response: {
+      /** The last 20 events of those types, newest first. */
+      data: Array<{
+        id: string;
+        event_type: string;
+        created_at: string;
+        matches: boolean;
+      }>;
+      matched: number;
+    };
+  };
   /** The organization and role of the calling key (or portal session) */
   "GET /me": {
     request: {
@@ -835,6 +855,29 @@ export interface Operations {
       url: string;
     };
   };
+  "POST /transformations/simulate": {
+    request: {
+      body: {
+        /** JavaScript defining function handler(webhook): gets {eventType, payload, url, headers}, returns them changed or {cancel: true, reason?}. At most 64 KiB. */
+        code: string;
+        event_type: string;
+        /** The event payload (`data` of the body). */
+        payload: unknown;
+        url?: string;
+        headers?: Record<string, string>;
+      };
+    };
+    status: 200;
+    response: {
+      cancel: boolean;
+      /** Why, when cancelled. */
+      reason: string | null;
+      /** The body that would be sent (absent when cancelled). */
+      payload: unknown;
+      url: string | null;
+      headers: Record<string, string> | null;
+    };
+  };
   "GET /webhooks": {
     request: {
       query?: {
@@ -864,6 +907,13 @@ export interface Operations {
         retry_delay_seconds: number;
         rate_limit_per_second: number | null;
         ordering: "none" | "fifo";
+        filter: Record<string, unknown> | null;
+        include_fields: string[] | null;
+        transformation: {
+          /** JavaScript defining function handler(webhook): gets {eventType, payload, url, headers}, returns them changed or {cancel: true, reason?}. At most 64 KiB. */
+          code: string;
+          enabled: boolean;
+        } | null;
         /** Consecutive failed deliveries. */
         failure_count: number;
         last_triggered_at: string | null;
@@ -950,6 +1000,13 @@ export interface Operations {
           scope?: string;
           audience?: string;
         } | null;
+        filter?: Record<string, unknown> | null;
+        include_fields?: string[] | null;
+        transformation?: {
+          /** JavaScript defining function handler(webhook): gets {eventType, payload, url, headers}, returns them changed or {cancel: true, reason?}. At most 64 KiB. */
+          code: string;
+          enabled: boolean;
+        } | null;
         /** whsec_ + base64 of 24–64 bytes; generated when absent */
         secret?: string;
         /** The application’s own id of its customer: ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$ */
@@ -972,6 +1029,13 @@ export interface Operations {
       retry_delay_seconds: number;
       rate_limit_per_second: number | null;
       ordering: "none" | "fifo";
+      filter: Record<string, unknown> | null;
+      include_fields: string[] | null;
+      transformation: {
+        /** JavaScript defining function handler(webhook): gets {eventType, payload, url, headers}, returns them changed or {cancel: true, reason?}. At most 64 KiB. */
+        code: string;
+        enabled: boolean;
+      } | null;
       /** Consecutive failed deliveries. */
       failure_count: number;
       last_triggered_at: string | null;
@@ -1029,6 +1093,13 @@ export interface Operations {
       retry_delay_seconds: number;
       rate_limit_per_second: number | null;
       ordering: "none" | "fifo";
+      filter: Record<string, unknown> | null;
+      include_fields: string[] | null;
+      transformation: {
+        /** JavaScript defining function handler(webhook): gets {eventType, payload, url, headers}, returns them changed or {cancel: true, reason?}. At most 64 KiB. */
+        code: string;
+        enabled: boolean;
+      } | null;
       /** Consecutive failed deliveries. */
       failure_count: number;
       last_triggered_at: string | null;
@@ -1116,6 +1187,13 @@ export interface Operations {
           scope?: string;
           audience?: string;
         } | null;
+        filter?: Record<string, unknown> | null;
+        include_fields?: string[] | null;
+        transformation?: {
+          /** JavaScript defining function handler(webhook): gets {eventType, payload, url, headers}, returns them changed or {cancel: true, reason?}. At most 64 KiB. */
+          code: string;
+          enabled: boolean;
+        } | null;
       };
     };
     status: 200;
@@ -1134,6 +1212,13 @@ export interface Operations {
       retry_delay_seconds: number;
       rate_limit_per_second: number | null;
       ordering: "none" | "fifo";
+      filter: Record<string, unknown> | null;
+      include_fields: string[] | null;
+      transformation: {
+        /** JavaScript defining function handler(webhook): gets {eventType, payload, url, headers}, returns them changed or {cancel: true, reason?}. At most 64 KiB. */
+        code: string;
+        enabled: boolean;
+      } | null;
       /** Consecutive failed deliveries. */
       failure_count: number;
       last_triggered_at: string | null;

@@ -9,6 +9,7 @@ import { ID_ALPHABET, newId } from '../ids.js';
 import { HooklineError, validationFailed, type FieldError } from '../errors.js';
 import { matchingEntries, subscribes } from '../core/matching.js';
 import { payloadProblems } from '../core/payload-schema.js';
+import { passingFilters, type Filtered } from './fan-out-filters.js';
 import { pgErrorCode, type Queryable } from './db.js';
 
 /** The largest payload accepted, serialized. */
@@ -171,6 +172,7 @@ export async function publishEvents(
       eventType: inputs[i].eventType,
       category: types.get(inputs[i].eventType)!.category,
       tenantKey: inputs[i].tenantId ?? '',
+      data: () => inputs[i].payload ?? JSON.parse(texts[i]),
     })),
   );
   for (const [index, count] of created.perEvent) results[index].deliveries = count;
@@ -278,6 +280,8 @@ interface FanOutEvent {
   category: string;
   /** The tenant id, or '' for the organization's own webhooks. */
   tenantKey: string;
+  /** The payload as a value, for webhooks with a filter (parsed only if one is met). */
+  data: () => unknown;
 }
 
 /**
@@ -285,7 +289,7 @@ interface FanOutEvent {
  * walked by webhooks_active_tenant_idx. A tenant that is switched off or deleted has none.
  */
 const ACTIVE_WEBHOOKS_OF_TENANTS = `
-  SELECT w.id, w.events, coalesce(w.tenant_id, '') AS tenant_key FROM webhooks w
+  SELECT w.id, w.events, w.filter, coalesce(w.tenant_id, '') AS tenant_key FROM webhooks w
    WHERE w.org_id = $1 AND w.is_active AND coalesce(w.tenant_id, '') = ANY($2::text[])
      AND (w.tenant_id IS NULL OR EXISTS (
        SELECT 1 FROM tenants t WHERE t.org_id = w.org_id AND t.id = w.tenant_id AND t.is_active))
@@ -299,7 +303,7 @@ async function fanOut(
 ): Promise<{ total: number; perEvent: Map<number, number> }> {
   const perEvent = new Map<number, number>();
   if (events.length === 0) return { total: 0, perEvent };
-  const { rows: hooks } = await tx.query<{ id: string; events: string[]; tenant_key: string }>(
+  const { rows: hooks } = await tx.query<Filtered & { events: string[]; tenant_key: string }>(
     ACTIVE_WEBHOOKS_OF_TENANTS,
     [orgId, [...new Set(events.map((e) => e.tenantKey))]],
   );
@@ -309,8 +313,12 @@ async function fanOut(
   const dTypes: string[] = [];
   for (const e of events) {
     let n = 0;
-    for (const h of hooks) {
-      if (h.tenant_key !== e.tenantKey || !subscribes(h.events, e.eventType, e.category)) continue;
+    const subscribed = hooks.filter(
+      (h) => h.tenant_key === e.tenantKey && subscribes(h.events, e.eventType, e.category),
+    );
+    const passing = passingFilters(subscribed, e.eventType, e.data);
+    for (const h of subscribed) {
+      if (h.filter && !passing.has(h.id)) continue;
       dIds.push(newId('dlv'));
       dHooks.push(h.id);
       dEvents.push(e.id);
@@ -352,6 +360,9 @@ export type NotSimple = 'input' | 'type' | 'conflict';
  * subscribed active webhooks (src/core/matching.ts, as `events && entries`) and
  * inserts their deliveries. One statement is atomic, so this keeps the
  * "event and deliveries together" rule without BEGIN/COMMIT round trips.
+ * When subscribed webhooks have a filter, the first statement writes nothing
+ * and returns them; their filters are judged in JavaScript and a second run of
+ * the same statement publishes (still one statement that writes).
  *
  * When it does not apply it writes nothing and says why (`NotSimple`); the
  * caller then runs `publishEvents`, which makes every check and gives the exact
@@ -366,49 +377,15 @@ export async function publishSimple(
   const text = input.payloadText ?? JSON.stringify(input.payload ?? null);
   if (Buffer.byteLength(text) > MAX_PAYLOAD_BYTES) return 'input';
   const id = newId('evt');
-  let rows: { created_at: Date; deliveries: number }[];
-  try {
-    ({ rows } = await q.query<{ created_at: Date; deliveries: number }>(
-      `WITH t AS (
-         SELECT category FROM event_types
-          WHERE org_id = $1 AND name = $2 AND archived_at IS NULL AND schema IS NULL
-       ), e AS (
-         INSERT INTO events (id, org_id, event_type, payload, tenant_id)
-         SELECT $3::text, $1::text, $2::text, $4::text::json, nullif($7::text, '') FROM t
-         RETURNING id, created_at
-       ), h AS (
-         SELECT w.id, uuid_send(gen_random_uuid()) AS r
-           FROM webhooks w, t
-          WHERE w.org_id = $1 AND coalesce(w.tenant_id, '') = $7::text AND w.is_active
-            AND w.events && ($5::text[] || (t.category || '.*'))
-            AND (w.tenant_id IS NULL OR EXISTS (
-              SELECT 1 FROM tenants tn WHERE tn.org_id = w.org_id AND tn.id = w.tenant_id AND tn.is_active))
-       ), d AS (
-         INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type)
-         SELECT 'dlv_' || $6::text || ${RANDOM_PART}, $1::text, h.id, e.id, $2::text
-           FROM e, h ORDER BY h.id
-         RETURNING 1
-       )
-       SELECT e.created_at, (SELECT count(*) FROM d)::int AS deliveries FROM e`,
-      [
-        orgId,
-        input.eventType,
-        id,
-        text,
-        matchingEntries(input.eventType),
-        id.slice(4, 14),
-        input.tenantId ?? '',
-      ],
-      // Prepared once per connection on PostgreSQL: parsing and planning were about 40% of its CPU per publish.
-      { name: 'hookline_publish_one_t' },
-    ));
-  } catch (err) {
-    // Nothing was written (one statement); the transactional path reports or survives it.
-    if (pgErrorCode(err)?.startsWith('23')) return 'conflict';
-    throw err;
+  let row = await publishStatement(q, orgId, input, id, text, null);
+  if (row && row !== 'conflict' && row.filtered) {
+    // Webhooks with a filter are subscribed: the statement wrote nothing and named them.
+    // Their filters are judged here, and the statement runs again with those that pass.
+    const passing = passingFilters(row.filtered, input.eventType, () => JSON.parse(text));
+    row = await publishStatement(q, orgId, input, id, text, [...passing]);
   }
-  const row = rows[0];
-  if (!row) return 'type';
+  if (row === 'conflict') return row;
+  if (!row || !row.created_at) return 'type';
   return {
     id,
     eventType: input.eventType,
@@ -416,4 +393,78 @@ export async function publishSimple(
     deliveries: row.deliveries,
     duplicate: false,
   };
+}
+
+interface PublishRow {
+  created_at: Date | null;
+  deliveries: number;
+  filtered: Filtered[] | null;
+}
+
+/**
+ * publishSimple's statement. With `passed` null, it publishes only when no
+ * subscribed webhook has a filter, and otherwise writes nothing and returns
+ * them in `filtered`; with `passed` given, those webhooks with a filter get a
+ * delivery and the other filtered ones none. Undefined: the type is not plain.
+ */
+async function publishStatement(
+  q: Queryable,
+  orgId: string,
+  input: PublishInput,
+  id: string,
+  text: string,
+  passed: string[] | null,
+): Promise<PublishRow | undefined | 'conflict'> {
+  let rows: PublishRow[];
+  try {
+    ({ rows } = await q.query<PublishRow>(
+      `WITH t AS (
+         SELECT category FROM event_types
+          WHERE org_id = $1 AND name = $2 AND archived_at IS NULL AND schema IS NULL
+       ), w AS (
+         -- The subscribed active webhooks of the tenant named ('': the organization's own).
+         SELECT w.id, w.filter FROM webhooks w, t
+          WHERE w.org_id = $1 AND coalesce(w.tenant_id, '') = $8::text AND w.is_active
+            AND w.events && ($5::text[] || (t.category || '.*'))
+            AND (w.tenant_id IS NULL OR EXISTS (
+              SELECT 1 FROM tenants tn WHERE tn.org_id = w.org_id AND tn.id = w.tenant_id AND tn.is_active))
+       ), f AS (
+         SELECT w.id, w.filter FROM w WHERE $7::text[] IS NULL AND w.filter IS NOT NULL
+       ), e AS (
+         INSERT INTO events (id, org_id, event_type, payload, tenant_id)
+         SELECT $3::text, $1::text, $2::text, $4::text::json, nullif($8::text, '') FROM t
+          WHERE NOT EXISTS (SELECT 1 FROM f)
+         RETURNING id, created_at
+       ), h AS (
+         SELECT w.id, uuid_send(gen_random_uuid()) AS r FROM w
+            -- IN (SELECT unnest): a hashed subplan; = ANY(array) would compare each row with every id.
+          WHERE w.filter IS NULL OR w.id IN (SELECT unnest($7::text[]))
+       ), d AS (
+         INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type)
+         SELECT 'dlv_' || $6::text || ${RANDOM_PART}, $1::text, h.id, e.id, $2::text
+           FROM e, h ORDER BY h.id
+         RETURNING 1
+       )
+       SELECT (SELECT created_at FROM e) AS created_at, (SELECT count(*) FROM d)::int AS deliveries,
+              (SELECT json_agg(json_build_object('id', f.id, 'filter', f.filter)) FROM f) AS filtered
+         FROM t`,
+      [
+        orgId,
+        input.eventType,
+        id,
+        text,
+        matchingEntries(input.eventType),
+        id.slice(4, 14),
+        passed,
+        input.tenantId ?? '',
+      ],
+      // Prepared once per connection on PostgreSQL: parsing and planning were about 40% of its CPU per publish.
+      { name: 'hookline_publish_one_tf' },
+    ));
+  } catch (err) {
+    // Nothing was written (one statement); the transactional path reports or survives it.
+    if (pgErrorCode(err)?.startsWith('23')) return 'conflict';
+    throw err;
+  }
+  return rows[0];
 }

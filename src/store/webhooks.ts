@@ -1,6 +1,8 @@
 import type { Queryable } from './db.js';
 import type { SecretBox } from '../core/secret-box.js';
 import { endpointView, type EndpointView, type StoredEndpoint } from '../core/endpoint-security.js';
+import type { Filter } from '../core/filter.js';
+import type { Transformation } from '../core/transformation.js';
 
 /** A secret of an earlier rotation, still signing until `expires_at`; `secret` is stored sealed like the current one. */
 export interface PreviousSecret {
@@ -21,6 +23,10 @@ export interface WebhookSettings {
   retry_delay_seconds: number;
   rate_limit_per_second: number | null;
   ordering: 'none' | 'fifo';
+  /** Routing (docs/routing.md): null or absent when unused. */
+  filter?: Filter | null;
+  include_fields?: string[] | null;
+  transformation?: Transformation | null;
 }
 
 /** What Hookline keeps about a webhook beside its settings; `T` is how a time is held (Date in a row, ISO text in the API). */
@@ -65,7 +71,13 @@ export const settableFields = [
   'retry_delay_seconds',
   'rate_limit_per_second',
   'ordering',
+  'filter',
+  'include_fields',
+  'transformation',
 ] as const satisfies ReadonlyArray<keyof WebhookSettings>;
+
+// A jsonb column that may be SQL NULL: JSON.stringify(null) would store the JSON value null.
+const jsonOrNull = (v: unknown) => (v == null ? null : JSON.stringify(v));
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -85,6 +97,9 @@ export function toWebhookJson(row: WebhookRow): WebhookJson {
     retry_delay_seconds: row.retry_delay_seconds,
     rate_limit_per_second: row.rate_limit_per_second,
     ordering: row.ordering,
+    filter: row.filter ?? null,
+    include_fields: row.include_fields ?? null,
+    transformation: row.transformation ?? null,
     failure_count: row.failure_count,
     last_triggered_at: iso(row.last_triggered_at),
     last_success_at: iso(row.last_success_at),
@@ -154,8 +169,9 @@ export async function insertWebhook(
 ): Promise<WebhookRow> {
   const { rows } = await q.query<WebhookRow>(
     `INSERT INTO webhooks (id, org_id, name, url, description, events, custom_headers, is_active, timeout_seconds,
-       retry_attempts, retry_delay_seconds, rate_limit_per_second, ordering, secret, created_by, updated_by, tenant_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16) RETURNING *`,
+       retry_attempts, retry_delay_seconds, rate_limit_per_second, ordering, secret, created_by, updated_by, tenant_id,
+       filter, include_fields, transformation)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $18, $19) RETURNING *`,
     [
       w.id,
       w.orgId,
@@ -173,6 +189,9 @@ export async function insertWebhook(
       w.sealedSecret,
       w.keyId,
       w.tenantId ?? null,
+      jsonOrNull(w.filter),
+      w.include_fields ?? null,
+      jsonOrNull(w.transformation),
     ],
   );
   return rows[0];
@@ -194,7 +213,13 @@ export async function updateWebhook(
   for (const field of settableFields) {
     if (!(field in changes)) continue;
     const value = changes[field];
-    params.push(field === 'custom_headers' ? JSON.stringify(value) : value);
+    params.push(
+      field === 'custom_headers'
+        ? JSON.stringify(value)
+        : field === 'filter' || field === 'transformation'
+          ? jsonOrNull(value)
+          : value,
+    );
     sets.push(`${field} = $${params.length}`);
   }
   if (changes.is_active === true) {

@@ -13,6 +13,7 @@ import { version } from '../version.js';
 import { AUTH_FAILED, authorizationFor, dropToken } from './endpoint-auth.js';
 import { PROXY_FAILED } from '../net/egress-proxy.js';
 import type { AttemptEndpoint } from './endpoints.js';
+import { includeFields } from '../core/include-fields.js';
 
 /** Only this much of a response body is read and stored; the rest is never downloaded. */
 export const MAX_RESPONSE_BYTES = 4096;
@@ -34,7 +35,11 @@ export type AttemptError =
   /** The egress proxy refused or failed the tunnel (src/net/egress-proxy.ts). */
   | 'proxy_error'
   /** Hookline could not make the attempt (e.g. an encrypted secret and no key configured). */
-  | 'internal_error';
+  | 'internal_error'
+  /** The webhook's transformation threw, ran out of time or memory, or returned something invalid. */
+  | 'transformation_failed'
+  /** The webhook's transformation cancelled the delivery: nothing was sent (it ends skipped). */
+  | 'transformation_cancelled';
 
 /** Where and how to send: the parts of a webhook an attempt needs. */
 export interface AttemptTarget {
@@ -55,6 +60,10 @@ export interface AttemptMessage {
   createdAt: Date | string;
   /** The payload exactly as stored (`payload::text`); it becomes `data` without a reparse. */
   payloadText: string;
+  /** The webhook's include_fields: only these paths of the payload are sent. */
+  includeFields?: readonly string[] | null;
+  /** The body to send as it is (a transformation's), instead of building one. */
+  body?: string;
 }
 
 export interface AttemptResult {
@@ -89,7 +98,10 @@ export function buildBody(m: AttemptMessage): string {
     typeof m.createdAt === 'string'
       ? new Date(m.createdAt).toISOString()
       : m.createdAt.toISOString();
-  return `{"id":${JSON.stringify(m.eventId)},"type":${JSON.stringify(m.eventType)},"timestamp":"${ts}","data":${m.payloadText}}`;
+  const data = m.includeFields
+    ? JSON.stringify(includeFields(JSON.parse(m.payloadText), m.includeFields))
+    : m.payloadText;
+  return `{"id":${JSON.stringify(m.eventId)},"type":${JSON.stringify(m.eventType)},"timestamp":"${ts}","data":${data}}`;
 }
 
 const dispatchers = new Map<string, Dispatcher>();
@@ -127,7 +139,7 @@ export async function sendAttempt(
   const now = opts.now ?? Date.now;
   const startedAt = new Date(now());
   const t0 = performance.now();
-  const body = buildBody(message);
+  const body = message.body ?? buildBody(message);
   const keys = target.secrets.map(decodeSecret);
   const requestHeaders: Record<string, string> = {
     ...(target.customHeaders ?? {}),

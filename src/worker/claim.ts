@@ -8,6 +8,7 @@ import type { Queryable } from '../store/db.js';
 import type { PreviousSecret } from '../store/webhooks.js';
 import type { StoredEndpoint } from '../core/endpoint-security.js';
 import type { ClaimRoom } from './webhook-slots.js';
+import type { Transformation } from '../core/transformation.js';
 
 /** A claimed delivery with everything needed to send it: no further reads on the hot path. */
 export interface ClaimedDelivery {
@@ -37,6 +38,8 @@ export interface ClaimedDelivery {
   previous_secrets: PreviousSecret[];
   webhook_updated_at: Date;
   endpoint_security: StoredEndpoint;
+  include_fields: string[] | null;
+  transformation: Transformation | null;
 }
 
 /**
@@ -96,7 +99,7 @@ RETURNING d.id, d.org_id, d.webhook_id, d.event_id, d.event_type, d.attempts, d.
           e.payload::text AS payload_text, e.created_at AS event_created_at,
           w.url, w.name AS webhook_name, w.tenant_id, w.is_active, w.timeout_seconds, w.retry_attempts, w.retry_delay_seconds,
           w.rate_limit_per_second, w.ordering, w.custom_headers, w.secret, w.previous_secrets,
-          w.updated_at AS webhook_updated_at, w.endpoint_security`;
+          w.updated_at AS webhook_updated_at, w.endpoint_security, w.include_fields, w.transformation`;
 
 /** No per-webhook bound: what a worker without slots (tests, tools) passes. */
 export const UNBOUNDED_ROOM: ClaimRoom = { busy: [], ids: [], rooms: [], fresh: 2 ** 31 - 1 };

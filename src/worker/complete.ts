@@ -41,7 +41,7 @@ WITH o AS (
          last_status_code = CASE WHEN o.attempted_at IS NULL THEN d.last_status_code ELSE o.code END,
          last_error = CASE WHEN o.attempted_at IS NULL THEN d.last_error ELSE o.err END,
          last_attempt_at = COALESCE(o.attempted_at, d.last_attempt_at),
-         completed_at = CASE WHEN o.status IN ('succeeded', 'failed', 'cancelled') THEN now() END,
+         completed_at = CASE WHEN o.status IN ('succeeded', 'failed', 'cancelled', 'skipped') THEN now() END,
          updated_at = now()
     FROM o
    WHERE d.id = ANY(ARRAY(SELECT id FROM o)) AND d.id = o.id
@@ -167,8 +167,9 @@ interface HealthDelta {
 /** Per webhook, what a batch of attempts changes, in the order the attempts started. */
 export function healthDeltas(outcomes: Outcome[]): Map<string, HealthDelta> {
   const byHook = new Map<string, HealthDelta>();
+  // A delivery its transformation skipped says nothing about the receiver's health.
   const sent = outcomes
-    .filter((o) => o.result)
+    .filter((o) => o.result && o.kind !== 'skipped')
     .sort((a, b) => a.result!.startedAt.getTime() - b.result!.startedAt.getTime());
   for (const o of sent) {
     const at = o.result!.startedAt;

@@ -6,13 +6,14 @@ import { nextAttemptDelayMs } from '../core/retry.js';
 import type { AttemptResult } from './attempt.js';
 import type { ClaimedDelivery } from './claim.js';
 
-export type OutcomeKind = 'succeeded' | 'retrying' | 'failed' | 'cancelled' | 'deferred';
+export type OutcomeKind =
+  'succeeded' | 'retrying' | 'failed' | 'cancelled' | 'deferred' | 'skipped';
 
 export interface Outcome {
   delivery: ClaimedDelivery;
   kind: OutcomeKind;
   /** The row's new status. */
-  status: 'succeeded' | 'pending' | 'failed' | 'cancelled';
+  status: 'succeeded' | 'pending' | 'failed' | 'cancelled' | 'skipped';
   /** Attempts after this outcome (unchanged for cancelled and deferred: nothing was sent). */
   attempts: number;
   /** For `pending`: when to try again. */
@@ -67,6 +68,14 @@ export function decide(
     result,
     nextAttemptAt: new Date(now + delay),
   };
+}
+
+/**
+ * The webhook's transformation cancelled the delivery: it ends `skipped`, and
+ * `result` (nothing sent, error transformation_cancelled) records why.
+ */
+export function skipped(d: ClaimedDelivery, result: AttemptResult): Outcome {
+  return { delivery: d, kind: 'skipped', status: 'skipped', attempts: d.attempts + 1, result };
 }
 
 /** The webhook was switched off (or disabled) after this delivery was queued: it is not sent. */

@@ -15,7 +15,10 @@ import { WAKE_CHANNEL } from '../store/events.js';
 import { createSecretBox } from '../core/secret-box.js';
 import { claimDeliveries, msUntilNextDue, releaseClaims, type ClaimedDelivery } from './claim.js';
 import { deliveryDispatcher, internalFailure, sendAttempt } from './attempt.js';
+import type { AttemptMessage, AttemptTarget } from './attempt.js';
 import { cancelled, decide, deferred, type Outcome } from './decide.js';
+import { skipped as skippedByTransformation } from './decide.js';
+import { prepareTransformed } from './transform-step.js';
 import { recordOutcomesSafely, updateWebhookHealth, type WebhookHealth } from './complete.js';
 import {
   disableWebhooks,
@@ -230,22 +233,32 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
         }
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       }
-      const result = await sendAttempt(
-        {
-          url: c.url,
-          timeoutSeconds: c.timeout_seconds,
-          customHeaders: c.custom_headers,
-          secrets: secrets.get(c),
-          endpoint: endpoints.get(c),
-        },
-        {
-          eventId: c.event_id,
-          eventType: c.event_type,
-          createdAt: c.event_created_at,
-          payloadText: c.payload_text,
-        },
-        { dispatcher, timeoutScale: config.timeoutScale },
-      );
+      let target: AttemptTarget = {
+        url: c.url,
+        timeoutSeconds: c.timeout_seconds,
+        customHeaders: c.custom_headers,
+        secrets: secrets.get(c),
+        endpoint: endpoints.get(c),
+      };
+      let message: AttemptMessage = {
+        eventId: c.event_id,
+        eventType: c.event_type,
+        createdAt: c.event_created_at,
+        payloadText: c.payload_text,
+        includeFields: c.include_fields,
+      };
+      if (c.transformation?.enabled) {
+        const p = await prepareTransformed(c.transformation, target, message, config);
+        if (p.kind === 'skip') return skippedByTransformation(c, p.result);
+        if (p.kind === 'fail')
+          return decide(c, p.result, { scale: config.retryDelayScale, random: opts.random });
+        target = { ...target, url: p.url, customHeaders: p.headers };
+        message = { ...message, body: p.body };
+      }
+      const result = await sendAttempt(target, message, {
+        dispatcher,
+        timeoutScale: config.timeoutScale,
+      });
       durationMs = result.durationMs;
       metrics.attemptDuration.observe(result.durationMs / 1000);
       return decide(c, result, { scale: config.retryDelayScale, random: opts.random });

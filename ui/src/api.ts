@@ -282,6 +282,11 @@ export const api = {
   revokeApiKey: (id: string) => request<ApiKey>('DELETE', `/api-keys/${enc(id)}`),
 
   auditLog: (q?: Query) => request<Page<AuditEntry>>('GET', `/audit-log${qs(q)}`),
+
+  testFilter: (body: Body<'POST /filters/test'>) =>
+    request<Res<'POST /filters/test'>>('POST', '/filters/test', body),
+  simulateTransformation: (body: Body<'POST /transformations/simulate'>) =>
+    request<Res<'POST /transformations/simulate'>>('POST', '/transformations/simulate', body),
 };
 
 /** Every page of a list, for small catalogs (event types, webhooks) the UI shows whole. */

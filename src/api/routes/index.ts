@@ -12,6 +12,7 @@ import { relayRoutes } from './relay.js';
 import { tenantRoutes } from './tenants.js';
 import { portalSessionRoutes } from './portal-sessions.js';
 import { portalSettingsRoutes } from './portal-settings.js';
+import { routingRoutes } from './routing.js';
 
 /** Every /api/v1 route group. Each file owns one resource. */
 export async function apiRoutes(api: FastifyInstance): Promise<void> {
@@ -28,4 +29,5 @@ export async function apiRoutes(api: FastifyInstance): Promise<void> {
   await api.register(tenantRoutes);
   await api.register(portalSessionRoutes);
   await api.register(portalSettingsRoutes);
+  await api.register(routingRoutes);
 }

@@ -295,7 +295,7 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
           secrets: activeSecrets(row, box),
           endpoint: attemptEndpoint(box, config, row.endpoint_security),
         },
-        { eventId, eventType, createdAt, payloadText },
+        { eventId, eventType, createdAt, payloadText, includeFields: row.include_fields },
         { dispatcher: deliveryDispatcher(config), timeoutScale: config.timeoutScale },
       );
 

@@ -47,6 +47,13 @@ import {
   publicKeyOf,
   type EndpointInput,
 } from '../../core/endpoint-security.js';
+import {
+  FilterSchema,
+  IncludeFieldsSchema,
+  routingErrors,
+  transformationErrors,
+  TransformationSchema,
+} from '../routing-schemas.js';
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Timestamp = Type.String({ format: 'date-time' });
@@ -67,6 +74,9 @@ const Webhook = Type.Object({
   retry_delay_seconds: Type.Integer(),
   rate_limit_per_second: Nullable(Type.Integer()),
   ordering: Type.Union([Type.Literal('none'), Type.Literal('fifo')]),
+  filter: Nullable(FilterSchema),
+  include_fields: Nullable(IncludeFieldsSchema),
+  transformation: Nullable(TransformationSchema),
   failure_count: Type.Integer({ description: 'Consecutive failed deliveries.' }),
   last_triggered_at: Nullable(Timestamp),
   last_success_at: Nullable(Timestamp),
@@ -119,6 +129,9 @@ const fields = {
     description: 'default none',
   }),
   ...endpointFields,
+  filter: Nullable(FilterSchema),
+  include_fields: Nullable(IncludeFieldsSchema),
+  transformation: Nullable(TransformationSchema),
 };
 const CreateBody = Type.Object(
   {
@@ -139,6 +152,9 @@ const CreateBody = Type.Object(
           'signature_scheme',
           'tls',
           'auth',
+          'filter',
+          'include_fields',
+          'transformation',
         ] as const
       ).map((k) => [k, Type.Optional(fields[k])]),
     ),
@@ -174,6 +190,9 @@ const defaults: Omit<WebhookSettings, 'name' | 'url' | 'events'> = {
   retry_delay_seconds: 60,
   rate_limit_per_second: null,
   ordering: 'none',
+  filter: null,
+  include_fields: null,
+  transformation: null,
 };
 
 /** Errors in the given subscriptions: malformed patterns, and types or categories this organization lacks. */
@@ -257,6 +276,9 @@ async function assertValid(
       current,
     )),
   );
+  errors.push(...routingErrors(body));
+  if (body.transformation)
+    errors.push(...(await transformationErrors(body.transformation, config)));
   if (body.secret !== undefined) {
     const problem = secretProblem(body.secret);
     if (problem) errors.push({ field: 'secret', message: problem });

@@ -20,6 +20,13 @@ import {
   useToast,
 } from '../components';
 import { Link, navigate, useTitle } from '../router';
+import {
+  RoutingEditor,
+  routingFromWebhook,
+  routingInput,
+  routingProblems,
+  type RoutingState,
+} from '../routing-editor';
 
 // The SPEC's forbidden custom header names (section 3), checked here as you type and again by the server.
 const FORBIDDEN = [
@@ -81,6 +88,7 @@ interface FormState {
   ordering: Ordering;
   headers: HeaderRow[];
   secret: string;
+  routing: RoutingState;
 }
 
 /** The numeric settings under Advanced settings, in their order there. */
@@ -111,6 +119,7 @@ function fromWebhook(w?: Webhook): FormState {
       value,
     })),
     secret: '',
+    routing: routingFromWebhook(w),
   };
 }
 
@@ -153,6 +162,7 @@ function validate(s: FormState, creating: boolean): Errors {
   if (creating && s.secret.trim() && !/^whsec_[A-Za-z0-9+/=]+$/.test(s.secret.trim())) {
     e.secret = 'A secret looks like whsec_ followed by base64; leave empty to generate one.';
   }
+  Object.assign(e, routingProblems(s.routing));
   return e;
 }
 
@@ -175,6 +185,7 @@ function toInput(
     custom_headers: Object.fromEntries(
       s.headers.filter((h) => h.name.trim()).map((h) => [h.name.trim(), h.value]),
     ),
+    ...routingInput(s.routing),
   };
 }
 
@@ -194,6 +205,9 @@ function serverErrors(err: ApiError, s: FormState): { fields: Errors; rest: stri
     'rate_limit_per_second',
     'ordering',
     'secret',
+    'filter',
+    'include_fields',
+    'transformation',
   ];
   for (const { field, message } of err.fields) {
     const top = field.split(/[.[]/)[0];
@@ -250,8 +264,8 @@ export function WebhookForm({ id }: { id?: string }) {
   };
   const touch = (key: string) => setTouched((t) => new Set(t).add(key));
   const advancedHasError =
-    [...numberFields.map((f) => f.key), 'ordering', 'custom_headers', 'secret'].some((k) =>
-      shown(k),
+    [...numberFields.map((f) => f.key), 'ordering', 'custom_headers', 'secret', 'filter'].some(
+      (k) => shown(k),
     ) || state.headers.some((h) => shown(`header.${h.id}`));
 
   // Advanced settings open by themselves when one of them has an error, so it is never hidden.
@@ -553,6 +567,12 @@ export function WebhookForm({ id }: { id?: string }) {
               />
             </Field>
           )}
+          <RoutingEditor
+            value={state.routing}
+            onChange={(r) => set('routing', r)}
+            events={[...state.events]}
+            error={shown}
+          />
         </details>
 
         <div className="form-actions">
