@@ -357,6 +357,7 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
           targetType: 'webhook',
           targetId: created.id,
           changes: { ...auditView(settings), tenant_id: tenantId ?? null },
+          tenantId,
         });
         return created;
       });
@@ -401,6 +402,7 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
           targetType: 'webhook',
           targetId: current.id,
           changes: auditView(changes),
+          tenantId: current.tenant_id,
         });
         return updated;
       });
@@ -427,6 +429,7 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
           targetType: 'webhook',
           targetId: row.id,
           changes: { name: row.name, url: row.url },
+          tenantId: row.tenant_id,
         });
       });
       return reply.code(204).send();
