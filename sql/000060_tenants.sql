@@ -30,6 +30,10 @@ DROP INDEX webhooks_active_idx;
 ALTER TABLE events ADD COLUMN tenant_id text;
 CREATE INDEX events_org_tenant_idx ON events (org_id, tenant_id, id DESC) WHERE tenant_id IS NOT NULL;
 
+-- The tenant an audit entry is about (its webhook's, its session's), for GET /audit-log?tenant_id=.
+ALTER TABLE audit_log ADD COLUMN tenant_id text;
+CREATE INDEX audit_log_org_tenant_idx ON audit_log (org_id, tenant_id, id DESC) WHERE tenant_id IS NOT NULL;
+
 -- Portal sessions: short-lived hlp_ tokens scoped to one tenant; only the hash is stored.
 CREATE TABLE portal_sessions (
   id          text PRIMARY KEY,

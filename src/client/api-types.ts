@@ -88,6 +88,8 @@ export interface Operations {
         target_type?: string;
         target_id?: string;
         key_id?: string;
+        /** The application’s own id of its customer: ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$ */
+        tenant_id?: string;
         /** Entries at or after this time. */
         since?: string;
         /** Entries before this time. */
@@ -104,6 +106,8 @@ export interface Operations {
         action: string;
         target_type: string;
         target_id: string | null;
+        /** The tenant the change is about; null: the organization’s own. */
+        tenant_id: string | null;
         /** The fields changed and their new values; secrets and header values are never recorded. */
         changes: Record<string, unknown> | null;
         created_at: string;

@@ -10,13 +10,15 @@ export interface AuditEntry {
   targetId: string | null;
   /** Changed fields (new values). Never a secret: callers pass redacted values. */
   changes?: Record<string, unknown> | null;
+  /** The tenant the change is about (docs/tenants.md); absent: the organization's own. */
+  tenantId?: string | null;
 }
 
 /** Records one state change. Pass the transaction that made the change, so both commit together. */
 export async function recordAudit(q: Queryable, e: AuditEntry): Promise<void> {
   await q.query(
-    `INSERT INTO audit_log (id, org_id, key_id, action, target_type, target_id, changes)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    `INSERT INTO audit_log (id, org_id, key_id, action, target_type, target_id, changes, tenant_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
     [
       newId('aud'),
       e.orgId,
@@ -25,6 +27,7 @@ export async function recordAudit(q: Queryable, e: AuditEntry): Promise<void> {
       e.targetType,
       e.targetId,
       e.changes ? JSON.stringify(e.changes) : null,
+      e.tenantId ?? null,
     ],
   );
 }
@@ -37,6 +40,7 @@ export interface AuditRow {
   target_type: string;
   target_id: string | null;
   changes: Record<string, unknown> | null;
+  tenant_id: string | null;
   created_at: Date;
 }
 
@@ -46,6 +50,7 @@ export interface AuditFilter {
   targetType?: string;
   targetId?: string;
   keyId?: string;
+  tenantId?: string;
   since?: Date;
   until?: Date;
   /** Id of the last row of the previous page: rows older than it come next. */
@@ -61,7 +66,7 @@ export interface AuditFilter {
 export async function listAudit(q: Queryable, orgId: string, f: AuditFilter): Promise<AuditRow[]> {
   const prefix = f.action?.endsWith('.*') ? f.action.slice(0, -1) : null;
   const { rows } = await q.query<AuditRow>(
-    `SELECT id, org_id, key_id, action, target_type, target_id, changes, created_at FROM audit_log
+    `SELECT id, org_id, key_id, action, target_type, target_id, changes, tenant_id, created_at FROM audit_log
       WHERE org_id = $1
         AND ($2::text IS NULL OR id < $2)
         AND ($3::text IS NULL OR action = $3)
@@ -71,6 +76,7 @@ export async function listAudit(q: Queryable, orgId: string, f: AuditFilter): Pr
         AND ($7::text IS NULL OR key_id = $7)
         AND ($8::timestamptz IS NULL OR created_at >= $8)
         AND ($9::timestamptz IS NULL OR created_at < $9)
+        AND ($11::text IS NULL OR tenant_id = $11)
       ORDER BY id DESC LIMIT $10`,
     [
       orgId,
@@ -83,6 +89,7 @@ export async function listAudit(q: Queryable, orgId: string, f: AuditFilter): Pr
       f.since?.toISOString() ?? null,
       f.until?.toISOString() ?? null,
       f.limit + 1,
+      f.tenantId ?? null,
     ],
   );
   return rows;

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { caller, createTestApp, type ApiCall, type TestApp } from '../support/app.js';
 import { fillPath, operations, sampleOf, type Operation } from '../support/openapi.js';
+import pino from 'pino';
+import type { FastifyBaseLogger } from 'fastify';
 
 // Walks /openapi.json with portal session tokens (docs/tenants.md, "Portal scope"): a route the
 // portal may use answers for the token's own tenant only (another tenant's ids and the
@@ -263,6 +265,27 @@ describe('portal session tokens on every route of the OpenAPI document', () => {
     await t.org.admin('DELETE', '/tenants/tenant-c');
     expect((await t.as(d.token)('GET', '/webhooks')).status).toBe(401);
     expect((await t.org.admin('POST', '/tenants/tenant-c/portal-sessions', {})).status).toBe(201);
+  });
+
+  it('never write the token or its URL to the server log', async () => {
+    const lines: string[] = [];
+    const logger = pino(
+      { level: 'trace' },
+      { write: (line: string) => void lines.push(line) },
+    ) as unknown as FastifyBaseLogger;
+    const logged = await createTestApp({}, { logger });
+    try {
+      const s = await logged.org.admin('POST', '/tenants/logged/portal-sessions', {});
+      expect(s.status).toBe(201);
+      const as = logged.as(s.body.token);
+      expect((await as('GET', '/me')).status).toBe(200);
+      expect((await as('GET', '/api-keys')).status).toBe(403);
+      await logged.app.inject({ method: 'GET', url: '/portal', headers: { referer: 'x' } });
+      expect(lines.length).toBeGreaterThan(2);
+      expect(lines.filter((l) => l.includes(s.body.token.slice(4)))).toEqual([]);
+    } finally {
+      await logged.close();
+    }
   });
 
   it('are rate-limited per session', async () => {

@@ -94,6 +94,9 @@ describe('tenants', () => {
     const patch = await t.org.admin('PATCH', `/webhooks/${made.body.id}`, { tenant_id: 'other' });
     expect(patch.status).toBe(422);
     expect(JSON.stringify(patch.body.error)).toContain('tenant_id');
+    const audit = await t.org.admin('GET', '/audit-log?tenant_id=implicit-1');
+    expect(audit.body.data.map((e: { action: string }) => e.action)).toEqual(['webhook.created']);
+    expect(audit.body.data[0].tenant_id).toBe('implicit-1');
     const list = await t.org.admin('GET', '/webhooks?tenant_id=implicit-1');
     expect(list.body.data.map((w: { id: string }) => w.id)).toEqual([made.body.id]);
     expect((await t.org.admin('GET', '/webhooks?tenant_id=-bad')).status).toBe(422);

@@ -1,4 +1,4 @@
-import type { FastifyInstance, InjectOptions } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, InjectOptions } from 'fastify';
 import { buildApp } from '../../src/api/app.js';
 import { testConfig, type Config } from '../../src/config.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
@@ -76,13 +76,16 @@ let orgCounter = 0;
  * An app on a fresh database of the store under test, bootstrapped like a first
  * start (organization `default` with an admin key), plus viewer and publisher keys.
  */
-export async function createTestApp(overrides: Partial<Config> = {}): Promise<TestApp> {
+export async function createTestApp(
+  overrides: Partial<Config> = {},
+  opts: { logger?: FastifyBaseLogger } = {},
+): Promise<TestApp> {
   const database = await createTestDatabase();
   const { db } = database;
   const config = testConfig(overrides);
   const boot = await bootstrap(db, { demo: config.demo });
   const metrics = createMetrics();
-  const app = await buildApp({ db, config, metrics, wake: () => {} });
+  const app = await buildApp({ db, config, metrics, wake: () => {} }, { logger: opts.logger });
   await app.ready();
 
   async function fixture(orgId: string, adminKey: string): Promise<OrgFixture> {

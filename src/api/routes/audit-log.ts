@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { fieldError } from '../../errors.js';
 import { PageOf, PageQuery, decodeCursor, toPage } from '../pagination.js';
 import { listAudit, type AuditRow } from '../../store/audit.js';
-import { ErrorResponses } from '../schemas.js';
+import { ErrorResponses, TenantId } from '../schemas.js';
 
 const AuditEntry = Type.Object({
   id: Type.String(),
@@ -13,6 +13,9 @@ const AuditEntry = Type.Object({
   action: Type.String({ description: 'e.g. webhook.created, delivery.retried, api_key.revoked' }),
   target_type: Type.String(),
   target_id: Type.Union([Type.String(), Type.Null()]),
+  tenant_id: Type.Union([Type.String(), Type.Null()], {
+    description: 'The tenant the change is about; null: the organization’s own.',
+  }),
   changes: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()], {
     description:
       'The fields changed and their new values; secrets and header values are never recorded.',
@@ -32,6 +35,7 @@ const ListQuery = Type.Object(
     target_type: Type.Optional(Type.String({ maxLength: 100 })),
     target_id: Type.Optional(Type.String({ maxLength: 255 })),
     key_id: Type.Optional(Type.String({ maxLength: 64 })),
+    tenant_id: Type.Optional(TenantId),
     since: Type.Optional(
       Type.String({ format: 'date-time', description: 'Entries at or after this time.' }),
     ),
@@ -49,6 +53,7 @@ function toEntry(row: AuditRow): Static<typeof AuditEntry> {
     action: row.action,
     target_type: row.target_type,
     target_id: row.target_id,
+    tenant_id: row.tenant_id,
     changes: row.changes,
     created_at: row.created_at.toISOString(),
   };
@@ -80,6 +85,7 @@ export async function auditLogRoutes(app: FastifyInstance): Promise<void> {
         targetType: q.target_type,
         targetId: q.target_id,
         keyId: q.key_id,
+        tenantId: q.tenant_id,
         since,
         until,
         before: decodeCursor(q.cursor),

@@ -217,6 +217,7 @@ export async function deliveryRoutes(app: FastifyInstance): Promise<void> {
           action: 'delivery.retried',
           targetType: 'delivery',
           targetId: current.id,
+          tenantId: current.tenant_id,
           changes: { previous_status: current.status, attempts: current.attempts },
         });
         return { ...updated!, tenant_id: current.tenant_id };
@@ -258,6 +259,7 @@ export async function deliveryRoutes(app: FastifyInstance): Promise<void> {
           action: 'delivery.skipped',
           targetType: 'delivery',
           targetId: current.id,
+          tenantId: current.tenant_id,
           changes: { previous_status: current.status, attempts: current.attempts },
         });
         return updated;

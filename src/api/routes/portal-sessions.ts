@@ -97,6 +97,7 @@ export async function portalSessionRoutes(app: FastifyInstance): Promise<void> {
           targetType: 'portal_session',
           targetId: created.id,
           changes: { tenant_id: tenantId, read_only, expires_in },
+          tenantId,
         });
         return created;
       });
@@ -155,6 +156,7 @@ export async function portalSessionRoutes(app: FastifyInstance): Promise<void> {
           targetType: 'portal_session',
           targetId: row.id,
           changes: { tenant_id: row.tenant_id },
+          tenantId: row.tenant_id,
         });
       });
       return reply.code(204).send();

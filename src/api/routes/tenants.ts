@@ -101,6 +101,7 @@ export async function tenantRoutes(app: FastifyInstance): Promise<void> {
           action: done.created ? 'tenant.created' : 'tenant.updated',
           targetType: 'tenant',
           targetId: id,
+          tenantId: id,
           changes: { ...request.body },
         });
         return done;
@@ -169,6 +170,7 @@ export async function tenantRoutes(app: FastifyInstance): Promise<void> {
           action: 'tenant.updated',
           targetType: 'tenant',
           targetId: id,
+          tenantId: id,
           changes: { ...request.body },
         });
         return updated;
@@ -200,6 +202,7 @@ export async function tenantRoutes(app: FastifyInstance): Promise<void> {
           action: 'tenant.deleted',
           targetType: 'tenant',
           targetId: id,
+          tenantId: id,
           changes: { webhooks },
         });
       });

@@ -181,6 +181,7 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
           action: 'webhook.secret_rotated',
           targetType: 'webhook',
           targetId: row.id,
+          tenantId: row.tenant_id,
           changes: {
             grace_seconds: grace,
             previous_secret_expires_at: expiresAt?.toISOString() ?? null,
@@ -244,6 +245,7 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
         action: 'webhook.replayed',
         targetType: 'webhook',
         targetId: row.id,
+        tenantId: row.tenant_id,
         changes: { since, until: until ?? null, status, event_type: event_type ?? null, queued },
       });
       return { queued };
@@ -349,6 +351,7 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
           action: 'webhook.tested',
           targetType: 'webhook',
           targetId: row.id,
+          tenantId: row.tenant_id,
           changes: {
             delivery_id: deliveryId,
             event_type: eventType,

@@ -422,6 +422,7 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
             tenant_id: tenantId ?? null,
             ...endpointAudit(endpoint),
           },
+          tenantId,
         });
         return created;
       });
@@ -474,6 +475,7 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
           targetType: 'webhook',
           targetId: current.id,
           changes: { ...auditView(changes), ...endpointAudit(endpoint) },
+          tenantId: current.tenant_id,
         });
         return updated;
       });
@@ -500,6 +502,7 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
           targetType: 'webhook',
           targetId: row.id,
           changes: { name: row.name, url: row.url },
+          tenantId: row.tenant_id,
         });
       });
       return reply.code(204).send();
