@@ -3,7 +3,7 @@
  * random source and the test time scale come in as arguments.
  */
 import { nextAttemptDelayMs } from '../core/retry.js';
-import type { AttemptResult } from './attempt.js';
+import type { AttemptResult } from './send.js';
 import type { ClaimedDelivery } from './claim.js';
 
 export type OutcomeKind = 'succeeded' | 'retrying' | 'failed' | 'cancelled' | 'deferred';

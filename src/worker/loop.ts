@@ -14,7 +14,7 @@ import type { Logger } from '../log.js';
 import { WAKE_CHANNEL } from '../store/events.js';
 import { createSecretBox } from '../core/secret-box.js';
 import { claimDeliveries, msUntilNextDue, releaseClaims, type ClaimedDelivery } from './claim.js';
-import { deliveryDispatcher, internalFailure, sendAttempt } from './attempt.js';
+import { deliveryDispatcher, internalFailure, sendAttempt } from './send.js';
 import { cancelled, decide, deferred, type Outcome } from './decide.js';
 import { recordOutcomesSafely, updateWebhookHealth, type WebhookHealth } from './complete.js';
 import {

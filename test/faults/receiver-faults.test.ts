@@ -9,7 +9,7 @@ import {
   sendAttempt,
   type AttemptMessage,
   type AttemptTarget,
-} from '../../src/worker/attempt.js';
+} from '../../src/worker/send.js';
 import { nextAttemptDelayMs } from '../../src/core/retry.js';
 import { generateSecret } from '../../src/core/signing.js';
 import { testConfig } from '../../src/config.js';

@@ -8,7 +8,7 @@ import {
   sendAttempt,
   USER_AGENT,
   type AttemptMessage,
-} from '../../src/worker/attempt.js';
+} from '../../src/worker/send.js';
 import { insertAttempt } from '../../src/store/attempts.js';
 import { generateSecret } from '../../src/core/signing.js';
 import { testConfig } from '../../src/config.js';
