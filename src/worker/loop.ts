@@ -24,7 +24,7 @@ import {
   publishOperational,
   staleWebhooks,
   type DisabledWebhook,
-} from './ops.js';
+} from './disable-and-announce.js';
 import { createRateLimiter } from './rate-limit.js';
 import { createWebhookSlots, tookAllRoom, webhookCap, type Slot } from './webhook-slots.js';
 import { createSecretCache } from './secrets.js';
