@@ -10,7 +10,7 @@ import { startServer } from './server.js';
 import { startWorkerProcess } from './worker/standalone.js';
 import { createLogger } from './log.js';
 import { version } from './version.js';
-import { newOrganization } from './organizations.js';
+import { newOrganization } from './new-organization.js';
 import { createApiKey, findOrganizationByName } from './store/organizations.js';
 import { recordAudit } from './store/audit.js';
 import { roles, type Role } from './core/api-keys.js';

@@ -3,7 +3,7 @@ import { buildApp } from '../../src/api/app.js';
 import { testConfig, type Config } from '../../src/config.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { bootstrap } from '../../src/bootstrap.js';
-import { newOrganization } from '../../src/organizations.js';
+import { newOrganization } from '../../src/new-organization.js';
 import { createApiKey } from '../../src/store/organizations.js';
 import type { Role } from '../../src/core/api-keys.js';
 import type { Db } from '../../src/store/db.js';
