@@ -15,7 +15,7 @@ import { createApiKey, findOrganizationByName } from './store/organizations.js';
 import { recordAudit } from './store/audit.js';
 import { roles, type Role } from './core/api-keys.js';
 import { HooklineError } from './errors.js';
-import { registerDeveloperCommands } from './cli/index.js';
+import { registerDeveloperCommands } from './cli/developer-commands.js';
 
 type SettingKey = keyof Config;
 
