@@ -5,7 +5,7 @@
 //
 //   npm run gen:client        (node --import tsx scripts/gen-client-types.mjs)
 //
-// test/core/sdk-client-types.test.ts fails when the checked-in file is stale.
+// test/sdk/client-types.pure.test.ts fails when the checked-in file is stale.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
