@@ -49,9 +49,9 @@ export interface Config {
   leaseSeconds: number;
   /** On SIGTERM, how long in-flight attempts may run before their deliveries are handed back. */
   drainSeconds: number;
-  /** Testing only: multiplies retry delays and Retry-After (0.001 turns seconds into milliseconds). */
+  /** Tests only (HOOKLINE_TEST_RETRY_DELAY_SCALE): multiplies retry delays and Retry-After (0.001 turns seconds into ms). */
   retryDelayScale: number;
-  /** Testing only: multiplies webhook timeouts, so a hanging receiver can be tested without waiting 5 s. */
+  /** Tests only (HOOKLINE_TEST_TIMEOUT_SCALE): multiplies webhook timeouts, so a hanging receiver takes less than 5 s. */
   timeoutScale: number;
   /**
    * Testing only, not a setting: resolves host names for the SSRF guard (save and send)
@@ -254,22 +254,6 @@ export const settings: Setting[] = [
     description: 'on shutdown, seconds to let in-flight attempts finish',
   },
   {
-    key: 'retryDelayScale',
-    env: 'HOOKLINE_RETRY_DELAY_SCALE',
-    flag: '--retry-delay-scale',
-    kind: 'number',
-    default: 1,
-    description: 'testing only: factor applied to retry delays',
-  },
-  {
-    key: 'timeoutScale',
-    env: 'HOOKLINE_TIMEOUT_SCALE',
-    flag: '--timeout-scale',
-    kind: 'number',
-    default: 1,
-    description: 'testing only: factor applied to webhook timeouts',
-  },
-  {
     key: 'leaseSeconds',
     env: 'HOOKLINE_LEASE_SECONDS',
     flag: '--lease-seconds',
@@ -279,13 +263,35 @@ export const settings: Setting[] = [
   },
 ];
 
+/**
+ * Settings for tests only: read from the environment, never flags of the CLI and not in
+ * `--help` or the README's table (the README names them under "Testing"). Tests that start
+ * `hookline serve` or `hookline worker` processes set these to make retries fast.
+ */
+export const testOnlySettings: Array<Omit<Setting, 'flag'>> = [
+  {
+    key: 'retryDelayScale',
+    env: 'HOOKLINE_TEST_RETRY_DELAY_SCALE',
+    kind: 'number',
+    default: 1,
+    description: 'factor applied to retry delays and Retry-After',
+  },
+  {
+    key: 'timeoutScale',
+    env: 'HOOKLINE_TEST_TIMEOUT_SCALE',
+    kind: 'number',
+    default: 1,
+    description: 'factor applied to webhook timeouts',
+  },
+];
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-function parseValue(s: Setting, raw: unknown, source: string): unknown {
+function parseValue(s: Pick<Setting, 'kind'>, raw: unknown, source: string): unknown {
   if (s.kind === 'bool') {
     if (typeof raw === 'boolean') return raw;
     const v = String(raw).toLowerCase();
@@ -331,6 +337,11 @@ export function loadConfig(
     const fromFlag = flags[s.key];
     if (fromFlag !== undefined) value = parseValue(s, fromFlag, s.flag);
     if (value !== undefined) out[s.key] = value;
+  }
+  for (const s of testOnlySettings) {
+    const fromEnv = env[s.env];
+    out[s.key] =
+      fromEnv !== undefined && fromEnv !== '' ? parseValue(s, fromEnv, s.env) : s.default;
   }
   const config = out as unknown as Config;
   if (config.port > 65535) throw new ConfigError(`--port: ${config.port} is not a TCP port`);
