@@ -6,7 +6,6 @@
 
 import { compileAllowList } from './core/ssrf.js';
 import { hasValidChecksum } from './core/api-keys.js';
-import type { ResolveHost } from './net/resolve.js';
 
 export interface Config {
   port: number;
@@ -53,11 +52,6 @@ export interface Config {
   retryDelayScale: number;
   /** Tests only (HOOKLINE_TEST_TIMEOUT_SCALE): multiplies webhook timeouts, so a hanging receiver takes less than 5 s. */
   timeoutScale: number;
-  /**
-   * Testing only, not a setting: resolves host names for the SSRF guard (save and send)
-   * instead of the system resolver, so tests can play DNS answers such as rebinding.
-   */
-  resolveHost?: ResolveHost;
 }
 
 type Kind = 'string' | 'int' | 'number' | 'bool' | 'list';
@@ -385,17 +379,4 @@ export function loadConfig(
     throw new ConfigError('--worker-batch and --worker-concurrency must be at least 1');
   }
   return config;
-}
-
-/** A configuration for tests and embedding: defaults plus the overrides given. */
-export function testConfig(overrides: Partial<Config> = {}): Config {
-  // Rate limits off: a test file makes hundreds of calls a second with one key.
-  // The rate-limit tests turn them on with small values of their own.
-  return {
-    ...loadConfig({}),
-    dev: true,
-    rateLimitPerMinute: 0,
-    publishRateLimitPerMinute: 0,
-    ...overrides,
-  };
 }

@@ -11,11 +11,11 @@
 import { isIP } from 'node:net';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import type { ConnectionOptions } from 'node:tls';
-import type { Config } from '../config.js';
 import {
   BLOCKED_DESTINATION,
   BlockedDestinationError,
   resolveAllowed,
+  type GuardConfig,
   type ResolvedAddress,
 } from './resolve.js';
 
@@ -44,7 +44,7 @@ const TRY_NEXT = new Set([
  * undici's plain connector.
  */
 export function guardedConnector(
-  config: Pick<Config, 'dev' | 'allowCidrs' | 'resolveHost'>,
+  config: GuardConfig,
   opts: DispatcherOptions = {},
 ): buildConnector.connector {
   const base = buildConnector({ timeout: opts.connectTimeoutMs ?? 10_000, ...(opts.tls ?? {}) });
@@ -99,7 +99,7 @@ function connectInOrder(
 
 /** The worker's dispatcher: keep-alive pools per origin, every connection guarded. */
 export function createDeliveryDispatcher(
-  config: Pick<Config, 'dev' | 'allowCidrs' | 'resolveHost'>,
+  config: GuardConfig,
   opts: DispatcherOptions = {},
 ): Dispatcher {
   return new Agent({

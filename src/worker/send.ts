@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { request, type Dispatcher } from 'undici';
-import type { Config } from '../config.js';
+import type { GuardConfig } from '../net/resolve.js';
 import { decodeSecret, signatureHeaders } from '../core/signing.js';
 import { BLOCKED_DESTINATION, createDeliveryDispatcher } from '../net/dispatcher.js';
 import { version } from '../version.js';
@@ -90,9 +90,7 @@ const byResolver = new WeakMap<object, Map<string, Dispatcher>>();
  * The process's delivery dispatcher (a pool per origin, keep-alive), created on
  * first use. One per process: a pool per call would defeat connection reuse.
  */
-export function deliveryDispatcher(
-  config: Pick<Config, 'dev' | 'allowCidrs' | 'resolveHost'>,
-): Dispatcher {
+export function deliveryDispatcher(config: GuardConfig): Dispatcher {
   const key = `${config.dev}|${config.allowCidrs.join(',')}`;
   // A config with its own resolver (tests) gets dispatchers of its own: a shared one would
   // resolve through whichever resolver created it first.

@@ -2,7 +2,7 @@ import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRateLimiter, registerRateLimit } from '../../src/api/plugins/rate-limit.js';
 import { registerErrorHandling } from '../../src/api/plugins/errors.js';
-import { testConfig } from '../../src/config.js';
+import { testConfig } from '../support/config.js';
 import type { AppDeps } from '../../src/api/context.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 

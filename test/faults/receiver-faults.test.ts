@@ -12,7 +12,7 @@ import {
 } from '../../src/worker/send.js';
 import { nextAttemptDelayMs } from '../../src/core/retry.js';
 import { generateSecret } from '../../src/core/signing.js';
-import { testConfig } from '../../src/config.js';
+import { testConfig } from '../support/config.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { startTestWorker } from '../support/worker.js';
 import type { Worker } from '../../src/worker/loop.js';

@@ -1,6 +1,7 @@
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { buildApp } from '../../src/api/app.js';
-import { testConfig, type Config } from '../../src/config.js';
+import type { Config } from '../../src/config.js';
+import { testConfig, type TestConfig } from './config.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { bootstrap } from '../../src/bootstrap.js';
 import { newOrganization } from '../../src/new-organization.js';
@@ -76,7 +77,7 @@ let orgCounter = 0;
  * An app on a fresh database of the store under test, bootstrapped like a first
  * start (organization `default` with an admin key), plus viewer and publisher keys.
  */
-export async function createTestApp(overrides: Partial<Config> = {}): Promise<TestApp> {
+export async function createTestApp(overrides: Partial<TestConfig> = {}): Promise<TestApp> {
   const database = await createTestDatabase();
   const { db } = database;
   const config = testConfig(overrides);

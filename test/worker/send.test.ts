@@ -11,7 +11,7 @@ import {
 } from '../../src/worker/send.js';
 import { insertAttempt } from '../../src/store/attempts.js';
 import { generateSecret } from '../../src/core/signing.js';
-import { testConfig } from '../../src/config.js';
+import { testConfig } from '../support/config.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
