@@ -6,6 +6,7 @@
 
 import { compileAllowList } from './core/ssrf.js';
 import { hasValidChecksum } from './core/api-keys.js';
+import { LOG_FORMATS, type LogFormat } from './log-format.js';
 
 export interface Config {
   port: number;
@@ -28,6 +29,8 @@ export interface Config {
   /** A webhook failing every delivery for this long is disabled. */
   disableAfterDays: number;
   logLevel: string;
+  /** json or pretty; unset: pretty when standard error is a terminal, else json. */
+  logFormat?: LogFormat;
   /** Requests per minute per API key on the management API. */
   rateLimitPerMinute: number;
   /** Requests per minute per API key on POST /events and /events/batch. */
@@ -172,6 +175,14 @@ export const settings: Setting[] = [
     kind: 'string',
     default: 'info',
     description: 'fatal, error, warn, info, debug or trace',
+  },
+  {
+    key: 'logFormat',
+    env: 'HOOKLINE_LOG_FORMAT',
+    flag: '--log-format',
+    kind: 'string',
+    description:
+      'json or pretty (readable lines); default: pretty when standard error is a terminal, else json',
   },
   {
     key: 'rateLimitPerMinute',
@@ -355,6 +366,11 @@ export function loadConfig(
   if (!LOG_LEVELS.includes(config.logLevel)) {
     throw new ConfigError(
       `HOOKLINE_LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got "${config.logLevel}"`,
+    );
+  }
+  if (config.logFormat !== undefined && !LOG_FORMATS.includes(config.logFormat)) {
+    throw new ConfigError(
+      `HOOKLINE_LOG_FORMAT: expected one of ${LOG_FORMATS.join(', ')}, got "${config.logFormat}"`,
     );
   }
   if (config.databaseUrl !== undefined && !/^postgres(ql)?:\/\//i.test(config.databaseUrl)) {

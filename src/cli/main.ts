@@ -50,7 +50,7 @@ function configFrom(cmd: Command): Config {
   return loadConfig(process.env, flags);
 }
 
-const databaseKeys: SettingKey[] = ['dataDir', 'databaseUrl', 'poolSize', 'logLevel'];
+const databaseKeys: SettingKey[] = ['dataDir', 'databaseUrl', 'poolSize', 'logLevel', 'logFormat'];
 const serveKeys = settings.map((s) => s.key).filter((k) => k !== 'metricsPort');
 
 function fail(message: string): never {
