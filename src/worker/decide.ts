@@ -34,8 +34,8 @@ export interface DecideOptions {
 
 /**
  * After a failed attempt the delivery is exhausted when
- * attempts >= 1 + retry_attempts + manual_attempts (HELPERS.md: manual retries
- * grant one attempt each on top of the webhook's policy).
+ * attempts >= 1 + retry_attempts + manual_attempts (docs/delivery-states.md, "Attempt
+ * budget": manual retries grant one attempt each on top of the webhook's policy).
  */
 export function decide(
   d: ClaimedDelivery,

@@ -15,7 +15,7 @@ import { version } from '../version.js';
 export const MAX_RESPONSE_BYTES = 4096;
 export const USER_AGENT = `Hookline/${version}`;
 
-/** The stable error codes of a failed attempt (SPEC section 3, "Deliveries"). */
+/** The stable error codes of a failed attempt (docs/receiving.md, "Attempt errors"). */
 export type AttemptError =
   | 'timeout'
   | 'connection_refused'

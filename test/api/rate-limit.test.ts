@@ -27,7 +27,7 @@ describe('rate limits on the real app', () => {
   });
   afterAll(async () => t?.close());
 
-  it('answers 429 in the SPEC format with Retry-After once a key used its minute, and only for that key', async () => {
+  it('answers 429 in the error format with Retry-After once a key used its minute, and only for that key', async () => {
     for (let i = 0; i < 5; i++) {
       const ok = await t.org.viewer('GET', '/event-types');
       expect(ok.status).toBe(200);

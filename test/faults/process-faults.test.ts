@@ -1,5 +1,5 @@
 /**
- * Process faults (SPEC section 4: "a worker that dies mid-request loses
+ * Process faults (docs/receiving.md, "Retries": "a worker that dies mid-request loses
  * nothing"): real `hookline worker` and `hookline serve` processes killed with
  * SIGKILL, a PostgreSQL server crashed and restarted, several workers sharing
  * one queue. After recovery every acknowledged publish reached the receiver

@@ -1,5 +1,5 @@
 /**
- * Receivers that misbehave on purpose (SPEC section 4): each fault of the
+ * Receivers that misbehave on purpose (docs/receiving.md): each fault of the
  * fault receiver against one HTTP attempt, then end to end through the worker.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
