@@ -133,7 +133,8 @@ export const settings: Setting[] = [
     env: 'HOOKLINE_ADMIN_KEY',
     flag: '--admin-key',
     kind: 'string',
-    description: 'the first admin key, on an empty database (at least 32 characters)',
+    description:
+      'an admin key (at least 32 characters): the first one on an empty database; added to `default` when the database does not know it',
     secret: true,
   },
   {
