@@ -1,9 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
-// The suite runs once per store: every test under test/ (but the pure core
-// tests and the browser tests) runs against PGlite and against PostgreSQL.
+// The suite runs once per store: every test under test/ (but the pure tests
+// and the browser tests) runs against PGlite and against PostgreSQL. Pure
+// tests need no database and run once: everything under test/core, and any
+// file named *.pure.test.ts beside the tests of its part (test/sdk, test/worker).
 const storeTests = ['test/**/*.test.ts'];
-const notPerStore = ['test/core/**', 'test/e2e/**', 'node_modules/**'];
+const pureTests = ['test/core/**/*.test.ts', 'test/**/*.pure.test.ts'];
+const notPerStore = ['test/core/**', 'test/**/*.pure.test.ts', 'test/e2e/**', 'node_modules/**'];
 
 export default defineConfig({
   test: {
@@ -15,7 +18,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'core', include: ['test/core/**/*.test.ts'] },
+        test: { name: 'core', include: pureTests },
       },
       {
         extends: true,

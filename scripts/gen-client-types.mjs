@@ -5,7 +5,7 @@
 //
 //   npm run gen:client        (node --import tsx scripts/gen-client-types.mjs)
 //
-// test/core/sdk-client-types.test.ts fails when the checked-in file is stale.
+// test/sdk/client-types.pure.test.ts fails when the checked-in file is stale.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -16,7 +16,7 @@ const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 /** The OpenAPI document of the current source tree. Needs a TypeScript loader (tsx or vitest). */
 export async function openApiDocument() {
   const { buildApp } = await import('../src/api/app.js');
-  const { testConfig } = await import('../src/config.js');
+  const { loadConfig } = await import('../src/config.js');
   const { createMetrics } = await import('../src/metrics.js');
   // Routes are registered without touching the database; a query here would be a bug worth seeing.
   const db = {
@@ -27,13 +27,12 @@ export async function openApiDocument() {
     transaction: async () => {
       throw new Error('gen-client-types: no database');
     },
-    exec: async () => {},
     listen: async () => async () => {},
     close: async () => {},
   };
   const app = await buildApp({
     db,
-    config: testConfig({ worker: false }),
+    config: { ...loadConfig({}), dev: true, worker: false },
     metrics: createMetrics(),
     wake: () => {},
   });

@@ -7,8 +7,8 @@
 import { compileAllowList } from './core/ssrf.js';
 import { hasValidChecksum } from './core/api-keys.js';
 import { parseFrameAncestors } from './core/frame-ancestors.js';
-import type { ResolveHost } from './net/resolve.js';
 import { parseProxyUrl } from './net/egress-proxy.js';
+import { LOG_FORMATS, type LogFormat } from './log-format.js';
 
 export interface Config {
   port: number;
@@ -39,6 +39,8 @@ export interface Config {
   /** A webhook failing every delivery for this long is disabled. */
   disableAfterDays: number;
   logLevel: string;
+  /** json or pretty; unset: pretty when standard error is a terminal, else json. */
+  logFormat?: LogFormat;
   /** Requests per minute per API key on the management API. */
   rateLimitPerMinute: number;
   /** Requests per minute per API key on POST /events and /events/batch. */
@@ -59,17 +61,12 @@ export interface Config {
   leaseSeconds: number;
   /** On SIGTERM, how long in-flight attempts may run before their deliveries are handed back. */
   drainSeconds: number;
-  /** Testing only: multiplies retry delays and Retry-After (0.001 turns seconds into milliseconds). */
+  /** Tests only (HOOKLINE_TEST_RETRY_DELAY_SCALE): multiplies retry delays and Retry-After (0.001 turns seconds into ms). */
   retryDelayScale: number;
-  /** Testing only: multiplies webhook timeouts, so a hanging receiver can be tested without waiting 5 s. */
+  /** Tests only (HOOKLINE_TEST_TIMEOUT_SCALE): multiplies webhook timeouts, so a hanging receiver takes less than 5 s. */
   timeoutScale: number;
   /** CSP frame-ancestors of /portal: which sites may embed the customer portal (space-separated). */
   portalFrameAncestors: string;
-  /**
-   * Testing only, not a setting: resolves host names for the SSRF guard (save and send)
-   * instead of the system resolver, so tests can play DNS answers such as rebinding.
-   */
-  resolveHost?: ResolveHost;
   /** Memory limit of one transformation run (docs/routing.md, "Transformations"). */
   transformMemoryMb: number;
   /** Time limit of one transformation run. */
@@ -152,7 +149,8 @@ export const settings: Setting[] = [
     env: 'HOOKLINE_ADMIN_KEY',
     flag: '--admin-key',
     kind: 'string',
-    description: 'the first admin key, on an empty database (at least 32 characters)',
+    description:
+      'an admin key (at least 32 characters): the first one on an empty database; added to `default` when the database does not know it',
     secret: true,
   },
   {
@@ -238,6 +236,14 @@ export const settings: Setting[] = [
     description: 'fatal, error, warn, info, debug or trace',
   },
   {
+    key: 'logFormat',
+    env: 'HOOKLINE_LOG_FORMAT',
+    flag: '--log-format',
+    kind: 'string',
+    description:
+      'json or pretty (readable lines); default: pretty when standard error is a terminal, else json',
+  },
+  {
     key: 'rateLimitPerMinute',
     env: 'HOOKLINE_RATE_LIMIT',
     flag: '--rate-limit',
@@ -312,22 +318,6 @@ export const settings: Setting[] = [
     description: 'on shutdown, seconds to let in-flight attempts finish',
   },
   {
-    key: 'retryDelayScale',
-    env: 'HOOKLINE_RETRY_DELAY_SCALE',
-    flag: '--retry-delay-scale',
-    kind: 'number',
-    default: 1,
-    description: 'testing only: factor applied to retry delays',
-  },
-  {
-    key: 'timeoutScale',
-    env: 'HOOKLINE_TIMEOUT_SCALE',
-    flag: '--timeout-scale',
-    kind: 'number',
-    default: 1,
-    description: 'testing only: factor applied to webhook timeouts',
-  },
-  {
     key: 'leaseSeconds',
     env: 'HOOKLINE_LEASE_SECONDS',
     flag: '--lease-seconds',
@@ -353,13 +343,35 @@ export const settings: Setting[] = [
   },
 ];
 
+/**
+ * Settings for tests only: read from the environment, never flags of the CLI and not in
+ * `--help` or the README's table (the README names them under "Testing"). Tests that start
+ * `hookline serve` or `hookline worker` processes set these to make retries fast.
+ */
+export const testOnlySettings: Array<Omit<Setting, 'flag'>> = [
+  {
+    key: 'retryDelayScale',
+    env: 'HOOKLINE_TEST_RETRY_DELAY_SCALE',
+    kind: 'number',
+    default: 1,
+    description: 'factor applied to retry delays and Retry-After',
+  },
+  {
+    key: 'timeoutScale',
+    env: 'HOOKLINE_TEST_TIMEOUT_SCALE',
+    kind: 'number',
+    default: 1,
+    description: 'factor applied to webhook timeouts',
+  },
+];
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-function parseValue(s: Setting, raw: unknown, source: string): unknown {
+function parseValue(s: Pick<Setting, 'kind'>, raw: unknown, source: string): unknown {
   if (s.kind === 'bool') {
     if (typeof raw === 'boolean') return raw;
     const v = String(raw).toLowerCase();
@@ -406,6 +418,11 @@ export function loadConfig(
     if (fromFlag !== undefined) value = parseValue(s, fromFlag, s.flag);
     if (value !== undefined) out[s.key] = value;
   }
+  for (const s of testOnlySettings) {
+    const fromEnv = env[s.env];
+    out[s.key] =
+      fromEnv !== undefined && fromEnv !== '' ? parseValue(s, fromEnv, s.env) : s.default;
+  }
   const config = out as unknown as Config;
   if (config.port > 65535) throw new ConfigError(`--port: ${config.port} is not a TCP port`);
   if (config.metricsPort > 65535)
@@ -424,6 +441,11 @@ export function loadConfig(
   if (!LOG_LEVELS.includes(config.logLevel)) {
     throw new ConfigError(
       `HOOKLINE_LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got "${config.logLevel}"`,
+    );
+  }
+  if (config.logFormat !== undefined && !LOG_FORMATS.includes(config.logFormat)) {
+    throw new ConfigError(
+      `HOOKLINE_LOG_FORMAT: expected one of ${LOG_FORMATS.join(', ')}, got "${config.logFormat}"`,
     );
   }
   if (config.databaseUrl !== undefined && !/^postgres(ql)?:\/\//i.test(config.databaseUrl)) {
@@ -466,18 +488,4 @@ export function loadConfig(
     throw new ConfigError('--transform-memory-mb and --transform-timeout-ms must be at least 1');
   }
   return config;
-}
-
-/** A configuration for tests and embedding: defaults plus the overrides given. */
-export function testConfig(overrides: Partial<Config> = {}): Config {
-  // Rate limits off: a test file makes hundreds of calls a second with one key.
-  // The rate-limit tests turn them on with small values of their own.
-  return {
-    ...loadConfig({}),
-    dev: true,
-    rateLimitPerMinute: 0,
-    publishRateLimitPerMinute: 0,
-    portalRateLimitPerMinute: 0,
-    ...overrides,
-  };
 }

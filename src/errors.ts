@@ -43,7 +43,7 @@ export interface FieldError {
   code?: string;
 }
 
-/** An error that maps to an HTTP answer in the SPEC's format. */
+/** An error that maps to an HTTP answer in the format of docs/api.md ("Errors"). */
 export class HooklineError extends Error {
   readonly code: ErrorCode;
   readonly status: number;

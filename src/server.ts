@@ -71,6 +71,7 @@ export async function startServer(
     throw err;
   });
   const boot = await bootstrap(db, { adminKey: config.adminKey, demo: config.demo });
+  for (const n of boot.notices) log[n.level](n.message);
   if (boot.created && !boot.created.keyWasGiven) {
     // Printed once, on standard output, so it can be captured; it is never logged or stored.
     process.stdout.write(

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { TENANT_ID_PATTERN } from '../store/tenants.js';
 
-/** The SPEC's error body, for the OpenAPI document. */
+/** The error body (docs/api.md, "Errors"), for the OpenAPI document. */
 export const ErrorBody = Type.Object({
   error: Type.Object({
     code: Type.String({ description: 'Stable code, e.g. VALIDATION_FAILED' }),

@@ -22,7 +22,7 @@ import {
   type ResponseOf,
 } from '../client/client.js';
 import { generateSecret } from '../core/signing.js';
-import { sendAttempt, type AttemptError, type AttemptResult } from '../worker/attempt.js';
+import { sendAttempt, type AttemptError, type AttemptResult } from '../worker/send.js';
 import { describeError, painter, serverOf, withRemote, type RemoteOptions } from './remote.js';
 
 /** Where `hookline listen` keeps its secrets: $HOOKLINE_CONFIG_DIR, else $XDG_CONFIG_HOME/hookline, else ~/.config/hookline. */

@@ -15,7 +15,7 @@ import type { OperationName, Operations } from './api-types.js';
 
 export type { Operations, OperationName } from './api-types.js';
 
-/** The SPEC's error codes, plus the client's own for answers that never came. */
+/** The API's error codes (docs/api.md, "Errors"), plus the client's own for answers that never came. */
 export type ApiErrorCode =
   ErrorCode | 'NETWORK_ERROR' | 'TIMEOUT' | 'INVALID_RESPONSE' | (string & {});
 

@@ -1,5 +1,5 @@
 /**
- * Which network addresses Hookline may send webhooks to (SPEC section 6).
+ * Which network addresses Hookline may send webhooks to (docs/destinations.md, "Blocked addresses").
  * Pure rules, no I/O: src/net/guard.ts applies them when a webhook is saved and
  * src/net/dispatcher.ts when a connection is opened.
  *
@@ -23,7 +23,7 @@ function cidr(text: string): Cidr {
   return ipaddr.parseCIDR(text);
 }
 
-// The SPEC's IPv4 list, in order. 255.255.255.255 (broadcast) is inside 240/4.
+// The IPv4 list of docs/destinations.md ("Blocked addresses"), in order. 255.255.255.255 (broadcast) is inside 240/4.
 const IPV4_BLOCKED: Array<[string, string]> = [
   ['0.0.0.0/8', 'this network'],
   ['10.0.0.0/8', 'private'],

@@ -11,7 +11,7 @@ export const MAX_HEADER_NAME = 256;
 export const MAX_HEADER_VALUE = 4096;
 
 // Headers Hookline sets itself, or that would change how the request is framed or routed.
-// `expect` and `trailer` are not in the SPEC's list, but undici refuses or mishandles them.
+// `expect` and `trailer` were not in the original list, but undici refuses or mishandles them.
 const FORBIDDEN_NAMES = new Set([
   'host',
   'content-length',

@@ -7,12 +7,13 @@
  * the same as every other delivery's.
  */
 import { createHash } from 'node:crypto';
+import type { GuardConfig } from './resolve.js';
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config.js';
 import type { TlsSettings } from '../core/endpoint-security.js';
 import { createDeliveryDispatcher } from './dispatcher.js';
 
-type NetConfig = Pick<Config, 'dev' | 'allowCidrs' | 'resolveHost' | 'egressProxy'>;
+type NetConfig = GuardConfig & { egressProxy?: string };
 
 /** At most this many TLS dispatchers per config; the least recently used one is closed past it. */
 const MAX_POOLS = 500;

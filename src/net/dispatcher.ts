@@ -17,6 +17,7 @@ import {
   BLOCKED_DESTINATION,
   BlockedDestinationError,
   resolveAllowed,
+  type GuardConfig,
   type ResolvedAddress,
 } from './resolve.js';
 
@@ -45,7 +46,7 @@ const TRY_NEXT = new Set([
  * undici's plain connector.
  */
 export function guardedConnector(
-  config: Pick<Config, 'dev' | 'allowCidrs' | 'resolveHost'>,
+  config: GuardConfig,
   opts: DispatcherOptions = {},
 ): buildConnector.connector {
   const base = buildConnector({ timeout: opts.connectTimeoutMs ?? 10_000, ...(opts.tls ?? {}) });
@@ -103,7 +104,7 @@ function connectInOrder(
  * and tunnelled through the egress proxy when one is configured (egress-proxy.ts).
  */
 export function createDeliveryDispatcher(
-  config: Pick<Config, 'dev' | 'allowCidrs' | 'resolveHost'> & { egressProxy?: string },
+  config: GuardConfig & { egressProxy?: string },
   opts: DispatcherOptions = {},
 ): Dispatcher {
   return new Agent({

@@ -3,10 +3,9 @@
  * address rules live in src/core/ssrf.ts; the same check runs again at every
  * connection in src/net/dispatcher.ts, because DNS answers change after saving.
  */
-import type { Config } from '../config.js';
 import { describeBlocked } from '../core/ssrf.js';
 import { fieldError, validationFailed } from '../errors.js';
-import { BlockedDestinationError, resolveAllowed } from './resolve.js';
+import { BlockedDestinationError, resolveAllowed, type GuardConfig } from './resolve.js';
 
 /** How long saving a webhook waits for DNS before refusing the URL. */
 export const SAVE_LOOKUP_TIMEOUT_MS = 10_000;
@@ -19,7 +18,7 @@ export const SAVE_LOOKUP_TIMEOUT_MS = 10_000;
  */
 export async function assertDestinationAllowed(
   url: URL,
-  config: Pick<Config, 'dev' | 'allowCidrs' | 'resolveHost'>,
+  config: GuardConfig,
   opts: { lookupTimeoutMs?: number } = {},
 ): Promise<void> {
   if (url.protocol !== 'https:' && url.protocol !== 'http:')

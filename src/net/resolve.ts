@@ -46,7 +46,13 @@ export class BlockedDestinationError extends Error {
   }
 }
 
-export type GuardConfig = Pick<Config, 'dev' | 'allowCidrs' | 'resolveHost'>;
+/**
+ * What the SSRF guard reads of the configuration. `resolveHost` is for tests only, not a
+ * setting: it resolves host names (on save and on send) instead of the system resolver, so a
+ * test can play DNS answers such as rebinding. A Config built by test/support/config.ts may
+ * carry it; loadConfig never sets it.
+ */
+export type GuardConfig = Pick<Config, 'dev' | 'allowCidrs'> & { resolveHost?: ResolveHost };
 
 // Configs live for a process; compiling the allow list once per array keeps the hot path cheap.
 const compiled = new WeakMap<readonly string[], AllowList>();

@@ -45,8 +45,6 @@ export interface Db extends Queryable {
   readonly kind: 'pglite' | 'postgres';
   /** Runs `fn` inside BEGIN … COMMIT; rolls back and rethrows when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
-  /** Runs a script of several statements without parameters (migrations). */
-  exec(sql: string): Promise<void>;
   /**
    * Subscribes to NOTIFY on a channel; resolves to an unsubscribe function. On PostgreSQL every
    * subscription of a Db shares one connection (application_name `hookline-listen`), re-opened

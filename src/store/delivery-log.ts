@@ -2,7 +2,7 @@
  * The read and operator side of deliveries: the delivery log with its filters,
  * one delivery with its attempts, and the operator's actions on the queue
  * (manual retry, replay, skip). The worker's claim/complete queries live in
- * src/worker; both sides share the manual-retry contract in HELPERS.md.
+ * src/worker; both sides share the contract of docs/delivery-states.md ("Manual retry").
  */
 import type { Queryable } from './db.js';
 
@@ -198,7 +198,7 @@ export async function listAttempts(q: Queryable, deliveryId: string): Promise<At
   return rows;
 }
 
-// Manual retry (HELPERS.md): back in the queue now, with one more attempt in the worker's
+// Manual retry (docs/delivery-states.md, "Manual retry"): back in the queue now, with one more attempt in the worker's
 // budget, and no lease, so any worker may take it at once. A delivery taken from a worker
 // mid-send counts that attempt now: the worker logs it under the number it claimed
 // (attempts + 1) but no longer owns the row to raise `attempts`, so the next send is numbered

@@ -29,9 +29,6 @@ export async function openPglite(dataDir?: string): Promise<Db> {
     async transaction(fn) {
       return pg.transaction((tx) => fn(wrap(tx)));
     },
-    async exec(sql) {
-      await pg.exec(sql);
-    },
     // One process, one in-process connection that never drops: `onReconnect` never has cause to run.
     async listen(channel, onNotify) {
       const unsubscribe = await pg.listen(channel, onNotify);

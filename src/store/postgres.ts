@@ -69,9 +69,6 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
         client.release(broken);
       }
     },
-    async exec(sql) {
-      await pool.query(sql);
-    },
     // One connection outside the pool carries every channel (src/store/pg-listener.ts).
     listen: (channel, onNotify, listenOpts) => listener.listen(channel, onNotify, listenOpts),
     close() {

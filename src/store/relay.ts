@@ -10,7 +10,7 @@ import { newId } from '../ids.js';
 import type { Queryable } from './db.js';
 import type { WebhookRow } from './webhooks.js';
 import { insertWebhook } from './webhooks.js';
-import type { AttemptResult } from '../worker/attempt.js';
+import type { AttemptResult } from '../worker/send.js';
 import type { ClaimedDelivery } from '../worker/claim.js';
 import { decide } from '../worker/decide.js';
 import { recordOutcomes, updateWebhookHealth } from '../worker/complete.js';

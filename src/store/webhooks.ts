@@ -10,7 +10,7 @@ export interface PreviousSecret {
   expires_at: string;
 }
 
-/** The fields a client may set, with the SPEC's defaults applied (see routes/webhooks.ts). */
+/** The fields a client may set, with the defaults of docs/api.md ("Webhooks") applied (see routes/webhooks.ts). */
 export interface WebhookSettings {
   name: string;
   url: string;

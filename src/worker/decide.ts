@@ -3,7 +3,7 @@
  * random source and the test time scale come in as arguments.
  */
 import { nextAttemptDelayMs } from '../core/retry.js';
-import type { AttemptResult } from './attempt.js';
+import type { AttemptResult } from './send.js';
 import type { ClaimedDelivery } from './claim.js';
 
 export type OutcomeKind =
@@ -35,8 +35,8 @@ export interface DecideOptions {
 
 /**
  * After a failed attempt the delivery is exhausted when
- * attempts >= 1 + retry_attempts + manual_attempts (HELPERS.md: manual retries
- * grant one attempt each on top of the webhook's policy).
+ * attempts >= 1 + retry_attempts + manual_attempts (docs/delivery-states.md, "Attempt
+ * budget": manual retries grant one attempt each on top of the webhook's policy).
  */
 export function decide(
   d: ClaimedDelivery,

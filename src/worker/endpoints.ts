@@ -5,6 +5,7 @@
  * the dispatcher carrying its TLS settings.
  */
 import type { Dispatcher } from 'undici';
+import type { GuardConfig } from '../net/resolve.js';
 import type { Config } from '../config.js';
 import type { SecretBox } from '../core/secret-box.js';
 import {
@@ -34,7 +35,7 @@ const MAX_ENTRIES = 10_000;
 /** Opens an endpoint column for sending, now and without the cache. */
 export function attemptEndpoint(
   box: SecretBox,
-  config: Pick<Config, 'dev' | 'allowCidrs' | 'resolveHost' | 'egressProxy'>,
+  config: GuardConfig & { egressProxy?: string },
   stored: StoredEndpoint | null | undefined,
   now = Date.now(),
 ): AttemptEndpoint & { validUntil: number } {
@@ -54,7 +55,7 @@ export function attemptEndpoint(
  */
 export function createEndpointCache(
   box: SecretBox,
-  config: Pick<Config, 'dev' | 'allowCidrs' | 'resolveHost' | 'egressProxy'>,
+  config: GuardConfig & { egressProxy?: string },
 ) {
   const cache = new Map<string, Entry>();
   return {

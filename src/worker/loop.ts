@@ -14,8 +14,8 @@ import type { Logger } from '../log.js';
 import { WAKE_CHANNEL } from '../store/events.js';
 import { createSecretBox } from '../core/secret-box.js';
 import { claimDeliveries, msUntilNextDue, releaseClaims, type ClaimedDelivery } from './claim.js';
-import { deliveryDispatcher, internalFailure, sendAttempt } from './attempt.js';
-import type { AttemptMessage, AttemptTarget } from './attempt.js';
+import { deliveryDispatcher, internalFailure, sendAttempt } from './send.js';
+import type { AttemptMessage, AttemptTarget } from './send.js';
 import { cancelled, decide, deferred, type Outcome } from './decide.js';
 import { skipped as skippedByTransformation } from './decide.js';
 import { prepareTransformed } from './transform-step.js';
@@ -27,7 +27,7 @@ import {
   publishOperational,
   staleWebhooks,
   type DisabledWebhook,
-} from './ops.js';
+} from './disable-and-announce.js';
 import { createRateLimiter } from './rate-limit.js';
 import { createWebhookSlots, tookAllRoom, webhookCap, type Slot } from './webhook-slots.js';
 import { createSecretCache } from './secrets.js';

@@ -8,16 +8,12 @@
  * after, over the transformed body.
  */
 import type { Config } from '../config.js';
+import type { GuardConfig } from '../net/resolve.js';
 import { HooklineError, type FieldError } from '../errors.js';
 import { readOutput, type Transformation } from '../core/transformation.js';
 import { assertDestinationAllowed } from '../net/guard.js';
 import { runTransformation } from '../transform/sandbox.js';
-import {
-  buildBody,
-  type AttemptError,
-  type AttemptMessage,
-  type AttemptResult,
-} from './attempt.js';
+import { buildBody, type AttemptError, type AttemptMessage, type AttemptResult } from './send.js';
 
 /** What to do with the delivery: send this request, skip it, or record a failed attempt. */
 export type Prepared =
@@ -47,10 +43,7 @@ export async function prepareTransformed(
   transformation: Transformation,
   target: { url: string; customHeaders?: Record<string, string> | null },
   message: AttemptMessage,
-  config: Pick<
-    Config,
-    'dev' | 'allowCidrs' | 'resolveHost' | 'transformMemoryMb' | 'transformTimeoutMs'
-  >,
+  config: GuardConfig & Pick<Config, 'transformMemoryMb' | 'transformTimeoutMs'>,
 ): Promise<Prepared> {
   const startedAt = new Date();
   const t0 = performance.now();

@@ -13,7 +13,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.close());
 
-describe('API keys (SPEC section 2, issue 4 item 3)', () => {
+describe('API keys (docs/api.md, "Authentication and roles")', () => {
   it('look like hk_ + at least 32 random characters + a checksum, and are stored only as a hash', async () => {
     const created = await t.org.admin('POST', '/api-keys', {
       role: 'publisher',

@@ -32,7 +32,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.close());
 
-describe('bad input gets a clear 4xx in the SPEC format and stores nothing', () => {
+describe('bad input gets a clear 4xx in the error format and stores nothing', () => {
   it('refuses malformed bodies on every write route', async () => {
     const before = await counts();
     for (const [method, path, good] of writes()) {
@@ -213,7 +213,7 @@ describe('bad input gets a clear 4xx in the SPEC format and stores nothing', () 
     expect((await t.org.admin('GET', '/event-types?limit=500')).status).toBe(200);
   });
 
-  it('answers bad paths and methods in the SPEC format', async () => {
+  it('answers bad paths and methods in the error format', async () => {
     const long = await t.org.admin('GET', `/webhooks/${'x'.repeat(300)}`);
     expect(long.status).toBe(404);
     expect(long.body.error.code).toBe('NOT_FOUND');

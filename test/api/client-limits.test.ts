@@ -65,7 +65,7 @@ afterAll(async () => {
 });
 
 describe('limits on headers, URL and time (real socket)', () => {
-  it('answers oversized headers with 431 in the SPEC format', async () => {
+  it('answers oversized headers with 431 in the error format', async () => {
     const res = await raw([
       `GET /api/v1/me HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
     ]);
@@ -73,7 +73,7 @@ describe('limits on headers, URL and time (real socket)', () => {
     expect(res.body).toEqual(spec('HEADERS_TOO_LARGE'));
   });
 
-  it('answers a URL longer than the header limit with 431, and garbage with 400, in the SPEC format', async () => {
+  it('answers a URL longer than the header limit with 431, and garbage with 400, in the error format', async () => {
     expect(
       (await raw([`GET /api/v1/me?q=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`])).body,
     ).toEqual(spec('HEADERS_TOO_LARGE'));
@@ -117,7 +117,7 @@ describe('limits checked by the app', () => {
     expect(long.body.error.code).toBe('URI_TOO_LONG');
   });
 
-  it('answers router errors in the SPEC format: an over-long path segment is 404, a malformed URL 400', async () => {
+  it('answers router errors in the error format: an over-long path segment is 404, a malformed URL 400', async () => {
     for (const [method, path] of [
       ['POST', '/webhooks/{x}/test'],
       ['DELETE', '/api-keys/{x}'],

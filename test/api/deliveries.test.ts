@@ -79,7 +79,7 @@ const listIds = async (query: string, call = t.org.admin) => {
 };
 
 describe('the delivery log', () => {
-  it('lists every delivery of the organization newest first, in the SPEC shape', async () => {
+  it('lists every delivery of the organization newest first, in the shape docs/api.md describes', async () => {
     const res = await t.org.admin('GET', '/deliveries');
     expect(res.body.data.map((d: any) => d.id)).toEqual([
       ids.cancelled,

@@ -4,7 +4,7 @@ import { encodeUri, fillPath, operations, sampleOf, type Operation } from '../su
 
 // Random and malformed requests to every route of /openapi.json, round-robin, for a bounded
 // time (HOOKLINE_FUZZ_MS, default 15 s) or request count. No answer may be a 5xx, every error must
-// be in the SPEC format, and the server must still answer afterwards. The seed is printed with
+// be in the error format, and the server must still answer afterwards. The seed is printed with
 // each failure; HOOKLINE_FUZZ_SEED replays a run.
 
 const BUDGET_MS = Number(process.env.HOOKLINE_FUZZ_MS ?? 15_000);
@@ -234,7 +234,7 @@ function body(op: Operation): { payload?: string | Buffer; contentType?: string 
 
 describe('fuzzing every route of the OpenAPI document', () => {
   it(
-    `never answers 5xx, always in the SPEC error format, and keeps answering (seed ${SEED})`,
+    `never answers 5xx, always in the error format, and keeps answering (seed ${SEED})`,
     { timeout: BUDGET_MS + 60_000 },
     async () => {
       const ops = operations(t.app);
@@ -273,7 +273,7 @@ describe('fuzzing every route of the OpenAPI document', () => {
           } catch {
             ok = false;
           }
-          if (!ok) failures.push(`${what} not in the SPEC format: ${res.body.slice(0, 200)}`);
+          if (!ok) failures.push(`${what} not in the error format: ${res.body.slice(0, 200)}`);
         }
         if (failures.length >= 20) break;
       }

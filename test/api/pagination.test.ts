@@ -63,7 +63,7 @@ describe('pagination edge cases', () => {
   });
 
   it.each(lists)(
-    '%s: a cursor this API did not return is a 422 in the SPEC format',
+    '%s: a cursor this API did not return is a 422 in the error format',
     async (path) => {
       for (const cursor of [
         '%25%25%25',

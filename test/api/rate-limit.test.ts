@@ -2,7 +2,7 @@ import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRateLimiter, registerRateLimit } from '../../src/api/plugins/rate-limit.js';
 import { registerErrorHandling } from '../../src/api/plugins/errors.js';
-import { testConfig } from '../../src/config.js';
+import { testConfig } from '../support/config.js';
 import type { AppDeps } from '../../src/api/context.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 
@@ -27,7 +27,7 @@ describe('rate limits on the real app', () => {
   });
   afterAll(async () => t?.close());
 
-  it('answers 429 in the SPEC format with Retry-After once a key used its minute, and only for that key', async () => {
+  it('answers 429 in the error format with Retry-After once a key used its minute, and only for that key', async () => {
     for (let i = 0; i < 5; i++) {
       const ok = await t.org.viewer('GET', '/event-types');
       expect(ok.status).toBe(200);

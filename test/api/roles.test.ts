@@ -19,7 +19,7 @@ function operations(): Array<{ method: string; path: string }> {
   return out;
 }
 
-// SPEC section 2: a publisher may publish events and read event types, nothing else
+// docs/api.md, "Authentication and roles": a publisher may publish events and read event types, nothing else
 // (and ask who it is, which the admin UI needs to pick what to show).
 const publisherMay = new Set([
   'POST /events',

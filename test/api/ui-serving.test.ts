@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/api/app.js';
-import { testConfig } from '../../src/config.js';
+import { testConfig } from '../support/config.js';
 import { createMetrics } from '../../src/metrics.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 

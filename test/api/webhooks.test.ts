@@ -31,7 +31,7 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 describe('creating a webhook', () => {
-  it('applies the SPEC defaults and shows the secret once, at creation', async () => {
+  it('applies the defaults of docs/api.md and shows the secret once, at creation', async () => {
     const res = await t.org.admin('POST', '/webhooks', valid());
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({
@@ -70,7 +70,7 @@ describe('creating a webhook', () => {
     expect(revealed).toMatchObject({ status: 200, body: { secret: res.body.secret } });
   });
 
-  it('accepts every boundary value the SPEC allows', async () => {
+  it('accepts every boundary value docs/api.md allows', async () => {
     const headers: Record<string, string> = { Authorization: 'Bearer x'.padEnd(4096, 'x') };
     for (let i = 1; i < 32; i++) headers[`X-Extra-${i}`] = String(i);
     const cases: Array<Record<string, unknown>> = [

@@ -29,6 +29,7 @@ interface Served {
   url: string;
   child: ChildProcess;
   stdout: () => string;
+  stderr: () => string;
   /** SIGTERM, then the exit code. */
   stop: () => Promise<number | null>;
 }
@@ -60,6 +61,7 @@ async function serve(env: Record<string, string>, args: string[] = []): Promise<
     url,
     child,
     stdout: () => stdout,
+    stderr: () => stderr,
     stop: async () => {
       child.kill('SIGTERM');
       return exited;
@@ -119,6 +121,22 @@ describe('first start and bootstrap', { timeout: 300_000 }, () => {
       body: { role: 'admin', org_name: 'default' },
     });
     expect((await api(served.url, given + 'x', '/me')).status).toBe(401);
+    expect(await served.stop()).toBe(0);
+  });
+
+  it('a HOOKLINE_ADMIN_KEY unknown to a database that has organizations opens `default`, and the log says so', async () => {
+    const env = await emptyStore();
+    const made = await runHookline(['orgs', 'create', 'acme'], { env });
+    expect(made.code, made.stderr).toBe(0);
+    const given = 'set-after-orgs-create-' + 'x'.repeat(20);
+    const served = await serve({ ...env, HOOKLINE_ADMIN_KEY: given });
+    expect(await api(served.url, given, '/me')).toMatchObject({
+      status: 200,
+      body: { role: 'admin', org_name: 'default' },
+    });
+    expect(served.stderr()).toContain(
+      'HOOKLINE_ADMIN_KEY was not a key of this database: added it as an admin key of organization \\"default\\" (created)',
+    );
     expect(await served.stop()).toBe(0);
   });
 

@@ -10,7 +10,7 @@ import {
   until,
 } from './support.js';
 
-// The management API's rate limit (SPEC section 6: 429 with Retry-After) as the admin UI shows it.
+// The management API's rate limit (docs/api.md, "Rate limits": 429 with Retry-After) as the admin UI shows it.
 // Two requests a minute per key: the bucket refills one token every 30 s, so after the test drains
 // it, every request the UI makes in the next half minute is refused.
 

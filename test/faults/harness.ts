@@ -13,7 +13,8 @@ import { bootstrap } from '../../src/bootstrap.js';
 import { generateApiKey } from '../../src/core/api-keys.js';
 import { buildApp } from '../../src/api/app.js';
 import { createWake } from '../../src/worker/wake.js';
-import { testConfig, type Config } from '../../src/config.js';
+import type { Config } from '../../src/config.js';
+import { testConfig } from '../support/config.js';
 import { createMetrics } from '../../src/metrics.js';
 import { caller, type ApiCall } from '../support/app.js';
 

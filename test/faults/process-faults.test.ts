@@ -1,5 +1,5 @@
 /**
- * Process faults (SPEC section 4: "a worker that dies mid-request loses
+ * Process faults (docs/receiving.md, "Retries": "a worker that dies mid-request loses
  * nothing"): real `hookline worker` and `hookline serve` processes killed with
  * SIGKILL, a PostgreSQL server crashed and restarted, several workers sharing
  * one queue. After recovery every acknowledged publish reached the receiver
@@ -42,8 +42,8 @@ let rx: FaultReceiver;
 const receiver = async () => (rx ??= await startFaultReceiver());
 afterAll(async () => rx?.close());
 
-/** Fast retries for everything a test process starts. */
-const fast = ['--retry-delay-scale', '0.001'];
+/** Fast retries for everything a test process starts (a test-only variable, not a flag). */
+const fast = { HOOKLINE_TEST_RETRY_DELAY_SCALE: '0.001' };
 
 describe.runIf(testStore === 'postgres')('workers on PostgreSQL', () => {
   let tdb: TestDatabase;
@@ -72,16 +72,8 @@ describe.runIf(testStore === 'postgres')('workers on PostgreSQL', () => {
     const ids = await publishMany(api.call, 5_000);
     expect(new Set(ids).size).toBe(5_000);
 
-    const flags = [
-      ...fast,
-      '--worker-batch',
-      '100',
-      '--worker-concurrency',
-      '40',
-      '--lease-seconds',
-      '2',
-    ];
-    const first = startWorker(tdb.url!, flags);
+    const flags = ['--worker-batch', '100', '--worker-concurrency', '40', '--lease-seconds', '2'];
+    const first = startWorker(tdb.url!, flags, fast);
     const seen = () => r.stats(url).ids.size;
     await until(
       () => seen() >= 1_500,
@@ -95,7 +87,7 @@ describe.runIf(testStore === 'postgres')('workers on PostgreSQL', () => {
     const seenAtKill = seen();
     expect(seenAtKill).toBeLessThan(5_000); // killed mid-batch, not after
 
-    const second = startWorker(tdb.url!, flags);
+    const second = startWorker(tdb.url!, flags, fast);
     await until(
       () => seen() >= 5_000,
       90_000,
@@ -130,15 +122,7 @@ describe.runIf(testStore === 'postgres')('workers on PostgreSQL', () => {
     const url = r.url({ kind: 'delay', ms: 10 });
     const api = await setup(url);
     // A long lease: while every worker lives nothing may be reaped, so any duplicate is a claim bug.
-    const flags = [
-      ...fast,
-      '--worker-batch',
-      '25',
-      '--worker-concurrency',
-      '10',
-      '--lease-seconds',
-      '120',
-    ];
+    const flags = ['--worker-batch', '25', '--worker-concurrency', '10', '--lease-seconds', '120'];
     const procs: Proc[] = [];
     const ids: string[] = [];
     const listening = async () => {
@@ -151,7 +135,7 @@ describe.runIf(testStore === 'postgres')('workers on PostgreSQL', () => {
       [2, 1_500],
       [4, 1_500],
     ] as const) {
-      while (procs.length < workers) procs.push(startWorker(tdb.url!, flags));
+      while (procs.length < workers) procs.push(startWorker(tdb.url!, flags, fast));
       // All of them up (each holds its LISTEN connection) before the work arrives, so they race for it.
       await until(
         async () => (await listening()) >= workers,
@@ -209,7 +193,11 @@ describe.runIf(testStore === 'postgres')('PostgreSQL restarted under load', () =
     const dbUrl = server.url.replace(/\/postgres$/, '/hookline');
     const r = await receiver();
     const url = r.url({ kind: 'delay', ms: 5 });
-    const serve = await startServe({ databaseUrl: dbUrl, args: [...fast, '--lease-seconds', '5'] });
+    const serve = await startServe({
+      databaseUrl: dbUrl,
+      args: ['--lease-seconds', '5'],
+      env: fast,
+    });
     expect((await http(serve.url, 'POST', '/event-types', { name: 'ticket.created' })).status).toBe(
       201,
     );
@@ -292,8 +280,8 @@ describe.runIf(testStore === 'pglite')('the single embedded-store process killed
     const r = await receiver();
     const url = r.url('ok');
     // A short lease: what the killed process had claimed goes out again after it.
-    const args = [...fast, '--lease-seconds', '3'];
-    let serve = await startServe({ dataDir, args });
+    const args = ['--lease-seconds', '3'];
+    let serve = await startServe({ dataDir, args, env: fast });
     expect((await http(serve.url, 'POST', '/event-types', { name: 'ticket.created' })).status).toBe(
       201,
     );
@@ -318,7 +306,7 @@ describe.runIf(testStore === 'pglite')('the single embedded-store process killed
     await pub.stop();
     const beforeKill = new Map(pub.accepted);
 
-    serve = await startServe({ dataDir, args });
+    serve = await startServe({ dataDir, args, env: fast });
     // It still takes publishes after the crash.
     const again = startPublisher(() => serve.url, { concurrency: 2, max: 20 });
     await again.done();

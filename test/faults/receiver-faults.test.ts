@@ -1,5 +1,5 @@
 /**
- * Receivers that misbehave on purpose (SPEC section 4): each fault of the
+ * Receivers that misbehave on purpose (docs/receiving.md): each fault of the
  * fault receiver against one HTTP attempt, then end to end through the worker.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,10 +9,10 @@ import {
   sendAttempt,
   type AttemptMessage,
   type AttemptTarget,
-} from '../../src/worker/attempt.js';
+} from '../../src/worker/send.js';
 import { nextAttemptDelayMs } from '../../src/core/retry.js';
 import { generateSecret } from '../../src/core/signing.js';
-import { testConfig } from '../../src/config.js';
+import { testConfig } from '../support/config.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { startTestWorker } from '../support/worker.js';
 import type { Worker } from '../../src/worker/loop.js';

@@ -54,17 +54,14 @@ describe.runIf(enabled && testStore === 'postgres')('soak', () => {
       };
       const serve = await startServe({
         databaseUrl: tdb.url,
-        args: [
-          '--retry-delay-scale',
-          '0.01',
-          '--timeout-scale',
-          '0.2',
-          '--lease-seconds',
-          String(LEASE_SECONDS),
-        ],
-        // A capped heap: V8 then collects instead of growing lazily, so RSS shows what is really kept,
-        // and a real leak ends the process (caught by the alive check) instead of hiding in a big heap.
-        env: { NODE_OPTIONS: '--max-old-space-size=160' },
+        args: ['--lease-seconds', String(LEASE_SECONDS)],
+        env: {
+          HOOKLINE_TEST_RETRY_DELAY_SCALE: '0.01',
+          HOOKLINE_TEST_TIMEOUT_SCALE: '0.2',
+          // A capped heap: V8 then collects instead of growing lazily, so RSS shows what is really
+          // kept, and a real leak ends the process (caught by the alive check) instead of hiding.
+          NODE_OPTIONS: '--max-old-space-size=160',
+        },
       });
       const pid = serve.child.pid!;
       expect((await http(serve.url, 'POST', '/event-types', { name: 'soak.tick' })).status).toBe(

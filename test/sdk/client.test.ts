@@ -161,7 +161,7 @@ describe('typed client against a real server', () => {
     }
   });
 
-  it('throws HooklineApiError with the SPEC code, status and details', async () => {
+  it('throws HooklineApiError with the API error code, status and details', async () => {
     const admin = createClient({ baseUrl, apiKey: t.org.keys.admin });
     const missing = await thrown(
       admin.request('GET /event-types/{name}', { params: { name: 'no.such' } }),

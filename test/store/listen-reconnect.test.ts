@@ -11,7 +11,7 @@ import { buildApp } from '../../src/api/app.js';
 import { createLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics.js';
 import { startServer } from '../../src/server.js';
-import { testConfig } from '../../src/config.js';
+import { testConfig } from '../support/config.js';
 import { generateSecret } from '../../src/core/signing.js';
 import type { Db } from '../../src/store/db.js';
 import { openPostgres } from '../../src/store/postgres.js';

@@ -1,9 +1,10 @@
 import type { FastifyBaseLogger, FastifyInstance, InjectOptions } from 'fastify';
 import { buildApp } from '../../src/api/app.js';
-import { testConfig, type Config } from '../../src/config.js';
+import type { Config } from '../../src/config.js';
+import { testConfig, type TestConfig } from './config.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { bootstrap } from '../../src/bootstrap.js';
-import { newOrganization } from '../../src/organizations.js';
+import { newOrganization } from '../../src/new-organization.js';
 import { createApiKey } from '../../src/store/organizations.js';
 import type { Role } from '../../src/core/api-keys.js';
 import type { Db } from '../../src/store/db.js';
@@ -77,7 +78,7 @@ let orgCounter = 0;
  * start (organization `default` with an admin key), plus viewer and publisher keys.
  */
 export async function createTestApp(
-  overrides: Partial<Config> = {},
+  overrides: Partial<TestConfig> = {},
   opts: { logger?: FastifyBaseLogger } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase();

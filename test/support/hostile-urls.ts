@@ -1,5 +1,5 @@
 /**
- * Destinations a webhook must never reach (SPEC section 6), shared by the pure
+ * Destinations a webhook must never reach (docs/destinations.md, "Blocked addresses"), shared by the pure
  * rule tests, the save-time API tests and the send-time worker tests, plus the
  * DNS answers a test resolver gives for the names among them.
  */

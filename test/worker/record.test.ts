@@ -3,7 +3,7 @@ import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { claimDeliveries } from '../../src/worker/claim.js';
 import { recordOutcomesSafely } from '../../src/worker/complete.js';
 import { decide } from '../../src/worker/decide.js';
-import type { AttemptResult } from '../../src/worker/attempt.js';
+import type { AttemptResult } from '../../src/worker/send.js';
 import { newId } from '../../src/ids.js';
 
 let tdb: TestDatabase;

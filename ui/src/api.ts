@@ -76,7 +76,7 @@ export class ApiError extends Error {
     this.name = 'ApiError';
   }
 
-  /** The server refused because this key made too many requests (SPEC: 429 with Retry-After). */
+  /** The server refused because this key made too many requests (docs/api.md, "Rate limits": 429 with Retry-After). */
   get rateLimited(): boolean {
     return this.status === 429;
   }

@@ -269,7 +269,7 @@ const statusLabels: Record<string, string> = {
   skipped: 'Skipped',
 };
 
-/** SPEC: a pending delivery that already had attempts is shown as retrying. */
+/** docs/delivery-states.md, "States": a pending delivery that already had attempts is shown as retrying. */
 export function displayStatus(d: { status: DeliveryStatus; attempts: number }): DeliveryStatus {
   return d.status === 'pending' && d.attempts > 0 ? 'retrying' : d.status;
 }

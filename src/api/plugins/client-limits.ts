@@ -6,7 +6,7 @@
  *
  * Node's HTTP parser refuses oversized headers and slow requests itself, before
  * Fastify sees a request; the clientError handler below answers those in the
- * SPEC's error format instead of Fastify's own.
+ * error format of docs/api.md ("Errors") instead of Fastify's own.
  */
 import http from 'node:http';
 import type { Socket } from 'node:net';
@@ -63,14 +63,14 @@ export function clientLimitServerOptions(limits: ClientLimits): {
   };
 }
 
-/** A raw HTTP answer in the SPEC format, for errors raised before there is a request object. */
+/** A raw HTTP answer in the error format (docs/api.md, "Errors"), for errors raised before there is a request object. */
 function rawAnswer(code: ErrorCode, message?: string): string {
   const err = new HooklineError(code, message);
   const body = JSON.stringify(err.toBody());
   return `HTTP/1.1 ${err.status} ${http.STATUS_CODES[err.status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }
 
-/** Node's parser errors (oversized headers, timeouts, garbage) answered in the SPEC format. */
+/** Node's parser errors (oversized headers, timeouts, garbage) answered in the error format of docs/api.md. */
 function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   let answer: string;
@@ -84,7 +84,7 @@ function clientErrorHandler(err: Error & { code?: string }, socket: Socket): voi
 /**
  * Errors the router raises before any hook runs: a path parameter longer than
  * maxParamLength (no id is that long, so: not found) and a malformed URL (400).
- * Fastify's own answers to these are not in the SPEC format.
+ * Fastify's own answers to these are not in the error format of docs/api.md.
  */
 function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
   const mapped =

@@ -57,7 +57,7 @@ export function fieldErrorsFromAjv(issues: AjvIssue[], context: string | undefin
   return out;
 }
 
-/** Maps every error, ours or Fastify's, to the SPEC's `{"error": {…}}` format. */
+/** Maps every error, ours or Fastify's, to the `{"error": {…}}` format of docs/api.md ("Errors"). */
 export function toHooklineError(err: FastifyError): HooklineError {
   if (err instanceof HooklineError) return err;
   if (err.validation) {

@@ -1,5 +1,5 @@
 /**
- * Per-key rate limits on /api/v1 (SPEC section 6): one bucket per API key for
+ * Per-key rate limits on /api/v1 (docs/api.md, "Rate limits"): one bucket per API key for
  * the management API (config.rateLimitPerMinute) and a separate, larger one for
  * publishing (config.publishRateLimitPerMinute on POST /events and /events/batch),
  * so a busy publisher never locks its admins out and the other way round.
@@ -12,7 +12,7 @@
  *
  * Written here rather than with @fastify/rate-limit because the limit must key on
  * the authenticated key (known only after the auth hook), keep two buckets per key,
- * and answer in the SPEC's error format; that is all a small bucket needs.
+ * and answer in the error format of docs/api.md; that is all a small bucket needs.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HooklineError } from '../../errors.js';

@@ -24,7 +24,7 @@ import {
   upsertRelayWebhook,
   type RelayWebhookRow,
 } from '../../store/relay.js';
-import type { AttemptError } from '../../worker/attempt.js';
+import type { AttemptError } from '../../worker/send.js';
 
 const attemptErrors: AttemptError[] = [
   'timeout',

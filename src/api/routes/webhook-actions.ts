@@ -14,7 +14,7 @@ import { countReplay, requeueReplayBatch, type ReplayFilter } from '../../store/
 import { insertAttempt } from '../../store/attempts.js';
 import { createSecretBox } from '../../core/secret-box.js';
 import { generateSecret } from '../../core/signing.js';
-import { deliveryDispatcher, sendAttempt } from '../../worker/attempt.js';
+import { deliveryDispatcher, sendAttempt } from '../../worker/send.js';
 import { newId } from '../../ids.js';
 import { EVENT_TYPE_NAME } from './event-types.js';
 import { createSlidingWindow } from '../sliding-window.js';

@@ -28,7 +28,7 @@ import {
   type RoutingState,
 } from '../routing-editor';
 
-// The SPEC's forbidden custom header names (section 3), checked here as you type and again by the server.
+// The forbidden custom header names (docs/destinations.md, "Custom headers"), checked here as you type and again by the server.
 const FORBIDDEN = [
   'host',
   'content-length',

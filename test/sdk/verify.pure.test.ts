@@ -20,7 +20,7 @@ const vector = {
 const at = (seconds: number) => seconds * 1000;
 const vectorNow = { now: at(vector.timestamp) };
 
-/** Signed independently of src/core/signing.ts, straight from the SPEC's formulas. */
+/** Signed independently of src/core/signing.ts, straight from the formulas of docs/receiving.md ("Signatures"). */
 function independentStandard(key: string, id: string, ts: number, body: string): string {
   return createHmac('sha256', Buffer.from(key.replace(/^whsec_/, ''), 'base64'))
     .update(`${id}.${ts}.${body}`)

@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { request, type Dispatcher } from 'undici';
-import type { Config } from '../config.js';
+import type { GuardConfig } from '../net/resolve.js';
 import { decodeSecret, signatureHeaders } from '../core/signing.js';
 import { BLOCKED_DESTINATION, createDeliveryDispatcher } from '../net/dispatcher.js';
 import { version } from '../version.js';
@@ -19,7 +19,7 @@ import { includeFields } from '../core/include-fields.js';
 export const MAX_RESPONSE_BYTES = 4096;
 export const USER_AGENT = `Hookline/${version}`;
 
-/** The stable error codes of a failed attempt (SPEC section 3, "Deliveries"). */
+/** The stable error codes of a failed attempt (docs/receiving.md, "Attempt errors"). */
 export type AttemptError =
   | 'timeout'
   | 'connection_refused'
@@ -111,9 +111,7 @@ const byResolver = new WeakMap<object, Map<string, Dispatcher>>();
  * The process's delivery dispatcher (a pool per origin, keep-alive), created on
  * first use. One per process: a pool per call would defeat connection reuse.
  */
-export function deliveryDispatcher(
-  config: Pick<Config, 'dev' | 'allowCidrs' | 'resolveHost' | 'egressProxy'>,
-): Dispatcher {
+export function deliveryDispatcher(config: GuardConfig & { egressProxy?: string }): Dispatcher {
   const key = `${config.dev}|${config.allowCidrs.join(',')}|${config.egressProxy ?? ''}`;
   // A config with its own resolver (tests) gets dispatchers of its own: a shared one would
   // resolve through whichever resolver created it first.

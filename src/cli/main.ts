@@ -3,19 +3,19 @@
  * configuration (defaults, HOOKLINE_* environment, flags), does one thing, exits.
  */
 import { Command, Option } from 'commander';
-import { ConfigError, loadConfig, settings, type Config } from './config.js';
-import { openDb } from './store/open.js';
-import { migrate } from './store/migrate.js';
-import { startServer } from './server.js';
-import { startWorkerProcess } from './worker/standalone.js';
-import { createLogger } from './log.js';
-import { version } from './version.js';
-import { newOrganization } from './organizations.js';
-import { createApiKey, findOrganizationByName } from './store/organizations.js';
-import { recordAudit } from './store/audit.js';
-import { roles, type Role } from './core/api-keys.js';
-import { HooklineError } from './errors.js';
-import { registerDeveloperCommands } from './cli/index.js';
+import { ConfigError, loadConfig, settings, type Config } from '../config.js';
+import { openDb } from '../store/open.js';
+import { migrate } from '../store/migrate.js';
+import { startServer } from '../server.js';
+import { startWorkerProcess } from '../worker/standalone.js';
+import { createLogger } from '../log.js';
+import { version } from '../version.js';
+import { newOrganization } from '../new-organization.js';
+import { createApiKey, findOrganizationByName } from '../store/organizations.js';
+import { recordAudit } from '../store/audit.js';
+import { roles, type Role } from '../core/api-keys.js';
+import { HooklineError } from '../errors.js';
+import { registerDeveloperCommands } from './developer-commands.js';
 
 type SettingKey = keyof Config;
 
@@ -50,7 +50,7 @@ function configFrom(cmd: Command): Config {
   return loadConfig(process.env, flags);
 }
 
-const databaseKeys: SettingKey[] = ['dataDir', 'databaseUrl', 'poolSize', 'logLevel'];
+const databaseKeys: SettingKey[] = ['dataDir', 'databaseUrl', 'poolSize', 'logLevel', 'logFormat'];
 const serveKeys = settings.map((s) => s.key).filter((k) => k !== 'metricsPort');
 
 function fail(message: string): never {

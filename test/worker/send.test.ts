@@ -8,10 +8,10 @@ import {
   sendAttempt,
   USER_AGENT,
   type AttemptMessage,
-} from '../../src/worker/attempt.js';
+} from '../../src/worker/send.js';
 import { insertAttempt } from '../../src/store/attempts.js';
 import { generateSecret } from '../../src/core/signing.js';
-import { testConfig } from '../../src/config.js';
+import { testConfig } from '../support/config.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
