@@ -9,7 +9,6 @@
 import { createHash } from 'node:crypto';
 import type { GuardConfig } from './resolve.js';
 import type { Dispatcher } from 'undici';
-import type { Config } from '../config.js';
 import type { TlsSettings } from '../core/endpoint-security.js';
 import { createDeliveryDispatcher } from './dispatcher.js';
 

@@ -11,7 +11,6 @@
 import { isIP } from 'node:net';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import type { ConnectionOptions } from 'node:tls';
-import type { Config } from '../config.js';
 import { parseProxyUrl, proxiedConnector } from './egress-proxy.js';
 import {
   BLOCKED_DESTINATION,

@@ -6,7 +6,6 @@
  */
 import type { Dispatcher } from 'undici';
 import type { GuardConfig } from '../net/resolve.js';
-import type { Config } from '../config.js';
 import type { SecretBox } from '../core/secret-box.js';
 import {
   openEndpoint,
