@@ -23,9 +23,9 @@ function isServerPath(path: string): boolean {
   return serverPrefixes.some((p) => path === p || path.startsWith(p.endsWith('/') ? p : `${p}/`));
 }
 
+// No inline <style>: the UI's Content-Security-Policy (plugins/security-headers.ts) would block it.
 const notBuiltPage = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Hookline</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#1a1f36}code{background:#f1f3f7;padding:.1rem .3rem;border-radius:4px}</style>
 </head><body>
 <h1>Hookline is running</h1>
 <p>The admin UI has not been built in this checkout (<code>ui/dist/</code> is missing).</p>
