@@ -2,10 +2,10 @@
  * Security headers on every answer (docs/security.md, "Response headers").
  *
  * - `X-Content-Type-Options: nosniff` and `Referrer-Policy: no-referrer` everywhere.
- * - A Content-Security-Policy chosen by what the answer is: HTML of the admin UI gets
- *   the UI policy (only this origin's scripts, styles, images and API), the swagger-ui
- *   page under /docs a policy it works with (it sets inline styles), and everything
- *   else (JSON, assets) `default-src 'none'`, which a browser applies if such a
+ * - A Content-Security-Policy chosen by path: the admin UI (every path the server does
+ *   not own) gets the UI policy (only this origin's scripts, styles, images and API),
+ *   the swagger-ui page under /docs a policy it works with (it sets inline styles), and
+ *   the API, health and metrics `default-src 'none'`, which a browser applies if such a
  *   response is ever opened as a document.
  * - Framing: `frame-ancestors 'none'` plus `X-Frame-Options: DENY` unless a route
  *   allows embedding.
@@ -72,11 +72,15 @@ export function frameAncestorsDirective(sources: readonly string[]): string {
   return `frame-ancestors ${sources.length ? sources.join(' ') : "'none'"}`;
 }
 
-function policyFor(request: FastifyRequest, contentType: string): string[] {
+// By path, not by content type: a file sent as a stream has no content-type yet in onSend.
+const DATA_PATHS = ['/api', '/openapi.json', '/healthz', '/readyz', '/metrics'];
+const under = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
+
+function policyFor(request: FastifyRequest): string[] {
   const path = request.url.split('?')[0];
-  if (path === '/docs' || path.startsWith('/docs/')) return DOCS_POLICY;
-  if (contentType.startsWith('text/html')) return UI_POLICY;
-  return DATA_POLICY;
+  if (under(path, '/docs')) return DOCS_POLICY;
+  if (DATA_PATHS.some((p) => under(path, p))) return DATA_POLICY;
+  return UI_POLICY;
 }
 
 /** Adds the headers above to every answer of `app` (register on the root instance). */
@@ -91,8 +95,7 @@ export function registerSecurityHeaders(app: FastifyInstance): void {
       (reply as WithAncestors)[FRAME_ANCESTORS] ??
       request.routeOptions.config?.frameAncestors ??
       [];
-    const contentType = String(reply.getHeader('content-type') ?? '');
-    const policy = [...policyFor(request, contentType), frameAncestorsDirective(ancestors)];
+    const policy = [...policyFor(request), frameAncestorsDirective(ancestors)];
     reply.header('content-security-policy', policy.join('; '));
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
