@@ -229,8 +229,8 @@ describe('the main thread stays free while a payload is checked', () => {
   afterAll(async () => server?.close());
 
   it('answers /healthz while the worst allowed schema checks the worst payload', async () => {
-    // Within every bound: 200 branches a number must all try, over 100,000 array items.
-    const branches = Array.from({ length: 200 }, (_, i) => ({ type: 'string', minLength: i }));
+    // Within every bound: 50 branches a number must all try, over 100,000 array items.
+    const branches = Array.from({ length: 50 }, (_, i) => ({ type: 'string', minLength: i }));
     const { name, res } = await saveType(a, { type: 'array', items: { oneOf: branches } });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     const payload = JSON.stringify({ event_type: name, payload: Array(100_000).fill(1) });
