@@ -6,6 +6,7 @@ import { registerErrorHandling } from './plugins/errors.js';
 import { registerJsonBody } from './plugins/json-body.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerRateLimit } from './plugins/rate-limit.js';
+import { registerSecurityHeaders } from './plugins/security-headers.js';
 import {
   clientLimitServerOptions,
   defaultClientLimits,
@@ -51,6 +52,7 @@ export async function buildApp(
   app.decorate('deps', deps);
   app.setValidatorCompiler(validatorCompiler);
   registerErrorHandling(app);
+  registerSecurityHeaders(app);
   app.addHook('onResponse', async (request, reply) => {
     request.log.debug(
       {

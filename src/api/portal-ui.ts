@@ -4,31 +4,23 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 // the same hashed assets under /assets. It is the one page that may be framed, and only by the
 // sites --portal-frame-ancestors names; every other page of the UI refuses to be framed.
 
-/** Headers that keep the admin UI out of every frame (clickjacking). */
-export function denyFraming(reply: FastifyReply): void {
-  reply.header('content-security-policy', "frame-ancestors 'none'");
-  reply.header('x-frame-options', 'DENY');
-}
-
 const notBuiltPortal = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Portal</title></head>
-<body style="font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem">
+<body>
 <h1>The portal is not built</h1>
 <p>This Hookline checkout has no <code>ui/dist/portal.html</code>; build it with <code>npm run build</code>.</p>
 </body></html>`;
 
 /**
  * Serves the portal at `/portal` and its client routes (`/portal/webhooks/…`), with
- * `Content-Security-Policy: frame-ancestors` from the configuration. No X-Frame-Options: its only
+ * a Content-Security-Policy whose `frame-ancestors` comes from the configuration. No X-Frame-Options: its only
  * values (DENY, SAMEORIGIN) cannot name another origin, and browsers that know frame-ancestors
  * ignore it anyway. The token travels in the URL fragment, which never reaches this route.
  */
 export function registerPortalPage(app: FastifyInstance, opts: { built: boolean }): void {
   const handler = async (_request: unknown, reply: FastifyReply) => {
-    reply.header(
-      'content-security-policy',
-      `frame-ancestors ${app.deps.config.portalFrameAncestors}`,
-    );
+    // The rest of the policy (and no X-Frame-Options) comes from plugins/security-headers.ts.
+    reply.frameAncestors(app.deps.config.portalFrameAncestors.split(/\s+/).filter(Boolean));
     reply.header('cache-control', 'no-cache');
     // The page is framed by another site: it must not tell that site where the user came from.
     reply.header('referrer-policy', 'no-referrer');

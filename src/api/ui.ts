@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { HooklineError } from '../errors.js';
-import { denyFraming, registerPortalPage } from './portal-ui.js';
+import { registerPortalPage } from './portal-ui.js';
 
 /** ui/dist of this checkout: src/api/ui.ts (tsx) and dist/api/ui.js (built) are both two levels down. */
 export const defaultUiDir = fileURLToPath(new URL('../../ui/dist/', import.meta.url));
@@ -24,9 +24,9 @@ function isServerPath(path: string): boolean {
   return serverPrefixes.some((p) => path === p || path.startsWith(p.endsWith('/') ? p : `${p}/`));
 }
 
+// No inline <style>: the UI's Content-Security-Policy (plugins/security-headers.ts) would block it.
 const notBuiltPage = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Hookline</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#1a1f36}code{background:#f1f3f7;padding:.1rem .3rem;border-radius:4px}</style>
 </head><body>
 <h1>Hookline is running</h1>
 <p>The admin UI has not been built in this checkout (<code>ui/dist/</code> is missing).</p>
@@ -45,7 +45,6 @@ export async function uiRoutes(app: FastifyInstance, opts: { dir?: string } = {}
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const path = decodeURIComponent(request.url.split('?')[0]);
-    denyFraming(reply);
     if (isServerPath(path))
       throw new HooklineError('NOT_FOUND', `No route for ${request.method} ${path}.`);
     if (!built) return reply.code(200).type('text/html; charset=utf-8').send(notBuiltPage);

@@ -42,8 +42,10 @@ const IPV4_BLOCKED: Array<[string, string]> = [
   ['240.0.0.0/4', 'reserved or broadcast'],
 ];
 
-// IPv6 ranges refused outright. ::/8 is handled separately because parts of it
-// (IPv4-mapped, IPv4-compatible) are judged by the IPv4 address they carry.
+// IPv6 ranges refused outright. ::/8 is handled separately because one part of it
+// (IPv4-mapped, ::ffff:0:0/96) is judged by the IPv4 address it carries; the rest of
+// ::/8, IPv4-compatible ::a.b.c.d included (deprecated, and some stacks route it as
+// IPv4 over automatic tunnels), is refused whatever it carries.
 const IPV6_BLOCKED: Array<[string, string]> = [
   ['::/128', 'unspecified'],
   ['::1/128', 'loopback'],
@@ -61,7 +63,6 @@ const IPV6_BLOCKED: Array<[string, string]> = [
 const v4Blocked = IPV4_BLOCKED.map(([range, name]) => ({ range, name, cidr: cidr(range) }));
 const v6Blocked = IPV6_BLOCKED.map(([range, name]) => ({ range, name, cidr: cidr(range) }));
 const MAPPED = cidr('::ffff:0:0/96');
-const COMPATIBLE = cidr('::/96');
 const NAT64 = cidr('64:ff9b::/96');
 const RESERVED_V6 = cidr('::/8');
 // Everything routable on the IPv6 Internet is global unicast 2000::/3; what lies
@@ -142,9 +143,13 @@ function allowed(addr: IpAddress, allow: AllowList): boolean {
   return allow.cidrs.some(([net, bits]) => addr.kind() === net.kind() && addr.match(net, bits));
 }
 
-/** The IPv4 address carried by an IPv4-mapped, IPv4-compatible or NAT64 (64:ff9b::/96) IPv6 address. */
+/**
+ * The IPv4 address an IPv4-mapped or NAT64 (64:ff9b::/96) IPv6 address stands for,
+ * the two forms the rules judge by their IPv4. IPv4-compatible (::a.b.c.d) is not
+ * one of them: it lies in ::/8 and is refused outright.
+ */
 export function embeddedIPv4(addr: ipaddr.IPv6): ipaddr.IPv4 | null {
-  if (addr.match(MAPPED) || addr.match(COMPATIBLE) || addr.match(NAT64)) {
+  if (addr.match(MAPPED) || addr.match(NAT64)) {
     return new ipaddr.IPv4(addr.toByteArray().slice(12));
   }
   return null;
@@ -158,8 +163,8 @@ function judgeV4(addr: ipaddr.IPv4, allow: AllowList, shown: string): BlockedRea
 
 /**
  * Why `address` may not be sent to, or null when it may. `allow` entries win over
- * every rule. IPv4 inside IPv6 (mapped, compatible, NAT64) is judged as that IPv4,
- * so `::ffff:127.0.0.1` is loopback and `::ffff:8.8.8.8` is fine.
+ * every rule. IPv4 inside IPv6 (mapped, NAT64) is judged as that IPv4, so
+ * `::ffff:127.0.0.1` is loopback and `::ffff:8.8.8.8` is fine; `::8.8.8.8` is in ::/8.
  */
 export function blockedReason(
   address: string | IpAddress,
@@ -173,9 +178,6 @@ export function blockedReason(
   const v6 = addr as ipaddr.IPv6;
   if (allowed(v6, allow)) return null;
   const named = v6Blocked.find((b) => v6.match(b.cidr));
-  // ::/128 and ::1 are inside ::/96 too, but they mean "unspecified" and "loopback", not IPv4.
-  if (named && (named.range === '::/128' || named.range === '::1/128'))
-    return { address: shown, range: named.range, name: named.name };
   const inner = embeddedIPv4(v6);
   if (inner) return judgeV4(inner, allow, shown);
   if (named) return { address: shown, range: named.range, name: named.name };

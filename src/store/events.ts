@@ -103,6 +103,8 @@ export async function publishEvents(
   );
   const types = new Map(typeRows.map((t) => [t.name, t]));
   const problems: FieldError[] = [];
+  // Payloads to check, grouped by type: one trip to the schema worker per type.
+  const toCheck = new Map<string, { t: TypeRow; payloads: unknown[]; fields: string[] }>();
   inputs.forEach((input, i) => {
     const t = types.get(input.eventType);
     if (!t)
@@ -117,15 +119,16 @@ export async function publishEvents(
       });
     else if (t.schema) {
       const value = input.payloadText !== undefined ? JSON.parse(input.payloadText) : input.payload;
-      problems.push(
-        ...payloadProblems(
-          { orgId, name: t.name, schema: t.schema, updatedAt: t.updated_at },
-          value,
-          `${prefix(i)}payload`,
-        ),
-      );
+      const group = toCheck.get(t.name) ?? { t, payloads: [], fields: [] };
+      group.payloads.push(value);
+      group.fields.push(`${prefix(i)}payload`);
+      toCheck.set(t.name, group);
     }
   });
+  for (const { t, payloads, fields } of toCheck.values()) {
+    const typeSchema = { orgId, name: t.name, schema: t.schema!, updatedAt: t.updated_at };
+    problems.push(...(await payloadProblems(typeSchema, payloads, fields)));
+  }
   if (problems.length > 0) throw validationFailed(problems);
 
   const ids = inputs.map(() => newId('evt'));

@@ -216,9 +216,14 @@ export function camera(): { shot: (p: Page, name: string) => Promise<void>; done
         .waitFor({ state: 'detached', timeout: 5000 })
         .catch(() => {});
       await p.evaluate('window.scrollTo(0, 0)');
-      const hide = await p.addStyleTag({ content: '.toasts { display: none !important; }' });
+      // Through the CSSOM: the UI's Content-Security-Policy blocks an injected <style>.
+      const toasts = (display: string) =>
+        p.evaluate(
+          `for (const el of document.querySelectorAll('.toasts')) el.style.setProperty('display', ${JSON.stringify(display)}, ${JSON.stringify(display ? 'important' : '')})`,
+        );
+      await toasts('none');
       await p.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
-      await hide.evaluate((el) => el.remove());
+      await toasts('');
     },
     done() {
       if (process.env.HOOKLINE_UPDATE_SCREENSHOTS !== '1')

@@ -106,6 +106,14 @@ export const HOSTILE_URLS: Array<{ url: string; why: string }> = [
   { url: 'https://[100::1]/', why: 'discard-only' },
   { url: 'https://[::2]/', why: 'IPv4-compatible 0.0.0.2 (inside ::/8)' },
   { url: 'https://[1::1]/', why: 'reserved, outside 2000::/3' },
+  { url: 'https://[::8.8.8.8]/', why: 'IPv4-compatible of a public address (::/8)' },
+  { url: 'https://[::808:808]/', why: 'IPv4-compatible of a public address, hex' },
+  { url: 'https://[0:0:0:0:0:0:8.8.8.8]/', why: 'IPv4-compatible, long dotted form' },
+  { url: 'https://[0000::0808:0808]/', why: 'IPv4-compatible, zero-padded groups' },
+  { url: 'https://[::ffff:0:808:808]/', why: 'IPv4-translated of a public address (::/8)' },
+  { url: 'https://[::1:808:808]/', why: 'inside ::/8, neither mapped nor compatible' },
+  { url: 'https://[ff::808:808]/', why: 'top of ::/8 (00ff::)' },
+  { url: 'https://[::ff:ffff:808:808]/', why: 'inside ::/8, next to the mapped range' },
 ];
 
 /** URLs with a host the WHATWG parser itself refuses: a 422 on `url` at save, never sendable. */

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { portalSeesEventType } from '../portal-scope.js';
 import { Type, type Static } from '@sinclair/typebox';
-import Ajv from 'ajv';
-import { HooklineError, fieldError, notFound } from '../../errors.js';
+import { HooklineError, fieldError, notFound, validationFailed } from '../../errors.js';
+import { schemaProblems } from '../../core/payload-schema.js';
 import { PageOf, PageQuery, decodeCursor, toPage } from '../pagination.js';
 import {
   categoryOf,
@@ -80,15 +80,11 @@ export function toEventType(row: EventTypeRow): Static<typeof EventType> {
   };
 }
 
-// Only checks that a given schema is itself a valid JSON Schema; payloads are checked at publish.
-const schemaChecker = new Ajv.default({ strict: false, allErrors: true });
-
-function assertValidSchema(schema: unknown): void {
-  try {
-    schemaChecker.compile(schema as object);
-  } catch (err) {
-    throw fieldError('schema', `is not a valid JSON Schema: ${(err as Error).message}`);
-  }
+// A schema is hostile input: bounded, refused when it cannot be run safely, and compiled
+// in the schema worker (core/payload-schema.ts); payloads are checked at publish.
+async function assertValidSchema(schema: unknown): Promise<void> {
+  const problems = await schemaProblems(schema);
+  if (problems.length > 0) throw validationFailed(problems);
 }
 
 async function loadOwned(app: FastifyInstance, orgId: string, name: string): Promise<EventTypeRow> {
@@ -137,7 +133,7 @@ export async function eventTypeRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const { name, description, category, schema } = request.body;
       if (isBuiltinEventType(name)) throw fieldError('name', 'the hookline.* names are reserved');
-      if (schema !== undefined) assertValidSchema(schema);
+      if (schema !== undefined) await assertValidSchema(schema);
       const { orgId, keyId } = request.auth;
       const row = await db.transaction(async (tx) => {
         const { rows } = await tx.query<EventTypeRow>(
@@ -201,7 +197,7 @@ export async function eventTypeRoutes(app: FastifyInstance): Promise<void> {
       if (isBuiltinEventType(name))
         throw new HooklineError('CONFLICT', 'Built-in hookline.* event types cannot be changed.');
       const body = request.body;
-      if (body.schema) assertValidSchema(body.schema);
+      if (body.schema) await assertValidSchema(body.schema);
       const row = await db.transaction(async (tx) => {
         const { rows } = await tx.query<EventTypeRow>(
           `UPDATE event_types SET
