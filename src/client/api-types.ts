@@ -594,6 +594,7 @@ export interface Operations {
         name: string;
         url: string;
         is_active: boolean;
+        /** Failed attempts in a row (not deliveries). */
         failure_count: number;
         first_failure_at: string | null;
         last_success_at: string | null;
@@ -627,8 +628,9 @@ export interface Operations {
         retry_delay_seconds: number;
         rate_limit_per_second: number | null;
         ordering: "none" | "fifo";
-        /** Consecutive failed deliveries. */
+        /** Failed attempts in a row, every retry counted (not deliveries); 0 after a success. */
         failure_count: number;
+        first_failure_at: string | null;
         last_triggered_at: string | null;
         last_success_at: string | null;
         disabled_reason: string | null;
@@ -681,8 +683,9 @@ export interface Operations {
       retry_delay_seconds: number;
       rate_limit_per_second: number | null;
       ordering: "none" | "fifo";
-      /** Consecutive failed deliveries. */
+      /** Failed attempts in a row, every retry counted (not deliveries); 0 after a success. */
       failure_count: number;
+      first_failure_at: string | null;
       last_triggered_at: string | null;
       last_success_at: string | null;
       disabled_reason: string | null;
@@ -715,8 +718,9 @@ export interface Operations {
       retry_delay_seconds: number;
       rate_limit_per_second: number | null;
       ordering: "none" | "fifo";
-      /** Consecutive failed deliveries. */
+      /** Failed attempts in a row, every retry counted (not deliveries); 0 after a success. */
       failure_count: number;
+      first_failure_at: string | null;
       last_triggered_at: string | null;
       last_success_at: string | null;
       disabled_reason: string | null;
@@ -768,8 +772,9 @@ export interface Operations {
       retry_delay_seconds: number;
       rate_limit_per_second: number | null;
       ordering: "none" | "fifo";
-      /** Consecutive failed deliveries. */
+      /** Failed attempts in a row, every retry counted (not deliveries); 0 after a success. */
       failure_count: number;
+      first_failure_at: string | null;
       last_triggered_at: string | null;
       last_success_at: string | null;
       disabled_reason: string | null;

@@ -326,11 +326,13 @@ export function prettyJson(v: unknown): string {
 
 // ---------- time ----------
 
-export function formatTime(iso: string | null | undefined): string {
+/** A time as the UI shows it (month, day, time); `year` adds the year, for older dates. */
+export function formatTime(iso: string | null | undefined, opts: { year?: boolean } = {}): string {
   if (!iso) return '—';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
   return d.toLocaleString(undefined, {
+    ...(opts.year ? { year: 'numeric' } : {}),
     month: 'short',
     day: 'numeric',
     hour: '2-digit',

@@ -39,7 +39,16 @@ const Webhook = Type.Object({
   retry_delay_seconds: Type.Integer(),
   rate_limit_per_second: Nullable(Type.Integer()),
   ordering: Type.Union([Type.Literal('none'), Type.Literal('fifo')]),
-  failure_count: Type.Integer({ description: 'Consecutive failed deliveries.' }),
+  failure_count: Type.Integer({
+    description:
+      'Failed attempts in a row, every retry counted (not deliveries); 0 after a success.',
+  }),
+  first_failure_at: Nullable(
+    Type.String({
+      format: 'date-time',
+      description: 'When the current run of failed attempts began; null when not failing.',
+    }),
+  ),
   last_triggered_at: Nullable(Timestamp),
   last_success_at: Nullable(Timestamp),
   disabled_reason: Nullable(

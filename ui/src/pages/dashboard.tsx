@@ -5,6 +5,7 @@ import { listOf, ListStates, Table } from '../lists';
 import { SuccessRateChart, VolumeChart } from '../charts';
 import { Link, useTitle } from '../router';
 import { useSession } from '../session';
+import { failingText } from '../health';
 
 const windows: StatsWindow[] = ['1h', '24h', '7d', '30d'];
 const REFRESH_MS = 10_000;
@@ -186,9 +187,7 @@ export function Dashboard() {
                   ) : !w.is_active ? (
                     <span className="muted">Paused</span>
                   ) : (
-                    <span className="text-bad">
-                      {w.failure_count} failed deliver{w.failure_count === 1 ? 'y' : 'ies'} in a row
-                    </span>
+                    <span className="text-bad">{failingText(w)}</span>
                   )}
                 </td>
                 <td className="hide-sm">

@@ -21,6 +21,7 @@ import {
 } from '../components';
 import { Link, navigate, useTitle } from '../router';
 import { useSession } from '../session';
+import { failingText } from '../health';
 import { EventList, WebhookStatus } from './webhooks';
 import { Deliveries, noFilters, type LogFilters } from './deliveries';
 import { ReplayCard, StatsCard } from './webhook-activity';
@@ -168,9 +169,7 @@ export function WebhookDetail({ id }: { id: string }) {
             <dt>Last delivery</dt>
             <dd>
               <Time iso={w.last_triggered_at} />
-              {w.failure_count > 0 && (
-                <span className="text-bad"> · {w.failure_count} failing in a row</span>
-              )}
+              {w.failure_count > 0 && <span className="text-bad"> · {failingText(w)}</span>}
             </dd>
             <dt>Last success</dt>
             <dd>

@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import {
+  ADMIN_KEY,
+  callApi,
+  ensureUiBuilt,
+  launchBrowser,
+  newPage,
+  signIn,
+  startHookline,
+  startReceiver,
+  until,
+} from './support.js';
+
+// What an admin sees of webhooks that fail: the counts said as what they count, feedback that is
+// not hidden behind a dialog, the state first on a webhook's page, error codes in plain words.
+
+let hookline: Awaited<ReturnType<typeof startHookline>>;
+let broken: Awaited<ReturnType<typeof startReceiver>>;
+let gone: Awaited<ReturnType<typeof startReceiver>>;
+let browser: Browser;
+let page: Page;
+let base: string;
+const errors: string[] = [];
+const api = (method: string, path: string, body?: unknown) =>
+  callApi(base, ADMIN_KEY, method, path, body);
+
+/** Publishes one event and waits until its delivery to `webhookId` is finished (`status`). */
+async function deliverOne(webhookId: string, status: string): Promise<string> {
+  const ev = await api('POST', '/events', { event_type: 'order.paid', payload: { n: 1 } });
+  expect(ev.status).toBe(202);
+  return until(`a ${status} delivery of ${ev.body.id}`, async () => {
+    const list = await api('GET', `/webhooks/${webhookId}/deliveries?limit=100`);
+    const d = list.body.data.find((x: any) => x.event_id === ev.body.id);
+    return d?.status === status ? (d.id as string) : undefined;
+  });
+}
+
+let failingId: string;
+let refusedId: string;
+let goneId: string;
+
+beforeAll(async () => {
+  ensureUiBuilt();
+  // Retries a thousand times sooner: a delivery's two attempts take milliseconds, not a minute.
+  hookline = await startHookline({ retryDelayScale: 0.001 });
+  base = hookline.server.url;
+  broken = await startReceiver();
+  broken.setStatus(500);
+  gone = await startReceiver();
+  gone.setStatus(410);
+  // A port nothing listens on: its webhook's attempts end in connection_refused.
+  const closed = await startReceiver();
+  const refusedUrl = closed.url;
+  await closed.close();
+  browser = await launchBrowser();
+  ({ page } = await newPage(browser, { width: 1280, height: 860, errors }));
+
+  expect((await api('POST', '/event-types', { name: 'order.paid' })).status).toBe(201);
+  const make = async (name: string, url: string, extra: object = {}) => {
+    const r = await api('POST', '/webhooks', {
+      name,
+      url,
+      events: ['order.paid'],
+      retry_attempts: 1,
+      retry_delay_seconds: 10,
+      ...extra,
+    });
+    expect(r.status).toBe(201);
+    return r.body.id as string;
+  };
+  failingId = await make('Billing', broken.url);
+  refusedId = await make('Warehouse', refusedUrl);
+  goneId = await make('Retired', gone.url);
+  // Two deliveries of two attempts each to Billing: four failed attempts in a row.
+  await deliverOne(failingId, 'failed');
+  await deliverOne(failingId, 'failed');
+  await until('Retired to be disabled', async () => {
+    const w = (await api('GET', `/webhooks/${goneId}`)).body;
+    return w.disabled_reason ? w : undefined;
+  });
+  await until('Warehouse to have failed', async () => {
+    const w = (await api('GET', `/webhooks/${refusedId}`)).body;
+    return w.failure_count >= 2 ? w : undefined;
+  });
+  await signIn(page, base, ADMIN_KEY);
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await broken?.close();
+  await gone?.close();
+  await hookline?.stop();
+});
+
+describe('failing webhooks in the admin UI', { timeout: 90_000 }, () => {
+  it('says failure_count as failed attempts in a row, with when the failing began', async () => {
+    const w = (await api('GET', `/webhooks/${failingId}`)).body;
+    expect(w.failure_count).toBe(4);
+    expect(typeof w.first_failure_at).toBe('string');
+    const row = page.getByRole('row').filter({ hasText: 'Billing' });
+    await row.getByText(/4 failed attempts in a row, failing since/).waitFor();
+    expect(await page.getByText(/failed deliveries in a row/).count()).toBe(0);
+    await page.goto(`${base}/webhooks/${failingId}`);
+    await page
+      .getByText(/4 failed attempts in a row, failing since/)
+      .first()
+      .waitFor();
+  });
+
+  it('the OpenAPI document says failure_count counts attempts', async () => {
+    const doc = await (await fetch(`${base}/openapi.json`)).json();
+    const text = JSON.stringify(doc);
+    expect(text).not.toContain('Consecutive failed deliveries');
+    expect(text).toContain('Failed attempts in a row');
+  });
+
+  afterAll(() => expect(errors).toEqual([]));
+});
