@@ -9,6 +9,7 @@ import {
   signIn,
   startHookline,
   startReceiver,
+  takeConsoleError,
   until,
 } from './support.js';
 
@@ -113,6 +114,36 @@ describe('failing webhooks in the admin UI', { timeout: 90_000 }, () => {
     const text = JSON.stringify(doc);
     expect(text).not.toContain('Consecutive failed deliveries');
     expect(text).toContain('Failed attempts in a row');
+  });
+
+  it('shows an action’s error above the open drawer, and no Retry for a webhook that is off', async () => {
+    const ledgerId = (
+      await api('POST', '/webhooks', {
+        name: 'Ledger',
+        url: broken.url,
+        events: ['order.paid'],
+        retry_attempts: 0,
+      })
+    ).body.id as string;
+    const deliveryId = await deliverOne(ledgerId, 'failed');
+    await page.goto(`${base}/deliveries?delivery=${deliveryId}`);
+    const drawer = page.getByRole('dialog');
+    const retry = drawer.getByRole('button', { name: 'Retry now' });
+    await retry.waitFor();
+    // Paused behind the UI's back: the page still thinks the webhook is on, the server refuses.
+    expect((await api('PATCH', `/webhooks/${ledgerId}`, { is_active: false })).status).toBe(200);
+    await retry.click();
+    const toast = drawer.locator('.toast').filter({ hasText: 'is disabled' });
+    await toast.waitFor();
+    // A click hit-tests the point: it fails if the toast is covered by, or inert behind, the dialog.
+    await toast.getByRole('button', { name: 'Dismiss' }).click();
+    await toast.waitFor({ state: 'detached' });
+    await takeConsoleError(errors, /409/);
+
+    await page.reload();
+    await drawer.getByRole('button', { name: 'Retry now' }).waitFor();
+    expect(await drawer.getByRole('button', { name: 'Retry now' }).isDisabled()).toBe(true);
+    await drawer.getByText('This webhook is paused, so a retry would not be sent').waitFor();
   });
 
   afterAll(() => expect(errors).toEqual([]));

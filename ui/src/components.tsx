@@ -5,9 +5,11 @@ import {
   useEffect,
   useRef,
   useState,
+  useSyncExternalStore,
   type ButtonHTMLAttributes,
   type ReactNode,
 } from 'react';
+import { createPortal } from 'react-dom';
 import { ApiError, type DeliveryStatus } from './api';
 
 // ---------- data loading ----------
@@ -82,6 +84,23 @@ interface Toast {
 }
 const ToastContext = createContext<(kind: Toast['kind'], text: string) => void>(() => {});
 
+// The open modal dialogs, innermost last. A modal <dialog> sits in the browser's top layer and
+// makes the rest of the page inert, so toasts drawn in <body> would be hidden behind it and out
+// of reach: while one is open, the toast region is drawn inside the innermost dialog instead.
+let openDialogs: HTMLDialogElement[] = [];
+const dialogListeners = new Set<() => void>();
+function setDialogOpen(d: HTMLDialogElement, open: boolean): void {
+  openDialogs = openDialogs.filter((x) => x !== d);
+  if (open) openDialogs = [...openDialogs, d];
+  for (const fn of dialogListeners) fn();
+}
+function useTopDialog(): HTMLDialogElement | null {
+  return useSyncExternalStore(
+    (fn) => (dialogListeners.add(fn), () => void dialogListeners.delete(fn)),
+    () => openDialogs[openDialogs.length - 1] ?? null,
+  );
+}
+
 export function ToastProvider({ children }: { children: ReactNode }) {
   const [toasts, setToasts] = useState<Toast[]>([]);
   const next = useRef(1);
@@ -93,23 +112,27 @@ export function ToastProvider({ children }: { children: ReactNode }) {
       kind === 'error' ? 8000 : 4000,
     );
   }, []);
+  const dialog = useTopDialog();
+  const region = (
+    <div className="toasts" role="status" aria-live="polite">
+      {toasts.map((t) => (
+        <div key={t.id} className={`toast toast-${t.kind}`}>
+          <span>{t.text}</span>
+          <button
+            className="toast-close"
+            aria-label="Dismiss"
+            onClick={() => setToasts((all) => all.filter((x) => x.id !== t.id))}
+          >
+            ×
+          </button>
+        </div>
+      ))}
+    </div>
+  );
   return (
     <ToastContext.Provider value={push}>
       {children}
-      <div className="toasts" role="status" aria-live="polite">
-        {toasts.map((t) => (
-          <div key={t.id} className={`toast toast-${t.kind}`}>
-            <span>{t.text}</span>
-            <button
-              className="toast-close"
-              aria-label="Dismiss"
-              onClick={() => setToasts((all) => all.filter((x) => x.id !== t.id))}
-            >
-              ×
-            </button>
-          </div>
-        ))}
-      </div>
+      {dialog ? createPortal(region, dialog) : region}
     </ToastContext.Provider>
   );
 }
@@ -406,6 +429,8 @@ export function Modal({
     if (!d) return;
     if (open && !d.open) d.showModal();
     if (!open && d.open) d.close();
+    setDialogOpen(d, open);
+    return () => setDialogOpen(d, false);
   }, [open]);
   return (
     <dialog

@@ -342,6 +342,15 @@ function DeliveryDrawer({
   const count = d ? (typeof d.attempts === 'number' ? d.attempts : attempts.length) : 0;
   const status = d ? displayStatus({ status: d.status, attempts: count }) : undefined;
   const isFifo = (hook ?? fifo.data)?.ordering === 'fifo';
+  // The server refuses to queue a delivery of a webhook that is off (the worker would cancel it):
+  // say so instead of offering a retry that will not be sent.
+  const target = hook ?? fifo.data;
+  const off =
+    target && !target.is_active
+      ? target.disabled_reason
+        ? 'Hookline disabled this webhook, so a retry would not be sent. Re-enable the webhook on its page first.'
+        : 'This webhook is paused, so a retry would not be sent. Resume the webhook on its page first.'
+      : undefined;
 
   return (
     <Modal
@@ -359,7 +368,14 @@ function DeliveryDrawer({
           <div className="drawer-actions">
             <StatusBadge status={status!} />
             {canWrite && has('POST /deliveries/:id/retry') && (
-              <Button size="sm" variant="primary" busy={retrying} onClick={() => retry()}>
+              <Button
+                size="sm"
+                variant="primary"
+                busy={retrying}
+                disabled={off !== undefined}
+                aria-describedby={off ? 'retry-off' : undefined}
+                onClick={() => retry()}
+              >
                 Retry now
               </Button>
             )}
@@ -372,6 +388,11 @@ function DeliveryDrawer({
                 </Button>
               )}
           </div>
+          {off && canWrite && (
+            <p className="alert alert-info small" id="retry-off">
+              {off}
+            </p>
+          )}
           <dl className="props">
             <dt>Delivery</dt>
             <dd className="mono">
