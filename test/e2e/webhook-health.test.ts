@@ -40,6 +40,7 @@ async function deliverOne(webhookId: string, status: string): Promise<string> {
 let failingId: string;
 let refusedId: string;
 let goneId: string;
+let pausedId: string;
 
 beforeAll(async () => {
   ensureUiBuilt();
@@ -73,6 +74,7 @@ beforeAll(async () => {
   failingId = await make('Billing', broken.url);
   refusedId = await make('Warehouse', refusedUrl);
   goneId = await make('Retired', gone.url);
+  pausedId = await make('Paused one', broken.url, { is_active: false });
   // Two deliveries of two attempts each to Billing: four failed attempts in a row.
   await deliverOne(failingId, 'failed');
   await deliverOne(failingId, 'failed');
@@ -144,6 +146,85 @@ describe('failing webhooks in the admin UI', { timeout: 90_000 }, () => {
     await drawer.getByRole('button', { name: 'Retry now' }).waitFor();
     expect(await drawer.getByRole('button', { name: 'Retry now' }).isDisabled()).toBe(true);
     await drawer.getByText('This webhook is paused, so a retry would not be sent').waitFor();
+  });
+
+  it('puts a webhook’s state first, and keeps its tabs in the URL', async () => {
+    await page.goto(`${base}/webhooks/${failingId}`);
+    const banner = page.getByRole('alert').filter({ hasText: 'This webhook is failing' });
+    await banner.getByText(/Last error/).waitFor();
+    await banner.getByText('500').first().waitFor();
+    // The banner comes before the tabs and everything in them.
+    const above = await page.evaluate(() => {
+      const b = document.querySelector('.health-banner')!.getBoundingClientRect();
+      const t = document.querySelector('[role=tablist]')!.getBoundingClientRect();
+      return b.bottom <= t.top;
+    });
+    expect(above).toBe(true);
+    await banner.getByRole('link', { name: 'View failed deliveries' }).click();
+    await page.getByRole('tab', { name: 'Deliveries', selected: true }).waitFor();
+    expect(new URL(page.url()).searchParams.get('tab')).toBe('deliveries');
+    expect(new URL(page.url()).searchParams.get('status')).toBe('failed');
+    expect(await page.getByLabel('Status').inputValue()).toBe('failed');
+    await page
+      .getByRole('button', { name: /Open delivery dlv_/ })
+      .first()
+      .waitFor();
+    await page.getByRole('tab', { name: 'Testing' }).click();
+    await page.getByRole('button', { name: 'Send test' }).waitFor();
+    await page.reload();
+    await page.getByRole('tab', { name: 'Testing', selected: true }).waitFor();
+    await page.getByRole('button', { name: 'Send test' }).waitFor();
+  });
+
+  it('lists failing and disabled webhooks on the dashboard with their last error, not paused ones', async () => {
+    await page.goto(`${base}/`);
+    const attention = page.locator('section').filter({
+      has: page.getByRole('heading', { name: 'Webhooks needing attention' }),
+    });
+    const billing = attention.getByRole('row').filter({ hasText: 'Billing' });
+    await billing.getByText(/failed with a server error \(500\)/).waitFor();
+    await attention.getByRole('row').filter({ hasText: 'Retired' }).waitFor();
+    await attention.getByRole('row').filter({ hasText: 'Warehouse' }).waitFor();
+    expect(await attention.getByRole('row').filter({ hasText: 'Paused one' }).count()).toBe(0);
+    expect((await api('GET', `/webhooks/${pausedId}`)).body.is_active).toBe(false);
+    await billing.getByRole('link', { name: 'View failed deliveries' }).click();
+    await page.waitForURL(/\/webhooks\/wh_\w+\?tab=deliveries&status=failed/);
+    await page
+      .getByRole('button', { name: /Open delivery dlv_/ })
+      .first()
+      .waitFor();
+  });
+
+  it('explains attempt error codes in plain words with a hint, and formats the disabled time', async () => {
+    const refused = (await api('GET', `/webhooks/${refusedId}/deliveries`)).body.data[0];
+    expect(refused.last_error).toBe('connection_refused');
+    await page.goto(`${base}/deliveries?webhook=${refusedId}`);
+    const row = page.getByRole('row').filter({ hasText: refused.id });
+    await row.getByText('Nothing accepted the connection at that address.').waitFor();
+    await row.getByRole('button', { name: /Open delivery/ }).click();
+    const drawer = page.getByRole('dialog');
+    await drawer.getByText('Check that the receiving server is running').first().waitFor();
+    await drawer.getByText('connection_refused').first().waitFor();
+    await drawer.getByRole('button', { name: 'Close' }).click();
+
+    const reason = (await api('GET', `/webhooks/${goneId}`)).body.disabled_reason as string;
+    const iso = /\d{4}-\d{2}-\d{2}T[\d:.]+Z/.exec(reason)![0];
+    const local = await page.evaluate(
+      (t) =>
+        new Date(t).toLocaleString(undefined, {
+          year: 'numeric',
+          month: 'short',
+          day: 'numeric',
+          hour: '2-digit',
+          minute: '2-digit',
+          second: '2-digit',
+        }),
+      iso,
+    );
+    await page.goto(`${base}/webhooks`);
+    const retired = page.getByRole('row').filter({ hasText: 'Retired' });
+    await retired.getByText(`The endpoint answered 410 Gone (${local}).`).waitFor();
+    expect(await retired.textContent()).not.toContain(iso);
   });
 
   afterAll(() => expect(errors).toEqual([]));

@@ -570,3 +570,65 @@ export function PageHeader({
     </div>
   );
 }
+
+// ---------- tabs ----------
+
+/** A row of tabs (ARIA tabs pattern: arrow keys move between them). Tabs are [id, label]. */
+export function Tabs<T extends string>({
+  label,
+  tabs,
+  value,
+  onChange,
+}: {
+  label: string;
+  tabs: [T, string][];
+  value: T;
+  onChange: (t: T) => void;
+}) {
+  const ref = useRef<HTMLDivElement>(null);
+  const move = (by: number) => {
+    const i = tabs.findIndex(([t]) => t === value);
+    const next = tabs[(i + by + tabs.length) % tabs.length][0];
+    onChange(next);
+    window.requestAnimationFrame(() =>
+      ref.current?.querySelector<HTMLElement>(`#tab-${next}`)?.focus(),
+    );
+  };
+  return (
+    <div
+      className="tabs"
+      role="tablist"
+      aria-label={label}
+      ref={ref}
+      onKeyDown={(e) => {
+        if (e.key === 'ArrowRight') move(1);
+        else if (e.key === 'ArrowLeft') move(-1);
+      }}
+    >
+      {tabs.map(([t, text]) => (
+        <button
+          key={t}
+          id={`tab-${t}`}
+          role="tab"
+          type="button"
+          aria-selected={t === value}
+          aria-controls={`panel-${t}`}
+          tabIndex={t === value ? 0 : -1}
+          className={t === value ? 'tab on' : 'tab'}
+          onClick={() => onChange(t)}
+        >
+          {text}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+/** The content of the selected tab. */
+export function TabPanel({ id, children }: { id: string; children: ReactNode }) {
+  return (
+    <div className="tab-panel" role="tabpanel" id={`panel-${id}`} aria-labelledby={`tab-${id}`}>
+      {children}
+    </div>
+  );
+}
