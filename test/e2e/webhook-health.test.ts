@@ -218,6 +218,7 @@ describe('failing webhooks in the admin UI', { timeout: 90_000 }, () => {
           hour: '2-digit',
           minute: '2-digit',
           second: '2-digit',
+          timeZoneName: 'short',
         }),
       iso,
     );

@@ -11,6 +11,7 @@ import {
 } from 'react';
 import { createPortal } from 'react-dom';
 import { ApiError, type DeliveryStatus } from './api';
+import { zoneOption } from './prefs';
 
 // ---------- data loading ----------
 
@@ -349,12 +350,17 @@ export function prettyJson(v: unknown): string {
 
 // ---------- time ----------
 
-/** A time as the UI shows it (month, day, time); `year` adds the year, for older dates. */
+/**
+ * A time as the UI shows it (month, day, time and zone) in the zone the viewer chose (prefs.ts);
+ * `year` adds the year, for older dates.
+ */
 export function formatTime(iso: string | null | undefined, opts: { year?: boolean } = {}): string {
   if (!iso) return '—';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
   return d.toLocaleString(undefined, {
+    ...zoneOption(),
+    timeZoneName: 'short',
     ...(opts.year ? { year: 'numeric' } : {}),
     month: 'short',
     day: 'numeric',
@@ -383,7 +389,7 @@ export function relativeTime(iso: string | null | undefined, now = Date.now()): 
 export function Time({ iso }: { iso: string | null | undefined }) {
   if (!iso) return <span className="muted">—</span>;
   return (
-    <time dateTime={iso} title={new Date(iso).toISOString()}>
+    <time dateTime={iso} title={formatTime(iso, { year: true })}>
       {relativeTime(iso)}
     </time>
   );
