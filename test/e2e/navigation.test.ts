@@ -128,7 +128,7 @@ describe('finding one’s way in the admin UI', { timeout: 90_000 }, () => {
 
   it('follows the system’s dark mode, and a switch kept in localStorage overrides it', async () => {
     const background = () =>
-      page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+      page.evaluate<string>('getComputedStyle(document.documentElement).backgroundColor');
     const light = await background();
     await page.emulateMedia({ colorScheme: 'dark' });
     await until('the dark background', async () => (await background()) !== light);

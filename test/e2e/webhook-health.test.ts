@@ -154,11 +154,10 @@ describe('failing webhooks in the admin UI', { timeout: 90_000 }, () => {
     await banner.getByText(/Last error/).waitFor();
     await banner.getByText('500').first().waitFor();
     // The banner comes before the tabs and everything in them.
-    const above = await page.evaluate(() => {
-      const b = document.querySelector('.health-banner')!.getBoundingClientRect();
-      const t = document.querySelector('[role=tablist]')!.getBoundingClientRect();
-      return b.bottom <= t.top;
-    });
+    const above = await page.evaluate<boolean>(
+      `document.querySelector('.health-banner').getBoundingClientRect().bottom <=
+       document.querySelector('[role=tablist]').getBoundingClientRect().top`,
+    );
     expect(above).toBe(true);
     await banner.getByRole('link', { name: 'View failed deliveries' }).click();
     await page.getByRole('tab', { name: 'Deliveries', selected: true }).waitFor();
