@@ -144,5 +144,35 @@ describe('finding one’s way in the admin UI', { timeout: 90_000 }, () => {
     await until('the system theme', async () => (await background()) === light);
   });
 
+  it('finds a delivery, an event or a webhook by id, and a webhook by name or URL, from any page', async () => {
+    const search = page.getByRole('searchbox', { name: 'Search', exact: true });
+    await page.goto(`${base}/event-types`);
+    await search.fill(deliveryId);
+    await search.press('Enter');
+    await page.getByRole('dialog').getByText(deliveryId).first().waitFor();
+    expect(new URL(page.url()).pathname).toBe('/deliveries');
+    await page.getByRole('dialog').getByRole('button', { name: 'Close' }).click();
+
+    const eventId = (await api('GET', `/deliveries/${deliveryId}`)).body.event_id as string;
+    await search.fill(eventId);
+    await search.press('Enter');
+    await page.waitForURL(/\/events\?event=evt_/);
+    await page.getByRole('dialog').getByText(eventId).first().waitFor();
+    await page.getByRole('dialog').getByRole('button', { name: 'Close' }).click();
+
+    await search.fill(webhookId);
+    await search.press('Enter');
+    await page.getByRole('heading', { name: /Accounting/ }).waitFor();
+
+    await page.goto(`${base}/deliveries`);
+    await search.fill('accoun');
+    await page.getByRole('link', { name: 'Webhook Accounting' }).click();
+    await page.waitForURL(`${base}/webhooks/${webhookId}`);
+    await search.fill(new URL(receiver.url).host);
+    await page.getByRole('link', { name: 'Webhook Accounting' }).waitFor();
+    await search.fill('no such thing');
+    await page.getByText('No webhook has that name or URL.').waitFor();
+  });
+
   afterAll(() => expect(errors).toEqual([]));
 });

@@ -15,6 +15,7 @@ import { ApiKeys } from './pages/api-keys';
 import { AuditLog } from './pages/audit-log';
 import { DisplayPrefs, useThemeAttribute } from './display-prefs';
 import { usePrefs } from './prefs';
+import { GlobalSearch } from './search';
 
 const STORAGE_KEY = 'hookline.apiKey';
 const CAPS_KEY = 'hookline.capabilities';
@@ -222,6 +223,7 @@ function Shell() {
         </div>
       </nav>
       <main id="main" className="main" tabIndex={-1}>
+        <GlobalSearch />
         {/* A new time zone remounts the page, so every time on it is drawn again in that zone. */}
         <Routes key={`${generation}:${zone}`} path={path} />
       </main>
