@@ -687,6 +687,7 @@ export interface Operations {
         name: string;
         url: string;
         is_active: boolean;
+        /** Failed attempts in a row (not deliveries). */
         failure_count: number;
         first_failure_at: string | null;
         last_success_at: string | null;
@@ -918,8 +919,9 @@ export interface Operations {
           code: string;
           enabled: boolean;
         } | null;
-        /** Consecutive failed deliveries. */
+        /** Failed attempts in a row, every retry counted (not deliveries); 0 after a success. */
         failure_count: number;
+        first_failure_at: string | null;
         last_triggered_at: string | null;
         last_success_at: string | null;
         disabled_reason: string | null;
@@ -1040,8 +1042,9 @@ export interface Operations {
         code: string;
         enabled: boolean;
       } | null;
-      /** Consecutive failed deliveries. */
+      /** Failed attempts in a row, every retry counted (not deliveries); 0 after a success. */
       failure_count: number;
+      first_failure_at: string | null;
       last_triggered_at: string | null;
       last_success_at: string | null;
       disabled_reason: string | null;
@@ -1104,8 +1107,9 @@ export interface Operations {
         code: string;
         enabled: boolean;
       } | null;
-      /** Consecutive failed deliveries. */
+      /** Failed attempts in a row, every retry counted (not deliveries); 0 after a success. */
       failure_count: number;
+      first_failure_at: string | null;
       last_triggered_at: string | null;
       last_success_at: string | null;
       disabled_reason: string | null;
@@ -1223,8 +1227,9 @@ export interface Operations {
         code: string;
         enabled: boolean;
       } | null;
-      /** Consecutive failed deliveries. */
+      /** Failed attempts in a row, every retry counted (not deliveries); 0 after a success. */
       failure_count: number;
+      first_failure_at: string | null;
       last_triggered_at: string | null;
       last_success_at: string | null;
       disabled_reason: string | null;

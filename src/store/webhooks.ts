@@ -56,8 +56,11 @@ export interface WebhookRow extends WebhookSettings, WebhookState<Date> {
   endpoint_security: StoredEndpoint;
 }
 
-/** The webhook as the API shows it: every column but the org, the secrets and the failure clock. */
-export interface WebhookJson extends WebhookSettings, WebhookState<string>, EndpointView {}
+/** The webhook as the API shows it: every column but the org and the secrets. */
+export interface WebhookJson extends WebhookSettings, WebhookState<string>, EndpointView {
+  /** When the current run of failed attempts began (the UI's "failing since"). */
+  first_failure_at: string | null;
+}
 
 export const settableFields = [
   'name',
@@ -101,6 +104,7 @@ export function toWebhookJson(row: WebhookRow): WebhookJson {
     include_fields: row.include_fields ?? null,
     transformation: row.transformation ?? null,
     failure_count: row.failure_count,
+    first_failure_at: iso(row.first_failure_at),
     last_triggered_at: iso(row.last_triggered_at),
     last_success_at: iso(row.last_success_at),
     disabled_reason: row.disabled_reason,

@@ -165,6 +165,8 @@ describe('admin UI in Chromium', { timeout: 90_000 }, () => {
   });
 
   it('reveals the secret on demand and sends a test, showing the response', async () => {
+    await page.getByRole('tab', { name: 'Settings' }).click();
+    expect(page.url()).toContain('tab=settings');
     await expect(page.getByTestId('secret').textContent()).resolves.toContain('••••');
     await page.getByRole('button', { name: 'Reveal' }).click();
     const shown = await until('the secret', async () => {
@@ -184,6 +186,7 @@ describe('admin UI in Chromium', { timeout: 90_000 }, () => {
     await page.getByRole('button', { name: 'Hide' }).click();
 
     const before = receiver.received.length;
+    await page.getByRole('tab', { name: 'Testing' }).click();
     await page.getByRole('button', { name: 'Send test' }).click();
     const result = page.getByTestId('test-result');
     await result.waitFor();
@@ -275,7 +278,7 @@ describe('admin UI in Chromium', { timeout: 90_000 }, () => {
   });
 
   it("replays a webhook's deliveries after a dry-run count", async () => {
-    await page.goto(`${base}/webhooks/${webhookId}`);
+    await page.goto(`${base}/webhooks/${webhookId}?tab=testing`);
     await page.getByRole('heading', { name: 'Replay deliveries' }).waitFor();
     await page.getByLabel('Which').selectOption('all');
     await page.getByRole('button', { name: 'Check how many match' }).click();
@@ -302,7 +305,7 @@ describe('admin UI in Chromium', { timeout: 90_000 }, () => {
     await nav(page).getByRole('link', { name: 'Dashboard' }).click();
     await page.getByText('Deliveries over time').waitFor();
     await page.getByText('100%').first().waitFor();
-    await page.getByText('All 1 webhooks are healthy').waitFor();
+    await page.getByText('No webhook is failing or disabled (1 in all)').waitFor();
     await shot('dashboard');
   });
 
@@ -322,6 +325,7 @@ describe('admin UI in Chromium', { timeout: 90_000 }, () => {
       custom_headers: { 'X-Team': 'support' },
     });
 
+    await page.getByRole('tab', { name: 'Settings' }).click();
     await page.getByRole('button', { name: 'Delete' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete webhook' }).click();
     await page.waitForURL(`${base}/webhooks`);
@@ -389,7 +393,10 @@ describe('admin UI in Chromium', { timeout: 90_000 }, () => {
       'Send test',
       'Rotate…',
       'Check how many match',
+      'Testing',
+      'Settings',
     ]) {
+      expect(await page.getByRole('tab', { name, exact: true }).count(), name).toBe(0);
       expect(await page.getByRole('button', { name, exact: true }).count(), name).toBe(0);
       expect(await page.getByRole('link', { name, exact: true }).count(), name).toBe(0);
     }
@@ -435,12 +442,13 @@ describe('admin UI in Chromium', { timeout: 90_000 }, () => {
     expect(width).toBeLessThanOrEqual(390);
     await p.getByRole('link', { name: 'Billing' }).click();
     await p.getByRole('heading', { name: 'Configuration' }).waitFor();
+    await p.getByText('p95 latency').waitFor();
+    await shot('phone-webhook-detail', p);
+    await p.getByRole('tab', { name: 'Deliveries' }).click();
     await p
       .getByRole('button', { name: /Open delivery/ })
       .first()
       .waitFor();
-    await p.getByText('p95 latency').waitFor();
-    await shot('phone-webhook-detail', p);
     await p.goto(`${base}/deliveries`);
     await p
       .getByRole('button', { name: /Open delivery/ })

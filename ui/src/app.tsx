@@ -15,8 +15,12 @@ import { ApiKeys } from './pages/api-keys';
 import { AuditLog } from './pages/audit-log';
 import { Tenants } from './pages/tenants';
 import { TenantDetail } from './pages/tenant-detail';
+import { DisplayPrefs, useThemeAttribute } from './display-prefs';
+import { usePrefs } from './prefs';
+import { GlobalSearch } from './search';
 
 const STORAGE_KEY = 'hookline.apiKey';
+const CAPS_KEY = 'hookline.capabilities';
 
 interface Signed {
   key: string;
@@ -39,9 +43,16 @@ export function App() {
   const signIn = useCallback(async (key: string, me: Me) => {
     sessionStorage.setItem(STORAGE_KEY, key);
     setApiKey(key);
-    const caps = await loadCapabilities();
-    setSigned({ key, me, caps });
+    // The routes this server offers come from its 128 KB OpenAPI document: read once per tab
+    // session, after the first screen's data, never in front of it on every page load.
+    const cached = sessionStorage.getItem(CAPS_KEY);
+    setSigned({ key, me, caps: new Set(cached ? (JSON.parse(cached) as string[]) : []) });
     setNotice(undefined);
+    if (!cached)
+      void loadCapabilities().then((caps) => {
+        if (caps.size > 0) sessionStorage.setItem(CAPS_KEY, JSON.stringify([...caps]));
+        setSigned((s) => (s && s.key === key ? { ...s, caps } : s));
+      });
   }, []);
 
   // Restoring a saved key after a reload: only a 401 means the key is gone. Anything else (429
@@ -97,6 +108,7 @@ export function App() {
       </SessionProvider>
     );
   }
+  useThemeAttribute();
   return <ToastProvider>{content}</ToastProvider>;
 }
 
@@ -165,6 +177,7 @@ function Shell() {
   const { me, signOut, canWrite, has } = useSession();
   const { path } = useLocation();
   const generation = usePageGeneration();
+  const { zone } = usePrefs();
   const [menuOpen, setMenuOpen] = useState(false);
   useEffect(() => setMenuOpen(false), [path, generation]);
   const items = nav.filter((n) => (!n.adminOnly || canWrite) && (!n.route || has(n.route)));
@@ -215,13 +228,16 @@ function Shell() {
             <span className={`role role-${me.role}`}>{me.role}</span>
           </div>
           {!canWrite && <p className="readonly-note">Read-only: this key can look, not change.</p>}
+          <DisplayPrefs />
           <button className="btn btn-ghost btn-sm signout" onClick={signOut}>
             Sign out
           </button>
         </div>
       </nav>
       <main id="main" className="main" tabIndex={-1}>
-        <Routes key={generation} path={path} />
+        <GlobalSearch />
+        {/* A new time zone remounts the page, so every time on it is drawn again in that zone. */}
+        <Routes key={`${generation}:${zone}`} path={path} />
       </main>
     </div>
   );

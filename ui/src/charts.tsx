@@ -1,14 +1,21 @@
 import { useLayoutEffect, useRef, useState, type ReactNode } from 'react';
 import type { SeriesPoint, StatsWindow } from './api';
+import { zoneOption } from './prefs';
 
 // Small inline SVG charts: they scale with their container (viewBox) and need no library.
 
 function bucketLabel(t: string, window: StatsWindow): string {
   const d = new Date(t);
   if (Number.isNaN(d.getTime())) return t;
+  // In the zone the viewer chose (prefs.ts), the same as the drawer and the lists.
   if (window === '1h' || window === '24h')
-    return d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
-  return d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
+    return d.toLocaleTimeString(undefined, {
+      ...zoneOption(),
+      hour: '2-digit',
+      minute: '2-digit',
+      timeZoneName: 'short',
+    });
+  return d.toLocaleDateString(undefined, { ...zoneOption(), month: 'short', day: 'numeric' });
 }
 
 function niceMax(v: number): number {

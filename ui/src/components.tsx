@@ -5,10 +5,13 @@ import {
   useEffect,
   useRef,
   useState,
+  useSyncExternalStore,
   type ButtonHTMLAttributes,
   type ReactNode,
 } from 'react';
+import { createPortal } from 'react-dom';
 import { ApiError, type DeliveryStatus } from './api';
+import { zoneOption } from './prefs';
 
 // ---------- data loading ----------
 
@@ -82,6 +85,23 @@ interface Toast {
 }
 const ToastContext = createContext<(kind: Toast['kind'], text: string) => void>(() => {});
 
+// The open modal dialogs, innermost last. A modal <dialog> sits in the browser's top layer and
+// makes the rest of the page inert, so toasts drawn in <body> would be hidden behind it and out
+// of reach: while one is open, the toast region is drawn inside the innermost dialog instead.
+let openDialogs: HTMLDialogElement[] = [];
+const dialogListeners = new Set<() => void>();
+function setDialogOpen(d: HTMLDialogElement, open: boolean): void {
+  openDialogs = openDialogs.filter((x) => x !== d);
+  if (open) openDialogs = [...openDialogs, d];
+  for (const fn of dialogListeners) fn();
+}
+function useTopDialog(): HTMLDialogElement | null {
+  return useSyncExternalStore(
+    (fn) => (dialogListeners.add(fn), () => void dialogListeners.delete(fn)),
+    () => openDialogs[openDialogs.length - 1] ?? null,
+  );
+}
+
 export function ToastProvider({ children }: { children: ReactNode }) {
   const [toasts, setToasts] = useState<Toast[]>([]);
   const next = useRef(1);
@@ -93,23 +113,27 @@ export function ToastProvider({ children }: { children: ReactNode }) {
       kind === 'error' ? 8000 : 4000,
     );
   }, []);
+  const dialog = useTopDialog();
+  const region = (
+    <div className="toasts" role="status" aria-live="polite">
+      {toasts.map((t) => (
+        <div key={t.id} className={`toast toast-${t.kind}`}>
+          <span>{t.text}</span>
+          <button
+            className="toast-close"
+            aria-label="Dismiss"
+            onClick={() => setToasts((all) => all.filter((x) => x.id !== t.id))}
+          >
+            ×
+          </button>
+        </div>
+      ))}
+    </div>
+  );
   return (
     <ToastContext.Provider value={push}>
       {children}
-      <div className="toasts" role="status" aria-live="polite">
-        {toasts.map((t) => (
-          <div key={t.id} className={`toast toast-${t.kind}`}>
-            <span>{t.text}</span>
-            <button
-              className="toast-close"
-              aria-label="Dismiss"
-              onClick={() => setToasts((all) => all.filter((x) => x.id !== t.id))}
-            >
-              ×
-            </button>
-          </div>
-        ))}
-      </div>
+      {dialog ? createPortal(region, dialog) : region}
     </ToastContext.Provider>
   );
 }
@@ -326,11 +350,18 @@ export function prettyJson(v: unknown): string {
 
 // ---------- time ----------
 
-export function formatTime(iso: string | null | undefined): string {
+/**
+ * A time as the UI shows it (month, day, time and zone) in the zone the viewer chose (prefs.ts);
+ * `year` adds the year, for older dates.
+ */
+export function formatTime(iso: string | null | undefined, opts: { year?: boolean } = {}): string {
   if (!iso) return '—';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
   return d.toLocaleString(undefined, {
+    ...zoneOption(),
+    timeZoneName: 'short',
+    ...(opts.year ? { year: 'numeric' } : {}),
     month: 'short',
     day: 'numeric',
     hour: '2-digit',
@@ -358,7 +389,7 @@ export function relativeTime(iso: string | null | undefined, now = Date.now()): 
 export function Time({ iso }: { iso: string | null | undefined }) {
   if (!iso) return <span className="muted">—</span>;
   return (
-    <time dateTime={iso} title={new Date(iso).toISOString()}>
+    <time dateTime={iso} title={formatTime(iso, { year: true })}>
       {relativeTime(iso)}
     </time>
   );
@@ -404,6 +435,8 @@ export function Modal({
     if (!d) return;
     if (open && !d.open) d.showModal();
     if (!open && d.open) d.close();
+    setDialogOpen(d, open);
+    return () => setDialogOpen(d, false);
   }, [open]);
   return (
     <dialog
@@ -540,6 +573,68 @@ export function PageHeader({
         {subtitle && <p className="subtitle">{subtitle}</p>}
       </div>
       {actions && <div className="page-actions">{actions}</div>}
+    </div>
+  );
+}
+
+// ---------- tabs ----------
+
+/** A row of tabs (ARIA tabs pattern: arrow keys move between them). Tabs are [id, label]. */
+export function Tabs<T extends string>({
+  label,
+  tabs,
+  value,
+  onChange,
+}: {
+  label: string;
+  tabs: [T, string][];
+  value: T;
+  onChange: (t: T) => void;
+}) {
+  const ref = useRef<HTMLDivElement>(null);
+  const move = (by: number) => {
+    const i = tabs.findIndex(([t]) => t === value);
+    const next = tabs[(i + by + tabs.length) % tabs.length][0];
+    onChange(next);
+    window.requestAnimationFrame(() =>
+      ref.current?.querySelector<HTMLElement>(`#tab-${next}`)?.focus(),
+    );
+  };
+  return (
+    <div
+      className="tabs"
+      role="tablist"
+      aria-label={label}
+      ref={ref}
+      onKeyDown={(e) => {
+        if (e.key === 'ArrowRight') move(1);
+        else if (e.key === 'ArrowLeft') move(-1);
+      }}
+    >
+      {tabs.map(([t, text]) => (
+        <button
+          key={t}
+          id={`tab-${t}`}
+          role="tab"
+          type="button"
+          aria-selected={t === value}
+          aria-controls={`panel-${t}`}
+          tabIndex={t === value ? 0 : -1}
+          className={t === value ? 'tab on' : 'tab'}
+          onClick={() => onChange(t)}
+        >
+          {text}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+/** The content of the selected tab. */
+export function TabPanel({ id, children }: { id: string; children: ReactNode }) {
+  return (
+    <div className="tab-panel" role="tabpanel" id={`panel-${id}`} aria-labelledby={`tab-${id}`}>
+      {children}
     </div>
   );
 }

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { Button, Empty } from './components';
 import { navigate, useLocation } from './router';
+import { shownZone, toLocalInput, withOffset } from './prefs';
 
 // The filter bar the list pages share (deliveries, events, audit log): labelled selects and text
 // boxes whose empty value means "any", a time range, and the filters kept in the page's URL so a
@@ -21,7 +22,10 @@ export const rangeOptions: [string, string][] = [
   ['custom', 'Custom range…'],
 ];
 
-/** A time filter: `range` is 1h, 24h, 7d, 30d, or custom (then `since`/`until`, datetime-local values). */
+/**
+ * A time filter: `range` is 1h, 24h, 7d, 30d, or custom (then `since`/`until`: ISO 8601 with the
+ * offset of the zone they were chosen in, so a shared link means the same instants everywhere).
+ */
 export interface TimeRange {
   range: string;
   since?: string;
@@ -30,7 +34,8 @@ export interface TimeRange {
 
 function isoOf(local: string | undefined): string | undefined {
   if (!local) return undefined;
-  const d = new Date(local);
+  // An old link's value has no offset: it is read in the chosen zone.
+  const d = new Date(withOffset(local));
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
 
@@ -178,19 +183,19 @@ export function TimeFilter({
       {value.range === 'custom' && (
         <>
           <label>
-            <span>From</span>
+            <span>From ({shownZone()})</span>
             <input
               type="datetime-local"
-              value={value.since ?? ''}
-              onChange={(e) => onChange({ ...value, since: e.target.value })}
+              value={toLocalInput(value.since)}
+              onChange={(e) => onChange({ ...value, since: withOffset(e.target.value) })}
             />
           </label>
           <label>
-            <span>To</span>
+            <span>To ({shownZone()})</span>
             <input
               type="datetime-local"
-              value={value.until ?? ''}
-              onChange={(e) => onChange({ ...value, until: e.target.value })}
+              value={toLocalInput(value.until)}
+              onChange={(e) => onChange({ ...value, until: withOffset(e.target.value) })}
             />
           </label>
         </>

@@ -50,7 +50,7 @@ const OrgStats = Type.Object({
       name: Type.String(),
       url: Type.String(),
       is_active: Type.Boolean(),
-      failure_count: Type.Integer(),
+      failure_count: Type.Integer({ description: 'Failed attempts in a row (not deliveries).' }),
       first_failure_at: Type.Union([DateTime, Type.Null()]),
       last_success_at: Type.Union([DateTime, Type.Null()]),
       disabled_reason: Type.Union([Type.String(), Type.Null()]),

@@ -77,7 +77,16 @@ const Webhook = Type.Object({
   filter: Nullable(FilterSchema),
   include_fields: Nullable(IncludeFieldsSchema),
   transformation: Nullable(TransformationSchema),
-  failure_count: Type.Integer({ description: 'Consecutive failed deliveries.' }),
+  failure_count: Type.Integer({
+    description:
+      'Failed attempts in a row, every retry counted (not deliveries); 0 after a success.',
+  }),
+  first_failure_at: Nullable(
+    Type.String({
+      format: 'date-time',
+      description: 'When the current run of failed attempts began; null when not failing.',
+    }),
+  ),
   last_triggered_at: Nullable(Timestamp),
   last_success_at: Nullable(Timestamp),
   disabled_reason: Nullable(

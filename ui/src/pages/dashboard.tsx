@@ -1,10 +1,11 @@
 import { useState } from 'react';
-import { all, api, type StatsWindow } from '../api';
+import { all, api, type Delivery, type StatsWindow } from '../api';
 import { Empty, ErrorBox, Loading, ms, percent, Spinner, Time, useResource } from '../components';
 import { listOf, ListStates, Table } from '../lists';
 import { SuccessRateChart, VolumeChart } from '../charts';
 import { Link, useTitle } from '../router';
 import { useSession } from '../session';
+import { failingText, formatReason, LastError, lastFailed, needsAttention } from '../health';
 
 const windows: StatsWindow[] = ['1h', '24h', '7d', '30d'];
 const REFRESH_MS = 10_000;
@@ -46,8 +47,21 @@ export function Dashboard() {
     [],
     { pollMs: REFRESH_MS },
   );
-  const failing = (webhooks.data ?? []).filter(
-    (w) => w.failure_count > 0 || w.disabled_reason || !w.is_active,
+  // A paused webhook is someone's choice, not a problem: only failing or disabled ones are listed.
+  const failing = (webhooks.data ?? []).filter(needsAttention);
+  const failingIds = failing.map((w) => `${w.id}:${w.failure_count}`).join(',');
+  const lastErrors = useResource(
+    async () => {
+      const out = new Map<string, Delivery | undefined>();
+      await Promise.all(
+        failing.slice(0, 20).map(async (w) => {
+          out.set(w.id, lastFailed((await api.webhookDeliveries(w.id, { limit: 20 })).data));
+        }),
+      );
+      return out;
+    },
+    [failingIds],
+    { enabled: failing.length > 0 },
   );
 
   return (
@@ -160,7 +174,7 @@ export function Dashboard() {
               </Empty>
             ) : (
               <p className="all-good">
-                All {webhooks.data.length} webhooks are healthy: no failing deliveries.
+                No webhook is failing or disabled ({webhooks.data.length} in all).
               </p>
             )
           }
@@ -182,14 +196,11 @@ export function Dashboard() {
                 </td>
                 <td>
                   {w.disabled_reason ? (
-                    <span className="text-bad">Disabled: {w.disabled_reason}</span>
-                  ) : !w.is_active ? (
-                    <span className="muted">Paused</span>
+                    <span className="text-bad">Disabled: {formatReason(w.disabled_reason)}</span>
                   ) : (
-                    <span className="text-bad">
-                      {w.failure_count} failed deliver{w.failure_count === 1 ? 'y' : 'ies'} in a row
-                    </span>
+                    <span className="text-bad">{failingText(w)}</span>
                   )}
+                  <LastError w={w} last={lastErrors.data?.get(w.id)} />
                 </td>
                 <td className="hide-sm">
                   <Time iso={w.last_success_at} />

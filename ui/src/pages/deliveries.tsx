@@ -32,6 +32,8 @@ import {
   NoMatches,
 } from '../filters';
 import { useSession } from '../session';
+import { explainAttempt } from '../attempt-errors';
+import { ErrorSentence } from '../health';
 
 const TERMINAL = ['succeeded', 'failed', 'cancelled', 'skipped'];
 const statusOptions: [string, string][] = [
@@ -75,9 +77,16 @@ function apiFilters(f: LogFilters, cursor?: string): DeliveryFilters {
   };
 }
 
-/** The organization's delivery log, with its filters kept in the URL so a view can be shared. */
-export function DeliveryLog() {
-  useTitle('Deliveries');
+/**
+ * The delivery filters and the open delivery, kept in the page's URL so a filtered view can be
+ * shared ("View failed deliveries" links to one); other query parameters are left alone.
+ */
+export function useUrlLogFilters(): [
+  LogFilters,
+  (f: LogFilters) => void,
+  string | null,
+  (id: string | null) => void,
+] {
   const [query, setQuery] = useUrlQuery();
   const filters: LogFilters = {
     status: query.get('status') ?? '',
@@ -86,28 +95,29 @@ export function DeliveryLog() {
     kind: query.get('kind') ?? '',
     ...rangeFromQuery(query),
   };
-  const open = query.get('delivery');
+  const setFilters = (f: LogFilters) =>
+    setQuery({
+      status: f.status,
+      event_type: f.event_type,
+      webhook: f.webhook,
+      kind: f.kind,
+      ...rangeQuery(f),
+      delivery: null,
+    });
+  return [filters, setFilters, query.get('delivery'), (id) => setQuery({ delivery: id })];
+}
+
+/** The organization's delivery log, with its filters kept in the URL so a view can be shared. */
+export function DeliveryLog() {
+  useTitle('Deliveries');
+  const [filters, setFilters, open, setOpen] = useUrlLogFilters();
   return (
     <>
       <PageHeader
         title="Deliveries"
         subtitle="Every event sent to every webhook, with each attempt's request and response."
       />
-      <Deliveries
-        filters={filters}
-        onFilters={(f) =>
-          setQuery({
-            status: f.status,
-            event_type: f.event_type,
-            webhook: f.webhook,
-            kind: f.kind,
-            ...rangeQuery(f),
-            delivery: null,
-          })
-        }
-        openId={open}
-        onOpen={(id) => setQuery({ delivery: id })}
-      />
+      <Deliveries filters={filters} onFilters={setFilters} openId={open} onOpen={setOpen} />
     </>
   );
 }
@@ -267,6 +277,10 @@ export function Deliveries({
   );
 }
 
+/**
+ * A delivery's or attempt's outcome in a row: the status code, and for errors without one
+ * (`connection_refused`…) the plain sentence, its hint on hover (attempt-errors.ts).
+ */
 export function ResponseSummary({
   code,
   error,
@@ -276,11 +290,16 @@ export function ResponseSummary({
 }) {
   if (code == null && !error) return <span className="muted">—</span>;
   const ok = code != null && code >= 200 && code < 300;
+  const e = explainAttempt(error, code);
+  const sentence = error && error !== 'http_error' ? e?.sentence : undefined;
   return (
-    <span className={ok ? 'text-good' : 'text-bad'}>
+    <span
+      className={ok ? 'text-good' : 'text-bad'}
+      title={e ? `${e.sentence} ${e.hint}` : undefined}
+    >
       {code != null && <span className="mono">{code}</span>}
-      {code != null && error && ' · '}
-      {error && <span className="mono small">{error}</span>}
+      {code != null && sentence && ' · '}
+      {sentence && <span className="small">{sentence}</span>}
     </span>
   );
 }
@@ -342,6 +361,15 @@ function DeliveryDrawer({
   const count = d ? (typeof d.attempts === 'number' ? d.attempts : attempts.length) : 0;
   const status = d ? displayStatus({ status: d.status, attempts: count }) : undefined;
   const isFifo = (hook ?? fifo.data)?.ordering === 'fifo';
+  // The server refuses to queue a delivery of a webhook that is off (the worker would cancel it):
+  // say so instead of offering a retry that will not be sent.
+  const target = hook ?? fifo.data;
+  const off =
+    target && !target.is_active
+      ? target.disabled_reason
+        ? 'Hookline disabled this webhook, so a retry would not be sent. Re-enable the webhook on its page first.'
+        : 'This webhook is paused, so a retry would not be sent. Resume the webhook on its page first.'
+      : undefined;
 
   return (
     <Modal
@@ -359,7 +387,14 @@ function DeliveryDrawer({
           <div className="drawer-actions">
             <StatusBadge status={status!} />
             {canWrite && has('POST /deliveries/:id/retry') && (
-              <Button size="sm" variant="primary" busy={retrying} onClick={() => retry()}>
+              <Button
+                size="sm"
+                variant="primary"
+                busy={retrying}
+                disabled={off !== undefined}
+                aria-describedby={off ? 'retry-off' : undefined}
+                onClick={() => retry()}
+              >
                 Retry now
               </Button>
             )}
@@ -372,6 +407,11 @@ function DeliveryDrawer({
                 </Button>
               )}
           </div>
+          {off && canWrite && (
+            <p className="alert alert-info small" id="retry-off">
+              {off}
+            </p>
+          )}
           <dl className="props">
             <dt>Delivery</dt>
             <dd className="mono">
@@ -470,10 +510,15 @@ function AttemptView({ a, defaultOpen }: { a: Attempt; defaultOpen: boolean }) {
           {a.response_headers && Object.keys(a.response_headers).length > 0 && (
             <Code>{headersText(a.response_headers)}</Code>
           )}
+          {!ok && (
+            <p className="attempt-explained">
+              <ErrorSentence error={a.error} status={a.response_status} hint />
+            </p>
+          )}
           {a.response_body ? (
             <Code>{prettyJson(a.response_body)}</Code>
           ) : (
-            <p className="muted small">{a.error ? `No response: ${a.error}.` : 'Empty body.'}</p>
+            <p className="muted small">{a.error ? 'No response body.' : 'Empty body.'}</p>
           )}
         </div>
       </details>

@@ -4,6 +4,7 @@ import { ListTable, usePaged } from '../lists';
 import { Link, navigate, useTitle } from '../router';
 import { useSession } from '../session';
 import { Sparkbars } from '../charts';
+import { formatReason } from '../health';
 
 export function WebhookStatus({ w }: { w: Webhook }) {
   if (w.disabled_reason) return <Badge tone="red">Disabled</Badge>;
@@ -120,7 +121,9 @@ export function WebhookList() {
               <td>
                 <WebhookStatus w={w} />
                 {w.disabled_reason && (
-                  <div className="small text-bad disabled-reason">{w.disabled_reason}</div>
+                  <div className="small text-bad disabled-reason">
+                    {formatReason(w.disabled_reason)}
+                  </div>
                 )}
               </td>
               <td className="num">
