@@ -41,6 +41,9 @@ const adminOnlyReads = new Set([
   'GET /tenants/{tenant_id}/portal-sessions',
 ]);
 
+// POSTs that compute an answer and change nothing: a viewer may try a filter or a transformation.
+const readOnlyPosts = new Set(['POST /filters/test', 'POST /transformations/simulate']);
+
 const fill = (path: string) => path.replace(/\{[^}]+\}/g, 'x_unknown');
 
 beforeAll(async () => {
@@ -99,7 +102,8 @@ describe('roles on every route', () => {
         method === 'GET' || method === 'DELETE' ? undefined : {},
       );
       const name = `${method} ${path}`;
-      if (method === 'GET' && !adminOnlyReads.has(name)) expect(res.status, name).not.toBe(403);
+      if ((method === 'GET' && !adminOnlyReads.has(name)) || readOnlyPosts.has(name))
+        expect(res.status, name).not.toBe(403);
       else {
         expect(res.status, name).toBe(403);
         expect(res.body.error.code).toBe('FORBIDDEN');

@@ -130,7 +130,8 @@ describe('customer portal in Chromium', { timeout: 90_000 }, () => {
     );
     const saved = await api('GET', `/webhooks/${webhookId}`);
     expect(saved.body).toMatchObject({ tenant_id: 'acme', url: receiver.url });
-    // The secret is the customer's to see.
+    // The secret is the customer's to see, in the webhook's Settings tab.
+    await portal.getByRole('tab', { name: 'Settings' }).click();
     await portal.getByRole('button', { name: 'Reveal' }).click();
     const secret = (await api('GET', `/webhooks/${webhookId}/secret`)).body.secret;
     await portal.getByText(secret).waitFor();
@@ -209,10 +210,13 @@ describe('customer portal in Chromium', { timeout: 90_000 }, () => {
     await p.getByText('Read-only').waitFor();
     await p.getByRole('link', { name: 'Acme receiver' }).click();
     await p.getByRole('heading', { name: /Acme receiver/ }).waitFor();
-    await p.getByRole('heading', { name: 'Deliveries' }).waitFor();
+    await p.getByRole('heading', { name: 'Configuration' }).waitFor();
     for (const name of ['Edit', 'Pause', 'Delete', 'Reveal', 'Send test', 'Rotate…'])
       expect(await p.getByRole('button', { name, exact: true }).count(), name).toBe(0);
     expect(await p.getByRole('link', { name: 'Edit' }).count()).toBe(0);
+    for (const name of ['Testing', 'Settings'])
+      expect(await p.getByRole('tab', { name, exact: true }).count(), name).toBe(0);
+    await p.getByRole('tab', { name: 'Deliveries' }).click();
     await p
       .getByRole('button', { name: /Open delivery dlv_/ })
       .first()
@@ -252,7 +256,7 @@ describe('customer portal in Chromium', { timeout: 90_000 }, () => {
     const row = p.getByRole('row', { name: /Acme Inc\./ });
     await row.waitFor();
     await row.getByText('Healthy').waitFor();
-    const search = p.getByRole('searchbox', { name: 'Search' });
+    const search = p.getByRole('searchbox', { name: 'Search tenants' });
     await search.fill('zzz');
     await search.press('Enter');
     await p.getByText('No tenant matches').waitFor();

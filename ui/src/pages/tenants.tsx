@@ -80,7 +80,7 @@ export function Tenants() {
       />
       <div className="filters" role="search" aria-label="Search tenants">
         <FilterText
-          label="Search"
+          label="Search tenants"
           value={q}
           placeholder="Id or name starts with…"
           onChange={(v) => setQuery({ q: v })}
