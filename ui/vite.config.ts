@@ -1,6 +1,7 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 import { fileURLToPath } from 'node:url';
+import { precompress } from './precompress.js';
 
 // Built by scripts/prepare.mjs (npm start / npm test) into ui/dist, which `hookline serve` serves at /.
 // `npx vite --config ui/vite.config.ts` runs a dev server that proxies the API to a local hookline.
@@ -12,7 +13,7 @@ export default defineConfig(({ command }) => ({
     : {}),
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/',
-  plugins: [react()],
+  plugins: [react(), precompress()],
   build: {
     outDir: 'dist',
     emptyOutDir: true,

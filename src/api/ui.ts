@@ -41,13 +41,17 @@ const notBuiltPage = `<!doctype html>
 export async function uiRoutes(app: FastifyInstance, opts: { dir?: string } = {}): Promise<void> {
   const root = opts.dir ?? defaultUiDir;
   const built = existsSync(join(root, 'index.html'));
-  if (built) await app.register(fastifyStatic, { root, serve: false });
+  // `preCompressed`: a browser that accepts brotli or gzip gets the copy the UI build wrote beside each
+  // file (ui/precompress.ts); any other client, or a file without a copy, gets the file itself.
+  if (built) await app.register(fastifyStatic, { root, serve: false, preCompressed: true });
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const path = decodeURIComponent(request.url.split('?')[0]);
     if (isServerPath(path))
       throw new HooklineError('NOT_FOUND', `No route for ${request.method} ${path}.`);
     if (!built) return reply.code(200).type('text/html; charset=utf-8').send(notBuiltPage);
+    // The same URL answers compressed or not by Accept-Encoding: caches must keep them apart.
+    reply.header('vary', 'accept-encoding');
     // A real file (hashed assets, favicon) is sent as it is; anything else is a client route.
     const rel = normalize(path).replace(/^[/\\]+/, '');
     if (rel && extname(rel) && !rel.split(sep).includes('..')) {
