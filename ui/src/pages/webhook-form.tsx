@@ -170,7 +170,12 @@ function validate(s: FormState, creating: boolean): Errors {
 // without them leaves them as they are.
 function toInput(
   s: FormState,
-): Required<Omit<WebhookInput, 'secret' | 'signature_scheme' | 'tls' | 'auth'>> {
+): Required<
+  Omit<
+    WebhookInput,
+    'secret' | 'signature_scheme' | 'legacy_signature' | 'tls' | 'auth' | 'proxy_url'
+  >
+> {
   return {
     name: s.name.trim(),
     url: s.url.trim(),
