@@ -27,6 +27,15 @@ import {
   routingProblems,
   type RoutingState,
 } from '../routing-editor';
+import {
+  SecuritySection,
+  securityFromWebhook,
+  securityInput,
+  securityKeys,
+  securityProblems,
+  type SecurityState,
+} from './webhook-security';
+import { useSession } from '../session';
 
 // The forbidden custom header names (docs/destinations.md, "Custom headers"), checked here as you type and again by the server.
 const FORBIDDEN = [
@@ -87,8 +96,8 @@ interface FormState {
   rate_limit_per_second: string;
   ordering: Ordering;
   headers: HeaderRow[];
-  secret: string;
   routing: RoutingState;
+  security: SecurityState;
 }
 
 /** The numeric settings under Advanced settings, in their order there. */
@@ -118,8 +127,8 @@ function fromWebhook(w?: Webhook): FormState {
       name,
       value,
     })),
-    secret: '',
     routing: routingFromWebhook(w),
+    security: securityFromWebhook(w),
   };
 }
 
@@ -159,15 +168,12 @@ function validate(s: FormState, creating: boolean): Errors {
       e[`header.${h.id}`] = 'Header values are at most 4096 characters.';
     seen.add(h.name.trim().toLowerCase());
   }
-  if (creating && s.secret.trim() && !/^whsec_[A-Za-z0-9+/=]+$/.test(s.secret.trim())) {
-    e.secret = 'A secret looks like whsec_ followed by base64; leave empty to generate one.';
-  }
-  Object.assign(e, routingProblems(s.routing));
+  Object.assign(e, routingProblems(s.routing), securityProblems(s.security, creating));
   return e;
 }
 
-// The endpoint security fields (signature_scheme, tls, auth) are not on this form: a PATCH
-// without them leaves them as they are.
+// The endpoint security fields come from the Security section (webhook-security.tsx), which
+// sends only what changed: a PATCH without them leaves them as they are.
 function toInput(
   s: FormState,
 ): Required<
@@ -209,14 +215,16 @@ function serverErrors(err: ApiError, s: FormState): { fields: Errors; rest: stri
     'retry_delay_seconds',
     'rate_limit_per_second',
     'ordering',
-    'secret',
     'filter',
     'include_fields',
     'transformation',
   ];
   for (const { field, message } of err.fields) {
     const top = field.split(/[.[]/)[0];
-    if (top === 'custom_headers') {
+    if (securityKeys.includes(field) || securityKeys.includes(top)) {
+      const key = securityKeys.includes(field) ? field : top;
+      fields[key] = fields[key] ? `${fields[key]} ${message}` : message;
+    } else if (top === 'custom_headers') {
       const name = field.slice('custom_headers.'.length).toLowerCase();
       const row = s.headers.find((h) => h.name.trim().toLowerCase() === name);
       if (row) fields[`header.${row.id}`] = message;
@@ -245,6 +253,9 @@ export function WebhookForm({ id }: { id?: string }) {
   const [serverProblem, setServerProblem] = useState<{ message: string; rest: string[] }>();
   const [busy, setBusy] = useState(false);
   const [advancedOpen, setAdvancedOpen] = useState(false);
+  const [securityOpen, setSecurityOpen] = useState(false);
+  // The proxy a webhook leaves through is the organization's: a portal session neither sets nor sees it.
+  const isPortal = Boolean(useSession().me.portal);
   const formRef = useRef<HTMLFormElement>(null);
 
   useEffect(() => {
@@ -269,14 +280,18 @@ export function WebhookForm({ id }: { id?: string }) {
   };
   const touch = (key: string) => setTouched((t) => new Set(t).add(key));
   const advancedHasError =
-    [...numberFields.map((f) => f.key), 'ordering', 'custom_headers', 'secret', 'filter'].some(
-      (k) => shown(k),
+    [...numberFields.map((f) => f.key), 'ordering', 'custom_headers', 'filter'].some((k) =>
+      shown(k),
     ) || state.headers.some((h) => shown(`header.${h.id}`));
+  const securityHasError = securityKeys.some((k) => shown(k));
 
-  // Advanced settings open by themselves when one of them has an error, so it is never hidden.
+  // Advanced settings and Security open by themselves when one of theirs has an error, so it is never hidden.
   useEffect(() => {
     if (advancedHasError) setAdvancedOpen(true);
   }, [advancedHasError]);
+  useEffect(() => {
+    if (securityHasError) setSecurityOpen(true);
+  }, [securityHasError]);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -293,16 +308,14 @@ export function WebhookForm({ id }: { id?: string }) {
     setBusy(true);
     try {
       const body = toInput(state);
+      const security = securityInput(state.security, creating, !isPortal);
       let saved: Webhook;
       if (creating) {
-        saved = await api.createWebhook({
-          ...body,
-          ...(state.secret.trim() ? { secret: state.secret.trim() } : {}),
-        });
+        saved = await api.createWebhook({ ...body, ...security });
         toast('success', `Webhook "${saved.name}" created.`);
       } else {
         const before = toInput(initial ?? state);
-        const patch: WebhookInput = {};
+        const patch: WebhookInput = { ...security };
         for (const k of Object.keys(body) as (keyof typeof body)[]) {
           if (JSON.stringify(body[k]) !== JSON.stringify(before[k]))
             (patch as Record<string, unknown>)[k] = body[k];
@@ -555,27 +568,31 @@ export function WebhookForm({ id }: { id?: string }) {
             </Button>
           </div>
 
-          {creating && (
-            <Field
-              label="Signing secret (optional)"
-              htmlFor="wh-secret"
-              error={shown('secret')}
-              hint="Leave empty and Hookline generates one (recommended)."
-            >
-              <input
-                {...inputProps('secret')}
-                value={state.secret}
-                spellCheck={false}
-                autoComplete="off"
-                onChange={(e) => set('secret', e.target.value)}
-                placeholder="whsec_…"
-              />
-            </Field>
-          )}
           <RoutingEditor
             value={state.routing}
             onChange={(r) => set('routing', r)}
             events={[...state.events]}
+            error={shown}
+          />
+        </details>
+
+        <details
+          className="advanced"
+          open={securityOpen}
+          onToggle={(e) => setSecurityOpen((e.target as HTMLDetailsElement).open)}
+        >
+          <summary>Security</summary>
+          <SecuritySection
+            value={state.security}
+            onChange={(v) => {
+              set('security', v);
+              // A server error on a security field goes away once the section is edited.
+              setErrors((e) =>
+                Object.fromEntries(Object.entries(e).filter(([k]) => !securityKeys.includes(k))),
+              );
+            }}
+            creating={creating}
+            showProxy={!isPortal}
             error={shown}
           />
         </details>
