@@ -4,14 +4,15 @@
  * Verifies the Standard Webhooks headers (`webhook-id`, `webhook-timestamp`,
  * `webhook-signature`) or, for receivers written against the older designs, the
  * legacy `x-webhook-timestamp` / `x-webhook-signature` headers. The HMACs are
- * computed by the same code Hookline signs with (src/core/signing.ts), so the
- * two sides cannot drift apart.
+ * computed, and the secret turned into a key (decodeSecret), by the same code
+ * Hookline signs with (src/core/signing.ts), so the two sides cannot drift apart.
  */
 import { timingSafeEqual } from 'node:crypto';
 import {
   SECRET_PREFIX,
   decodeSecret,
   legacySignature,
+  secretProblem,
   standardSignature,
 } from '../src/core/signing.js';
 import { PUBLIC_KEY_PREFIX, parsePublicKey, verifyEd25519 } from '../src/core/ed25519.js';
@@ -32,7 +33,8 @@ const messages: Record<VerificationFailure, string> = {
     'The webhook timestamp is older than the tolerance allows (a replay, or a slow clock).',
   timestamp_too_new: 'The webhook timestamp is further in the future than the tolerance allows.',
   no_matching_signature: 'No signature in the request matches the payload and the secret.',
-  invalid_secret: 'The signing secret is not a whsec_… (or base64) secret.',
+  invalid_secret:
+    'The signing secret is neither whsec_ + base64 nor an imported secret of 24 to 128 printable ASCII characters.',
 };
 
 /** A request that failed verification; `reason` says why. Answer it with 400 and do not process it. */
@@ -117,14 +119,16 @@ function decodeKeys(secret: string | readonly string[]): Buffer[] {
     throw new WebhookVerificationError('invalid_secret', 'No signing secret was given.');
   const secrets = all.filter((s) => !(typeof s === 'string' && s.startsWith(PUBLIC_KEY_PREFIX)));
   return secrets.map((s) => {
-    const b64 =
-      typeof s === 'string' && s.startsWith(SECRET_PREFIX) ? s.slice(SECRET_PREFIX.length) : s;
-    // decodeSecret is lenient (Buffer ignores stray characters): be strict here, a typo must not verify nothing.
-    if (typeof b64 !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(b64))
+    if (typeof s !== 'string') throw new WebhookVerificationError('invalid_secret');
+    if (s.startsWith(SECRET_PREFIX)) {
+      // decodeSecret is lenient (Buffer ignores stray characters): be strict here, a typo must not verify nothing.
+      if (!/^[A-Za-z0-9+/]+={0,2}$/.test(s.slice(SECRET_PREFIX.length)))
+        throw new WebhookVerificationError('invalid_secret');
+    } else if (secretProblem(s)) {
+      // Any other string is an imported secret, keyed by its UTF-8 bytes as Hookline keys it.
       throw new WebhookVerificationError('invalid_secret');
-    const key = decodeSecret(s);
-    if (key.length === 0) throw new WebhookVerificationError('invalid_secret');
-    return key;
+    }
+    return decodeSecret(s);
   });
 }
 

@@ -8,7 +8,8 @@ import type { Config } from '../config.js';
 import { HooklineError, type FieldError } from '../errors.js';
 import { authErrors, tlsErrors } from '../core/endpoint-rules.js';
 import type { EndpointInput } from '../core/endpoint-security.js';
-import { assertDestinationAllowed } from '../net/guard.js';
+import { assertDestinationAllowed, assertHostAllowed } from '../net/guard.js';
+import { parseProxyUrl } from '../net/egress-proxy.js';
 import type { Queryable } from '../store/db.js';
 import type { WebhookRow } from '../store/webhooks.js';
 
@@ -25,6 +26,21 @@ const SignatureScheme = Type.Union(
       'hmac (default): webhook-signature v1; ed25519: v1a only; both: v1 and v1a. The public key is in GET /webhooks/{id}/secret.',
   },
 );
+
+const LegacySignature = Type.Union(
+  [Type.Literal('timestamped'), Type.Literal('body'), Type.Literal('none')],
+  {
+    description:
+      'x-webhook-signature: timestamped (default): sha256=<hex HMAC of "{timestamp}.{body}">; body: sha256=<hex HMAC of the body> (GitHub X-Hub-Signature-256 style); none: not sent.',
+  },
+);
+
+const ProxyUrl = Type.String({
+  minLength: 1,
+  maxLength: 2048,
+  description:
+    'http://[user:password@]host:port of an HTTP CONNECT proxy for this webhook, instead of --egress-proxy. Admin keys only; the password is sealed and never returned. Outside --dev the proxy host is checked like a webhook URL.',
+});
 
 const TlsInput = Type.Object(
   {
@@ -73,18 +89,24 @@ const AuthInput = Type.Union(
 /** The settable fields, for the create and patch bodies. */
 export const endpointFields = {
   signature_scheme: SignatureScheme,
+  legacy_signature: LegacySignature,
   tls: Nullable(TlsInput),
   auth: Nullable(AuthInput),
+  proxy_url: Nullable(ProxyUrl),
 };
 
 /** The fields of a webhook as the API shows it. */
 export const endpointViewFields = {
   signature_scheme: SignatureScheme,
+  legacy_signature: LegacySignature,
   tls: Nullable(
     Type.Object({
       client_cert: Nullable(Type.String()),
       ca: Nullable(Type.String()),
       has_client_key: Type.Boolean(),
+      client_key_fingerprint: Nullable(
+        Type.String({ description: 'sha256: + hex SHA-256 of the public key (SPKI DER)' }),
+      ),
     }),
   ),
   auth: Nullable(
@@ -105,6 +127,10 @@ export const endpointViewFields = {
       }),
     ]),
   ),
+  proxy_url: Type.Optional(
+    Nullable(Type.String({ description: 'Without its password; not shown to portal sessions.' })),
+  ),
+  proxy_has_password: Type.Optional(Type.Boolean()),
 };
 
 /** The public key field of the secret answers. */
@@ -116,11 +142,13 @@ export const PublicKeyField = Nullable(
 export function splitEndpointInput<T extends EndpointInput>(
   body: T,
 ): [EndpointInput, Omit<T, keyof EndpointInput>] {
-  const { signature_scheme, tls, auth, ...rest } = body;
+  const { signature_scheme, legacy_signature, tls, auth, proxy_url, ...rest } = body;
   const input: EndpointInput = {};
   if (signature_scheme !== undefined) input.signature_scheme = signature_scheme;
+  if (legacy_signature !== undefined) input.legacy_signature = legacy_signature;
   if (tls !== undefined) input.tls = tls;
   if (auth !== undefined) input.auth = auth;
+  if (proxy_url !== undefined) input.proxy_url = proxy_url;
   return [input, rest];
 }
 
@@ -157,7 +185,35 @@ export async function endpointErrors(
       }
     }
   }
+  if (input.proxy_url) errors.push(...(await proxyUrlErrors(config, input.proxy_url)));
   return errors;
+}
+
+/**
+ * Problems with a webhook's proxy_url. Unlike --egress-proxy (the operator's), it is set by
+ * an organization's admin, so outside --dev its host must pass the destination rules: else a
+ * CONNECT line could be written to any internal service. HOOKLINE_ALLOW_CIDRS lists a private
+ * proxy's address.
+ */
+async function proxyUrlErrors(config: Config, text: string): Promise<FieldError[]> {
+  let url: URL;
+  try {
+    url = parseProxyUrl(text);
+  } catch (err) {
+    return [
+      {
+        field: 'proxy_url',
+        message: (err as Error).message.replace('Invalid URL', 'is not a valid URL'),
+      },
+    ];
+  }
+  try {
+    await assertHostAllowed(url.hostname, config, 'proxy_url');
+  } catch (err) {
+    if (!(err instanceof HooklineError) || err.code !== 'VALIDATION_FAILED') throw err;
+    return err.details as FieldError[];
+  }
+  return [];
 }
 
 /** Writes the column; returns the updated row. */

@@ -83,3 +83,29 @@ export function portalSeesEventType(
   if (!request.auth.portal) return true;
   return t.archived_at === null && !t.name.startsWith(OPERATIONAL_PREFIX);
 }
+
+/** Webhook fields that are the organization's to set and see, never a portal session's. */
+const ADMIN_ONLY_WEBHOOK_FIELDS = ['proxy_url'] as const;
+
+/**
+ * 403 when a portal session's webhook body sets an admin-only field (the proxy a tenant's
+ * deliveries leave through is the organization's network, not the tenant's to choose).
+ */
+export function assertPortalMaySet(request: FastifyRequest, body: object): void {
+  if (!request.auth.portal) return;
+  const field = ADMIN_ONLY_WEBHOOK_FIELDS.find((f) => f in body);
+  if (field)
+    throw new HooklineError('FORBIDDEN', `A portal session cannot set ${field}.`, {
+      details: [{ field, message: 'only an API key of the organization may set it' }],
+    });
+}
+
+/** A webhook as a portal session sees it: without the admin-only fields. */
+export function portalWebhookView<T extends { proxy_url?: unknown; proxy_has_password?: unknown }>(
+  request: FastifyRequest,
+  webhook: T,
+): T {
+  if (!request.auth.portal) return webhook;
+  const { proxy_url: _url, proxy_has_password: _password, ...rest } = webhook;
+  return rest as T;
+}

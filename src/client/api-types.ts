@@ -931,10 +931,13 @@ export interface Operations {
         updated_by: string | null;
         /** hmac (default): webhook-signature v1; ed25519: v1a only; both: v1 and v1a. The public key is in GET /webhooks/{id}/secret. */
         signature_scheme: "hmac" | "ed25519" | "both";
+        /** x-webhook-signature: timestamped (default): sha256=<hex HMAC of "{timestamp}.{body}">; body: sha256=<hex HMAC of the body> (GitHub X-Hub-Signature-256 style); none: not sent. */
+        legacy_signature: "timestamped" | "body" | "none";
         tls: {
           client_cert: string | null;
           ca: string | null;
           has_client_key: boolean;
+          client_key_fingerprint: string | null;
         } | null;
         auth: {
           type: "basic";
@@ -951,6 +954,8 @@ export interface Operations {
           audience: string | null;
           has_client_secret: boolean;
         } | null;
+        proxy_url?: string | null;
+        proxy_has_password?: boolean;
       }>;
       next_cursor: string | null;
     };
@@ -979,6 +984,8 @@ export interface Operations {
         ordering?: "none" | "fifo";
         /** hmac (default): webhook-signature v1; ed25519: v1a only; both: v1 and v1a. The public key is in GET /webhooks/{id}/secret. */
         signature_scheme?: "hmac" | "ed25519" | "both";
+        /** x-webhook-signature: timestamped (default): sha256=<hex HMAC of "{timestamp}.{body}">; body: sha256=<hex HMAC of the body> (GitHub X-Hub-Signature-256 style); none: not sent. */
+        legacy_signature?: "timestamped" | "body" | "none";
         tls?: {
           /** PEM client certificate (chain) presented to the receiver */
           client_cert?: string;
@@ -1006,6 +1013,7 @@ export interface Operations {
           scope?: string;
           audience?: string;
         } | null;
+        proxy_url?: string | null;
         filter?: Record<string, unknown> | null;
         include_fields?: string[] | null;
         transformation?: {
@@ -1013,7 +1021,7 @@ export interface Operations {
           code: string;
           enabled: boolean;
         } | null;
-        /** whsec_ + base64 of 24–64 bytes; generated when absent */
+        /** whsec_ + base64 of 24–64 bytes (keyed by the decoded bytes), or an imported secret of 24–128 printable ASCII characters (keyed by its UTF-8 bytes); generated when absent */
         secret?: string;
         /** The application’s own id of its customer: ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$ */
         tenant_id?: string;
@@ -1054,10 +1062,13 @@ export interface Operations {
       updated_by: string | null;
       /** hmac (default): webhook-signature v1; ed25519: v1a only; both: v1 and v1a. The public key is in GET /webhooks/{id}/secret. */
       signature_scheme: "hmac" | "ed25519" | "both";
+      /** x-webhook-signature: timestamped (default): sha256=<hex HMAC of "{timestamp}.{body}">; body: sha256=<hex HMAC of the body> (GitHub X-Hub-Signature-256 style); none: not sent. */
+      legacy_signature: "timestamped" | "body" | "none";
       tls: {
         client_cert: string | null;
         ca: string | null;
         has_client_key: boolean;
+        client_key_fingerprint: string | null;
       } | null;
       auth: {
         type: "basic";
@@ -1074,7 +1085,9 @@ export interface Operations {
         audience: string | null;
         has_client_secret: boolean;
       } | null;
-      /** whsec_ + base64 */
+      proxy_url?: string | null;
+      proxy_has_password?: boolean;
+      /** whsec_ + base64, or an imported secret as it was given */
       secret: string;
     };
   };
@@ -1119,10 +1132,13 @@ export interface Operations {
       updated_by: string | null;
       /** hmac (default): webhook-signature v1; ed25519: v1a only; both: v1 and v1a. The public key is in GET /webhooks/{id}/secret. */
       signature_scheme: "hmac" | "ed25519" | "both";
+      /** x-webhook-signature: timestamped (default): sha256=<hex HMAC of "{timestamp}.{body}">; body: sha256=<hex HMAC of the body> (GitHub X-Hub-Signature-256 style); none: not sent. */
+      legacy_signature: "timestamped" | "body" | "none";
       tls: {
         client_cert: string | null;
         ca: string | null;
         has_client_key: boolean;
+        client_key_fingerprint: string | null;
       } | null;
       auth: {
         type: "basic";
@@ -1139,6 +1155,8 @@ export interface Operations {
         audience: string | null;
         has_client_secret: boolean;
       } | null;
+      proxy_url?: string | null;
+      proxy_has_password?: boolean;
     };
   };
   "PATCH /webhooks/{id}": {
@@ -1168,6 +1186,8 @@ export interface Operations {
         ordering?: "none" | "fifo";
         /** hmac (default): webhook-signature v1; ed25519: v1a only; both: v1 and v1a. The public key is in GET /webhooks/{id}/secret. */
         signature_scheme?: "hmac" | "ed25519" | "both";
+        /** x-webhook-signature: timestamped (default): sha256=<hex HMAC of "{timestamp}.{body}">; body: sha256=<hex HMAC of the body> (GitHub X-Hub-Signature-256 style); none: not sent. */
+        legacy_signature?: "timestamped" | "body" | "none";
         tls?: {
           /** PEM client certificate (chain) presented to the receiver */
           client_cert?: string;
@@ -1195,6 +1215,7 @@ export interface Operations {
           scope?: string;
           audience?: string;
         } | null;
+        proxy_url?: string | null;
         filter?: Record<string, unknown> | null;
         include_fields?: string[] | null;
         transformation?: {
@@ -1239,10 +1260,13 @@ export interface Operations {
       updated_by: string | null;
       /** hmac (default): webhook-signature v1; ed25519: v1a only; both: v1 and v1a. The public key is in GET /webhooks/{id}/secret. */
       signature_scheme: "hmac" | "ed25519" | "both";
+      /** x-webhook-signature: timestamped (default): sha256=<hex HMAC of "{timestamp}.{body}">; body: sha256=<hex HMAC of the body> (GitHub X-Hub-Signature-256 style); none: not sent. */
+      legacy_signature: "timestamped" | "body" | "none";
       tls: {
         client_cert: string | null;
         ca: string | null;
         has_client_key: boolean;
+        client_key_fingerprint: string | null;
       } | null;
       auth: {
         type: "basic";
@@ -1259,6 +1283,8 @@ export interface Operations {
         audience: string | null;
         has_client_secret: boolean;
       } | null;
+      proxy_url?: string | null;
+      proxy_has_password?: boolean;
     };
   };
   "DELETE /webhooks/{id}": {
@@ -1347,11 +1373,13 @@ export interface Operations {
       body: {
         /** How long the old secret keeps signing too (default one day, 0: stop at once). */
         grace_seconds?: number;
+        /** The new secret, imported as it is (whsec_ + base64 of 24–64 bytes, or 24–128 printable ASCII characters); generated when absent. */
+        secret?: string;
       };
     };
     status: 200;
     response: {
-      /** The new secret: whsec_ + base64 */
+      /** The new secret: whsec_ + base64, or the one imported */
       secret: string;
       public_key: string | null;
       previous_secret_expires_at: string | null;
@@ -1365,7 +1393,7 @@ export interface Operations {
     };
     status: 200;
     response: {
-      /** whsec_ + base64 */
+      /** whsec_ + base64, or an imported secret as it was given */
       secret: string;
       public_key: string | null;
     };

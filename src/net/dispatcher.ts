@@ -27,6 +27,11 @@ export interface DispatcherOptions {
   tls?: ConnectionOptions;
   /** Connect timeout in ms (undici's default is 10 s). */
   connectTimeoutMs?: number;
+  /**
+   * A webhook's own proxy_url: it replaces --egress-proxy, and (being an organization's
+   * setting, not the operator's) its host is checked by the guard like a destination.
+   */
+  proxyUrl?: string;
 }
 
 // A refused or unreachable address is worth trying the next checked one for;
@@ -100,7 +105,8 @@ function connectInOrder(
 
 /**
  * The worker's dispatcher: keep-alive pools per origin, every connection guarded,
- * and tunnelled through the egress proxy when one is configured (egress-proxy.ts).
+ * and tunnelled through the webhook's proxy_url or else the egress proxy when one is
+ * configured (egress-proxy.ts).
  */
 export function createDeliveryDispatcher(
   config: GuardConfig & { egressProxy?: string },
@@ -115,9 +121,11 @@ export function createDeliveryDispatcher(
     // connection to it and their requests queued behind its timeouts.
     connections: 256,
     pipelining: 1,
-    connect: config.egressProxy
-      ? proxiedConnector(config, parseProxyUrl(config.egressProxy), opts)
-      : guardedConnector(config, opts),
+    connect: opts.proxyUrl
+      ? proxiedConnector(config, parseProxyUrl(opts.proxyUrl), { ...opts, guardProxy: true })
+      : config.egressProxy
+        ? proxiedConnector(config, parseProxyUrl(config.egressProxy), opts)
+        : guardedConnector(config, opts),
   });
 }
 

@@ -1,14 +1,16 @@
 /**
- * Deliveries through an HTTP CONNECT proxy (--egress-proxy), so receivers can
- * allowlist the proxy's static addresses (docs/endpoint-security.md, "Egress proxy").
+ * Deliveries through an HTTP CONNECT proxy (--egress-proxy, or a webhook's own
+ * proxy_url), so receivers can allowlist the proxy's static addresses
+ * (docs/endpoint-security.md, "Egress proxy").
  *
  * The SSRF rule still holds, and still without a second DNS answer: outside
  * --dev the connector resolves the webhook's host itself, checks every address,
  * and asks the proxy to CONNECT to the checked IP address (never to the name,
  * which the proxy would resolve again). TLS then runs inside the tunnel with the
  * URL's host name as SNI and for the certificate check, as without a proxy. The
- * proxy itself is the operator's and is not checked. In --dev the proxy is asked
- * for the host name as given.
+ * --egress-proxy is the operator's and is not checked; a webhook's proxy_url is an
+ * organization's and is (guardProxy). In --dev the proxy is asked for the host
+ * name as given.
  */
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
@@ -38,11 +40,19 @@ export function parseProxyUrl(text: string): URL {
 
 const MAX_PROXY_HEADER = 16 * 1024;
 
-/** Opens a tunnel through `proxy` to `target` (`host:port`), resolving with the raw socket. */
-function openTunnel(proxy: URL, target: string, timeoutMs: number): Promise<Socket> {
+/**
+ * Opens a tunnel through `proxy` to `target` (`host:port`), resolving with the raw socket.
+ * `proxyAddress` is the proxy's address the guard checked, connected to instead of its name.
+ */
+function openTunnel(
+  proxy: URL,
+  target: string,
+  timeoutMs: number,
+  proxyAddress?: string,
+): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = netConnect({
-      host: proxy.hostname.replace(/^\[|\]$/g, ''),
+      host: proxyAddress ?? proxy.hostname.replace(/^\[|\]$/g, ''),
       port: Number(proxy.port),
     });
     let buffered = Buffer.alloc(0);
@@ -127,9 +137,15 @@ function startTls(
 export function proxiedConnector(
   config: GuardConfig,
   proxy: URL,
-  opts: { tls?: ConnectionOptions; connectTimeoutMs?: number } = {},
+  opts: { tls?: ConnectionOptions; connectTimeoutMs?: number; guardProxy?: boolean } = {},
 ): buildConnector.connector {
   const timeoutMs = opts.connectTimeoutMs ?? 10_000;
+  // A webhook's own proxy is checked like a destination (outside --dev), and connected to
+  // at the checked address; the operator's --egress-proxy is trusted as configured.
+  const proxyAddress = async (): Promise<string | undefined> =>
+    opts.guardProxy && !config.dev
+      ? (await resolveAllowed(proxy.hostname, config))[0].address
+      : undefined;
   return (options, callback) => {
     const bare = options.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '');
     const port = Number(options.port) || (options.protocol === 'https:' ? 443 : 80);
@@ -147,11 +163,12 @@ export function proxiedConnector(
         const addresses = await resolveAllowed(options.hostname, config);
         targets = addresses.map((a) => authority(a.address, port));
       }
+      const via = await proxyAddress();
       let lastError: unknown;
       for (const target of targets) {
         let raw: Socket;
         try {
-          raw = await openTunnel(proxy, target, timeoutMs);
+          raw = await openTunnel(proxy, target, timeoutMs, via);
         } catch (err) {
           lastError = err;
           continue; // the proxy could not reach this address: try the next checked one

@@ -27,6 +27,19 @@ export async function assertDestinationAllowed(
     throw fieldError('url', 'must use https:// (http:// is allowed only with --dev)');
   if (url.username || url.password)
     throw fieldError('url', 'must not contain credentials; use custom_headers instead');
+  await assertHostAllowed(url.hostname, config, 'url', opts);
+}
+
+/**
+ * Throws a 422 on `field` when, outside --dev, `hostname` does not resolve or resolves to
+ * any refused address (the code is `blocked_destination` or `dns_failed`).
+ */
+export async function assertHostAllowed(
+  hostname: string,
+  config: GuardConfig,
+  field: string,
+  opts: { lookupTimeoutMs?: number } = {},
+): Promise<void> {
   if (config.dev) return;
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -37,21 +50,21 @@ export async function assertDestinationAllowed(
         opts.lookupTimeoutMs ?? SAVE_LOOKUP_TIMEOUT_MS,
       );
     });
-    await Promise.race([resolveAllowed(url.hostname, config), timeout]);
+    await Promise.race([resolveAllowed(hostname, config), timeout]);
   } catch (err) {
     if (err instanceof BlockedDestinationError) {
-      const why = err.reason ? describeBlocked(err.reason) : `${url.hostname} has no address`;
+      const why = err.reason ? describeBlocked(err.reason) : `${hostname} has no address`;
       throw validationFailed([
-        { field: 'url', code: 'blocked_destination', message: `is a blocked destination: ${why}` },
+        { field, code: 'blocked_destination', message: `is a blocked destination: ${why}` },
       ]);
     }
     // Refusing a name that does not resolve now is kinder than a webhook that can only fail.
     const code = (err as { code?: unknown }).code;
     throw validationFailed([
       {
-        field: 'url',
+        field,
         code: 'dns_failed',
-        message: `the host ${url.hostname} does not resolve${typeof code === 'string' ? ` (${code})` : ''}`,
+        message: `the host ${hostname} does not resolve${typeof code === 'string' ? ` (${code})` : ''}`,
       },
     ]);
   } finally {

@@ -117,7 +117,7 @@ export function toWebhookJson(row: WebhookRow): WebhookJson {
 }
 
 /**
- * The plain `whsec_…` secrets that sign a request now: the current one first,
+ * The opened secrets (`whsec_…` or imported) that sign a request now: the current one first,
  * then those of earlier rotations whose grace period has not ended (newest first).
  */
 export function activeSecrets(

@@ -1,8 +1,8 @@
 /**
  * What a delivery needs of its webhook's endpoint security settings, opened
  * once per webhook version rather than once per send (as secrets.ts does for the
- * HMAC secrets): the signature scheme and ed25519 seeds, the Authorization, and
- * the dispatcher carrying its TLS settings.
+ * HMAC secrets): the signature scheme and ed25519 seeds, the legacy signature,
+ * the Authorization, and the dispatcher carrying its TLS settings and proxy.
  */
 import type { Dispatcher } from 'undici';
 import type { GuardConfig } from '../net/resolve.js';
@@ -10,17 +10,19 @@ import type { SecretBox } from '../core/secret-box.js';
 import {
   openEndpoint,
   type AuthSettings,
+  type LegacySignature,
   type SignatureScheme,
   type StoredEndpoint,
 } from '../core/endpoint-security.js';
-import { tlsDispatcher } from '../net/client-tls.js';
+import { webhookDispatcher } from '../net/webhook-dispatchers.js';
 
 /** The endpoint part of an attempt's target. */
 export interface AttemptEndpoint {
   scheme: SignatureScheme;
   signingSeeds: Buffer[];
+  legacySignature: LegacySignature;
   auth?: AuthSettings;
-  /** Set when the webhook has TLS settings: it replaces the shared delivery dispatcher. */
+  /** Set when the webhook has TLS settings or a proxy_url: it replaces the shared delivery dispatcher. */
   dispatcher?: Dispatcher;
 }
 
@@ -42,8 +44,12 @@ export function attemptEndpoint(
   return {
     scheme: open.scheme,
     signingSeeds: open.signingSeeds,
+    legacySignature: open.legacySignature,
     auth: open.auth,
-    dispatcher: open.tls ? tlsDispatcher(config, open.tls) : undefined,
+    dispatcher:
+      open.tls || open.proxyUrl
+        ? webhookDispatcher(config, { tls: open.tls, proxyUrl: open.proxyUrl })
+        : undefined,
     validUntil: open.validUntil,
   };
 }

@@ -46,7 +46,7 @@ export interface AttemptTarget {
   url: string;
   timeoutSeconds: number;
   customHeaders?: Record<string, string> | null;
-  /** Plain `whsec_…` secrets, current first (activeSecrets from src/store/webhooks.ts). */
+  /** Opened secrets (`whsec_…` or imported), current first (activeSecrets from src/store/webhooks.ts). */
   secrets: string[];
   /** Signature scheme, Authorization and TLS dispatcher (src/worker/endpoints.ts); absent: HMAC only. */
   endpoint?: AttemptEndpoint;
@@ -152,6 +152,7 @@ export async function sendAttempt(
       keys,
       scheme: target.endpoint?.scheme,
       signingSeeds: target.endpoint?.signingSeeds,
+      legacy: target.endpoint?.legacySignature,
     }),
   };
   const auth = target.endpoint?.auth;

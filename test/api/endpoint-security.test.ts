@@ -51,6 +51,7 @@ describe('endpoint security fields', () => {
       client_cert: client.cert,
       ca: pki.ca.cert,
       has_client_key: true,
+      client_key_fingerprint: pki.fingerprint(client.key),
     });
     expect(res.body.auth).toEqual({ type: 'basic', username: 'u', has_password: true });
     expect(res.body).not.toHaveProperty('public_key');
@@ -93,7 +94,12 @@ describe('endpoint security fields', () => {
       },
     });
     expect(patched.status, JSON.stringify(patched.body)).toBe(200);
-    expect(patched.body.tls).toEqual({ client_cert: null, ca: pki.ca.cert, has_client_key: false });
+    expect(patched.body.tls).toEqual({
+      client_cert: null,
+      ca: pki.ca.cert,
+      has_client_key: false,
+      client_key_fingerprint: null,
+    });
     expect(patched.body.auth).toEqual({
       type: 'oauth2_client_credentials',
       token_url: 'https://tokens.test/oauth/token',

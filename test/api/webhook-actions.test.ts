@@ -228,7 +228,11 @@ describe('POST /webhooks/{id}/rotate-secret', () => {
     const audit = (await auditRows(t.db, t.org.orgId, 'webhook.secret_rotated')).find(
       (a) => a.target_id === hook.id,
     );
-    expect(audit?.changes).toEqual({ grace_seconds: 0, previous_secret_expires_at: null });
+    expect(audit?.changes).toEqual({
+      grace_seconds: 0,
+      secret_imported: false,
+      previous_secret_expires_at: null,
+    });
     expect(JSON.stringify(audit)).not.toMatch(/whsec_|enc:v1/);
   });
 

@@ -82,4 +82,43 @@ describe('signing', () => {
     expect(secretProblem('sk_abc')).toMatch(/whsec_/);
     expect(secretProblem('whsec_not base64!')).toMatch(/base64/);
   });
+
+  it('accepts imported plain secrets of 24 to 128 printable ASCII characters, and no others', () => {
+    for (const good of ['a'.repeat(24), 'b'.repeat(128), 'It is a secret: with spaces & {}!'])
+      expect(secretProblem(good), good).toBeUndefined();
+    expect(secretProblem('a'.repeat(23))).toMatch(/24 to 128 .*got 23/);
+    expect(secretProblem('a'.repeat(129))).toMatch(/got 129/);
+    expect(secretProblem(`${'a'.repeat(30)}\u0007`)).toMatch(/control or non-ASCII/);
+    expect(secretProblem(`${'a'.repeat(30)}\t`)).toMatch(/control or non-ASCII/);
+    expect(secretProblem(`${'a'.repeat(30)}é`)).toMatch(/control or non-ASCII/);
+    expect(secretProblem(` ${'a'.repeat(30)}`)).toMatch(/either end/);
+    // whsec_ always means Standard Webhooks: a broken one is not taken for a plain secret.
+    expect(secretProblem(`whsec_${'!'.repeat(40)}`)).toMatch(/base64/);
+    expect(secretProblem(`whsec_${Buffer.alloc(16).toString('base64')}`)).toMatch(/got 16/);
+  });
+
+  it('keys whsec_ secrets by their decoded bytes and imported ones by their UTF-8 bytes', () => {
+    expect(decodeSecret(secret)).toEqual(Buffer.from('MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'base64'));
+    const plain = 'It is a secret: with spaces & {}!';
+    expect(decodeSecret(plain)).toEqual(Buffer.from(plain, 'utf8'));
+  });
+
+  it('signs the legacy header as timestamped (default), over the body alone, or not at all', () => {
+    const plain = 'legacy-fastapi-secret-0123456789';
+    const base = { ...vector, eventType: 'ticket.created', keys: [decodeSecret(plain)] };
+    const hmac = (text: string) => createHmac('sha256', plain).update(text).digest('hex');
+    expect(signatureHeaders(base)['x-webhook-signature']).toBe(
+      `sha256=${hmac(`${vector.timestamp}.${vector.body}`)}`,
+    );
+    expect(signatureHeaders({ ...base, legacy: 'timestamped' })['x-webhook-signature']).toBe(
+      `sha256=${hmac(`${vector.timestamp}.${vector.body}`)}`,
+    );
+    expect(signatureHeaders({ ...base, legacy: 'body' })['x-webhook-signature']).toBe(
+      `sha256=${hmac(vector.body)}`,
+    );
+    const none = signatureHeaders({ ...base, legacy: 'none' });
+    expect(none).not.toHaveProperty('x-webhook-signature');
+    expect(none['webhook-signature']).toMatch(/^v1,/);
+    expect(none['x-webhook-event']).toBe('ticket.created');
+  });
 });

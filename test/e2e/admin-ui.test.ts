@@ -139,6 +139,7 @@ describe('admin UI in Chromium', { timeout: 90_000 }, () => {
     await page.getByLabel('Retries').fill('1');
     await page.getByLabel('Retry delay (s)').fill('10');
     // Server-side: a secret the client cannot judge (too short) comes back as a 422 shown by the field.
+    await page.locator('summary', { hasText: 'Security' }).click();
     await page.getByLabel('Signing secret (optional)').fill('whsec_c2hvcnQ=');
     await page.getByRole('button', { name: 'Create webhook' }).click();
     await page.getByText('Not saved.').waitFor();

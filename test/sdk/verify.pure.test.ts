@@ -395,10 +395,37 @@ describe('verify: every failure has its reason', () => {
     expect(failure(() => verify(vector.body, ourHeaders(), [secret, 'whsec_?'], vectorNow))).toBe(
       'invalid_secret',
     );
-    // A bare base64 key is accepted, as the Standard Webhooks libraries do.
-    expect(verify(vector.body, ourHeaders(), secret.slice('whsec_'.length), vectorNow).id).toBe(
-      vector.id,
-    );
+    // Imported secrets of the wrong shape are as much a mistake as a broken whsec_.
+    for (const bad of ['short-secret', 'x'.repeat(129), `${'a'.repeat(30)}\n`, `${'é'.repeat(30)}`])
+      expect(failure(() => verify(vector.body, ourHeaders(), bad, vectorNow))).toBe(
+        'invalid_secret',
+      );
+  });
+
+  it('keys an imported secret by its UTF-8 bytes, as Hookline signs with it', () => {
+    const plain = 'legacy-fastapi-secret-0123456789';
+    const headers = signatureHeaders({
+      id: vector.id,
+      eventType: 'ticket.created',
+      timestamp: vector.timestamp,
+      body: vector.body,
+      keys: [decodeSecret(plain)],
+    });
+    // Signed independently of signing.ts: HMAC keyed by the string's bytes.
+    const expected = createHmac('sha256', Buffer.from(plain, 'utf8'))
+      .update(`${vector.id}.${vector.timestamp}.${vector.body}`)
+      .digest('base64');
+    expect(headers['webhook-signature']).toBe(`v1,${expected}`);
+    expect(verify(vector.body, headers, plain, vectorNow).id).toBe(vector.id);
+    const legacyOnly = {
+      'x-webhook-timestamp': headers['x-webhook-timestamp'],
+      'x-webhook-signature': headers['x-webhook-signature'],
+    };
+    expect(verifySignature(vector.body, legacyOnly, plain, vectorNow).scheme).toBe('legacy');
+    // A bare base64 string is an imported secret too: its bytes, not what it decodes to.
+    expect(
+      failure(() => verify(vector.body, ourHeaders(), secret.slice('whsec_'.length), vectorNow)),
+    ).toBe('no_matching_signature');
   });
 
   it('is a typed Error with a message and a stable reason', () => {

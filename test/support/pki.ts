@@ -21,6 +21,8 @@ export interface TestPki {
   client(cn: string): KeyPair;
   /** A lone EC private key, belonging to no certificate. */
   strayKey(): string;
+  /** `sha256:` + hex SHA-256 of a key's public part (SPKI DER), as `openssl pkey -pubout` gives it. */
+  fingerprint(keyPem: string): string;
   cleanup(): void;
 }
 
@@ -79,6 +81,17 @@ export function createTestPki(): TestPki {
       const f = `stray${++n}.key`;
       run('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', f);
       return read(f);
+    },
+    fingerprint(keyPem) {
+      const f = `fp${++n}.key`;
+      writeFileSync(join(dir, f), keyPem);
+      const der = execFileSync('openssl', ['pkey', '-in', f, '-pubout', '-outform', 'DER'], {
+        cwd: dir,
+      });
+      const hex = execFileSync('openssl', ['dgst', '-sha256', '-r'], { input: der })
+        .toString('utf8')
+        .split(' ')[0];
+      return `sha256:${hex}`;
     },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };

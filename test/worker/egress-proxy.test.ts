@@ -15,11 +15,17 @@ import { loadConfig, ConfigError } from '../../src/config.js';
 
 // receiver.test resolves to loopback (allowed); rebind.test does so once, at save, and then
 // to the metadata address: the guard must refuse it before the proxy is asked for anything.
+// proxy.test names a webhook's own proxy; proxy-rebind.test does so at save, then names a
+// private address that is not allowed.
 let rebound = false;
+let proxyRebound = false;
 const resolveHost: ResolveHost = async (host) => {
-  if (host === 'receiver.test') return [{ address: '127.0.0.1', family: 4 }];
+  if (host === 'receiver.test' || host === 'proxy.test')
+    return [{ address: '127.0.0.1', family: 4 }];
   if (host === 'rebind.test')
     return [{ address: rebound ? '169.254.169.254' : '127.0.0.1', family: 4 }];
+  if (host === 'proxy-rebind.test')
+    return [{ address: proxyRebound ? '10.9.9.9' : '127.0.0.1', family: 4 }];
   throw Object.assign(new Error(`no such host ${host}`), { code: 'ENOTFOUND' });
 };
 
@@ -57,7 +63,7 @@ afterAll(async () => {
   pki?.cleanup();
 });
 
-async function setup(url: string): Promise<OrgFixture> {
+async function setup(url: string, extra: Record<string, unknown> = {}): Promise<OrgFixture> {
   const o = await t.newOrg();
   expect((await o.admin('POST', '/event-types', { name: 'thing.happened' })).status).toBe(201);
   const client = pki.client('via-proxy');
@@ -68,6 +74,7 @@ async function setup(url: string): Promise<OrgFixture> {
     retry_attempts: 0,
     timeout_seconds: 120, // 12 s at the test scale: a TLS handshake on a busy machine fits
     tls: { client_cert: client.cert, client_key: client.key, ca: pki.ca.cert },
+    ...extra,
   });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return o;
@@ -125,6 +132,55 @@ describe('egress proxy', () => {
       await other.stop({ drainMs: 1000 });
       worker = await startTestWorker(t, { random: () => 0.5 });
       await strict.close();
+    }
+  });
+
+  it('a webhook’s proxy_url replaces --egress-proxy for it, with its own credentials', async () => {
+    const own = await startConnectProxy({ user: 'tenant-egress', password: 'p@ss:word' });
+    try {
+      const port = own.url.split(':').pop();
+      const withOwn = await setup(rx.url('receiver.test'), {
+        proxy_url: `http://tenant-egress:${encodeURIComponent('p@ss:word')}@proxy.test:${port}`,
+      });
+      const sharedBefore = proxy.tunnels;
+      const r = await deliver(withOwn);
+      expect(r.status, JSON.stringify(r.attempt)).toBe('succeeded');
+      expect(own.targets).toEqual([`127.0.0.1:${rx.port}`]);
+      expect(own.tunnels).toBe(1);
+      expect(proxy.tunnels).toBe(sharedBefore);
+      // Without one, the next webhook still leaves through --egress-proxy.
+      const shared = await deliver(await setup(rx.url('receiver.test')));
+      expect(shared.status).toBe('succeeded');
+      expect(proxy.tunnels).toBe(sharedBefore + 1);
+      expect(own.tunnels).toBe(1);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('through a webhook’s proxy the destination check still holds, and the proxy’s own host is checked', async () => {
+    const own = await startConnectProxy();
+    try {
+      const port = own.url.split(':').pop();
+      rebound = false;
+      const o = await setup(rx.url('rebind.test'), { proxy_url: `http://proxy.test:${port}` });
+      rebound = true;
+      const blocked = await deliver(o);
+      expect(blocked.attempt.error).toBe('blocked_destination');
+      expect(own.targets).toEqual([]);
+
+      const viaRebound = await setup(rx.url('receiver.test'), {
+        proxy_url: `http://proxy-rebind.test:${port}`,
+      });
+      proxyRebound = true;
+      const r = await deliver(viaRebound);
+      expect(r.attempt.error).toBe('blocked_destination');
+      expect(r.attempt.error_detail).toMatch(/proxy-rebind\.test/);
+      expect(own.targets).toEqual([]);
+    } finally {
+      rebound = false;
+      proxyRebound = false;
+      await own.close();
     }
   });
 

@@ -9,7 +9,7 @@ import type { Worker } from '../../src/worker/loop.js';
 import type { ResolveHost } from '../../src/net/resolve.js';
 import { verifySignature } from '../../sdk/index.js';
 import { authorizationFor } from '../../src/worker/endpoint-auth.js';
-import { tlsDispatcher } from '../../src/net/client-tls.js';
+import { webhookDispatcher } from '../../src/net/webhook-dispatchers.js';
 
 // Outside --dev, with loopback allowed: the SSRF-pinned connector is the one under test.
 // receiver.test and tokens.test resolve to 127.0.0.1 through the test resolver.
@@ -304,7 +304,7 @@ describe('auth', () => {
       client_secret: 'y',
     };
     const ctx = (now: number) => ({
-      dispatcher: tlsDispatcher(t.config, { ca: pki.ca.cert }),
+      dispatcher: webhookDispatcher(t.config, { tls: { ca: pki.ca.cert } }),
       timeoutMs: 5000,
       now: () => now,
     });

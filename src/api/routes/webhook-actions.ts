@@ -13,7 +13,7 @@ import {
 import { countReplay, requeueReplayBatch, type ReplayFilter } from '../../store/delivery-log.js';
 import { insertAttempt } from '../../store/attempts.js';
 import { createSecretBox } from '../../core/secret-box.js';
-import { generateSecret } from '../../core/signing.js';
+import { generateSecret, secretProblem } from '../../core/signing.js';
 import { deliveryDispatcher, sendAttempt } from '../../worker/send.js';
 import { newId } from '../../ids.js';
 import { EVENT_TYPE_NAME } from './event-types.js';
@@ -44,11 +44,18 @@ const RotateBody = Type.Object(
           'How long the old secret keeps signing too (default one day, 0: stop at once).',
       }),
     ),
+    secret: Type.Optional(
+      Type.String({
+        maxLength: 200,
+        description:
+          'The new secret, imported as it is (whsec_ + base64 of 24–64 bytes, or 24–128 printable ASCII characters); generated when absent.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
 const RotateReply = Type.Object({
-  secret: Type.String({ description: 'The new secret: whsec_ + base64' }),
+  secret: Type.String({ description: 'The new secret: whsec_ + base64, or the one imported' }),
   public_key: PublicKeyField,
   previous_secret_expires_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
 });
@@ -132,7 +139,10 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
     async (request) => {
       const { orgId, keyId } = request.auth;
       const grace = request.body?.grace_seconds ?? 86400;
-      const secret = generateSecret();
+      const given = request.body?.secret;
+      const problem = given === undefined ? undefined : secretProblem(given);
+      if (problem) throw fieldError('secret', problem);
+      const secret = given ?? generateSecret();
       const expiresAt = grace > 0 ? new Date(Date.now() + grace * 1000) : null;
       const publicKey = await db.transaction(async (tx) => {
         // Locked, so two rotations at once each keep the other's old secret in the list.
@@ -184,6 +194,7 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
           tenantId: row.tenant_id,
           changes: {
             grace_seconds: grace,
+            secret_imported: given !== undefined,
             previous_secret_expires_at: expiresAt?.toISOString() ?? null,
           },
         });

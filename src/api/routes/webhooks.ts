@@ -9,7 +9,13 @@ import {
 } from '../../errors.js';
 import { PageOf, PageQuery, decodeCursor, toPage } from '../pagination.js';
 import { ErrorResponses, TenantId } from '../schemas.js';
-import { assertInScope, portalBodyTenant, scopedTenant } from '../portal-scope.js';
+import {
+  assertInScope,
+  assertPortalMaySet,
+  portalBodyTenant,
+  portalWebhookView,
+  scopedTenant,
+} from '../portal-scope.js';
 import { countTenantWebhooks, ensureTenant } from '../../store/tenants.js';
 import { OPERATIONAL_PREFIX } from '../../core/matching.js';
 import type { FastifyRequest } from 'fastify';
@@ -98,7 +104,9 @@ const Webhook = Type.Object({
   updated_by: Nullable(Type.String({ description: 'Key id' })),
   ...endpointViewFields,
 });
-const SecretOnly = Type.Object({ secret: Type.String({ description: 'whsec_ + base64' }) });
+const SecretOnly = Type.Object({
+  secret: Type.String({ description: 'whsec_ + base64, or an imported secret as it was given' }),
+});
 const SecretAnswer = Type.Composite([SecretOnly, Type.Object({ public_key: PublicKeyField })]);
 const CreatedWebhook = Type.Composite([Webhook, SecretOnly]);
 
@@ -159,8 +167,10 @@ const CreateBody = Type.Object(
           'rate_limit_per_second',
           'ordering',
           'signature_scheme',
+          'legacy_signature',
           'tls',
           'auth',
+          'proxy_url',
           'filter',
           'include_fields',
           'transformation',
@@ -170,7 +180,8 @@ const CreateBody = Type.Object(
     secret: Type.Optional(
       Type.String({
         maxLength: 200,
-        description: 'whsec_ + base64 of 24–64 bytes; generated when absent',
+        description:
+          'whsec_ + base64 of 24–64 bytes (keyed by the decoded bytes), or an imported secret of 24–128 printable ASCII characters (keyed by its UTF-8 bytes); generated when absent',
       }),
     ),
     tenant_id: Type.Optional(TenantId),
@@ -385,7 +396,12 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
         isActive: is_active,
         tenantId: scopedTenant(request, tenant_id),
       });
-      return toPage(rows, limit, (r) => r.id, toWebhookJson);
+      return toPage(
+        rows,
+        limit,
+        (r) => r.id,
+        (r) => portalWebhookView(request, toWebhookJson(r)),
+      );
     },
   );
 
@@ -400,6 +416,7 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
       const [endpoint, { secret: givenSecret, tenant_id: givenTenant, ...given }] =
         splitEndpointInput(request.body);
       const tenantId = portalBodyTenant(request, givenTenant);
+      assertPortalMaySet(request, request.body);
       assertTenantEvents(tenantId, given.events);
       await assertValid(db, config, orgId, request.body);
       const settings: WebhookSettings = { ...defaults, ...given };
@@ -435,7 +452,7 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
         });
         return created;
       });
-      return reply.code(201).send({ ...toWebhookJson(row), secret });
+      return reply.code(201).send({ ...portalWebhookView(request, toWebhookJson(row)), secret });
     },
   );
 
@@ -445,7 +462,8 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
       config: { portal: 'read' },
       schema: { tags, params: IdParams, response: { 200: Webhook, ...ErrorResponses } },
     },
-    async (request) => toWebhookJson(await loadOwned(request, request.params.id)),
+    async (request) =>
+      portalWebhookView(request, toWebhookJson(await loadOwned(request, request.params.id))),
   );
 
   app.patch<{ Params: Static<typeof IdParams>; Body: Partial<WebhookSettings> & EndpointInput }>(
@@ -462,12 +480,13 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
     async (request) => {
       const { orgId, keyId } = request.auth;
       const current = await loadOwned(request, request.params.id);
+      assertPortalMaySet(request, request.body);
       assertTenantEvents(current.tenant_id ?? undefined, request.body.events);
       await assertValid(db, config, orgId, request.body, current);
       const [endpoint, settings] = splitEndpointInput(request.body);
       const changes = changedSettings(current, settings);
       if (Object.keys(changes).length === 0 && !hasEndpointInput(endpoint))
-        return toWebhookJson(current);
+        return portalWebhookView(request, toWebhookJson(current));
       const row = await db.transaction(async (tx) => {
         let updated = await updateWebhook(tx, orgId, current.id, changes, keyId);
         if (!updated) throw notFound('Webhook');
@@ -488,7 +507,7 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
         });
         return updated;
       });
-      return toWebhookJson(row);
+      return portalWebhookView(request, toWebhookJson(row));
     },
   );
 

@@ -1,13 +1,5 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
-import {
-  all,
-  api,
-  ApiError,
-  type EventType,
-  type Ordering,
-  type Webhook,
-  type WebhookInput,
-} from '../api';
+import { all, api, ApiError, type Ordering, type Webhook, type WebhookInput } from '../api';
 import {
   Button,
   Check,
@@ -27,6 +19,16 @@ import {
   routingProblems,
   type RoutingState,
 } from '../routing-editor';
+import {
+  SecuritySection,
+  securityFromWebhook,
+  securityInput,
+  securityKeys,
+  securityProblems,
+  type SecurityState,
+} from './webhook-security';
+import { EventPicker } from './event-picker';
+import { useSession } from '../session';
 
 // The forbidden custom header names (docs/destinations.md, "Custom headers"), checked here as you type and again by the server.
 const FORBIDDEN = [
@@ -87,8 +89,8 @@ interface FormState {
   rate_limit_per_second: string;
   ordering: Ordering;
   headers: HeaderRow[];
-  secret: string;
   routing: RoutingState;
+  security: SecurityState;
 }
 
 /** The numeric settings under Advanced settings, in their order there. */
@@ -118,8 +120,8 @@ function fromWebhook(w?: Webhook): FormState {
       name,
       value,
     })),
-    secret: '',
     routing: routingFromWebhook(w),
+    security: securityFromWebhook(w),
   };
 }
 
@@ -159,18 +161,20 @@ function validate(s: FormState, creating: boolean): Errors {
       e[`header.${h.id}`] = 'Header values are at most 4096 characters.';
     seen.add(h.name.trim().toLowerCase());
   }
-  if (creating && s.secret.trim() && !/^whsec_[A-Za-z0-9+/=]+$/.test(s.secret.trim())) {
-    e.secret = 'A secret looks like whsec_ followed by base64; leave empty to generate one.';
-  }
-  Object.assign(e, routingProblems(s.routing));
+  Object.assign(e, routingProblems(s.routing), securityProblems(s.security, creating));
   return e;
 }
 
-// The endpoint security fields (signature_scheme, tls, auth) are not on this form: a PATCH
-// without them leaves them as they are.
+// The endpoint security fields come from the Security section (webhook-security.tsx), which
+// sends only what changed: a PATCH without them leaves them as they are.
 function toInput(
   s: FormState,
-): Required<Omit<WebhookInput, 'secret' | 'signature_scheme' | 'tls' | 'auth'>> {
+): Required<
+  Omit<
+    WebhookInput,
+    'secret' | 'signature_scheme' | 'legacy_signature' | 'tls' | 'auth' | 'proxy_url'
+  >
+> {
   return {
     name: s.name.trim(),
     url: s.url.trim(),
@@ -204,14 +208,16 @@ function serverErrors(err: ApiError, s: FormState): { fields: Errors; rest: stri
     'retry_delay_seconds',
     'rate_limit_per_second',
     'ordering',
-    'secret',
     'filter',
     'include_fields',
     'transformation',
   ];
   for (const { field, message } of err.fields) {
     const top = field.split(/[.[]/)[0];
-    if (top === 'custom_headers') {
+    if (securityKeys.includes(field) || securityKeys.includes(top)) {
+      const key = securityKeys.includes(field) ? field : top;
+      fields[key] = fields[key] ? `${fields[key]} ${message}` : message;
+    } else if (top === 'custom_headers') {
       const name = field.slice('custom_headers.'.length).toLowerCase();
       const row = s.headers.find((h) => h.name.trim().toLowerCase() === name);
       if (row) fields[`header.${row.id}`] = message;
@@ -240,6 +246,9 @@ export function WebhookForm({ id }: { id?: string }) {
   const [serverProblem, setServerProblem] = useState<{ message: string; rest: string[] }>();
   const [busy, setBusy] = useState(false);
   const [advancedOpen, setAdvancedOpen] = useState(false);
+  const [securityOpen, setSecurityOpen] = useState(false);
+  // The proxy a webhook leaves through is the organization's: a portal session neither sets nor sees it.
+  const isPortal = Boolean(useSession().me.portal);
   const formRef = useRef<HTMLFormElement>(null);
 
   useEffect(() => {
@@ -264,14 +273,18 @@ export function WebhookForm({ id }: { id?: string }) {
   };
   const touch = (key: string) => setTouched((t) => new Set(t).add(key));
   const advancedHasError =
-    [...numberFields.map((f) => f.key), 'ordering', 'custom_headers', 'secret', 'filter'].some(
-      (k) => shown(k),
+    [...numberFields.map((f) => f.key), 'ordering', 'custom_headers', 'filter'].some((k) =>
+      shown(k),
     ) || state.headers.some((h) => shown(`header.${h.id}`));
+  const securityHasError = securityKeys.some((k) => shown(k));
 
-  // Advanced settings open by themselves when one of them has an error, so it is never hidden.
+  // Advanced settings and Security open by themselves when one of theirs has an error, so it is never hidden.
   useEffect(() => {
     if (advancedHasError) setAdvancedOpen(true);
   }, [advancedHasError]);
+  useEffect(() => {
+    if (securityHasError) setSecurityOpen(true);
+  }, [securityHasError]);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -288,16 +301,14 @@ export function WebhookForm({ id }: { id?: string }) {
     setBusy(true);
     try {
       const body = toInput(state);
+      const security = securityInput(state.security, creating, !isPortal);
       let saved: Webhook;
       if (creating) {
-        saved = await api.createWebhook({
-          ...body,
-          ...(state.secret.trim() ? { secret: state.secret.trim() } : {}),
-        });
+        saved = await api.createWebhook({ ...body, ...security });
         toast('success', `Webhook "${saved.name}" created.`);
       } else {
         const before = toInput(initial ?? state);
-        const patch: WebhookInput = {};
+        const patch: WebhookInput = { ...security };
         for (const k of Object.keys(body) as (keyof typeof body)[]) {
           if (JSON.stringify(body[k]) !== JSON.stringify(before[k]))
             (patch as Record<string, unknown>)[k] = body[k];
@@ -550,27 +561,31 @@ export function WebhookForm({ id }: { id?: string }) {
             </Button>
           </div>
 
-          {creating && (
-            <Field
-              label="Signing secret (optional)"
-              htmlFor="wh-secret"
-              error={shown('secret')}
-              hint="Leave empty and Hookline generates one (recommended)."
-            >
-              <input
-                {...inputProps('secret')}
-                value={state.secret}
-                spellCheck={false}
-                autoComplete="off"
-                onChange={(e) => set('secret', e.target.value)}
-                placeholder="whsec_…"
-              />
-            </Field>
-          )}
           <RoutingEditor
             value={state.routing}
             onChange={(r) => set('routing', r)}
             events={[...state.events]}
+            error={shown}
+          />
+        </details>
+
+        <details
+          className="advanced"
+          open={securityOpen}
+          onToggle={(e) => setSecurityOpen((e.target as HTMLDetailsElement).open)}
+        >
+          <summary>Security</summary>
+          <SecuritySection
+            value={state.security}
+            onChange={(v) => {
+              set('security', v);
+              // A server error on a security field goes away once the section is edited.
+              setErrors((e) =>
+                Object.fromEntries(Object.entries(e).filter(([k]) => !securityKeys.includes(k))),
+              );
+            }}
+            creating={creating}
+            showProxy={!isPortal}
             error={shown}
           />
         </details>
@@ -585,131 +600,5 @@ export function WebhookForm({ id }: { id?: string }) {
         </div>
       </form>
     </>
-  );
-}
-
-/**
- * Events grouped by category. A category's checkbox subscribes to `category.*` (every type of
- * the category, including ones added later); "All events" subscribes to `*`.
- */
-function EventPicker({
-  types,
-  selected,
-  onChange,
-}: {
-  types: EventType[];
-  selected: Set<string>;
-  onChange: (s: Set<string>) => void;
-}) {
-  const [filter, setFilter] = useState('');
-  const groups = useMemo(() => {
-    const m = new Map<string, EventType[]>();
-    for (const t of types) {
-      if (filter && !t.name.includes(filter.toLowerCase())) continue;
-      m.set(t.category, [...(m.get(t.category) ?? []), t]);
-    }
-    // Hookline's own operational events go last.
-    return [...m].sort(([a], [b]) =>
-      a === 'hookline' ? 1 : b === 'hookline' ? -1 : a.localeCompare(b),
-    );
-  }, [types, filter]);
-  const known = new Set(types.map((t) => t.name));
-  const categories = new Set(types.map((t) => `${t.category}.*`));
-  const others = [...selected].filter((e) => e !== '*' && !known.has(e) && !categories.has(e));
-  const everything = selected.has('*');
-
-  const toggle = (value: string, on: boolean) => {
-    const next = new Set(selected);
-    if (on) next.add(value);
-    else next.delete(value);
-    onChange(next);
-  };
-  const toggleCategory = (cat: string, on: boolean) => {
-    const next = new Set(selected);
-    if (on) {
-      next.add(`${cat}.*`);
-      for (const t of types) if (t.category === cat) next.delete(t.name);
-    } else next.delete(`${cat}.*`);
-    onChange(next);
-  };
-
-  return (
-    <div>
-      <div className="picker-top">
-        <Check checked={everything} onChange={(on) => onChange(on ? new Set(['*']) : new Set())}>
-          <strong>All events</strong>{' '}
-          <span className="muted">(*, including types added later)</span>
-        </Check>
-        <input
-          className="picker-filter"
-          type="search"
-          placeholder="Filter event types"
-          aria-label="Filter event types"
-          value={filter}
-          onChange={(e) => setFilter(e.target.value)}
-        />
-      </div>
-      {types.length === 0 && (
-        <p className="muted">
-          No event types yet. <Link to="/event-types">Create one</Link> first, or choose All events.
-        </p>
-      )}
-      <div className={`picker-groups${everything ? ' disabled' : ''}`}>
-        {groups.map(([cat, list]) => {
-          const catOn = everything || selected.has(`${cat}.*`);
-          const some = !catOn && list.some((t) => selected.has(t.name));
-          return (
-            <div className="picker-group" key={cat}>
-              <label className="check check-cat">
-                <input
-                  type="checkbox"
-                  checked={catOn}
-                  disabled={everything}
-                  ref={(el) => {
-                    if (el) el.indeterminate = some;
-                  }}
-                  onChange={(e) => toggleCategory(cat, e.target.checked)}
-                />
-                <span>
-                  <strong>{cat === 'hookline' ? 'Hookline operational events' : cat}</strong>{' '}
-                  <span className="muted mono small">{cat}.*</span>
-                </span>
-              </label>
-              <div className="picker-types">
-                {list.map((t) => (
-                  <label className="check" key={t.name} title={t.description ?? undefined}>
-                    <input
-                      type="checkbox"
-                      checked={catOn || selected.has(t.name)}
-                      disabled={catOn}
-                      onChange={(e) => toggle(t.name, e.target.checked)}
-                    />
-                    <span className="mono small">{t.name}</span>
-                  </label>
-                ))}
-              </div>
-            </div>
-          );
-        })}
-      </div>
-      {others.length > 0 && (
-        <div className="picker-others">
-          <span className="muted small">Also subscribed:</span>
-          {others.map((e) => (
-            <span key={e} className="chip mono">
-              {e}
-              <button
-                type="button"
-                className="chip-x"
-                aria-label={`Remove ${e}`}
-                onClick={() => toggle(e, false)}
-              >
-                ×
-              </button>
-            </span>
-          ))}
-        </div>
-      )}
-    </div>
   );
 }

@@ -1,10 +1,10 @@
 /**
- * Dispatchers for webhooks with their own TLS settings (docs/endpoint-security.md,
- * "Mutual TLS and private CAs"): a client certificate and key presented to the receiver, and a
- * private CA trusted instead of the public roots. TLS options are fixed per
- * connection pool, so each distinct setting gets an Agent of its own, built by
- * createDeliveryDispatcher: the SSRF-pinned connector (or the egress proxy) is
- * the same as every other delivery's.
+ * Dispatchers for webhooks with network settings of their own (docs/endpoint-security.md):
+ * a client certificate and key presented to the receiver, a private CA trusted instead of
+ * the public roots ("Mutual TLS and private CAs"), and a proxy_url replacing --egress-proxy
+ * ("Egress proxy"). TLS options and the connector are fixed per connection pool, so each
+ * distinct setting gets an Agent of its own, built by createDeliveryDispatcher: the
+ * SSRF-pinned connector (or the proxy tunnel) is the same as every other delivery's.
  */
 import { createHash } from 'node:crypto';
 import type { GuardConfig } from './resolve.js';
@@ -14,20 +14,28 @@ import { createDeliveryDispatcher } from './dispatcher.js';
 
 type NetConfig = GuardConfig & { egressProxy?: string };
 
-/** At most this many TLS dispatchers per config; the least recently used one is closed past it. */
+/** What sets a webhook's dispatcher apart from the shared one. */
+export interface WebhookNetwork {
+  tls?: TlsSettings;
+  /** The webhook's proxy_url, password included. */
+  proxyUrl?: string;
+}
+
+/** At most this many webhook dispatchers per config; the least recently used one is closed past it. */
 const MAX_POOLS = 500;
 
 const byConfig = new WeakMap<object, Map<string, Dispatcher>>();
 
-/** The dispatcher for deliveries with `tls`, one per distinct setting and config. */
-export function tlsDispatcher(config: NetConfig, tls: TlsSettings): Dispatcher {
+/** The dispatcher for deliveries with `tls` or `proxy_url`, one per distinct setting and config. */
+export function webhookDispatcher(config: NetConfig, net: WebhookNetwork): Dispatcher {
   let pools = byConfig.get(config);
   if (!pools) {
     pools = new Map();
     byConfig.set(config, pools);
   }
+  const { tls = {}, proxyUrl } = net;
   const key = createHash('sha256')
-    .update(JSON.stringify([tls.client_cert, tls.client_key, tls.ca]))
+    .update(JSON.stringify([tls.client_cert, tls.client_key, tls.ca, proxyUrl]))
     .digest('base64');
   let d = pools.get(key);
   if (d) {
@@ -39,6 +47,7 @@ export function tlsDispatcher(config: NetConfig, tls: TlsSettings): Dispatcher {
         ...(tls.client_key ? { key: tls.client_key } : {}),
         ...(tls.ca ? { ca: tls.ca } : {}),
       },
+      ...(proxyUrl ? { proxyUrl } : {}),
     });
   }
   pools.set(key, d);
