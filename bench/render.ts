@@ -5,7 +5,14 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { table, targetTable, type Results } from './report.js';
+import {
+  latencyAt,
+  latencyRates,
+  scaleOutTable,
+  table,
+  targetTable,
+  type Results,
+} from './report.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const results = JSON.parse(readFileSync(`${root}bench/results/latest.json`, 'utf8')) as Results;
@@ -19,7 +26,7 @@ interface Bar {
   color: string;
 }
 
-/** One panel of grouped horizontal-axis bars with value labels. */
+/** One panel of grouped horizontal-axis bars with value labels; `log`: bar heights on a log scale. */
 function panel(
   x: number,
   title: string,
@@ -27,12 +34,15 @@ function panel(
   groups: Array<{ name: string; bars: Bar[] }>,
   width: number,
   height: number,
+  log = false,
 ): string {
   const top = 40;
   const bottom = 60;
   const plotH = height - top - bottom;
   const values = groups.flatMap((g) => g.bars.map((b) => b.value ?? 0));
   const max = Math.max(1, ...values) * 1.12;
+  // On a log scale 1 is the floor: latencies under a millisecond are not told apart.
+  const scale = (v: number) => (log ? Math.log10(Math.max(1, v)) / Math.log10(max) : v / max);
   const groupW = width / groups.length;
   const out: string[] = [
     `<text x="${x + width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="600">${esc(title)}</text>`,
@@ -45,7 +55,7 @@ function panel(
     const start = x + gi * groupW + (groupW - barW * g.bars.length) / 2;
     g.bars.forEach((b, bi) => {
       const v = b.value ?? 0;
-      const h = (v / max) * plotH;
+      const h = scale(v) * plotH;
       const bx = start + bi * barW;
       out.push(
         `<rect x="${bx + 2}" y="${top + plotH - h}" width="${barW - 4}" height="${h}" fill="${b.color}"><title>${esc(`${g.name} ${b.label}: ${fmt(v)} ${unit}`)}</title></rect>`,
@@ -105,25 +115,31 @@ export function chart(r: Results): string {
           { label: 'fan-out 10', value: r.pgboss?.fanout_10.deliveries_per_s, color: '#52606d' },
         ],
       },
+      {
+        name: 'BullMQ + undici',
+        bars: [
+          { label: 'fan-out 1', value: r.bullmq?.fanout_1.deliveries_per_s, color: '#9aa5b1' },
+          { label: 'fan-out 10', value: r.bullmq?.fanout_10.deliveries_per_s, color: '#52606d' },
+        ],
+      },
     ],
-    540,
+    560,
     340,
   );
-  const lat = (s: typeof pg) => [
-    { label: 'p50', value: s?.latency?.p50_ms, color: '#a3c4f3' },
-    { label: 'p95', value: s?.latency?.p95_ms, color: '#4f83cc' },
-    { label: 'p99', value: s?.latency?.p99_ms, color: '#1f4e8c' },
-  ];
   const latency = panel(
-    600,
-    `Publish → first attempt at ${r.hookline.postgres?.latency?.offered_events_per_s ?? 1000} events/s`,
-    'milliseconds (lower is better)',
-    [
-      { name: 'Hookline PostgreSQL', bars: lat(pg) },
-      { name: 'Hookline embedded', bars: lat(lite) },
-    ],
-    380,
+    620,
+    'p99 publish → first attempt',
+    'milliseconds, log scale (lower is better)',
+    latencyRates(pg, lite).map((rate) => ({
+      name: `${rate.toLocaleString('en-US')} events/s`,
+      bars: [
+        { label: 'PostgreSQL', value: latencyAt(pg, rate)?.p99_ms, color: '#4f83cc' },
+        { label: 'embedded', value: latencyAt(lite, rate)?.p99_ms, color: '#1f4e8c' },
+      ],
+    })),
+    360,
     340,
+    true,
   );
   const caption = `${r.quick ? 'Quick run' : 'Full run'} of ${r.started_at.slice(0, 16).replace('T', ' ')} UTC on ${r.machine.cores} × ${r.machine.cpu}, load ${r.machine.load_before} → ${r.machine.load_after}`;
   return [
@@ -144,6 +160,7 @@ function markdown(r: Results): string {
     '',
     table(r),
     '',
+    ...[scaleOutTable(r)].filter((t): t is string => t !== undefined).flatMap((t) => [t, '']),
     targetTable(r.targets),
     '',
     '![Throughput and latency](bench/results/chart.svg)',
