@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --quick] [-- --profile] [-- --only ceiling,pgboss,bullmq,pglite,postgres]`
+ * `npm run bench [-- --quick] [-- --profile] [-- --budget S]
+ *   [-- --only ceiling,pgboss,bullmq,pglite,postgres]`
  *
  * Starts, on 127.0.0.1 only, a receiver process, a PostgreSQL (or uses
  * DATABASE_URL), the references (ceiling, pg-boss, BullMQ on a Redis of its
@@ -35,6 +36,13 @@ const only = onlyArg
 const wants = (part: string) => !only || only.includes(part);
 
 const plan = planFor(quick);
+// --budget S: a longer (or shorter) bound for the whole run, e.g. a quick run on a loaded machine.
+const budgetArg = args.find((a) => a.startsWith('--budget'));
+if (budgetArg) {
+  const v = budgetArg.includes('=') ? budgetArg.split('=')[1] : args[args.indexOf(budgetArg) + 1];
+  if (!(Number(v) > 0)) throw new Error(`--budget wants seconds, not ${JSON.stringify(v)}`);
+  plan.budgetS = Number(v);
+}
 const startedAt = Date.now();
 const remainingS = () => plan.budgetS - (Date.now() - startedAt) / 1000;
 const log = (line: string) =>
