@@ -1,4 +1,4 @@
-/** How long and how big each phase is: the full run (< 20 min) and --quick (< 4 min, same JSON shape). */
+/** How long and how big each phase is: the full run and --quick (smaller windows, same JSON shape). */
 export interface Plan {
   quick: boolean;
   /** Whole-run bound: phases that would start after it are skipped. */
