@@ -3,52 +3,29 @@
  *  1. an API-only process (worker off): ingest rate, single and batch; then a
  *     backlog of N deliveries is queued and the process stopped;
  *  2. a full process (API + worker) on the same data: backlog drain, steady
- *     end-to-end rate at fan-out 1 and 10, publish→first-attempt latency at a
- *     fixed offered rate, and isolation from a webhook that hangs.
+ *     end-to-end rate at fan-out 1 and 10, publish→first-attempt latency at
+ *     each offered rate, isolation from a webhook that hangs, and (PostgreSQL)
+ *     the rate with a transaction held open beside it;
+ *  3. PostgreSQL only: the API alone with one, then two worker processes.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { BenchPostgres } from './database.js';
 import { expectStatus, newAdminKey, startHookline, type HooklineProcess } from './hookline.js';
-import { nowMs, payload } from './payload.js';
+import { nowMs } from './payload.js';
 import type { Plan } from './plan.js';
 import { cpuSeconds, memory, treeCpuSeconds } from './proc.js';
+import { ingest, publishBatch, type IngestResult } from './ingest.js';
+import { measureLatency, type LatencyResult } from './latency.js';
 import { ROUTING_TYPES, routingPhase, type RoutingResult } from './routing.js';
 import type { Receiver } from './receiver-client.js';
-import {
-  backlogPublisher,
-  measureSteady,
-  percentile,
-  waitFor,
-  type SteadyResult,
-} from './steady.js';
+import { scaleOut, type ScaleOutResult } from './scale-out.js';
+import { vacuumHeldBack, type VacuumHeldResult } from './vacuum-hold.js';
+import { backlogPublisher, measureSteady, waitFor, type SteadyResult } from './steady.js';
 
 export type Store = 'pglite' | 'postgres';
-
-export interface IngestResult {
-  events_per_s: number;
-  events: number;
-  errors: number;
-  concurrency: number;
-  batch_size: number;
-  p99_ms: number;
-}
-
-export interface LatencyResult {
-  offered_events_per_s: number;
-  achieved_events_per_s: number;
-  samples: number;
-  missing: number;
-  p50_ms: number;
-  p95_ms: number;
-  p99_ms: number;
-  max_ms: number;
-  /** p99 of the POST /events round trip itself. */
-  publish_p99_ms: number;
-}
 
 export interface BacklogResult {
   deliveries: number;
@@ -75,8 +52,13 @@ export interface StoreResult {
   backlog?: BacklogResult;
   fanout_1?: SteadyResult;
   fanout_10?: SteadyResult;
-  latency?: LatencyResult;
+  /** One per offered rate of the plan, slowest first. */
+  latency?: LatencyResult[];
   isolation?: IsolationResult;
+  /** PostgreSQL: fan-out 10 with a transaction held open on the same database. */
+  vacuum_held?: VacuumHeldResult;
+  /** PostgreSQL: `serve --no-worker` with one, then two `worker` processes. */
+  scale_out?: ScaleOutResult;
   routing?: RoutingResult;
   process?: { peak_rss_mb: number; cpu_s: number };
   /** Phases that failed or were skipped, with why. */
@@ -111,6 +93,9 @@ const TYPES = [
   'bench.latency',
   'bench.isolation_a',
   'bench.isolation_b',
+  'bench.vacuum_held',
+  'bench.scale_one',
+  'bench.scale_two',
 ] as const;
 
 async function createWebhook(
@@ -132,146 +117,6 @@ async function createWebhook(
     201,
   );
   return body.id;
-}
-
-async function publishBatch(hl: HooklineProcess, type: string, n: number): Promise<void> {
-  const events = Array.from({ length: n }, () => ({ event_type: type, payload }));
-  expectStatus(
-    await hl.call('POST', '/events/batch', { events }),
-    'POST /events/batch',
-    200,
-    201,
-    202,
-  );
-}
-
-/** Closed-loop publishing: a short warm-up, then a timed window (bounded in count); events/s accepted in the window. */
-async function ingest(
-  hl: HooklineProcess,
-  plan: Plan,
-  batchSize: number,
-  concurrency: number,
-): Promise<IngestResult> {
-  let events = 0;
-  let errors = 0;
-  const times: number[] = [];
-  const warmTimes: number[] = [];
-  const start = nowMs();
-  const t0 = start + plan.ingestWarmupS * 1000;
-  const until = t0 + plan.ingestS * 1000;
-  let atT0: number | undefined;
-  const loop = async () => {
-    while (nowMs() < until && events < plan.ingestMaxEvents) {
-      const s = nowMs();
-      try {
-        if (batchSize === 1) {
-          expectStatus(
-            await hl.call('POST', '/events', { event_type: 'bench.ingest', payload }),
-            'POST /events',
-            200,
-            202,
-          );
-        } else {
-          await publishBatch(hl, 'bench.ingest', batchSize);
-        }
-        if (s >= t0) {
-          atT0 ??= events;
-          times.push(nowMs() - s);
-        } else warmTimes.push(nowMs() - s);
-        events += batchSize;
-      } catch (err) {
-        if (++errors > 100) throw err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, loop));
-  const end = Math.min(nowMs(), until);
-  // A fast store can reach the event cap inside the warm-up: then the whole run is the window
-  // (warm-up included), rather than an empty window reading as no figure at all.
-  const warmupOnly = atT0 === undefined;
-  const from = warmupOnly ? start : t0;
-  const counted = events - (atT0 ?? 0);
-  const latencies = warmupOnly ? warmTimes : times;
-  latencies.sort((a, b) => a - b);
-  return {
-    events_per_s: end > from ? (counted * 1000) / (end - from) : NaN,
-    events: counted,
-    errors,
-    concurrency,
-    batch_size: batchSize,
-    p99_ms: percentile(latencies, 99),
-  };
-}
-
-/** Open-loop publishing at a fixed rate, one event per POST /events; latency to the first attempt's arrival. */
-async function latency(
-  hl: HooklineProcess,
-  ctx: StoreContext,
-  tag: string,
-): Promise<LatencyResult> {
-  const { plan, receiver } = ctx;
-  await receiver.track(tag);
-  const published = new Map<string, number>();
-  const roundTrips: number[] = [];
-  let sent = 0;
-  let errors = 0;
-  let inflight = 0;
-  const fire = async () => {
-    const t = nowMs();
-    inflight++;
-    try {
-      const res = await hl.call('POST', '/events', { event_type: 'bench.latency', payload });
-      if (res.status === 202 || res.status === 200) {
-        published.set(res.body.id, t);
-        roundTrips.push(nowMs() - t);
-      } else errors++;
-    } catch {
-      errors++;
-    } finally {
-      inflight--;
-    }
-  };
-  const t0 = nowMs();
-  const end = t0 + plan.latencyS * 1000;
-  const firing: Promise<void>[] = [];
-  let lastLog = t0;
-  while (nowMs() < end) {
-    const due = Math.floor(((nowMs() - t0) * plan.latencyRate) / 1000);
-    // Past 2,000 requests in flight the server is not keeping up: stop offering more rather than pile up.
-    while (sent < due && inflight < 2000) {
-      firing.push(fire());
-      sent++;
-    }
-    if (nowMs() - lastLog > 2000) {
-      lastLog = nowMs();
-      ctx.log(
-        `${tag} ${((lastLog - t0) / 1000).toFixed(0)} s: ${sent} published, ${(await receiver.stats(tag)).distinct} received`,
-      );
-    }
-    await sleep(1);
-  }
-  const elapsed = (nowMs() - t0) / 1000;
-  await Promise.all(firing);
-  await waitFor(async () => (await receiver.stats(tag)).distinct, published.size, 20);
-  const arrivals = new Map(await receiver.arrivals(tag));
-  const lat: number[] = [];
-  for (const [id, t] of published) {
-    const a = arrivals.get(id);
-    if (a !== undefined) lat.push(a - t);
-  }
-  lat.sort((a, b) => a - b);
-  roundTrips.sort((a, b) => a - b);
-  return {
-    offered_events_per_s: plan.latencyRate,
-    achieved_events_per_s: published.size / elapsed,
-    samples: lat.length,
-    missing: published.size - lat.length + errors,
-    p50_ms: percentile(lat, 50),
-    p95_ms: percentile(lat, 95),
-    p99_ms: percentile(lat, 99),
-    max_ms: lat[lat.length - 1] ?? NaN,
-    publish_p99_ms: percentile(roundTrips, 99),
-  };
 }
 
 export async function benchStore(store: Store, ctx: StoreContext): Promise<StoreResult> {
@@ -320,7 +165,16 @@ export async function benchStore(store: Store, ctx: StoreContext): Promise<Store
       expectStatus(await hl.call('POST', '/event-types', { name }), `create ${name}`, 201, 409);
     const api = hl;
     const ingestHook = await createWebhook(api, 'ingest', to('ingest'), 'bench.ingest');
-    const hooks: Record<string, string[]> = { drain: [], f1: [], f10: [], isoa: [], isob: [] };
+    const hooks: Record<string, string[]> = {
+      drain: [],
+      f1: [],
+      f10: [],
+      isoa: [],
+      isob: [],
+      vac: [],
+      sc1: [],
+      sc2: [],
+    };
     for (let i = 0; i < 10; i++)
       hooks.drain.push(await createWebhook(api, `drain ${i}`, to('drain', i), 'bench.drain'));
     hooks.f1.push(await createWebhook(api, 'fan-out 1', to('f1'), 'bench.fanout_one'));
@@ -342,6 +196,16 @@ export async function benchStore(store: Store, ctx: StoreContext): Promise<Store
         );
     }
     hooks.isoa.push(await createWebhook(api, 'healthy 11th', to('isox'), 'bench.isolation_a'));
+    if (store === 'postgres') {
+      // Fan-out 10 each: the vacuum-held-back phase, and each run of the scale-out phase.
+      for (const [name, type] of [
+        ['vac', 'bench.vacuum_held'],
+        ['sc1', 'bench.scale_one'],
+        ['sc2', 'bench.scale_two'],
+      ])
+        for (let i = 0; i < 10; i++)
+          hooks[name].push(await createWebhook(api, `${name} #${i}`, to(name, i), type));
+    }
     hooks.isob.push(
       await createWebhook(
         api,
@@ -435,6 +299,8 @@ export async function benchStore(store: Store, ctx: StoreContext): Promise<Store
       fanout: number,
       warmupS: number,
       windowS: number,
+      on: HooklineProcess = full,
+      processes?: Record<string, () => number>,
     ) => {
       const r = await measureSteady({
         label: `${store} ${label}`,
@@ -444,7 +310,7 @@ export async function benchStore(store: Store, ctx: StoreContext): Promise<Store
           publish: async () => {
             // The 11th isolation webhook is not counted: only the 10 healthy ones are.
             const n = Math.min(500, Math.max(1, Math.round(plan.publishBatchDeliveries / fanout)));
-            await publishBatch(full, type, n);
+            await publishBatch(on, type, n);
             return n * fanout;
           },
           delivered: delivered(name),
@@ -452,8 +318,9 @@ export async function benchStore(store: Store, ctx: StoreContext): Promise<Store
           concurrency: 2,
         }),
         delivered: delivered(name),
-        cpu: () => cpuSeconds(full.pid),
+        cpu: () => cpuSeconds(on.pid),
         dbCpu,
+        processes,
         receiverPid: receiver.pid,
         progress: log,
         drainBoundS: plan.drainBoundS,
@@ -463,7 +330,7 @@ export async function benchStore(store: Store, ctx: StoreContext): Promise<Store
         log(
           `${store} ${label}: backlog not drained in ${plan.drainBoundS} s; deleting its webhooks`,
         );
-        for (const id of hooks[name]) await full.call('DELETE', `/webhooks/${id}`);
+        for (const id of hooks[name]) await on.call('DELETE', `/webhooks/${id}`);
       }
       return r;
     };
@@ -474,9 +341,21 @@ export async function benchStore(store: Store, ctx: StoreContext): Promise<Store
     result.fanout_10 = await phase('fan-out 10', steadyNeed, () =>
       steady('f10', 'fan-out 10', 'bench.fanout_ten', 10, plan.warmupS, plan.windowS),
     );
-    result.latency = await phase('latency', plan.latencyS + 10, () =>
-      latency(full, ctx, tag('lat')),
-    );
+    result.latency = [];
+    for (const rate of plan.latencyRates) {
+      const r = await phase(`latency ${rate}/s`, plan.latencyS + 10, () =>
+        measureLatency({
+          hl: full,
+          receiver,
+          tag: tag('lat'),
+          eventType: 'bench.latency',
+          rate,
+          seconds: plan.latencyS,
+          log,
+        }),
+      );
+      if (r) result.latency.push(r);
+    }
 
     result.isolation = await phase(
       'isolation',
@@ -509,9 +388,65 @@ export async function benchStore(store: Store, ctx: StoreContext): Promise<Store
       },
     );
 
+    // The hanging webhook would go on retrying (and taking slots) through the phases after.
+    for (const id of hooks.isob) await full.call('DELETE', `/webhooks/${id}`);
+
+    if (store === 'postgres') {
+      result.vacuum_held = await phase(
+        'vacuum held back',
+        plan.warmupS + plan.vacuumHoldS + 10,
+        () =>
+          vacuumHeldBack(databaseUrl!, result.fanout_10?.deliveries_per_s, () =>
+            steady(
+              'vac',
+              'fan-out 10, a transaction held open',
+              'bench.vacuum_held',
+              10,
+              plan.warmupS,
+              plan.vacuumHoldS,
+            ),
+          ),
+      );
+    } else {
+      result.errors['vacuum held back'] =
+        'not applicable: the embedded store has one connection, inside the Hookline process';
+    }
+
     result.process = { peak_rss_mb: memory(full.pid).peakRssMb, cpu_s: cpuSeconds(full.pid) };
     if (store === 'postgres' && ctx.pg?.statements)
       result.statements = await topStatements(databaseUrl!);
+
+    if (store === 'postgres') {
+      await hl.stop();
+      hl = undefined;
+      result.scale_out = await phase('scale-out', 2 * (plan.warmupS + plan.windowS) + 30, () =>
+        scaleOut({
+          start: (command) =>
+            startHookline({
+              store,
+              dataDir,
+              databaseUrl,
+              worker: false,
+              command: command === 'api' ? 'serve' : 'worker',
+              adminKey,
+              logFile: ctx.logFile?.(store),
+            }),
+          measure: (api, run, processes) =>
+            steady(
+              `sc${run}`,
+              `scale-out, ${run} worker process${run === 1 ? '' : 'es'}`,
+              `bench.scale_${run === 1 ? 'one' : 'two'}`,
+              10,
+              plan.warmupS,
+              plan.windowS,
+              api,
+              processes,
+            ),
+          dbCpu,
+          log,
+        }),
+      );
+    }
   } catch (err) {
     result.errors.run = err instanceof Error ? err.message : String(err);
     log(`${store}: ${result.errors.run}`);
@@ -519,7 +454,20 @@ export async function benchStore(store: Store, ctx: StoreContext): Promise<Store
     const code = await hl?.stop();
     if (code !== undefined && code !== 0)
       result.errors.exit = `exit code ${code}: ${hl?.output().slice(-1000)}`;
-    for (const name of ['ingest', 'drain', 'f1', 'f10', 'lat', 'isoa', 'isob', 'isox', 'hang'])
+    for (const name of [
+      'ingest',
+      'drain',
+      'f1',
+      'f10',
+      'lat',
+      'isoa',
+      'isob',
+      'isox',
+      'hang',
+      'vac',
+      'sc1',
+      'sc2',
+    ])
       await receiver.reset(tag(name));
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -1,15 +1,16 @@
 /**
- * Hookline under test: the built CLI (`node bin/hookline.js serve`) in its own
- * process, on the embedded store (a fresh --data-dir) or on PostgreSQL (a fresh
- * database), reached only through its public HTTP API.
+ * Hookline under test: the built CLI (`node bin/hookline.js serve`, or `worker`
+ * for the scale-out phase) in its own process, on the embedded store (a fresh
+ * --data-dir) or on PostgreSQL (a fresh database), reached only through its
+ * public HTTP API (a worker: only its /healthz).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { generateApiKey } from '../src/core/api-keys.js';
+import { freePort } from './ports.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -19,6 +20,8 @@ export interface HooklineOptions {
   databaseUrl?: string;
   /** Run the delivery worker in the process (false: API only, to queue a backlog). */
   worker: boolean;
+  /** `serve` (default), or `worker`: a delivery worker alone, beside a `serve --no-worker` (PostgreSQL). */
+  command?: 'serve' | 'worker';
   /** Write a V8 CPU profile here when the process exits. */
   cpuProfDir?: string;
   adminKey: string;
@@ -44,17 +47,6 @@ export interface HooklineProcess {
 /** A fresh admin key in Hookline's own format (the checksum is checked on every request). */
 export const newAdminKey = () => generateApiKey();
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
 export async function startHookline(o: HooklineOptions): Promise<HooklineProcess> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
@@ -69,16 +61,18 @@ export async function startHookline(o: HooklineOptions): Promise<HooklineProcess
   delete env.DATABASE_URL;
   if (o.databaseUrl) env.DATABASE_URL = o.databaseUrl;
   const nodeArgs = o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [];
+  // A worker has no API: its /healthz is on the metrics port.
+  const portFlag = o.command === 'worker' ? '--metrics-port' : '--port';
   const child: ChildProcess = spawn(
     process.execPath,
     [
       ...nodeArgs,
       'bin/hookline.js',
-      'serve',
+      o.command ?? 'serve',
       '--dev',
       '--host',
       '127.0.0.1',
-      '--port',
+      portFlag,
       String(port),
       '--data-dir',
       o.dataDir,

@@ -3,16 +3,8 @@ import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import PgBoss from 'pg-boss';
+import type { Baseline } from './baseline.js';
 import { payload } from './payload.js';
-
-export interface PgBossBaseline {
-  pid: number;
-  /** Enqueues `events` events, each fanned out to `fanout` receiver paths; returns jobs queued. */
-  enqueue(events: number, fanout: number, tag: string): Promise<number>;
-  /** Drops the jobs not yet started (what a phase left behind). */
-  purge(): Promise<void>;
-  stop(): Promise<void>;
-}
 
 export const pgbossSettings = {
   workers: Number(process.env.BENCH_PGBOSS_WORKERS ?? 8),
@@ -20,10 +12,7 @@ export const pgbossSettings = {
   pollingIntervalSeconds: 0.5,
 };
 
-export async function startPgBoss(
-  databaseUrl: string,
-  receiverUrl: string,
-): Promise<PgBossBaseline> {
+export async function startPgBoss(databaseUrl: string, receiverUrl: string): Promise<Baseline> {
   const queue = 'deliveries';
   const producer = new PgBoss({
     connectionString: databaseUrl,

@@ -1,4 +1,4 @@
-/** How long and how big each phase is: the full run (< 15 min) and --quick (< 2 min, same JSON shape). */
+/** How long and how big each phase is: the full run and --quick (smaller windows, same JSON shape). */
 export interface Plan {
   quick: boolean;
   /** Whole-run bound: phases that would start after it are skipped. */
@@ -21,8 +21,11 @@ export interface Plan {
   ingestConcurrency: number;
   ingestBatchSize: number;
   ingestBatchConcurrency: number;
-  latencyRate: number;
+  /** Offered rates of the open-loop latency phase, events/s, each for latencyS. */
+  latencyRates: number[];
   latencyS: number;
+  /** How long a transaction is held open beside the vacuum-held-back measurement (its window). */
+  vacuumHoldS: number;
   isolationWarmupS: number;
   isolationWindowS: number;
   hangTimeoutS: number;
@@ -36,7 +39,7 @@ export interface Plan {
 
 const full: Plan = {
   quick: false,
-  budgetS: 14 * 60,
+  budgetS: 19 * 60,
   ceilingConcurrency: 128,
   ceilingWarmupS: 3,
   ceilingWindowS: 20,
@@ -51,8 +54,9 @@ const full: Plan = {
   ingestConcurrency: 32,
   ingestBatchSize: 100,
   ingestBatchConcurrency: 4,
-  latencyRate: 1_000,
+  latencyRates: [10, 100, 1_000],
   latencyS: 20,
+  vacuumHoldS: 60,
   isolationWarmupS: 5,
   isolationWindowS: 20,
   hangTimeoutS: 5,
@@ -66,7 +70,7 @@ const full: Plan = {
 const quick: Plan = {
   ...full,
   quick: true,
-  budgetS: 110,
+  budgetS: 220,
   ceilingWarmupS: 1,
   ceilingWindowS: 3,
   warmupS: 2,
@@ -77,6 +81,7 @@ const quick: Plan = {
   ingestS: 2,
   ingestMaxEvents: 10_000,
   latencyS: 3,
+  vacuumHoldS: 10,
   isolationWarmupS: 1,
   isolationWindowS: 3,
   backlogDeliveries: 10_000,

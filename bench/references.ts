@@ -1,10 +1,13 @@
-/** The two references, measured on the same receiver in the same run. */
+/** The references (ceiling, pg-boss, BullMQ), measured on the same receiver in the same run. */
 import { createRequire } from 'node:module';
 import { ceilingLoad } from './ceiling.js';
 import type { BenchPostgres } from './database.js';
+import { measureBaseline } from './baseline.js';
+import { bullmqSettings, startBullMq } from './bullmq.js';
 import { pgbossSettings, startPgBoss } from './pgboss.js';
 import type { Receiver } from './receiver-client.js';
-import { backlogPublisher, measureSteady, type SteadyResult } from './steady.js';
+import { startBenchRedis } from './redis.js';
+import { measureSteady, type SteadyResult } from './steady.js';
 import type { Plan } from './plan.js';
 import { cpuSeconds, memory, treeCpuSeconds } from './proc.js';
 
@@ -38,13 +41,25 @@ export async function runCeiling(
   }
 }
 
-export interface PgBossResult {
+export interface BaselineResult {
   version: string;
-  settings: typeof pgbossSettings;
+  settings: Record<string, number>;
   fanout_1: SteadyResult;
   fanout_10: SteadyResult;
   peak_rss_mb: number;
 }
+
+export interface PgBossResult extends BaselineResult {
+  settings: typeof pgbossSettings;
+}
+
+export interface BullMqResult extends BaselineResult {
+  settings: typeof bullmqSettings;
+  redis: string;
+}
+
+const versionOf = (pkg: string) =>
+  (createRequire(import.meta.url)(`${pkg}/package.json`) as { version: string }).version;
 
 export async function runPgBoss(
   plan: Plan,
@@ -54,48 +69,53 @@ export async function runPgBoss(
 ): Promise<PgBossResult> {
   const url = await pg.createDatabase('bench_pgboss');
   const boss = await startPgBoss(url, receiver.url);
-  const { version } = createRequire(import.meta.url)('pg-boss/package.json') as { version: string };
   try {
-    const phase = async (fanout: number): Promise<SteadyResult> => {
-      const tag = `pgboss-f${fanout}`;
-      await receiver.reset(tag);
-      const delivered = async () => (await receiver.stats(tag)).distinct;
-      const r = await measureSteady({
-        label: `pg-boss fan-out ${fanout}`,
-        warmupS: plan.warmupS,
-        windowS: plan.windowS,
-        load: backlogPublisher({
-          publish: () => boss.enqueue(Math.ceil(plan.publishBatchDeliveries / fanout), fanout, tag),
-          delivered,
-          highWater: plan.highWater,
-          concurrency: 2,
-        }),
-        delivered,
-        cpu: () => cpuSeconds(boss.pid),
-        dbCpu: () => treeCpuSeconds(pg.pid),
-        receiverPid: receiver.pid,
-        progress: log,
-        drainBoundS: plan.drainBoundS,
-      });
-      if (r.drain_after_s === undefined) {
-        log(
-          `pg-boss fan-out ${fanout}: backlog not drained in ${plan.drainBoundS} s; purging the queue`,
-        );
-        await boss.purge();
-      }
-      await receiver.reset(tag);
-      return r;
-    };
-    const fanout_1 = await phase(1);
-    const fanout_10 = await phase(10);
+    const rates = await measureBaseline('pg-boss', boss, {
+      plan,
+      receiver,
+      log,
+      serverCpu: () => treeCpuSeconds(pg.pid),
+    });
     return {
-      version,
+      version: versionOf('pg-boss'),
       settings: pgbossSettings,
-      fanout_1,
-      fanout_10,
+      ...rates,
       peak_rss_mb: memory(boss.pid).peakRssMb,
     };
   } finally {
     await boss.stop();
+  }
+}
+
+/** BullMQ on a Redis started for it; undefined (the reason logged in `skip`) without redis-server. */
+export async function runBullMq(
+  plan: Plan,
+  receiver: Receiver,
+  log: (s: string) => void,
+  skip: (why: string) => void,
+): Promise<BullMqResult | undefined> {
+  const redis = await startBenchRedis(skip);
+  if (!redis) return undefined;
+  try {
+    const queue = await startBullMq(redis, receiver.url);
+    try {
+      const rates = await measureBaseline('BullMQ', queue, {
+        plan,
+        receiver,
+        log,
+        serverCpu: () => cpuSeconds(redis.pid),
+      });
+      return {
+        version: versionOf('bullmq'),
+        redis: redis.version,
+        settings: bullmqSettings,
+        ...rates,
+        peak_rss_mb: memory(queue.pid).peakRssMb,
+      };
+    } finally {
+      await queue.stop();
+    }
+  } finally {
+    await redis.stop();
   }
 }

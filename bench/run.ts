@@ -1,8 +1,10 @@
 /**
- * `npm run bench [-- --quick] [-- --profile] [-- --only ceiling,pgboss,pglite,postgres]`
+ * `npm run bench [-- --quick] [-- --profile] [-- --budget S]
+ *   [-- --only ceiling,pgboss,bullmq,pglite,postgres]`
  *
  * Starts, on 127.0.0.1 only, a receiver process, a PostgreSQL (or uses
- * DATABASE_URL), the two references and Hookline on each store; prints a table
+ * DATABASE_URL), the references (ceiling, pg-boss, BullMQ on a Redis of its
+ * own) and Hookline on each store; prints a table
  * and writes bench/results/<timestamp>.json and bench/results/latest.json.
  */
 import { mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
@@ -14,8 +16,15 @@ import { benchStore, type Store } from './hookline-phases.js';
 import { planFor } from './plan.js';
 import { loadAverage, machine } from './proc.js';
 import { startReceiver, type Receiver } from './receiver-client.js';
-import { runCeiling, runPgBoss } from './references.js';
-import { ratiosFor, table, targetsFor, targetTable, type Results } from './report.js';
+import { runBullMq, runCeiling, runPgBoss } from './references.js';
+import {
+  ratiosFor,
+  scaleOutTable,
+  table,
+  targetsFor,
+  targetTable,
+  type Results,
+} from './report.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -27,6 +36,13 @@ const only = onlyArg
 const wants = (part: string) => !only || only.includes(part);
 
 const plan = planFor(quick);
+// --budget S: a longer (or shorter) bound for the whole run, e.g. a quick run on a loaded machine.
+const budgetArg = args.find((a) => a.startsWith('--budget'));
+if (budgetArg) {
+  const v = budgetArg.includes('=') ? budgetArg.split('=')[1] : args[args.indexOf(budgetArg) + 1];
+  if (!(Number(v) > 0)) throw new Error(`--budget wants seconds, not ${JSON.stringify(v)}`);
+  plan.budgetS = Number(v);
+}
 const startedAt = Date.now();
 const remainingS = () => plan.budgetS - (Date.now() - startedAt) / 1000;
 const log = (line: string) =>
@@ -78,6 +94,16 @@ async function main() {
       (err) => void (results.errors.pgboss = String(err?.stack ?? err)),
     );
   }
+  if (wants('bullmq')) {
+    log('second do-it-yourself baseline: BullMQ on Redis + undici');
+    const skip = (why: string) => {
+      results.errors.bullmq = `skipped: ${why}`;
+      log(`BullMQ: ${results.errors.bullmq}`);
+    };
+    results.bullmq = await runBullMq(plan, receiver, log, skip).catch(
+      (err) => void (results.errors.bullmq = String(err?.stack ?? err)),
+    );
+  }
   const stores = (['postgres', 'pglite'] as Store[]).filter(wants);
   for (const [i, store] of stores.entries()) {
     log(`Hookline on ${store === 'pglite' ? 'the embedded store (PGlite)' : 'PostgreSQL'}`);
@@ -93,7 +119,7 @@ async function main() {
       profileDir,
       logFile,
     });
-    results.hookline[store] = { ...r, ratios: ratiosFor(r, results.ceiling, results.pgboss) };
+    results.hookline[store] = { ...r, ratios: ratiosFor(r, results) };
   }
 }
 
@@ -112,7 +138,10 @@ function write() {
     writeFileSync(tmp, json);
     renameSync(tmp, join(resultsDir, name));
   }
-  process.stdout.write(`\n${table(results)}\n\n${targetTable(results.targets)}\n\n`);
+  const scale = scaleOutTable(results);
+  process.stdout.write(
+    `\n${table(results)}\n\n${scale ? `${scale}\n\n` : ''}${targetTable(results.targets)}\n\n`,
+  );
   const errors = Object.entries(results.errors);
   for (const [store, r] of Object.entries(results.hookline))
     for (const [k, v] of Object.entries(r!.errors)) errors.push([`${store} ${k}`, v]);

@@ -30,6 +30,8 @@ export interface SteadyResult {
   backlog_at_end?: number;
   /** Seconds the backlog took to drain after the load stopped (undefined: did not within the bound). */
   drain_after_s?: number;
+  /** CPU of each named process over the window, in cores (CPU seconds per second; 1 = one core busy). */
+  cores?: Record<string, number>;
 }
 
 export interface SteadyOptions {
@@ -44,6 +46,8 @@ export interface SteadyOptions {
   dbCpu?(): number;
   /** The receiver's pid, to account the harness's own CPU. */
   receiverPid?: number;
+  /** CPU seconds so far of named processes, reported as `cores` (where a system saturates). */
+  processes?: Record<string, () => number>;
   progress(line: string): void;
   drainBoundS?: number;
 }
@@ -83,6 +87,8 @@ export async function measureSteady(o: SteadyOptions): Promise<SteadyResult> {
     const rec0 = o.receiverPid ? cpuSeconds(o.receiverPid) : 0;
     const run0 = cpuSeconds(process.pid);
     const m0 = machineCpu();
+    const named = Object.entries(o.processes ?? {});
+    const named0 = named.map(([, cpu]) => cpu());
     await tick(t0 + o.windowS * 1000, 'measure');
     const c1 = await o.delivered();
     const t1 = nowMs();
@@ -91,6 +97,7 @@ export async function measureSteady(o: SteadyOptions): Promise<SteadyResult> {
     const rec1 = o.receiverPid ? cpuSeconds(o.receiverPid) : 0;
     const run1 = cpuSeconds(process.pid);
     const m1 = machineCpu();
+    const named1 = named.map(([, cpu]) => cpu());
     stop.stopped = true;
     await running;
     if (failure) throw failure;
@@ -108,6 +115,10 @@ export async function measureSteady(o: SteadyOptions): Promise<SteadyResult> {
         runner: ((run1 - run0) * 1000) / n,
       };
     result.machine_busy = (m1.busy - m0.busy) / (m1.total - m0.total);
+    if (named.length > 0)
+      result.cores = Object.fromEntries(
+        named.map(([name], i) => [name, ((named1[i] - named0[i]) * 1000) / (t1 - t0)]),
+      );
     if (o.load.queued) {
       const queued = o.load.queued();
       result.backlog_at_end = queued - c1;
