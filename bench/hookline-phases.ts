@@ -4,8 +4,9 @@
  *     backlog of N deliveries is queued and the process stopped;
  *  2. a full process (API + worker) on the same data: backlog drain, steady
  *     end-to-end rate at fan-out 1 and 10, publish→first-attempt latency at
- *     each offered rate, isolation from a webhook that hangs, and (PostgreSQL)
- *     the rate with a transaction held open beside it;
+ *     each offered rate, isolation from a webhook that hangs, the rate with a
+ *     small transformation against without, and (PostgreSQL) the rate with a
+ *     transaction held open beside it;
  *  3. PostgreSQL only: the API alone with one, then two worker processes.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,6 +21,13 @@ import { cpuSeconds, memory, treeCpuSeconds } from './proc.js';
 import { ingest, publishBatch, type IngestResult } from './ingest.js';
 import { measureLatency, type LatencyResult } from './latency.js';
 import { ROUTING_TYPES, routingPhase, type RoutingResult } from './routing.js';
+import {
+  TRANSFORMATION_FANOUT,
+  TRANSFORMATION_TYPES,
+  transformationPhase,
+  transformationWebhook,
+  type TransformationResult,
+} from './transformation.js';
 import type { Receiver } from './receiver-client.js';
 import { scaleOut, type ScaleOutResult } from './scale-out.js';
 import { vacuumHeldBack, type VacuumHeldResult } from './vacuum-hold.js';
@@ -60,6 +68,8 @@ export interface StoreResult {
   /** PostgreSQL: `serve --no-worker` with one, then two `worker` processes. */
   scale_out?: ScaleOutResult;
   routing?: RoutingResult;
+  /** Fan-out 10 with a small transformation against without. */
+  transformation?: TransformationResult;
   process?: { peak_rss_mb: number; cpu_s: number };
   /** Phases that failed or were skipped, with why. */
   errors: Record<string, string>;
@@ -80,6 +90,8 @@ export interface StoreContext {
   log(line: string): void;
   /** Seconds left in the run's budget. */
   remainingS(): number;
+  /** Whether to run the phase of this name (`--phases`); absent: every phase. */
+  wantsPhase?(name: string): boolean;
   profileDir?: string;
   /** Where each store's Hookline output goes. */
   logFile?(store: Store): string;
@@ -135,6 +147,10 @@ export async function benchStore(store: Store, ctx: StoreContext): Promise<Store
     minS: number,
     fn: () => Promise<T>,
   ): Promise<T | undefined> => {
+    if (ctx.wantsPhase && !ctx.wantsPhase(name)) {
+      result.errors[name] = 'skipped: not in --phases';
+      return undefined;
+    }
     if (ctx.remainingS() < minS) {
       result.errors[name] = 'skipped: out of time budget';
       log(`${store} ${name}: skipped (time budget)`);
@@ -161,7 +177,7 @@ export async function benchStore(store: Store, ctx: StoreContext): Promise<Store
       adminKey,
       logFile: ctx.logFile?.(store),
     });
-    for (const name of [...TYPES, ...ROUTING_TYPES])
+    for (const name of [...TYPES, ...ROUTING_TYPES, ...TRANSFORMATION_TYPES])
       expectStatus(await hl.call('POST', '/event-types', { name }), `create ${name}`, 201, 409);
     const api = hl;
     const ingestHook = await createWebhook(api, 'ingest', to('ingest'), 'bench.ingest');
@@ -174,6 +190,8 @@ export async function benchStore(store: Store, ctx: StoreContext): Promise<Store
       vac: [],
       sc1: [],
       sc2: [],
+      tplain: [],
+      ttransformed: [],
     };
     for (let i = 0; i < 10; i++)
       hooks.drain.push(await createWebhook(api, `drain ${i}`, to('drain', i), 'bench.drain'));
@@ -183,6 +201,17 @@ export async function benchStore(store: Store, ctx: StoreContext): Promise<Store
         await createWebhook(api, `fan-out 10 #${i}`, to('f10', i), 'bench.fanout_ten'),
       );
     await createWebhook(api, 'latency', to('lat'), 'bench.latency');
+    for (const [i, side] of (['plain', 'transformed'] as const).entries())
+      for (let n = 0; n < TRANSFORMATION_FANOUT; n++)
+        hooks[`t${side}`].push(
+          await createWebhook(
+            api,
+            `${side} #${n}`,
+            to(`t${side}`, n),
+            TRANSFORMATION_TYPES[i],
+            transformationWebhook(side),
+          ),
+        );
     // Isolation: 10 healthy webhooks and an 11th that is healthy (run a) or hangs until its timeout (run b).
     for (const run of ['a', 'b']) {
       for (let i = 0; i < 10; i++)
@@ -341,6 +370,18 @@ export async function benchStore(store: Store, ctx: StoreContext): Promise<Store
     result.fanout_10 = await phase('fan-out 10', steadyNeed, () =>
       steady('f10', 'fan-out 10', 'bench.fanout_ten', 10, plan.warmupS, plan.windowS),
     );
+    result.transformation = await phase('transformation', 2 * steadyNeed, () =>
+      transformationPhase(full, (side) =>
+        steady(
+          `t${side}`,
+          `fan-out ${TRANSFORMATION_FANOUT}, ${side === 'plain' ? 'no transformation' : 'a small transformation'}`,
+          TRANSFORMATION_TYPES[side === 'plain' ? 0 : 1],
+          TRANSFORMATION_FANOUT,
+          plan.warmupS,
+          plan.windowS,
+        ),
+      ),
+    );
     result.latency = [];
     for (const rate of plan.latencyRates) {
       const r = await phase(`latency ${rate}/s`, plan.latencyS + 10, () =>
@@ -467,6 +508,8 @@ export async function benchStore(store: Store, ctx: StoreContext): Promise<Store
       'vac',
       'sc1',
       'sc2',
+      'tplain',
+      'ttransformed',
     ])
       await receiver.reset(tag(name));
     rmSync(dataDir, { recursive: true, force: true });

@@ -153,6 +153,21 @@ export function targetsFor(r: Pick<Results, 'hookline'>): Target[] {
       ),
     );
   }
+  for (const [name, s] of stores)
+    out.push(
+      target(
+        `${name} publish to 1,000 webhooks with filters`,
+        '≥ 80% of the events/s without (docs/routing.md)',
+        s?.routing?.ratio,
+        (v) => v >= 0.8,
+      ),
+      target(
+        `${name} fan-out 10 with a small transformation`,
+        '≥ 50% of the deliveries/s without (docs/routing.md)',
+        s?.transformation?.ratio,
+        (v) => v >= 0.5,
+      ),
+    );
   const f10 = pg?.fanout_10;
   out.push(
     target(
@@ -275,6 +290,28 @@ export function table(r: Results): string {
     ...both(
       (s) =>
         `${pct(s.isolation?.ratio)} (${n0(s.isolation?.healthy_with.deliveries_per_s)} vs ${n0(s.isolation?.healthy_without.deliveries_per_s)}/s)`,
+    ),
+    '',
+    '',
+    '',
+  ]);
+  rows.push([
+    `Publish to ${n0(lite?.routing?.plain.webhooks ?? pg?.routing?.plain.webhooks)} webhooks, with filters (vs without, events/s)`,
+    ...both((s) =>
+      s.routing
+        ? `${pct(s.routing.ratio)} (${n0(s.routing.filtered.events_per_s)} vs ${n0(s.routing.plain.events_per_s)}/s)`
+        : '–',
+    ),
+    '',
+    '',
+    '',
+  ]);
+  rows.push([
+    'Fan-out 10 with a small transformation (vs without, deliveries/s)',
+    ...both((s) =>
+      s.transformation
+        ? `${pct(s.transformation.ratio)} (${n0(s.transformation.transformed.deliveries_per_s)} vs ${n0(s.transformation.plain.deliveries_per_s)}/s)`
+        : '–',
     ),
     '',
     '',

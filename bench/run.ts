@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [-- --profile] [-- --budget S]
- *   [-- --only ceiling,pgboss,bullmq,pglite,postgres]`
+ *   [-- --only ceiling,pgboss,bullmq,pglite,postgres] [-- --phases transformation,…]`
  *
  * Starts, on 127.0.0.1 only, a receiver process, a PostgreSQL (or uses
  * DATABASE_URL), the references (ceiling, pg-boss, BullMQ on a Redis of its
@@ -34,6 +34,15 @@ const only = onlyArg
   ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : args[args.indexOf(onlyArg) + 1]).split(',')
   : undefined;
 const wants = (part: string) => !only || only.includes(part);
+// Hookline's phases by name (as logged: "ingest single", "routing filters", "transformation" …),
+// each matched by its start; the setup and the ceiling run regardless.
+const phasesArg = args.find((a) => a.startsWith('--phases'));
+const phases = phasesArg
+  ? (phasesArg.includes('=') ? phasesArg.split('=')[1] : args[args.indexOf(phasesArg) + 1]).split(
+      ',',
+    )
+  : undefined;
+const wantsPhase = (name: string) => !phases || phases.some((p) => name.startsWith(p));
 
 const plan = planFor(quick);
 // --budget S: a longer (or shorter) bound for the whole run, e.g. a quick run on a loaded machine.
@@ -116,6 +125,7 @@ async function main() {
       pg,
       log,
       remainingS: storeRemainingS,
+      wantsPhase,
       profileDir,
       logFile,
     });

@@ -1452,10 +1452,14 @@ export interface Operations {
     status: 200;
     response: {
       success: boolean;
+      /** How the test delivery ended: `skipped` when the transformation cancelled it. */
+      status: "succeeded" | "failed" | "skipped";
       status_code: number | null;
       response_body: string | null;
       duration_ms: number;
       error: string | null;
+      /** The error in words, e.g. the transformation's message or cancel reason. */
+      error_detail: string | null;
       delivery_id: string;
     };
   };

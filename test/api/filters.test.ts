@@ -179,3 +179,58 @@ describe('POST /filters/test', () => {
     expect(other.body.data).toEqual([]);
   });
 });
+
+describe('POST /filters/test and /transformations/simulate from a portal session', () => {
+  it("see only the session's own tenant's events, never another tenant's or the organization's", async () => {
+    const org = await t.newOrg();
+    await org.admin('POST', '/event-types', { name: 'shift.started' });
+    const ids: Record<string, string[]> = { a: [], b: [], org: [] };
+    for (let i = 0; i < 3; i++)
+      for (const [who, tenant] of [
+        ['a', 'tenant-a'],
+        ['b', 'tenant-b'],
+        ['org', undefined],
+      ] as const) {
+        const res = await org.publisher('POST', '/events', {
+          event_type: 'shift.started',
+          payload: { n: i, who },
+          ...(tenant ? { tenant_id: tenant } : {}),
+        });
+        expect(res.status).toBe(202);
+        ids[who].push(res.body.id);
+      }
+    const session = await org.admin('POST', '/tenants/tenant-a/portal-sessions', {});
+    const readOnly = await org.admin('POST', '/tenants/tenant-a/portal-sessions', {
+      read_only: true,
+    });
+    for (const token of [session.body.token, readOnly.body.token]) {
+      const asA = t.as(token);
+      for (const body of [
+        { filter: { 'data.n': { $gte: 1 } }, event_types: ['shift.started'] },
+        { filter: null },
+        { filter: { 'data.who': 'b' } },
+      ]) {
+        const res = await asA('POST', '/filters/test', body);
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        const seen = res.body.data.map((e: { id: string }) => e.id).sort();
+        expect(seen).toEqual([...ids.a].sort());
+        expect(JSON.stringify(res.body)).not.toMatch(/tenant-b|"who"/);
+      }
+      const matched = await asA('POST', '/filters/test', { filter: { 'data.n': { $gte: 1 } } });
+      expect(matched.body.matched).toBe(2);
+      expect(
+        (await asA('POST', '/filters/test', { filter: { 'data.who': 'b' } })).body.matched,
+      ).toBe(0);
+      const sim = await asA('POST', '/transformations/simulate', {
+        code: 'function handler(w) { w.payload.data.ok = true; return w }',
+        event_type: 'shift.started',
+        payload: { n: 1 },
+      });
+      expect(sim.status).toBe(200);
+      expect(sim.body.payload.data).toEqual({ n: 1, ok: true });
+    }
+    // The organization's key still sees every event.
+    const all = await org.viewer('POST', '/filters/test', { filter: null });
+    expect(all.body.data).toHaveLength(9);
+  });
+});

@@ -32,9 +32,17 @@ const portalMay = new Set([
   'GET /stats',
   'GET /event-types',
   'GET /event-types/{name}',
+  'POST /filters/test',
+  'POST /transformations/simulate',
 ]);
+/** The editors' helpers change nothing, so a read-only session may call them too. */
 const readOnlyMay = new Set(
-  [...portalMay].filter((op) => op.startsWith('GET ') && op !== 'GET /webhooks/{id}/secret'),
+  [...portalMay].filter(
+    (op) =>
+      (op.startsWith('GET ') && op !== 'GET /webhooks/{id}/secret') ||
+      op === 'POST /filters/test' ||
+      op === 'POST /transformations/simulate',
+  ),
 );
 
 const ids = {

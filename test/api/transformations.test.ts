@@ -146,6 +146,63 @@ describe('transformations at send', () => {
   });
 });
 
+describe('transformations on test sends', () => {
+  async function testSend(o: OrgFixture, id: string, payload: unknown) {
+    const res = await o.admin('POST', `/webhooks/${id}/test`, {
+      event_type: 'payroll.processed',
+      payload,
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const d = await o.admin('GET', `/deliveries/${res.body.delivery_id}`);
+    return { res: res.body, delivery: d.body };
+  }
+
+  it('send the transformed request after include_fields, signed over it', async () => {
+    const { o, hook } = await setup(
+      'function handler(w) { w.payload.data.seen = Object.keys(w.payload.data); w.headers["x-t"] = "1"; w.url += "/t"; return w }',
+      { include_fields: ['id'] },
+    );
+    const { res, delivery } = await testSend(o, hook.id, { id: 'emp-1', ssn: 'secret' });
+    expect(res).toMatchObject({ success: true, status: 'succeeded', error_detail: null });
+    expect(delivery.status).toBe('succeeded');
+    const req = rx.requests.find((r) => r.body.includes('emp-1'))!;
+    expect(req.url).toMatch(/\/original\/t$/);
+    expect(req.headers['x-t']).toBe('1');
+    expect(JSON.parse(req.body).data).toEqual({ id: 'emp-1', seen: ['id'] });
+    expect(
+      new Webhook(hook.secret).verify(req.body, req.headers as Record<string, string>),
+    ).toEqual(JSON.parse(req.body));
+  });
+
+  it('end skipped with the reason when the handler cancels, sending nothing', async () => {
+    const { o, hook } = await setup(
+      'function handler(w) { return { cancel: true, reason: "not for tests " + w.payload.data.n } }',
+    );
+    const before = rx.requests.length;
+    const { res, delivery } = await testSend(o, hook.id, { n: 7 });
+    expect(res).toMatchObject({
+      success: false,
+      status: 'skipped',
+      status_code: null,
+      error: 'transformation_cancelled',
+      error_detail: 'cancelled by the transformation: not for tests 7',
+    });
+    expect(delivery.status).toBe('skipped');
+    expect(rx.requests.length).toBe(before);
+  });
+
+  it('fail with transformation_failed and its message when the handler throws', async () => {
+    const { o, hook } = await setup('function handler() { throw new Error("no amount") }');
+    const before = rx.requests.length;
+    const { res, delivery } = await testSend(o, hook.id, {});
+    expect(res).toMatchObject({ success: false, status: 'failed', error: 'transformation_failed' });
+    expect(res.error_detail).toMatch(/Error: no amount/);
+    expect(delivery.status).toBe('failed');
+    expect(delivery.attempt_log[0]).toMatchObject({ error: 'transformation_failed' });
+    expect(rx.requests.length).toBe(before);
+  });
+});
+
 describe('transformations at save and in simulation', () => {
   it('refuse a script that does not parse, naming transformation.code', async () => {
     const res = await t.org.admin('POST', '/webhooks', {

@@ -142,6 +142,40 @@ describe('bench targets', () => {
   });
 });
 
+describe('bench routing targets', () => {
+  it('reads the filter and the transformation phases of each store', () => {
+    const side = (perS: number) => ({
+      webhooks: 1_000,
+      events: 10,
+      events_per_s: perS,
+      deliveries_per_s: perS * 1_000,
+    });
+    const r = results(
+      {
+        routing: { plain: side(100), filtered: side(90), ratio: 0.9 },
+        transformation: { fanout: 10, plain: steady(2_000), transformed: steady(800), ratio: 0.4 },
+      },
+      {
+        transformation: { fanout: 10, plain: steady(1_000), transformed: steady(600), ratio: 0.6 },
+      },
+    );
+    const t = byName(r);
+    expect(t.get('postgres publish to 1,000 webhooks with filters')).toMatchObject({
+      value: 0.9,
+      met: true,
+    });
+    expect(t.get('postgres fan-out 10 with a small transformation')).toMatchObject({
+      value: 0.4,
+      met: false,
+    });
+    expect(t.get('embedded fan-out 10 with a small transformation')?.met).toBe(true);
+    expect(t.get('embedded publish to 1,000 webhooks with filters')?.met).toBeNull();
+    expect(table(r)).toMatch(
+      /small transformation.*\| 60% \(600 vs 1,000\/s\) +\| 40% \(800 vs 2,000\/s\)/,
+    );
+  });
+});
+
 describe('bench tables', () => {
   it('renders results of the one-rate latency phase (an object, not a list)', () => {
     const old = { latency: lat(1_000, 372) as unknown as LatencyResult[] };

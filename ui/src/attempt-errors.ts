@@ -45,6 +45,14 @@ const byCode: Record<string, { sentence: string; hint: string }> = {
     sentence: 'The endpoint’s answer was not valid HTTP.',
     hint: 'Check that the URL points to an HTTP server, not another kind of service.',
   },
+  transformation_failed: {
+    sentence: 'The webhook’s transformation failed, so nothing was sent.',
+    hint: 'Fix the script (its message is below), or try it with Simulate in the webhook’s form.',
+  },
+  transformation_cancelled: {
+    sentence: 'The webhook’s transformation cancelled this delivery: nothing was sent.',
+    hint: 'The script returned {cancel: true}; its reason is below.',
+  },
   internal_error: {
     sentence: 'Hookline could not make the attempt.',
     hint: 'Look at the Hookline server’s log; it says why (for example a missing secret key).',

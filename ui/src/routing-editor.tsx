@@ -141,9 +141,13 @@ export function RoutingEditor({
             Try on recent events
           </Button>
         </div>
-        {typeof tested === 'string' && <div className="field-error">{tested}</div>}
+        {typeof tested === 'string' && (
+          <div className="field-error" role="alert" data-testid="filter-test-error">
+            {tested}
+          </div>
+        )}
         {tested && typeof tested !== 'string' && (
-          <div className="filter-test" aria-live="polite">
+          <div className="filter-test" aria-live="polite" data-testid="filter-test">
             <p className="muted small">
               {tested.matched} of the last {tested.data.length} events
               {exact ? ' of these types' : ''} match.
@@ -210,7 +214,11 @@ export function RoutingEditor({
             Simulate
           </Button>
         </div>
-        {simulated && <pre className="mono small">{simulated}</pre>}
+        {simulated && (
+          <pre className="mono small" aria-live="polite" data-testid="simulate-result">
+            {simulated}
+          </pre>
+        )}
       </Field>
     </>
   );

@@ -10,6 +10,7 @@ import { prepareTransformed } from '../../worker/transform-step.js';
 import { ErrorResponses } from '../schemas.js';
 import { matchesFilter, type Filter } from '../../core/filter.js';
 import { FilterSchema, routingErrors, TransformationCode } from '../routing-schemas.js';
+import { portalOf } from '../portal-scope.js';
 
 /** How many recent events the filter tester looks at. */
 export const FILTER_TEST_EVENTS = 20;
@@ -60,7 +61,12 @@ const SimulateResult = Type.Object({
 /** The URL a simulation uses when none is given. */
 const SIMULATED_URL = 'https://example.com/webhook';
 
-/** `POST /filters/test`: which of the latest events of the given types a filter lets through. */
+/**
+ * `POST /filters/test` (which of the latest events of the given types a filter lets through)
+ * and `POST /transformations/simulate`. Both are open to portal sessions, read-only ones too
+ * (they change nothing); a portal session's filter test sees its own tenant's events only
+ * (docs/portal.md, docs/routing.md).
+ */
 export async function routingRoutes(app: FastifyInstance): Promise<void> {
   const { db } = app.deps;
   const tags = ['Routing'];
@@ -68,7 +74,7 @@ export async function routingRoutes(app: FastifyInstance): Promise<void> {
   app.post<{ Body: Static<typeof FilterTestBody> }>(
     '/filters/test',
     {
-      config: { access: 'read' },
+      config: { access: 'read', portal: 'read' },
       schema: {
         tags,
         body: FilterTestBody,
@@ -79,6 +85,9 @@ export async function routingRoutes(app: FastifyInstance): Promise<void> {
       const { filter, event_types = [] } = request.body;
       const errors = routingErrors({ filter: filter as Filter | null });
       if (errors.length > 0) throw validationFailed(errors);
+      // A portal session's tenant, never the organization's own events or another tenant's
+      // (events_org_tenant_idx); an API key sees every event of the organization.
+      const tenant = portalOf(request)?.tenantId ?? null;
       const { rows } = await db.query<{
         id: string;
         event_type: string;
@@ -87,8 +96,9 @@ export async function routingRoutes(app: FastifyInstance): Promise<void> {
       }>(
         `SELECT id, event_type, created_at, payload FROM events
           WHERE org_id = $1 AND (cardinality($2::text[]) = 0 OR event_type = ANY($2::text[]))
+            AND ($4::text IS NULL OR tenant_id = $4)
           ORDER BY id DESC LIMIT $3`,
-        [request.auth.orgId, event_types, FILTER_TEST_EVENTS],
+        [request.auth.orgId, event_types, FILTER_TEST_EVENTS, tenant],
       );
       const data = rows.map((r) => ({
         id: r.id,
@@ -104,7 +114,8 @@ export async function routingRoutes(app: FastifyInstance): Promise<void> {
   app.post<{ Body: Static<typeof SimulateBody> }>(
     '/transformations/simulate',
     {
-      config: { access: 'read' },
+      // Pure: it reads nothing stored, so a portal session may run it as is.
+      config: { access: 'read', portal: 'read' },
       schema: {
         tags,
         body: SimulateBody,

@@ -14,7 +14,15 @@ import { countReplay, requeueReplayBatch, type ReplayFilter } from '../../store/
 import { insertAttempt } from '../../store/attempts.js';
 import { createSecretBox } from '../../core/secret-box.js';
 import { generateSecret, secretProblem } from '../../core/signing.js';
-import { deliveryDispatcher, sendAttempt } from '../../worker/send.js';
+import {
+  deliveryDispatcher,
+  internalFailure,
+  sendAttempt,
+  type AttemptMessage,
+  type AttemptResult,
+  type AttemptTarget,
+} from '../../worker/send.js';
+import { prepareTransformed } from '../../worker/transform-step.js';
 import { newId } from '../../ids.js';
 import { EVENT_TYPE_NAME } from './event-types.js';
 import { createSlidingWindow } from '../sliding-window.js';
@@ -89,10 +97,16 @@ const TestBody = Type.Object(
 );
 const TestReply = Type.Object({
   success: Type.Boolean(),
+  status: Type.Union([Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('skipped')], {
+    description: 'How the test delivery ended: `skipped` when the transformation cancelled it.',
+  }),
   status_code: Type.Union([Type.Integer(), Type.Null()]),
   response_body: Type.Union([Type.String(), Type.Null()]),
   duration_ms: Type.Integer(),
   error: Type.Union([Type.String(), Type.Null()]),
+  error_detail: Type.Union([Type.String(), Type.Null()], {
+    description: "The error in words, e.g. the transformation's message or cancel reason.",
+  }),
   delivery_id: Type.String(),
 });
 
@@ -115,6 +129,31 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
   // Per process: with several API processes a webhook may get up to N × the limit. Good
   // enough for its purpose (nobody hammers a receiver through the test button).
   const testWindow = createSlidingWindow(config.testsPerMinute, 60_000);
+
+  /**
+   * One attempt shaped like a real delivery's (docs/routing.md): include_fields, then the
+   * transformation, which may cancel it (skipped) or fail it (transformation_failed).
+   */
+  async function attemptLikeADelivery(
+    row: WebhookRow,
+    message: AttemptMessage,
+    target: AttemptTarget,
+  ): Promise<{ result: AttemptResult; skipped: boolean }> {
+    if (row.transformation?.enabled) {
+      let p;
+      try {
+        p = await prepareTransformed(row.transformation, target, message, config);
+      } catch (err) {
+        // As in the worker: Hookline's own problem is a recorded attempt, not a 500.
+        return { result: internalFailure(err), skipped: false };
+      }
+      if (p.kind !== 'send') return { result: p.result, skipped: p.kind === 'skip' };
+      target = { ...target, url: p.url, customHeaders: p.headers };
+      message = { ...message, body: p.body };
+    }
+    const opts = { dispatcher: deliveryDispatcher(config), timeoutScale: config.timeoutScale };
+    return { result: await sendAttempt(target, message, opts), skipped: false };
+  }
 
   async function loadOwned(request: FastifyRequest, id: string): Promise<WebhookRow> {
     const row = await getWebhookRow(db, request.auth.orgId, id);
@@ -300,7 +339,9 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
       const eventId = newId('evt', createdAt.getTime());
       const deliveryId = newId('dlv', createdAt.getTime());
 
-      const result = await sendAttempt(
+      const { result, skipped } = await attemptLikeADelivery(
+        row,
+        { eventId, eventType, createdAt, payloadText, includeFields: row.include_fields },
         {
           url: row.url,
           timeoutSeconds: row.timeout_seconds,
@@ -308,9 +349,8 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
           secrets: activeSecrets(row, box),
           endpoint: attemptEndpoint(box, config, row.endpoint_security),
         },
-        { eventId, eventType, createdAt, payloadText, includeFields: row.include_fields },
-        { dispatcher: deliveryDispatcher(config), timeoutScale: config.timeoutScale },
       );
+      const status = skipped ? 'skipped' : result.ok ? 'succeeded' : 'failed';
 
       // Written after the send, already finished: the worker never sees it as due, so the
       // test is sent exactly once and never retried.
@@ -335,7 +375,7 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
             row.id,
             eventId,
             eventType,
-            result.ok ? 'succeeded' : 'failed',
+            status,
             result.status,
             result.error,
             result.startedAt,
@@ -373,10 +413,12 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
       });
       return {
         success: result.ok,
+        status,
         status_code: result.status,
         response_body: result.responseBody,
         duration_ms: result.durationMs,
         error: result.error,
+        error_detail: result.errorDetail,
         delivery_id: deliveryId,
       };
     },

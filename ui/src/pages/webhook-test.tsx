@@ -98,7 +98,9 @@ export function TestCard({ w, onSent }: { w: Webhook; onSent: () => void }) {
           data-testid="test-result"
         >
           <div className="test-result-head">
-            <strong>{result.success ? 'Delivered' : 'Failed'}</strong>
+            <strong>
+              {result.success ? 'Delivered' : result.status === 'skipped' ? 'Skipped' : 'Failed'}
+            </strong>
             {result.status_code != null && <span className="mono">HTTP {result.status_code}</span>}
             <span className="muted">{ms(result.duration_ms)}</span>
           </div>
@@ -107,10 +109,15 @@ export function TestCard({ w, onSent }: { w: Webhook; onSent: () => void }) {
               <ErrorSentence error={result.error} status={result.status_code} hint />
             </p>
           )}
+          {result.error_detail && (
+            <p className="mono small" data-testid="test-error-detail">
+              {result.error_detail}
+            </p>
+          )}
           {result.response_body ? (
             <Code>{prettyJson(result.response_body)}</Code>
           ) : (
-            <p className="muted small">Empty response body.</p>
+            result.status_code != null && <p className="muted small">Empty response body.</p>
           )}
         </div>
       )}
