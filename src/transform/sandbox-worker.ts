@@ -23,7 +23,16 @@ const CALL = `(() => {
 
 const QuickJS = await getQuickJS();
 
-function errorMessage(ctx: QuickJSContext, handle: QuickJSHandle, timedOut: boolean): string {
+/**
+ * What went wrong, said so that it reads after "the transformation": a run's error is something
+ * the script threw; a compile error is only named.
+ */
+function errorMessage(
+  ctx: QuickJSContext,
+  handle: QuickJSHandle,
+  timedOut: boolean,
+  thrown: boolean,
+): string {
   if (timedOut) return 'ran out of time (interrupted at the time limit)';
   let dumped: unknown;
   try {
@@ -35,7 +44,7 @@ function errorMessage(ctx: QuickJSContext, handle: QuickJSHandle, timedOut: bool
     const { name, message } = dumped as { name?: unknown; message?: unknown };
     const text = `${typeof name === 'string' ? name : 'Error'}: ${String(message ?? '')}`;
     if (/out of memory/i.test(text)) return 'ran out of memory (InternalError: out of memory)';
-    return text.slice(0, 500);
+    return `${thrown ? 'threw ' : ''}${text.slice(0, 500)}`;
   }
   if (dumped === null) return 'ran out of memory, or threw null';
   return `threw ${JSON.stringify(dumped)?.slice(0, 200) ?? String(dumped)}`;
@@ -54,7 +63,7 @@ function run(job: SandboxJob): RunResult {
     const ctx = context;
     const script = ctx.evalCode(job.code, 'transformation.js', { compileOnly: job.input === null });
     if (script.error) {
-      const message = errorMessage(ctx, script.error, timedOut);
+      const message = errorMessage(ctx, script.error, timedOut, false);
       script.error.dispose();
       return { ok: false, message };
     }
@@ -65,7 +74,7 @@ function run(job: SandboxJob): RunResult {
     text.dispose();
     const call = ctx.evalCode(CALL, 'call.js');
     if (call.error) {
-      const message = errorMessage(ctx, call.error, timedOut);
+      const message = errorMessage(ctx, call.error, timedOut, true);
       call.error.dispose();
       return { ok: false, message };
     }

@@ -55,6 +55,14 @@ describe('publishing for tenants', () => {
     expect(stats.body.total).toBe(1);
   });
 
+  it('records a test send of a tenant’s webhook as an event of that tenant', async () => {
+    const id = (await t.org.admin('POST', '/webhooks', hook('tested', 'iso-test'))).body.id;
+    const sent = await t.org.admin('POST', `/webhooks/${id}/test`, {});
+    expect(sent.status).toBe(200);
+    const events = await t.org.admin('GET', '/events?tenant_id=iso-test');
+    expect(events.body.data.map((e: { tenant_id: string }) => e.tenant_id)).toEqual(['iso-test']);
+  });
+
   it('gives an inactive tenant no deliveries, and again when it is active', async () => {
     await t.org.admin('POST', '/webhooks', hook('off', 'iso-off'));
     await t.org.admin('PATCH', '/tenants/iso-off', { is_active: false });

@@ -31,7 +31,7 @@ describe('the transformation sandbox', () => {
       expect(r.ok).toBe(false);
       return r.ok ? '' : r.message;
     };
-    expect(await fail('function handler() { throw new Error("nope") }')).toBe('Error: nope');
+    expect(await fail('function handler() { throw new Error("nope") }')).toBe('threw Error: nope');
     expect(await fail('function handler() { while (true) {} }')).toMatch(/out of time/);
     expect(
       await fail(

@@ -228,7 +228,7 @@ describe('routing editor', { timeout: 120_000 }, () => {
     );
     const before = receiver.received.length;
     for (const [id, head, detail] of [
-      [failing, 'Failed', /the transformation Error: bad map/],
+      [failing, 'Failed', /the transformation threw Error: bad map/],
       [cancelling, 'Skipped', /cancelled by the transformation: tests stay home/],
     ] as const) {
       await page.goto(`${base}/webhooks/${id}?tab=testing`);

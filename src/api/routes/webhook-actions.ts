@@ -362,8 +362,9 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
         ]);
         if (still.length === 0) throw notFound('Webhook');
         await tx.query(
-          'INSERT INTO events (id, org_id, event_type, payload, created_at) VALUES ($1, $2, $3, $4, $5)',
-          [eventId, orgId, eventType, payloadText, createdAt],
+          // The webhook's tenant owns its test events too: they show in its portal and go with it.
+          'INSERT INTO events (id, org_id, event_type, payload, created_at, tenant_id) VALUES ($1, $2, $3, $4, $5, $6)',
+          [eventId, orgId, eventType, payloadText, createdAt, row.tenant_id],
         );
         await tx.query(
           `INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type, status, attempts, is_test,
