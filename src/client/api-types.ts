@@ -374,6 +374,8 @@ export interface Operations {
         tenant_id?: string;
         since?: string;
         until?: string;
+        /** `false`: the application's events only; `true`: Hookline's own `hookline.*` events only; `all` (default): both. */
+        operational?: "false" | "true" | "all";
       };
     };
     status: 200;
@@ -385,6 +387,19 @@ export interface Operations {
         payload: unknown;
         idempotency_key: string | null;
         created_at: string;
+        /** The event's deliveries counted by status (docs/delivery-states.md). */
+        deliveries_summary: {
+          total: number;
+          succeeded: number;
+          failed: number;
+          /** Queued, no attempt made yet. */
+          pending: number;
+          /** Queued again after a failed attempt. */
+          retrying: number;
+          sending: number;
+          cancelled: number;
+          skipped: number;
+        };
       }>;
       next_cursor: string | null;
     };
