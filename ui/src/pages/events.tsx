@@ -2,6 +2,7 @@ import { useMemo } from 'react';
 import { all, api, type DeliveryStatus } from '../api';
 import {
   Button,
+  Check,
   Code,
   CopyButton,
   displayStatus,
@@ -31,11 +32,16 @@ import { Link, useTitle } from '../router';
 import { useSession } from '../session';
 import { ResponseSummary } from './deliveries';
 import { PublishDialog } from './publish-event';
+import { EventOutcome } from './event-outcome';
+
+/** Hookline's own event types (docs/receiving.md, "Operational events"). */
+const OPERATIONAL_PREFIX = 'hookline.';
 
 /**
  * The events published in the organization (GET /events), newest first, with the filters in the
  * URL; `?event=` opens one with its payload and deliveries, `?publish=<type>` (or `new`) the
- * publish dialog (admins).
+ * publish dialog (admins). The application's events only unless `?operational=1`: Hookline's own
+ * `hookline.*` events can outnumber them and bury what the reader came for.
  */
 export function Events() {
   useTitle('Events');
@@ -43,17 +49,21 @@ export function Events() {
   const [query, setQuery] = useUrlQuery();
   const eventType = query.get('event_type') ?? '';
   const time = rangeFromQuery(query);
+  const withOperational = query.get('operational') === '1';
+  // A hookline.* type chosen in the filter is asked for whatever the toggle says.
+  const operational = withOperational || eventType.startsWith(OPERATIONAL_PREFIX) ? 'all' : 'false';
   const openId = query.get('event');
   const publishing = canWrite && has('POST /events') ? query.get('publish') : null;
   const types = useResource(
     () => all((cursor) => api.listEventTypes({ limit: 500, cursor, include_archived: true })),
     [],
   );
-  const key = JSON.stringify([eventType, time]);
+  const key = JSON.stringify([eventType, time, operational]);
   const list = usePaged(
     (cursor) =>
       api.listEvents({
         event_type: eventType || undefined,
+        operational,
         ...rangeBounds(time),
         limit: 50,
         cursor,
@@ -64,7 +74,8 @@ export function Events() {
     },
   );
   const filtered = Boolean(eventType || time.range);
-  const clear = () => setQuery({ event_type: null, ...rangeQuery({ range: '' }), event: null });
+  const clear = () =>
+    setQuery({ event_type: null, ...rangeQuery({ range: '' }), event: null, operational: null });
   const publishButton = publishing === null && canWrite && has('POST /events') && (
     <Button variant="primary" onClick={() => setQuery({ publish: 'new' })}>
       Publish event
@@ -87,6 +98,12 @@ export function Events() {
           onChange={(v) => setQuery({ event_type: v, event: null })}
         />
         <TimeFilter value={time} onChange={(t) => setQuery({ ...rangeQuery(t), event: null })} />
+        <Check
+          checked={withOperational}
+          onChange={(on) => setQuery({ operational: on ? '1' : null, event: null })}
+        >
+          Show operational events (hookline.*)
+        </Check>
         <ClearFilters filtered={filtered} onClear={clear} />
       </div>
       <ListTable
@@ -106,6 +123,7 @@ export function Events() {
         head={
           <>
             <th>Event</th>
+            <th>Deliveries</th>
             <th className="hide-sm">Idempotency key</th>
             <th>Published</th>
           </>
@@ -125,6 +143,9 @@ export function Events() {
                 {e.event_type}
               </button>
               <div className="mono small muted">{e.id}</div>
+            </td>
+            <td>
+              <EventOutcome s={e.deliveries_summary} />
             </td>
             <td className="hide-sm mono small">
               {e.idempotency_key ?? <span className="muted">—</span>}

@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import {
+  ADMIN_KEY,
+  callApi,
+  ensureUiBuilt,
+  launchBrowser,
+  newPage,
+  signIn,
+  startHookline,
+  startReceiver,
+  until,
+} from './support.js';
+
+// Lists a reader can trust (issue 14, item 7, and names instead of ids): the Events page shows
+// the application's events with their outcome, and ids are shown by name. One server, receivers
+// and browser; steps in order.
+
+let hookline: Awaited<ReturnType<typeof startHookline>>;
+let ok: Awaited<ReturnType<typeof startReceiver>>;
+let gone: Awaited<ReturnType<typeof startReceiver>>;
+let browser: Browser;
+let page: Page;
+let base: string;
+const errors: string[] = [];
+const api = (method: string, path: string, body?: unknown, key = ADMIN_KEY) =>
+  callApi(base, key, method, path, body);
+let deskId: string;
+
+/** Publishes one ticket.created and waits until every delivery of it is finished. */
+async function publishAndSettle(): Promise<{ eventId: string; deliveryIds: string[] }> {
+  const res = await api('POST', '/events', { event_type: 'ticket.created', payload: { n: 1 } });
+  expect(res.status).toBe(202);
+  const event = await until('the deliveries to finish', async () => {
+    const e = (await api('GET', `/events/${res.body.id}`)).body;
+    return e.deliveries.every((d: { status: string }) =>
+      ['succeeded', 'failed', 'cancelled'].includes(d.status),
+    )
+      ? e
+      : undefined;
+  });
+  return { eventId: res.body.id, deliveryIds: event.deliveries.map((d: { id: string }) => d.id) };
+}
+
+beforeAll(async () => {
+  ensureUiBuilt();
+  hookline = await startHookline();
+  base = hookline.server.url;
+  ok = await startReceiver();
+  gone = await startReceiver();
+  gone.setStatus(410);
+  browser = await launchBrowser();
+  ({ page } = await newPage(browser, { width: 1280, height: 860, errors }));
+
+  expect((await api('POST', '/event-types', { name: 'ticket.created' })).status).toBe(201);
+  // "Desk" is made with a named key, so its page can say who created it.
+  const deploy = await api('POST', '/api-keys', { name: 'Deploy bot', role: 'admin' });
+  expect(deploy.status).toBe(201);
+  const desk = await api(
+    'POST',
+    '/webhooks',
+    { name: 'Desk', url: ok.url, events: ['ticket.*'] },
+    deploy.body.key,
+  );
+  expect(desk.status).toBe(201);
+  deskId = desk.body.id;
+  const old = await api('POST', '/webhooks', { name: 'Old CRM', url: gone.url, events: ['*'] });
+  expect(old.status).toBe(201);
+  await signIn(page, base, ADMIN_KEY);
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await ok?.close();
+  await gone?.close();
+  await hookline?.stop();
+});
+
+describe('lists that keep still and say what happened', { timeout: 90_000 }, () => {
+  it("shows the application's events with their outcome; Hookline's own behind a toggle", async () => {
+    // Old CRM answers 410 Gone: Hookline disables it and publishes hookline.webhook.disabled.
+    const { eventId } = await publishAndSettle();
+    await until('the operational event', async () => {
+      const ops = await api('GET', '/events?operational=true');
+      return ops.body.data.length > 0;
+    });
+    await page.goto(`${base}/events`);
+    const row = page.getByRole('row', { name: new RegExp(eventId) });
+    await row.getByText('1 delivered').waitFor();
+    await row.getByText('1 failed').waitFor();
+    const operational = page.getByRole('button', { name: /\(hookline\.webhook\.disabled\)/ });
+    expect(await operational.count()).toBe(0);
+
+    await page.getByLabel('Show operational events (hookline.*)').check();
+    await operational.waitFor();
+    expect(new URL(page.url()).searchParams.get('operational')).toBe('1');
+    await page.getByLabel('Show operational events (hookline.*)').uncheck();
+    await operational.waitFor({ state: 'detached' });
+  });
+
+  it('names keys and targets instead of showing their ids', async () => {
+    await page.goto(`${base}/webhooks/${deskId}`);
+    await page.getByText('by Deploy bot').waitFor();
+    await page.goto(`${base}/audit-log?action=webhook.created`);
+    const entry = page.getByRole('row').filter({ has: page.getByRole('link', { name: 'Desk' }) });
+    await entry.getByText('Deploy bot').waitFor();
+    expect(await page.getByRole('table', { name: 'Audit log' }).textContent()).not.toContain(
+      deskId,
+    );
+  });
+
+  it('logged no console errors', () => {
+    expect(errors).toEqual([]);
+  });
+});
