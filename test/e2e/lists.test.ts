@@ -13,8 +13,8 @@ import {
 } from './support.js';
 
 // Lists a reader can trust (issue 14, items 7 and 8, and names instead of ids): the Events page
-// shows the application's events with their outcome, the delivery log holds new rows behind
-// "N new · Show", a finished delivery's drawer stops polling, the webhooks list's success rate
+// shows the application's events with their outcome, the delivery and event lists hold new rows
+// behind "N new · Show", finished drawers stop polling, the webhooks list's success rate
 // refreshes, and ids are shown by name. One server, receivers and browser; steps in order.
 
 let hookline: Awaited<ReturnType<typeof startHookline>>;
@@ -158,6 +158,30 @@ describe('lists that keep still and say what happened', { timeout: 90_000 }, () 
     await until('two more list refreshes', () => count(list) >= later + 2, 30_000);
     expect(count(detail)).toBe(polled);
     await drawer.getByRole('button', { name: 'Close' }).click();
+  });
+
+  it('holds new events the same way; an event whose deliveries are done stops polling', async () => {
+    await page.goto(`${base}/events`);
+    const rows = page.getByRole('table', { name: 'Events' }).locator('tbody tr');
+    await rows.first().waitFor();
+    const before = await rows.count();
+    const { eventId } = await publishAndSettle();
+    const banner = page.getByRole('status').filter({ hasText: '1 new event' });
+    await banner.waitFor();
+    expect(await rows.count()).toBe(before);
+    await banner.getByRole('button', { name: 'Show' }).click();
+    const open = page.getByRole('button', { name: `Open event ${eventId} (ticket.created)` });
+    await open.click();
+    await page.getByRole('dialog').getByText('Succeeded').first().waitFor();
+    const detail = `/api/v1/events/${eventId}`;
+    const list = '/api/v1/events';
+    const listed = count(list);
+    await until('a list refresh', () => count(list) > listed);
+    const polled = count(detail);
+    const later = count(list);
+    await until('two more list refreshes', () => count(list) >= later + 2, 30_000);
+    expect(count(detail)).toBe(polled);
+    await page.getByRole('dialog').getByRole('button', { name: 'Close' }).click();
   });
 
   it('refreshes the webhooks list\'s "Success (24h)" with the rows', async () => {

@@ -66,7 +66,12 @@ export function useHeldNew<T extends { id: string }>(key: string) {
       },
     };
   };
-  return { track, view };
+  /** Shows every row from the next load on, e.g. after the reader published one themselves. */
+  const showAll = () => {
+    mark.current = null;
+    rerender((n) => n + 1);
+  };
+  return { track, view, showAll };
 }
 
 /** "N new · Show" above a list whose new rows are held back (useHeldNew); nothing when none. */

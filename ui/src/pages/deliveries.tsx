@@ -44,7 +44,8 @@ import { useSession } from '../session';
 import { explainAttempt } from '../attempt-errors';
 import { ErrorSentence } from '../health';
 
-const TERMINAL = ['succeeded', 'failed', 'cancelled', 'skipped'];
+/** Delivery states that do not change by themselves (docs/delivery-states.md): nothing to poll. */
+export const TERMINAL = ['succeeded', 'failed', 'cancelled', 'skipped'];
 const statusOptions: [string, string][] = [
   ['succeeded', 'Succeeded'],
   ['failed', 'Failed'],

@@ -1,5 +1,5 @@
-import { useMemo } from 'react';
-import { all, api, type DeliveryStatus } from '../api';
+import { useEffect, useMemo, useState } from 'react';
+import { all, api, type DeliveryStatus, type EventSummary } from '../api';
 import {
   Button,
   Check,
@@ -28,9 +28,10 @@ import {
   NoMatches,
 } from '../filters';
 import { ListTable, Table, usePaged } from '../lists';
+import { NewRowsBanner, useHeldNew } from '../held-rows';
 import { Link, useTitle } from '../router';
 import { useSession } from '../session';
-import { ResponseSummary } from './deliveries';
+import { ResponseSummary, TERMINAL } from './deliveries';
 import { PublishDialog } from './publish-event';
 import { EventOutcome } from './event-outcome';
 
@@ -59,20 +60,24 @@ export function Events() {
     [],
   );
   const key = JSON.stringify([eventType, time, operational]);
-  const list = usePaged(
+  // New events wait behind "N new · Show", as deliveries do (ui/src/held-rows.tsx).
+  const held = useHeldNew<EventSummary>(key);
+  const polled = usePaged(
     (cursor) =>
-      api.listEvents({
-        event_type: eventType || undefined,
-        operational,
-        ...rangeBounds(time),
-        limit: 50,
+      held.track(
+        api.listEvents({
+          event_type: eventType || undefined,
+          operational,
+          ...rangeBounds(time),
+          limit: 50,
+          cursor,
+        }),
         cursor,
-      }),
+      ),
     [key],
-    {
-      pollMs: 10_000,
-    },
+    { pollMs: 10_000 },
   );
+  const { list, count: newCount, atLeast, show: showNew } = held.view(polled);
   const filtered = Boolean(eventType || time.range);
   const clear = () =>
     setQuery({ event_type: null, ...rangeQuery({ range: '' }), event: null, operational: null });
@@ -106,6 +111,12 @@ export function Events() {
         </Check>
         <ClearFilters filtered={filtered} onClear={clear} />
       </div>
+      <NewRowsBanner
+        count={newCount}
+        atLeast={atLeast}
+        what={['event', 'events']}
+        onShow={showNew}
+      />
       <ListTable
         list={list}
         empty={
@@ -115,6 +126,8 @@ export function Events() {
             <Empty title="No events yet" action={publishButton || undefined}>
               Your application publishes events with POST /api/v1/events
               {canWrite ? '; you can publish one from here to try a webhook.' : '.'}
+              {!withOperational &&
+                " Hookline's own events (hookline.*) are shown with the switch above."}
             </Empty>
           )
         }
@@ -161,7 +174,11 @@ export function Events() {
         <PublishDialog
           initialType={publishing === 'new' ? undefined : publishing}
           onClose={() => setQuery({ publish: null })}
-          onPublished={() => list.reload()}
+          onPublished={() => {
+            // The reader's own event is not news to them: it shows at once.
+            held.showAll();
+            list.reload();
+          }}
         />
       )}
     </>
@@ -170,10 +187,15 @@ export function Events() {
 
 /** One event: its payload, and each delivery it made (linked to the delivery log's detail). */
 function EventDrawer({ id, onClose }: { id: string | null; onClose: () => void }) {
+  // Once every delivery is finished nothing changes by itself: polling stops until another opens.
+  const [finished, setFinished] = useState(false);
   const detail = useResource(() => (id ? api.getEvent(id) : Promise.resolve(undefined)), [id], {
-    pollMs: 3000,
+    pollMs: finished ? undefined : 3000,
     enabled: Boolean(id),
   });
+  const loaded = detail.data && detail.data.id === id ? detail.data : undefined;
+  const allDone = Boolean(loaded?.deliveries.every((d) => TERMINAL.includes(d.status)));
+  useEffect(() => setFinished(allDone), [allDone]);
   const webhooks = useResource(
     () => all((cursor) => api.listWebhooks({ limit: 500, cursor })),
     [],
@@ -183,7 +205,7 @@ function EventDrawer({ id, onClose }: { id: string | null; onClose: () => void }
     () => new Map((webhooks.data ?? []).map((w) => [w.id, w.name])),
     [webhooks.data],
   );
-  const e = detail.data && detail.data.id === id ? detail.data : undefined;
+  const e = loaded;
   return (
     <Modal
       open={Boolean(id)}
