@@ -12,6 +12,7 @@ import { assertDestinationAllowed, assertHostAllowed } from '../net/guard.js';
 import { parseProxyUrl } from '../net/egress-proxy.js';
 import type { Queryable } from '../store/db.js';
 import type { WebhookRow } from '../store/webhooks.js';
+import { WEBHOOK_KEY_NAMES } from '../store/names.js';
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Pem = (description: string) => Type.String({ minLength: 1, maxLength: 65_536, description });
@@ -223,7 +224,8 @@ export async function writeEndpointSecurity(
   stored: unknown,
 ): Promise<WebhookRow> {
   const { rows } = await q.query<WebhookRow>(
-    'UPDATE webhooks SET endpoint_security = $3 WHERE org_id = $1 AND id = $2 RETURNING *',
+    `UPDATE webhooks SET endpoint_security = $3 WHERE org_id = $1 AND id = $2
+     RETURNING *, ${WEBHOOK_KEY_NAMES}`,
     [row.org_id, row.id, JSON.stringify(stored)],
   );
   return rows[0];

@@ -107,5 +107,8 @@ export function portalWebhookView<T extends { proxy_url?: unknown; proxy_has_pas
 ): T {
   if (!request.auth.portal) return webhook;
   const { proxy_url: _url, proxy_has_password: _password, ...rest } = webhook;
+  // The organization's key names are its own business, not its customers'.
+  if ('created_by_name' in rest)
+    Object.assign(rest, { created_by_name: null, updated_by_name: null });
   return rest as T;
 }

@@ -111,6 +111,10 @@ export interface Operations {
         /** The fields changed and their new values; secrets and header values are never recorded. */
         changes: Record<string, unknown> | null;
         created_at: string;
+        /** The name of the key that made the change ("Customer portal (<tenant>)" for a portal session); null for Hookline itself or a key without a name. */
+        actor_name: string | null;
+        /** The name of the target: webhook, API key, tenant, organization or event type; for one deleted since, the name the entry recorded. Null for deliveries. */
+        target_name: string | null;
       }>;
       next_cursor: string | null;
     };
@@ -374,6 +378,8 @@ export interface Operations {
         tenant_id?: string;
         since?: string;
         until?: string;
+        /** `false`: the application's events only; `true`: Hookline's own `hookline.*` events only; `all` (default): both. */
+        operational?: "false" | "true" | "all";
       };
     };
     status: 200;
@@ -385,6 +391,19 @@ export interface Operations {
         payload: unknown;
         idempotency_key: string | null;
         created_at: string;
+        /** The event's deliveries counted by status (docs/delivery-states.md). */
+        deliveries_summary: {
+          total: number;
+          succeeded: number;
+          failed: number;
+          /** Queued, no attempt made yet. */
+          pending: number;
+          /** Queued again after a failed attempt. */
+          retrying: number;
+          sending: number;
+          cancelled: number;
+          skipped: number;
+        };
       }>;
       next_cursor: string | null;
     };
@@ -929,6 +948,8 @@ export interface Operations {
         updated_at: string;
         created_by: string | null;
         updated_by: string | null;
+        created_by_name: string | null;
+        updated_by_name: string | null;
         /** hmac (default): webhook-signature v1; ed25519: v1a only; both: v1 and v1a. The public key is in GET /webhooks/{id}/secret. */
         signature_scheme: "hmac" | "ed25519" | "both";
         /** x-webhook-signature: timestamped (default): sha256=<hex HMAC of "{timestamp}.{body}">; body: sha256=<hex HMAC of the body> (GitHub X-Hub-Signature-256 style); none: not sent. */
@@ -1060,6 +1081,8 @@ export interface Operations {
       updated_at: string;
       created_by: string | null;
       updated_by: string | null;
+      created_by_name: string | null;
+      updated_by_name: string | null;
       /** hmac (default): webhook-signature v1; ed25519: v1a only; both: v1 and v1a. The public key is in GET /webhooks/{id}/secret. */
       signature_scheme: "hmac" | "ed25519" | "both";
       /** x-webhook-signature: timestamped (default): sha256=<hex HMAC of "{timestamp}.{body}">; body: sha256=<hex HMAC of the body> (GitHub X-Hub-Signature-256 style); none: not sent. */
@@ -1130,6 +1153,8 @@ export interface Operations {
       updated_at: string;
       created_by: string | null;
       updated_by: string | null;
+      created_by_name: string | null;
+      updated_by_name: string | null;
       /** hmac (default): webhook-signature v1; ed25519: v1a only; both: v1 and v1a. The public key is in GET /webhooks/{id}/secret. */
       signature_scheme: "hmac" | "ed25519" | "both";
       /** x-webhook-signature: timestamped (default): sha256=<hex HMAC of "{timestamp}.{body}">; body: sha256=<hex HMAC of the body> (GitHub X-Hub-Signature-256 style); none: not sent. */
@@ -1258,6 +1283,8 @@ export interface Operations {
       updated_at: string;
       created_by: string | null;
       updated_by: string | null;
+      created_by_name: string | null;
+      updated_by_name: string | null;
       /** hmac (default): webhook-signature v1; ed25519: v1a only; both: v1 and v1a. The public key is in GET /webhooks/{id}/secret. */
       signature_scheme: "hmac" | "ed25519" | "both";
       /** x-webhook-signature: timestamped (default): sha256=<hex HMAC of "{timestamp}.{body}">; body: sha256=<hex HMAC of the body> (GitHub X-Hub-Signature-256 style); none: not sent. */

@@ -1,5 +1,6 @@
 import { newId } from '../ids.js';
 import type { Queryable } from './db.js';
+import { actorName, AUDIT_TARGET_NAME } from './names.js';
 
 export interface AuditEntry {
   orgId: string;
@@ -42,6 +43,10 @@ export interface AuditRow {
   changes: Record<string, unknown> | null;
   tenant_id: string | null;
   created_at: Date;
+  /** The acting key's name (src/store/names.ts); null for Hookline itself or a key without one. */
+  actor_name: string | null;
+  /** The target's name (webhook, key, tenant…), where it has one. */
+  target_name: string | null;
 }
 
 export interface AuditFilter {
@@ -66,18 +71,20 @@ export interface AuditFilter {
 export async function listAudit(q: Queryable, orgId: string, f: AuditFilter): Promise<AuditRow[]> {
   const prefix = f.action?.endsWith('.*') ? f.action.slice(0, -1) : null;
   const { rows } = await q.query<AuditRow>(
-    `SELECT id, org_id, key_id, action, target_type, target_id, changes, tenant_id, created_at FROM audit_log
-      WHERE org_id = $1
-        AND ($2::text IS NULL OR id < $2)
-        AND ($3::text IS NULL OR action = $3)
-        AND ($4::text IS NULL OR starts_with(action, $4))
-        AND ($5::text IS NULL OR target_type = $5)
-        AND ($6::text IS NULL OR target_id = $6)
-        AND ($7::text IS NULL OR key_id = $7)
-        AND ($8::timestamptz IS NULL OR created_at >= $8)
-        AND ($9::timestamptz IS NULL OR created_at < $9)
-        AND ($11::text IS NULL OR tenant_id = $11)
-      ORDER BY id DESC LIMIT $10`,
+    `SELECT a.id, a.org_id, a.key_id, a.action, a.target_type, a.target_id, a.changes, a.tenant_id, a.created_at,
+            ${actorName('a.key_id')} AS actor_name, ${AUDIT_TARGET_NAME} AS target_name
+       FROM audit_log a
+      WHERE a.org_id = $1
+        AND ($2::text IS NULL OR a.id < $2)
+        AND ($3::text IS NULL OR a.action = $3)
+        AND ($4::text IS NULL OR starts_with(a.action, $4))
+        AND ($5::text IS NULL OR a.target_type = $5)
+        AND ($6::text IS NULL OR a.target_id = $6)
+        AND ($7::text IS NULL OR a.key_id = $7)
+        AND ($8::timestamptz IS NULL OR a.created_at >= $8)
+        AND ($9::timestamptz IS NULL OR a.created_at < $9)
+        AND ($11::text IS NULL OR a.tenant_id = $11)
+      ORDER BY a.id DESC LIMIT $10`,
     [
       orgId,
       f.before ?? null,

@@ -1,4 +1,5 @@
 import type { Queryable } from './db.js';
+import { WEBHOOK_KEY_NAMES } from './names.js';
 import type { SecretBox } from '../core/secret-box.js';
 import { endpointView, type EndpointView, type StoredEndpoint } from '../core/endpoint-security.js';
 import type { Filter } from '../core/filter.js';
@@ -42,6 +43,9 @@ interface WebhookState<T> {
   updated_at: T;
   created_by: string | null;
   updated_by: string | null;
+  /** The names of those keys (src/store/names.ts), read with the row where the statement asks. */
+  created_by_name: string | null;
+  updated_by_name: string | null;
 }
 
 /** One row of `webhooks`, as both adapters return it. `secret` is sealed (see secret-box.ts). */
@@ -112,6 +116,8 @@ export function toWebhookJson(row: WebhookRow): WebhookJson {
     updated_at: row.updated_at.toISOString(),
     created_by: row.created_by,
     updated_by: row.updated_by,
+    created_by_name: row.created_by_name ?? null,
+    updated_by_name: row.updated_by_name ?? null,
     ...endpointView(row.endpoint_security),
   };
 }
@@ -139,7 +145,7 @@ export async function getWebhookRow(
   id: string,
 ): Promise<WebhookRow | undefined> {
   const { rows } = await q.query<WebhookRow>(
-    'SELECT * FROM webhooks WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL',
+    `SELECT *, ${WEBHOOK_KEY_NAMES} FROM webhooks WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL`,
     [orgId, id],
   );
   return rows[0];
@@ -152,7 +158,7 @@ export async function listWebhookRows(
   opts: { before?: string; limit: number; isActive?: boolean; tenantId?: string },
 ): Promise<WebhookRow[]> {
   const { rows } = await q.query<WebhookRow>(
-    `SELECT * FROM webhooks
+    `SELECT *, ${WEBHOOK_KEY_NAMES} FROM webhooks
       WHERE org_id = $1 AND ($2::text IS NULL OR id < $2) AND ($3::boolean IS NULL OR is_active = $3)
         AND ($5::text IS NULL OR tenant_id = $5) AND deleted_at IS NULL
       ORDER BY id DESC LIMIT $4`,
@@ -175,7 +181,8 @@ export async function insertWebhook(
     `INSERT INTO webhooks (id, org_id, name, url, description, events, custom_headers, is_active, timeout_seconds,
        retry_attempts, retry_delay_seconds, rate_limit_per_second, ordering, secret, created_by, updated_by, tenant_id,
        filter, include_fields, transformation)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $18, $19) RETURNING *`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $18, $19)
+     RETURNING *, ${WEBHOOK_KEY_NAMES}`,
     [
       w.id,
       w.orgId,
@@ -235,7 +242,7 @@ export async function updateWebhook(
   }
   const { rows } = await q.query<WebhookRow>(
     `UPDATE webhooks SET ${[...sets, 'updated_by = $3', 'updated_at = now()'].join(', ')}
-      WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING *`,
+      WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING *, ${WEBHOOK_KEY_NAMES}`,
     params,
   );
   return rows[0];

@@ -21,6 +21,14 @@ const AuditEntry = Type.Object({
       'The fields changed and their new values; secrets and header values are never recorded.',
   }),
   created_at: Type.String({ format: 'date-time' }),
+  actor_name: Type.Union([Type.String(), Type.Null()], {
+    description:
+      'The name of the key that made the change ("Customer portal (<tenant>)" for a portal session); null for Hookline itself or a key without a name.',
+  }),
+  target_name: Type.Union([Type.String(), Type.Null()], {
+    description:
+      'The name of the target: webhook, API key, tenant, organization or event type; for one deleted since, the name the entry recorded. Null for deliveries.',
+  }),
 });
 
 const ListQuery = Type.Object(
@@ -56,6 +64,8 @@ function toEntry(row: AuditRow): Static<typeof AuditEntry> {
     tenant_id: row.tenant_id,
     changes: row.changes,
     created_at: row.created_at.toISOString(),
+    actor_name: row.actor_name,
+    target_name: row.target_name,
   };
 }
 

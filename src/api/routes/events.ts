@@ -10,6 +10,7 @@ import {
   type PublishedEvent,
   type PublishInput,
 } from '../../store/events.js';
+import { listEvents, type EventListRow } from '../../store/event-list.js';
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Timestamp = Type.String({ format: 'date-time' });
@@ -81,6 +82,21 @@ const Event = Type.Object({
   idempotency_key: Nullable(Type.String()),
   created_at: Timestamp,
 });
+const Count = Type.Integer({ minimum: 0 });
+const DeliveriesSummary = Type.Object(
+  {
+    total: Count,
+    succeeded: Count,
+    failed: Count,
+    pending: Type.Integer({ minimum: 0, description: 'Queued, no attempt made yet.' }),
+    retrying: Type.Integer({ minimum: 0, description: 'Queued again after a failed attempt.' }),
+    sending: Count,
+    cancelled: Count,
+    skipped: Count,
+  },
+  { description: "The event's deliveries counted by status (docs/delivery-states.md)." },
+);
+const ListedEvent = Type.Composite([Event, Type.Object({ deliveries_summary: DeliveriesSummary })]);
 const EventWithDeliveries = Type.Composite([
   Event,
   Type.Object({ deliveries: Type.Array(Delivery) }),
@@ -92,6 +108,13 @@ const ListQuery = Type.Object(
     tenant_id: Type.Optional(TenantId),
     since: Type.Optional(Timestamp),
     until: Type.Optional(Timestamp),
+    operational: Type.Optional(
+      Type.Union([Type.Literal('false'), Type.Literal('true'), Type.Literal('all')], {
+        default: 'all',
+        description:
+          "`false`: the application's events only; `true`: Hookline's own `hookline.*` events only; `all` (default): both.",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -260,28 +283,41 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/events',
     {
-      schema: { tags, querystring: ListQuery, response: { 200: PageOf(Event), ...ErrorResponses } },
+      schema: {
+        tags,
+        querystring: ListQuery,
+        response: { 200: PageOf(ListedEvent), ...ErrorResponses },
+      },
     },
     async (request) => {
-      const { limit = 50, cursor, event_type, since, until, tenant_id } = request.query;
-      const before = decodeCursor(cursor);
-      const { rows } = await db.query<EventRow>(
-        `SELECT id, tenant_id, event_type, payload, idempotency_key, created_at FROM events
-          WHERE org_id = $1 AND ($2::text IS NULL OR id < $2) AND ($3::text IS NULL OR event_type = $3)
-            AND ($4::timestamptz IS NULL OR created_at >= $4) AND ($5::timestamptz IS NULL OR created_at < $5)
-            AND ($7::text IS NULL OR tenant_id = $7)
-          ORDER BY id DESC LIMIT $6`,
-        [
-          request.auth.orgId,
-          before ?? null,
-          event_type ?? null,
-          since ?? null,
-          until ?? null,
-          limit + 1,
-          tenant_id ?? null,
-        ],
+      const {
+        limit = 50,
+        cursor,
+        event_type,
+        since,
+        until,
+        tenant_id,
+        operational,
+      } = request.query;
+      const rows = await listEvents(db, request.auth.orgId, {
+        before: decodeCursor(cursor),
+        eventType: event_type,
+        tenantId: tenant_id,
+        since,
+        until,
+        operational:
+          operational === undefined || operational === 'all' ? undefined : operational === 'true',
+        limit,
+      });
+      return toPage(
+        rows,
+        limit,
+        (r) => r.id,
+        (r: EventListRow) => ({
+          ...toEvent(r),
+          deliveries_summary: r.deliveries_summary,
+        }),
       );
-      return toPage(rows, limit, (r) => r.id, toEvent);
     },
   );
 

@@ -102,6 +102,13 @@ const Webhook = Type.Object({
   updated_at: Timestamp,
   created_by: Nullable(Type.String({ description: 'Key id' })),
   updated_by: Nullable(Type.String({ description: 'Key id' })),
+  created_by_name: Nullable(
+    Type.String({
+      description:
+        'The name of the key in created_by ("Customer portal (<tenant>)" for a portal session); null when it has none.',
+    }),
+  ),
+  updated_by_name: Nullable(Type.String({ description: 'The name of the key in updated_by.' })),
   ...endpointViewFields,
 });
 const SecretOnly = Type.Object({

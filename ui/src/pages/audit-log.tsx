@@ -50,21 +50,39 @@ const knownActions = [
 /** The URL's query names of the filters, as GET /audit-log takes them (plus the time range). */
 const textFilters = ['action', 'target_type', 'target_id', 'key_id'] as const;
 
-function targetLink(type: string, id: string | null) {
+/** An entry's target: its name where the API gives one (the id on hover), linked where it has a page. */
+function targetLink(type: string, id: string | null, name: string | null) {
   if (!id) return null;
+  const text = name ?? id;
+  const className = name ? 'small' : 'mono small';
+  const title = name ? id : undefined;
   if (type === 'webhook')
     return (
-      <Link to={`/webhooks/${id}`} className="mono small">
-        {id}
+      <Link to={`/webhooks/${id}`} className={className} title={title}>
+        {text}
       </Link>
     );
   if (type === 'delivery')
     return (
-      <Link to={`/deliveries?delivery=${encodeURIComponent(id)}`} className="mono small">
-        {id}
+      <Link
+        to={`/deliveries?delivery=${encodeURIComponent(id)}`}
+        className={className}
+        title={title}
+      >
+        {text}
       </Link>
     );
-  return <span className="mono small">{id}</span>;
+  if (type === 'tenant')
+    return (
+      <Link to={`/tenants/${encodeURIComponent(id)}`} className={className} title={title}>
+        {text}
+      </Link>
+    );
+  return (
+    <span className={className} title={title}>
+      {text}
+    </span>
+  );
 }
 
 /** Who changed what: GET /audit-log with its filters (action, target, key, time) kept in the URL. */
@@ -182,12 +200,14 @@ export function AuditLog() {
                 <td className="mono small">{e.action}</td>
                 <td className="hide-sm">
                   <span className="muted small">{e.target_type}</span>{' '}
-                  {targetLink(e.target_type, e.target_id)}
+                  {targetLink(e.target_type, e.target_id, e.target_name)}
                 </td>
                 <td className="hide-sm small">
                   {e.key_id ? (
                     <span title={e.key_id}>
-                      {keyNames.get(e.key_id) || <span className="mono">{e.key_id}</span>}
+                      {e.actor_name || keyNames.get(e.key_id) || (
+                        <span className="mono">{e.key_id}</span>
+                      )}
                     </span>
                   ) : (
                     <span className="muted">system</span>

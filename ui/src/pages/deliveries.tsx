@@ -1,5 +1,13 @@
-import { useMemo } from 'react';
-import { all, api, attemptsOf, type Attempt, type DeliveryFilters, type Webhook } from '../api';
+import { useEffect, useMemo, useState } from 'react';
+import {
+  all,
+  api,
+  attemptsOf,
+  type Attempt,
+  type Delivery,
+  type DeliveryFilters,
+  type Webhook,
+} from '../api';
 import {
   Button,
   Code,
@@ -19,6 +27,7 @@ import {
   useResource,
 } from '../components';
 import { ListTable, usePaged } from '../lists';
+import { NewRowsBanner, useHeldNew } from '../held-rows';
 import { Link, useTitle } from '../router';
 import {
   ClearFilters,
@@ -35,7 +44,8 @@ import { useSession } from '../session';
 import { explainAttempt } from '../attempt-errors';
 import { ErrorSentence } from '../health';
 
-const TERMINAL = ['succeeded', 'failed', 'cancelled', 'skipped'];
+/** Delivery states that do not change by themselves (docs/delivery-states.md): nothing to poll. */
+export const TERMINAL = ['succeeded', 'failed', 'cancelled', 'skipped'];
 const statusOptions: [string, string][] = [
   ['succeeded', 'Succeeded'],
   ['failed', 'Failed'],
@@ -152,14 +162,21 @@ export function Deliveries({
   );
   const webhookId = webhook?.id ?? filters.webhook;
   const key = JSON.stringify([filters, webhookId]);
-  const list = usePaged(
+  // Rows that arrive while the list is read wait behind "N new · Show" instead of pushing the
+  // row under the reader's cursor down (issue: lists that don't move).
+  const held = useHeldNew<Delivery>(key);
+  const polled = usePaged(
     (cursor) =>
-      webhookId
-        ? api.webhookDeliveries(webhookId, apiFilters(filters, cursor))
-        : api.listDeliveries(apiFilters(filters, cursor)),
+      held.track(
+        webhookId
+          ? api.webhookDeliveries(webhookId, apiFilters(filters, cursor))
+          : api.listDeliveries(apiFilters(filters, cursor)),
+        cursor,
+      ),
     [key],
     { pollMs: 5000 },
   );
+  const { list, count: newCount, atLeast, show: showNew } = held.view(polled);
   const filtered = Boolean(
     filters.status ||
     filters.event_type ||
@@ -206,6 +223,12 @@ export function Deliveries({
         <ClearFilters filtered={filtered} onClear={() => onFilters(noFilters)} />
       </div>
 
+      <NewRowsBanner
+        count={newCount}
+        atLeast={atLeast}
+        what={['delivery', 'deliveries']}
+        onShow={showNew}
+      />
       <ListTable
         list={list}
         empty={
@@ -318,11 +341,16 @@ function DeliveryDrawer({
   onChanged: () => void;
 }) {
   const { canWrite, has } = useSession();
+  // A finished delivery does not change by itself: polling stops once it is terminal and starts
+  // again when it is not (after "Retry now", or another delivery opened).
+  const [finished, setFinished] = useState(false);
   const detail = useResource(() => (id ? api.getDelivery(id) : Promise.resolve(undefined)), [id], {
-    pollMs: 3000,
+    pollMs: finished ? undefined : 3000,
     enabled: Boolean(id),
   });
   const d = detail.data && detail.data.id === id ? detail.data : undefined;
+  const isFinished = Boolean(d && TERMINAL.includes(d.status));
+  useEffect(() => setFinished(isFinished), [isFinished]);
   const hook = d
     ? webhook?.id === d.webhook_id
       ? webhook

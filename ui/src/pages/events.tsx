@@ -1,7 +1,8 @@
-import { useMemo } from 'react';
-import { all, api, type DeliveryStatus } from '../api';
+import { useEffect, useMemo, useState } from 'react';
+import { all, api, type DeliveryStatus, type EventSummary } from '../api';
 import {
   Button,
+  Check,
   Code,
   CopyButton,
   displayStatus,
@@ -27,15 +28,21 @@ import {
   NoMatches,
 } from '../filters';
 import { ListTable, Table, usePaged } from '../lists';
+import { NewRowsBanner, useHeldNew } from '../held-rows';
 import { Link, useTitle } from '../router';
 import { useSession } from '../session';
-import { ResponseSummary } from './deliveries';
+import { ResponseSummary, TERMINAL } from './deliveries';
 import { PublishDialog } from './publish-event';
+import { EventOutcome } from './event-outcome';
+
+/** Hookline's own event types (docs/receiving.md, "Operational events"). */
+const OPERATIONAL_PREFIX = 'hookline.';
 
 /**
  * The events published in the organization (GET /events), newest first, with the filters in the
  * URL; `?event=` opens one with its payload and deliveries, `?publish=<type>` (or `new`) the
- * publish dialog (admins).
+ * publish dialog (admins). The application's events only unless `?operational=1`: Hookline's own
+ * `hookline.*` events can outnumber them and bury what the reader came for.
  */
 export function Events() {
   useTitle('Events');
@@ -43,28 +50,37 @@ export function Events() {
   const [query, setQuery] = useUrlQuery();
   const eventType = query.get('event_type') ?? '';
   const time = rangeFromQuery(query);
+  const withOperational = query.get('operational') === '1';
+  // A hookline.* type chosen in the filter is asked for whatever the toggle says.
+  const operational = withOperational || eventType.startsWith(OPERATIONAL_PREFIX) ? 'all' : 'false';
   const openId = query.get('event');
   const publishing = canWrite && has('POST /events') ? query.get('publish') : null;
   const types = useResource(
     () => all((cursor) => api.listEventTypes({ limit: 500, cursor, include_archived: true })),
     [],
   );
-  const key = JSON.stringify([eventType, time]);
-  const list = usePaged(
+  const key = JSON.stringify([eventType, time, operational]);
+  // New events wait behind "N new · Show", as deliveries do (ui/src/held-rows.tsx).
+  const held = useHeldNew<EventSummary>(key);
+  const polled = usePaged(
     (cursor) =>
-      api.listEvents({
-        event_type: eventType || undefined,
-        ...rangeBounds(time),
-        limit: 50,
+      held.track(
+        api.listEvents({
+          event_type: eventType || undefined,
+          operational,
+          ...rangeBounds(time),
+          limit: 50,
+          cursor,
+        }),
         cursor,
-      }),
+      ),
     [key],
-    {
-      pollMs: 10_000,
-    },
+    { pollMs: 10_000 },
   );
+  const { list, count: newCount, atLeast, show: showNew } = held.view(polled);
   const filtered = Boolean(eventType || time.range);
-  const clear = () => setQuery({ event_type: null, ...rangeQuery({ range: '' }), event: null });
+  const clear = () =>
+    setQuery({ event_type: null, ...rangeQuery({ range: '' }), event: null, operational: null });
   const publishButton = publishing === null && canWrite && has('POST /events') && (
     <Button variant="primary" onClick={() => setQuery({ publish: 'new' })}>
       Publish event
@@ -87,8 +103,20 @@ export function Events() {
           onChange={(v) => setQuery({ event_type: v, event: null })}
         />
         <TimeFilter value={time} onChange={(t) => setQuery({ ...rangeQuery(t), event: null })} />
+        <Check
+          checked={withOperational}
+          onChange={(on) => setQuery({ operational: on ? '1' : null, event: null })}
+        >
+          Show operational events (hookline.*)
+        </Check>
         <ClearFilters filtered={filtered} onClear={clear} />
       </div>
+      <NewRowsBanner
+        count={newCount}
+        atLeast={atLeast}
+        what={['event', 'events']}
+        onShow={showNew}
+      />
       <ListTable
         list={list}
         empty={
@@ -98,6 +126,8 @@ export function Events() {
             <Empty title="No events yet" action={publishButton || undefined}>
               Your application publishes events with POST /api/v1/events
               {canWrite ? '; you can publish one from here to try a webhook.' : '.'}
+              {!withOperational &&
+                " Hookline's own events (hookline.*) are shown with the switch above."}
             </Empty>
           )
         }
@@ -106,6 +136,7 @@ export function Events() {
         head={
           <>
             <th>Event</th>
+            <th>Deliveries</th>
             <th className="hide-sm">Idempotency key</th>
             <th>Published</th>
           </>
@@ -126,6 +157,9 @@ export function Events() {
               </button>
               <div className="mono small muted">{e.id}</div>
             </td>
+            <td>
+              <EventOutcome s={e.deliveries_summary} />
+            </td>
             <td className="hide-sm mono small">
               {e.idempotency_key ?? <span className="muted">—</span>}
             </td>
@@ -140,7 +174,11 @@ export function Events() {
         <PublishDialog
           initialType={publishing === 'new' ? undefined : publishing}
           onClose={() => setQuery({ publish: null })}
-          onPublished={() => list.reload()}
+          onPublished={() => {
+            // The reader's own event is not news to them: it shows at once.
+            held.showAll();
+            list.reload();
+          }}
         />
       )}
     </>
@@ -149,10 +187,15 @@ export function Events() {
 
 /** One event: its payload, and each delivery it made (linked to the delivery log's detail). */
 function EventDrawer({ id, onClose }: { id: string | null; onClose: () => void }) {
+  // Once every delivery is finished nothing changes by itself: polling stops until another opens.
+  const [finished, setFinished] = useState(false);
   const detail = useResource(() => (id ? api.getEvent(id) : Promise.resolve(undefined)), [id], {
-    pollMs: 3000,
+    pollMs: finished ? undefined : 3000,
     enabled: Boolean(id),
   });
+  const loaded = detail.data && detail.data.id === id ? detail.data : undefined;
+  const allDone = Boolean(loaded?.deliveries.every((d) => TERMINAL.includes(d.status)));
+  useEffect(() => setFinished(allDone), [allDone]);
   const webhooks = useResource(
     () => all((cursor) => api.listWebhooks({ limit: 500, cursor })),
     [],
@@ -162,7 +205,7 @@ function EventDrawer({ id, onClose }: { id: string | null; onClose: () => void }
     () => new Map((webhooks.data ?? []).map((w) => [w.id, w.name])),
     [webhooks.data],
   );
-  const e = detail.data && detail.data.id === id ? detail.data : undefined;
+  const e = loaded;
   return (
     <Modal
       open={Boolean(id)}

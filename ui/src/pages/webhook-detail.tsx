@@ -274,7 +274,15 @@ function Configuration({ w }: { w: Webhook }) {
         <dt>Created</dt>
         <dd>
           <Time iso={w.created_at} />{' '}
-          {w.created_by && <span className="muted mono small">by {w.created_by}</span>}
+          {w.created_by &&
+            (w.created_by_name ? (
+              // The key's name; its id on hover, to tell two keys of one name apart.
+              <span className="muted small" title={w.created_by}>
+                by {w.created_by_name}
+              </span>
+            ) : (
+              <span className="muted mono small">by {w.created_by}</span>
+            ))}
         </dd>
         <dt>ID</dt>
         <dd className="mono small">{w.id}</dd>

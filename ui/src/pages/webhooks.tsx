@@ -5,6 +5,7 @@ import { Link, navigate, useTitle } from '../router';
 import { useSession } from '../session';
 import { Sparkbars } from '../charts';
 import { formatReason } from '../health';
+import { useFirstPageLoads } from '../held-rows';
 
 export function WebhookStatus({ w }: { w: Webhook }) {
   if (w.disabled_reason) return <Badge tone="red">Disabled</Badge>;
@@ -30,9 +31,14 @@ export function EventList({ events, max = 3 }: { events: string[]; max?: number 
 export function WebhookList() {
   useTitle('Webhooks');
   const { canWrite, has } = useSession();
-  const list = usePaged((cursor) => api.listWebhooks({ cursor, limit: 50 }), [], {
-    pollMs: 15_000,
-  });
+  // The 24 h success rates are loaded again after every load of the list, so they refresh with
+  // the rows instead of staying as they were when the page opened.
+  const firstPage = useFirstPageLoads<Webhook>();
+  const list = usePaged(
+    (cursor) => firstPage.track(api.listWebhooks({ cursor, limit: 50 }), cursor),
+    [],
+    { pollMs: 15_000 },
+  );
   const hasStats = has('GET /webhooks/:id/stats');
   const ids = list.items.map((w) => w.id).join(',');
   const stats = useResource(
@@ -49,7 +55,7 @@ export function WebhookList() {
       );
       return out;
     },
-    [ids],
+    [ids, firstPage.loads],
     { enabled: hasStats && list.items.length > 0 },
   );
 
