@@ -107,8 +107,12 @@ export function portalWebhookView<T extends { proxy_url?: unknown; proxy_has_pas
 ): T {
   if (!request.auth.portal) return webhook;
   const { proxy_url: _url, proxy_has_password: _password, ...rest } = webhook;
-  // The organization's key names are its own business, not its customers'.
+  // The organization's keys (their ids and names) are its own business, not its customers'.
   if ('created_by_name' in rest)
     Object.assign(rest, { created_by_name: null, updated_by_name: null });
+  const actors = rest as { created_by?: unknown; updated_by?: unknown };
+  for (const field of ['created_by', 'updated_by'] as const) {
+    if (typeof actors[field] === 'string' && actors[field].startsWith('key_')) actors[field] = null;
+  }
   return rest as T;
 }

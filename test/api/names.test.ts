@@ -63,7 +63,9 @@ describe('webhooks name the keys that created and last changed them', () => {
     const seen = await caller(t.app, session.body.token)('GET', `/webhooks/${hook.body.id}`);
     expect(seen.status).toBe(200);
     expect(seen.body.created_by_name).toBeNull();
+    expect(seen.body.created_by).toBeNull();
     expect(JSON.stringify(seen.body)).not.toContain('Deploy bot');
+    expect(JSON.stringify(seen.body)).not.toContain(hook.body.created_by);
   });
 });
 
