@@ -22,6 +22,9 @@ const targetTypes: [string, string][] = [
   ['event_type', 'Event type'],
   ['api_key', 'API key'],
   ['organization', 'Organization'],
+  ['tenant', 'Tenant'],
+  ['portal_session', 'Portal session'],
+  ['portal_settings', 'Portal settings'],
 ];
 
 // What Hookline records (the API also takes `<type>.*` for every action on a type).
@@ -45,6 +48,13 @@ const knownActions = [
   'api_key.created',
   'api_key.revoked',
   'organization.created',
+  'tenant.*',
+  'tenant.created',
+  'tenant.updated',
+  'tenant.deleted',
+  'portal_session.created',
+  'portal_session.revoked',
+  'portal_settings.updated',
 ];
 
 /** The URL's query names of the filters, as GET /audit-log takes them (plus the time range). */
