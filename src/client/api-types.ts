@@ -714,6 +714,39 @@ export interface Operations {
       }>;
     };
   };
+  /** Many webhooks' delivery counts at once: The counts and success rate of GET /webhooks/{id}/stats for each of the given webhooks, in one call (for lists). Ids of unknown or out-of-scope webhooks are left out of `data`. */
+  "GET /stats/webhooks": {
+    request: {
+      query: {
+        window?: "1h" | "24h" | "7d" | "30d";
+        /** Comma-separated webhook ids, at most 500. */
+        ids: string;
+      };
+    };
+    status: 200;
+    response: {
+      since: string;
+      until: string;
+      /** Width of each series bucket. */
+      bucket_seconds: number;
+      /** Start of each bucket, oldest first. */
+      buckets: string[];
+      data: Array<{
+        webhook_id: string;
+        total: number;
+        succeeded: number;
+        failed: number;
+        pending: number;
+        success_rate: number | null;
+        /** Counts per bucket, aligned with `buckets`. */
+        series: {
+          total: number[];
+          succeeded: number[];
+          failed: number[];
+        };
+      }>;
+    };
+  };
   "GET /tenants": {
     request: {
       query?: {

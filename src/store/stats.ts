@@ -12,7 +12,7 @@
 import type { Queryable } from './db.js';
 import { idTime } from '../ids.js';
 /** How far a delivery id's time may be from its created_at (clocks, a slow transaction). */
-const ID_SLACK_MS = 10 * 60_000;
+export const ID_SLACK_MS = 10 * 60_000;
 
 export type StatsWindow = '1h' | '24h' | '7d' | '30d';
 

@@ -30,6 +30,7 @@ const portalMay = new Set([
   'GET /deliveries/{id}',
   'POST /deliveries/{id}/retry',
   'GET /stats',
+  'GET /stats/webhooks',
   'GET /event-types',
   'GET /event-types/{name}',
   'POST /filters/test',

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { caller, createTestApp, type TestApp } from '../support/app.js';
 import {
   seedAttempt,
   seedDelivery,
@@ -201,5 +201,67 @@ describe('roles and organizations', () => {
     expect((await other.admin('GET', `/webhooks/${hookA}/stats`)).status).toBe(404);
     const theirs = await other.admin('GET', '/stats?window=30d');
     expect(theirs.body).toMatchObject({ total: 0, failing_webhooks: [] });
+  });
+});
+
+describe('many webhooks at once (GET /stats/webhooks)', () => {
+  it('gives each webhook the counts of its own stats, in one call', async () => {
+    const [day, a, b] = await Promise.all([
+      stats(`/stats/webhooks?ids=${hookA},${hookB},${hookC},wh_unknown&window=24h`),
+      stats(`/webhooks/${hookA}/stats?window=24h`),
+      stats(`/webhooks/${hookB}/stats?window=24h`),
+    ]);
+    const byId = new Map(day.data.map((r: { webhook_id: string }) => [r.webhook_id, r]));
+    // An unknown id is left out, not reported.
+    expect([...byId.keys()].sort()).toEqual([hookA, hookB, hookC].sort());
+    for (const [id, one] of [
+      [hookA, a],
+      [hookB, b],
+    ]) {
+      const { total, succeeded, failed, pending, success_rate, series } = one;
+      expect(byId.get(id)).toMatchObject({ total, succeeded, failed, pending, success_rate });
+      // The same buckets as the webhook's own stats (compared by start: the two calls' windows
+      // end a few milliseconds apart, and may straddle a bucket boundary).
+      const row = byId.get(id) as { series: Record<string, number[]> };
+      const own = new Map(series.map((b: { start: string }) => [b.start, b]));
+      const shared = day.buckets.filter((start: string) => own.has(start));
+      expect(shared.length).toBeGreaterThanOrEqual(day.buckets.length - 1);
+      for (const k of ['total', 'succeeded', 'failed']) {
+        const mine = shared.map((start: string) => row.series[k][day.buckets.indexOf(start)]);
+        const theirs = shared.map((start: string) => (own.get(start) as Record<string, number>)[k]);
+        expect(mine).toEqual(theirs);
+      }
+    }
+    expect(day.bucket_seconds).toBe(1800);
+    expect(byId.get(hookC)).toMatchObject({ total: 0, success_rate: null });
+    const week = await stats(`/stats/webhooks?ids=${hookA}&window=7d`);
+    expect(week.data[0]).toMatchObject({ total: 7, succeeded: 3, failed: 2 });
+  });
+
+  it("refuses bad ids and too many; shows another organization's or tenant's none", async () => {
+    expect((await t.org.admin('GET', '/stats/webhooks')).status).toBe(422);
+    expect((await t.org.admin('GET', '/stats/webhooks?ids=a,,b')).status).toBe(422);
+    expect((await t.org.admin('GET', "/stats/webhooks?ids=wh_1'--")).status).toBe(422);
+    const many = Array.from({ length: 501 }, (_, i) => `wh_${i}`).join(',');
+    const tooMany = await t.org.admin('GET', `/stats/webhooks?ids=${many}`);
+    expect(tooMany.status).toBe(422);
+    expect(tooMany.body.error.details[0].field).toBe('ids');
+    expect((await t.org.publisher('GET', `/stats/webhooks?ids=${hookA}`)).status).toBe(403);
+    expect((await t.org.viewer('GET', `/stats/webhooks?ids=${hookA}`)).status).toBe(200);
+
+    const other = await t.newOrg();
+    const theirs = await other.admin('GET', `/stats/webhooks?ids=${hookA},${hookB}`);
+    expect(theirs.body.data).toEqual([]);
+
+    expect((await t.org.admin('PUT', '/tenants/totals-t', {})).status).toBe(201);
+    await t.db.query(`UPDATE webhooks SET tenant_id = 'totals-t' WHERE id = $1`, [hookB]);
+    const session = await t.org.admin('POST', '/tenants/totals-t/portal-sessions', {
+      read_only: true,
+    });
+    expect(session.status).toBe(201);
+    const portal = caller(t.app, session.body.token);
+    const seen = await portal('GET', `/stats/webhooks?ids=${hookA},${hookB}`);
+    expect(seen.status).toBe(200);
+    expect(seen.body.data.map((r: { webhook_id: string }) => r.webhook_id)).toEqual([hookB]);
   });
 });

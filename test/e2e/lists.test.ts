@@ -197,6 +197,9 @@ describe('lists that keep still and say what happened', { timeout: 90_000 }, () 
     await publishAndSettle();
     // The list refreshes by itself (every 15 s): the rate follows without a reload.
     await row.getByText('100%').waitFor({ timeout: 40_000 });
+    // One request for the rates of the whole page, never one per webhook (a key's rate limit).
+    expect(count('/api/v1/stats/webhooks')).toBeGreaterThanOrEqual(2);
+    expect(requests.filter((p) => /^\/api\/v1\/webhooks\/[^/]+\/stats$/.test(p))).toEqual([]);
   });
 
   it('names keys and targets instead of showing their ids', async () => {

@@ -241,6 +241,35 @@ export const api = {
       dry_run?: boolean;
     },
   ) => request<{ queued?: number; matched?: number }>('POST', `/webhooks/${enc(id)}/replay`, body),
+  /** Many webhooks' counts and small series in one call (GET /stats/webhooks), by webhook id. */
+  webhooksTotals: async (ids: string[], window: StatsWindow) => {
+    const page = await request<Res<'GET /stats/webhooks'>>(
+      'GET',
+      `/stats/webhooks${qs({ ids: ids.join(','), window })}`,
+    );
+    const out = new Map<string, Stats>();
+    for (const w of page.data) {
+      out.set(w.webhook_id, {
+        total: w.total,
+        succeeded: w.succeeded,
+        failed: w.failed,
+        pending: w.pending,
+        success_rate: w.success_rate,
+        avg_attempts: null,
+        latency_ms: { p50: null, p95: null, p99: null },
+        series: page.buckets.map((t, i) => ({
+          t,
+          succeeded: w.series.succeeded[i] ?? 0,
+          failed: w.series.failed[i] ?? 0,
+          other: Math.max(
+            0,
+            (w.series.total[i] ?? 0) - (w.series.succeeded[i] ?? 0) - (w.series.failed[i] ?? 0),
+          ),
+        })),
+      });
+    }
+    return out;
+  },
   webhookStats: async (id: string, window: StatsWindow) =>
     normalizeStats(await request<unknown>('GET', `/webhooks/${enc(id)}/stats${qs({ window })}`)),
   webhookDeliveries: (id: string, q?: DeliveryFilters) =>

@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { notFound } from '../../errors.js';
+import { fieldError, notFound } from '../../errors.js';
 import { ErrorResponses, TenantId } from '../schemas.js';
 import { getWebhookRow } from '../../store/webhooks.js';
 import { assertInScope, scopedTenant } from '../portal-scope.js';
 import { computeStats, failingWebhooks, type StatsWindow } from '../../store/stats.js';
+import { webhookTotals } from '../../store/webhook-totals.js';
 
 const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
 const DateTime = Type.String({ format: 'date-time' });
@@ -70,6 +71,40 @@ const OrgStatsQuery = Type.Object(
   { additionalProperties: false },
 );
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+/** At most a list page of ids (500), comma-separated. */
+const MAX_TOTALS_IDS = 500;
+const TotalsQuery = Type.Object(
+  {
+    window: Type.Optional(Type.Union([WindowName], { default: '24h' })),
+    ids: Type.String({
+      maxLength: MAX_TOTALS_IDS * 65,
+      pattern: '^[A-Za-z0-9_]{1,64}(,[A-Za-z0-9_]{1,64})*$',
+      description: `Comma-separated webhook ids, at most ${MAX_TOTALS_IDS}.`,
+    }),
+  },
+  { additionalProperties: false },
+);
+const Counts = Type.Array(Type.Integer());
+const WebhookTotalsList = Type.Object({
+  since: DateTime,
+  until: DateTime,
+  bucket_seconds: Type.Integer({ description: 'Width of each series bucket.' }),
+  buckets: Type.Array(DateTime, { description: 'Start of each bucket, oldest first.' }),
+  data: Type.Array(
+    Type.Object({
+      webhook_id: Type.String(),
+      total: Type.Integer(),
+      succeeded: Type.Integer(),
+      failed: Type.Integer(),
+      pending: Type.Integer(),
+      success_rate: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()]),
+      series: Type.Object(
+        { total: Counts, succeeded: Counts, failed: Counts },
+        { description: 'Counts per bucket, aligned with `buckets`.' },
+      ),
+    }),
+  ),
+});
 
 /** Delivery statistics for dashboards: of the whole organization, and of one webhook. */
 export async function statsRoutes(app: FastifyInstance): Promise<void> {
@@ -92,6 +127,29 @@ export async function statsRoutes(app: FastifyInstance): Promise<void> {
         failingWebhooks(db, orgId, 20, tenantId),
       ]);
       return { ...stats, failing_webhooks: failing };
+    },
+  );
+
+  app.get<{ Querystring: Static<typeof TotalsQuery> }>(
+    '/stats/webhooks',
+    {
+      // A portal session gets its own tenant's webhooks only; other ids are left out.
+      config: { portal: 'read' },
+      schema: {
+        tags,
+        summary: "Many webhooks' delivery counts at once",
+        description:
+          'The counts and success rate of GET /webhooks/{id}/stats for each of the given webhooks, in one call (for lists). Ids of unknown or out-of-scope webhooks are left out of `data`.',
+        querystring: TotalsQuery,
+        response: { 200: WebhookTotalsList, ...ErrorResponses },
+      },
+    },
+    async (request) => {
+      const ids = [...new Set(request.query.ids.split(','))];
+      if (ids.length > MAX_TOTALS_IDS) throw fieldError('ids', `at most ${MAX_TOTALS_IDS} ids`);
+      const window = (request.query.window ?? '24h') as StatsWindow;
+      const tenantId = scopedTenant(request, undefined) ?? null;
+      return webhookTotals(db, request.auth.orgId, window, ids, tenantId);
     },
   );
 
