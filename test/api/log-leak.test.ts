@@ -39,6 +39,7 @@ let t: TestApp;
 let pki: TestPki;
 let receiver: Receiver;
 let worker: Worker;
+let relayId: string;
 
 beforeAll(async () => {
   pki = createTestPki();
@@ -153,6 +154,7 @@ describe('the log of a tour of the API at debug level', () => {
       events: ['relay.*'],
     });
     expect(relay.status).toBe(200);
+    relayId = relay.body.id;
     await a('POST', '/events', { event_type: 'relay.poked', payload: { x: 1 } });
     const next = await a('GET', `/relay/${relay.body.id}/next?wait=5`);
     expect(next.body.deliveries).toHaveLength(1);
@@ -204,9 +206,33 @@ describe('the log of a tour of the API at debug level', () => {
     });
     expect(patch.status).toBe(500);
     await t.db.query('ALTER TABLE webhooks DROP CONSTRAINT log_leak_probe');
+
+    // A relay result, whose request and response headers go into the refused statement.
+    await t.org.admin('POST', '/events', { event_type: 'relay.poked', payload: { x: 2 } });
+    const next = await t.org.admin('GET', `/relay/${relayId}/next?wait=5`);
+    expect(next.body.deliveries).toHaveLength(1);
+    const d = next.body.deliveries[0];
+    await t.db.query(
+      `ALTER TABLE delivery_attempts ADD CONSTRAINT log_leak_probe
+         CHECK (duration_ms <> 7777) NOT VALID`,
+    );
+    const result = await t.org.admin('POST', `/relay/${relayId}/deliveries/${d.id}/result`, {
+      lease: d.lease,
+      ok: true,
+      started_at: new Date().toISOString(),
+      duration_ms: 7777,
+      request_headers: { 'x-relay-sent': secret('refused relay request header') },
+      status: 200,
+      response_headers: { 'x-echo': secret('refused relay response header') },
+      response_body: secret('refused relay response body'),
+      error: null,
+      error_detail: null,
+    });
+    expect(result.status).toBe(500);
+    await t.db.query('ALTER TABLE delivery_attempts DROP CONSTRAINT log_leak_probe');
     // Still useful to whoever reads it: the SQLSTATE and the constraint's name stay.
     const errors = lines.filter((l) => l.includes('"level":50'));
-    expect(errors.length).toBeGreaterThanOrEqual(3);
+    expect(errors.length).toBeGreaterThanOrEqual(4);
     for (const l of errors) expect(l).toMatch(/"code":"23514".*"constraint":"log_leak_probe"/);
   });
 
