@@ -57,7 +57,8 @@ export async function buildApp(
     request.log.debug(
       {
         method: request.method,
-        url: request.url,
+        // The path only: a query string is request data (docs/security.md, "Logs").
+        url: request.url.split('?')[0],
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime),
       },

@@ -3,8 +3,9 @@
  * "Input at the edge"), so no date or integer a client sends reaches the database out
  * of the range it can store (which would answer 500):
  *
- * - `format: "date-time"` also needs a year 0001–9999, seconds 00–59 (no leap second
- *   23:59:60, which JavaScript dates cannot hold) and a date that exists.
+ * - `format: "date-time"` also needs a year 0001–9999 (as written and in UTC), seconds
+ *   00–59 (no leap second 23:59:60, which JavaScript dates cannot hold) and a date that
+ *   exists.
  * - `type: "integer"` without its own bounds is held to PostgreSQL's `integer`
  *   (−2^31 … 2^31−1); a field stored wider says so with its own minimum/maximum.
  */
@@ -29,7 +30,13 @@ export function isStorableDateTime(text: string): boolean {
   const probe = new Date(Date.UTC(2000, month - 1, day));
   probe.setUTCFullYear(year);
   if (probe.getUTCDate() !== day) return false;
-  return Number.isFinite(Date.parse(text));
+  // The offset may carry the instant out of the years the stores hold (0001-01-01T00:00:00+01:00
+  // is in year 0 in UTC, 9999-12-31T23:59:59-23:59 in year 10000), and both stores answer
+  // in UTC.
+  const instant = Date.parse(text);
+  if (!Number.isFinite(instant)) return false;
+  const utcYear = new Date(instant).getUTCFullYear();
+  return utcYear >= 1 && utcYear <= 9999;
 }
 
 /** Replaces the date-time format of `ajv` with the storable one above. */

@@ -9,6 +9,7 @@ import { migrate } from '../store/migrate.js';
 import { startServer } from '../server.js';
 import { startWorkerProcess } from '../worker/standalone.js';
 import { createLogger } from '../log.js';
+import { redactText, serializeError } from '../log-redact.js';
 import { version } from '../version.js';
 import { newOrganization } from '../new-organization.js';
 import { createApiKey, findOrganizationByName } from '../store/organizations.js';
@@ -53,8 +54,9 @@ function configFrom(cmd: Command): Config {
 const databaseKeys: SettingKey[] = ['dataDir', 'databaseUrl', 'poolSize', 'logLevel', 'logFormat'];
 const serveKeys = settings.map((s) => s.key).filter((k) => k !== 'metricsPort');
 
+// What the CLI prints about a failure is a log line like the server's (docs/security.md, "Logs").
 function fail(message: string): never {
-  process.stderr.write(`hookline: ${message}\n`);
+  process.stderr.write(`hookline: ${redactText(message)}\n`);
   process.exit(2);
 }
 
@@ -223,8 +225,9 @@ registerDeveloperCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof HooklineError) fail(err.message);
+  const shown = serializeError(err) as { stack?: string } | string;
   process.stderr.write(
-    `hookline: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    `hookline: ${typeof shown === 'object' && shown?.stack ? shown.stack : redactText(String(err))}\n`,
   );
   process.exit(1);
 });

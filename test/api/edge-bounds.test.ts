@@ -26,6 +26,9 @@ const BAD_DATES = [
   '2026-13-01T00:00:00Z',
   '2026-01-01T24:00:00Z',
   '2026-01-01T00:00:00+24:00',
+  // Years 0001 and 9999 as written, years 0 and 10000 in UTC.
+  '0001-01-01T00:00:00+01:00',
+  '9999-12-31T23:59:59-23:59',
 ];
 
 function expect4xx(res: { status: number; body: any }, what: string) {

@@ -20,6 +20,7 @@ import {
   type DeliveryFilter,
   type ShownStatus,
 } from '../../store/delivery-log.js';
+import { attemptView } from '../reader-view.js';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 const NullableInt = Type.Union([Type.Integer(), Type.Null()]);
@@ -181,7 +182,10 @@ export async function deliveryRoutes(app: FastifyInstance): Promise<void> {
       if (!row) throw notFound('Delivery');
       assertInScope(request, row.tenant_id, 'Delivery');
       const attempts = await listAttempts(db, row.id);
-      return { ...toDeliveryJson(row), attempt_log: attempts.map(toAttemptJson) };
+      return {
+        ...toDeliveryJson(row),
+        attempt_log: attempts.map((a) => attemptView(request, toAttemptJson(a))),
+      };
     },
   );
 

@@ -13,7 +13,6 @@ import {
   assertInScope,
   assertPortalMaySet,
   portalBodyTenant,
-  portalWebhookView,
   scopedTenant,
 } from '../portal-scope.js';
 import { countTenantWebhooks, ensureTenant } from '../../store/tenants.js';
@@ -33,6 +32,8 @@ import {
   type WebhookSettings,
 } from '../../store/webhooks.js';
 import { customHeaderErrors, parseSubscription } from '../../core/webhook-rules.js';
+import { maskCredentialHeaders } from '../../core/credential-headers.js';
+import { webhookView } from '../reader-view.js';
 import { generateSecret, secretProblem } from '../../core/signing.js';
 import { createSecretBox } from '../../core/secret-box.js';
 import { assertDestinationAllowed } from '../../net/guard.js';
@@ -313,14 +314,13 @@ async function assertValid(
   if (errors.length > 0) throw validationFailed(errors);
 }
 
-/** What the audit log keeps of some settings: header values may be credentials, so only names are kept. */
+/**
+ * What the audit log keeps of some settings: credential header values masked, by the predicate
+ * that masks them for viewers (docs/security.md, "Header values").
+ */
 function auditView(settings: Partial<WebhookSettings>): Record<string, unknown> {
   const view: Record<string, unknown> = { ...settings };
-  if (settings.custom_headers) {
-    view.custom_headers = Object.fromEntries(
-      Object.keys(settings.custom_headers).map((n) => [n, '[redacted]']),
-    );
-  }
+  if (settings.custom_headers) view.custom_headers = maskCredentialHeaders(settings.custom_headers);
   return view;
 }
 
@@ -407,7 +407,7 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
         rows,
         limit,
         (r) => r.id,
-        (r) => portalWebhookView(request, toWebhookJson(r)),
+        (r) => webhookView(request, toWebhookJson(r)),
       );
     },
   );
@@ -459,7 +459,7 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
         });
         return created;
       });
-      return reply.code(201).send({ ...portalWebhookView(request, toWebhookJson(row)), secret });
+      return reply.code(201).send({ ...webhookView(request, toWebhookJson(row)), secret });
     },
   );
 
@@ -470,7 +470,7 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
       schema: { tags, params: IdParams, response: { 200: Webhook, ...ErrorResponses } },
     },
     async (request) =>
-      portalWebhookView(request, toWebhookJson(await loadOwned(request, request.params.id))),
+      webhookView(request, toWebhookJson(await loadOwned(request, request.params.id))),
   );
 
   app.patch<{ Params: Static<typeof IdParams>; Body: Partial<WebhookSettings> & EndpointInput }>(
@@ -493,7 +493,7 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
       const [endpoint, settings] = splitEndpointInput(request.body);
       const changes = changedSettings(current, settings);
       if (Object.keys(changes).length === 0 && !hasEndpointInput(endpoint))
-        return portalWebhookView(request, toWebhookJson(current));
+        return webhookView(request, toWebhookJson(current));
       const row = await db.transaction(async (tx) => {
         let updated = await updateWebhook(tx, orgId, current.id, changes, keyId);
         if (!updated) throw notFound('Webhook');
@@ -514,7 +514,7 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
         });
         return updated;
       });
-      return portalWebhookView(request, toWebhookJson(row));
+      return webhookView(request, toWebhookJson(row));
     },
   );
 
