@@ -155,7 +155,7 @@ describe('customer portal in Chromium', { timeout: 90_000 }, () => {
       .getByRole('link', { name: 'Deliveries' })
       .click();
     await portal.getByRole('heading', { name: 'Deliveries', exact: true }).waitFor();
-    const row = portal.getByRole('button', { name: /Open delivery dlv_\w+ \(invoice\.paid\)/ });
+    const row = portal.getByRole('button', { name: /Open delivery dlv_\w+: invoice\.paid/ });
     await row.waitFor();
     // The log refreshes by itself: the row turns Succeeded without a reload.
     await portal.getByRole('row').filter({ has: row }).getByText('Succeeded').waitFor();

@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import {
+  ADMIN_KEY,
+  camera,
+  ensureUiBuilt,
+  launchBrowser,
+  newPage,
+  signIn,
+  startHookline,
+  startReceiver,
+} from './support.js';
+import { seriousViolations, type Violation } from './axe.js';
+import { adminScreens, portalScreens, seed, visit, type Seeded } from './screens.js';
+
+// Every screen of the admin UI and of the portal, in the light and in the dark theme, judged by
+// axe-core: no violation of impact serious or critical (contrast, names, ARIA). The dark pass also
+// takes the dark screenshots of docs/screenshots/ (HOOKLINE_UPDATE_SCREENSHOTS=1).
+
+let hookline: Awaited<ReturnType<typeof startHookline>>;
+let receiver: Awaited<ReturnType<typeof startReceiver>>;
+let browser: Browser;
+let base: string;
+let seeded: Seeded;
+let photos: ReturnType<typeof camera>;
+const errors: string[] = [];
+
+// The dark screens pictured in docs/screenshots/ (as dark-<name>.png).
+const darkShots = new Set(['dashboard', 'webhook-overview', 'delivery-drawer', 'audit-log']);
+
+beforeAll(async () => {
+  ensureUiBuilt();
+  hookline = await startHookline();
+  base = hookline.server.url;
+  receiver = await startReceiver();
+  seeded = await seed(base, receiver.url);
+  browser = await launchBrowser();
+  photos = camera();
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await receiver?.close();
+  await hookline?.stop();
+  photos?.done();
+});
+
+/** A desktop page in the system theme `theme` (what ui/public/theme.js follows with no choice). */
+async function themedPage(theme: 'light' | 'dark'): Promise<Page> {
+  const { page } = await newPage(browser, { width: 1280, height: 860, errors });
+  await page.emulateMedia({ colorScheme: theme });
+  return page;
+}
+
+/** Checks the page as it is; its violations go into `into` under `name`. */
+async function check(page: Page, name: string, into: Record<string, Violation[]>): Promise<void> {
+  const v = await seriousViolations(page);
+  if (v.length) into[name] = v;
+}
+
+describe('accessibility (axe-core) in Chromium', { timeout: 240_000 }, () => {
+  for (const theme of ['light', 'dark'] as const) {
+    it(`finds no serious or critical violation on any admin screen, ${theme}`, async () => {
+      const page = await themedPage(theme);
+      const found: Record<string, Violation[]> = {};
+      await page.goto(`${base}/`);
+      await page.getByLabel('API key').waitFor();
+      await check(page, 'sign-in', found);
+      if (theme === 'dark') await photos.shot(page, 'dark-sign-in');
+      await signIn(page, base, ADMIN_KEY);
+      for (const screen of adminScreens(seeded)) {
+        await visit(page, base, screen);
+        await check(page, screen.name, found);
+        if (theme === 'dark' && darkShots.has(screen.name))
+          await photos.shot(page, `dark-${screen.name}`);
+      }
+      // Dialogs opened from a button rather than a URL.
+      await visit(page, base, {
+        name: 'tenants',
+        path: '/tenants',
+        ready: (p) => p.getByText('Acme Inc.').waitFor(),
+      });
+      await page.getByRole('button', { name: 'Portal settings' }).click();
+      await page.getByRole('dialog').getByLabel('Title').waitFor();
+      await check(page, 'portal-settings', found);
+      await page.keyboard.press('Escape');
+      await visit(page, base, {
+        name: 'keys',
+        path: '/api-keys',
+        ready: (p) => p.getByText('support desk').waitFor(),
+      });
+      await page.getByRole('button', { name: '+ New key' }).click();
+      await page.getByRole('dialog').getByLabel('Name', { exact: true }).waitFor();
+      await check(page, 'new-key', found);
+      expect(found).toEqual({});
+      await page.context().close();
+    });
+
+    it(`finds no serious or critical violation on any portal screen, ${theme}`, async () => {
+      const page = await themedPage(theme);
+      const found: Record<string, Violation[]> = {};
+      await page.goto(seeded.portalUrl);
+      await page.getByText('Acme receiver').waitFor();
+      for (const screen of portalScreens(seeded)) {
+        await visit(page, base, screen);
+        await check(page, screen.name, found);
+        if (theme === 'dark' && screen.name === 'portal-webhooks')
+          await photos.shot(page, 'dark-portal');
+      }
+      expect(found).toEqual({});
+      await page.context().close();
+    });
+  }
+
+  it('logged no console errors', () => {
+    expect(errors).toEqual([]);
+  });
+});
