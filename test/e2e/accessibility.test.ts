@@ -112,6 +112,35 @@ describe('accessibility (axe-core) in Chromium', { timeout: 240_000 }, () => {
     });
   }
 
+  it('returns focus to the opener when a dialog closes with Escape or its close button', async () => {
+    const page = await themedPage('light');
+    await signIn(page, base, ADMIN_KEY);
+    const focused = () =>
+      page.evaluate<string | null>(
+        "document.activeElement && (document.activeElement.getAttribute('aria-label') || document.activeElement.textContent)",
+      );
+    /** Opens the dialog with `opener` (by keyboard, as its users do), closes it with `close`. */
+    const roundTrip = async (path: string, opener: string | RegExp, close: 'Escape' | 'Close') => {
+      await page.goto(`${base}${path}`);
+      const button = page.getByRole('button', { name: opener }).first();
+      await button.focus();
+      await page.keyboard.press('Enter');
+      const dialog = page.getByRole('dialog');
+      await dialog.waitFor();
+      if (close === 'Escape') await page.keyboard.press('Escape');
+      else await dialog.getByRole('button', { name: 'Close' }).click();
+      await dialog.waitFor({ state: 'hidden' });
+      const name = (await button.getAttribute('aria-label')) ?? (await button.textContent());
+      await expect.poll(focused, { timeout: 5000 }).toBe(name);
+    };
+    await roundTrip('/event-types', '+ New event type', 'Escape');
+    await roundTrip('/deliveries', /Open delivery/, 'Escape');
+    await roundTrip('/events', /Open event/, 'Close');
+    await roundTrip('/api-keys', 'Revoke support desk', 'Escape');
+    await roundTrip('/tenants', 'Portal settings', 'Close');
+    await page.context().close();
+  });
+
   it('logged no console errors', () => {
     expect(errors).toEqual([]);
   });
