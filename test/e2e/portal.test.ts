@@ -286,7 +286,8 @@ describe('customer portal in Chromium', { timeout: 90_000 }, () => {
     expect((await api('GET', '/tenants/globex')).body).toMatchObject({ name: 'Globex' });
     await p.getByRole('link', { name: '← Tenants' }).click();
     await p.getByRole('button', { name: 'Portal settings' }).click();
-    await expect(dialog.getByLabel('Title').inputValue()).resolves.toBe('Example App webhooks');
+    // The form is filled once the settings load, a render after the field appears: wait for it.
+    await expect.poll(() => dialog.getByLabel('Title').inputValue()).toBe('Example App webhooks');
     await dialog.getByLabel('Title').fill('Example App: your webhooks');
     await dialog.getByLabel('Accent colour', { exact: true }).fill('#123456');
     await dialog.getByRole('button', { name: 'Save' }).click();
