@@ -74,24 +74,25 @@ describe('accessibility (axe-core) in Chromium', { timeout: 240_000 }, () => {
         if (theme === 'dark' && darkShots.has(screen.name))
           await photos.shot(page, `dark-${screen.name}`);
       }
-      // Dialogs opened from a button rather than a URL.
-      await visit(page, base, {
-        name: 'tenants',
-        path: '/tenants',
-        ready: (p) => p.getByText('Acme Inc.').waitFor(),
-      });
-      await page.getByRole('button', { name: 'Portal settings' }).click();
-      await page.getByRole('dialog').getByLabel('Title').waitFor();
-      await check(page, 'portal-settings', found);
-      await page.keyboard.press('Escape');
-      await visit(page, base, {
-        name: 'keys',
-        path: '/api-keys',
-        ready: (p) => p.getByText('support desk').waitFor(),
-      });
-      await page.getByRole('button', { name: '+ New key' }).click();
-      await page.getByRole('dialog').getByLabel('Name', { exact: true }).waitFor();
-      await check(page, 'new-key', found);
+      // Dialogs opened from a button rather than a URL: page, button, a field of the dialog.
+      const dialogs: [string, string, string, string][] = [
+        ['portal-settings', '/tenants', 'Portal settings', 'Title'],
+        ['new-key', '/api-keys', '+ New key', 'Name'],
+        ['new-event-type', '/event-types', '+ New event type', 'Name'],
+        [
+          'rotate-secret',
+          `/webhooks/${seeded.healthyId}?tab=settings`,
+          'Rotate…',
+          'Keep the old secret valid for',
+        ],
+      ];
+      for (const [name, path, button, field] of dialogs) {
+        await page.goto(`${base}${path}`);
+        await page.getByRole('button', { name: button }).click();
+        await page.getByRole('dialog').getByLabel(field, { exact: true }).waitFor();
+        await page.locator('.spinner, .loading').first().waitFor({ state: 'detached' });
+        await check(page, name, found);
+      }
       expect(found).toEqual({});
       await page.context().close();
     });

@@ -136,6 +136,11 @@ export function adminScreens(s: Seeded): Screen[] {
       path: `/events?event=${s.eventId}`,
       ready: inDialog('Printer on fire'),
     },
+    {
+      name: 'publish-event',
+      path: '/events?publish=ticket.created',
+      ready: (p) => p.getByRole('dialog').getByLabel('Payload (JSON)').waitFor(),
+    },
     { name: 'event-types', path: '/event-types', ready: text('A ticket was opened') },
     { name: 'api-keys', path: '/api-keys', ready: text('support desk') },
     { name: 'audit-log', path: '/audit-log', ready: text('api_key.created') },
