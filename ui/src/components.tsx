@@ -408,9 +408,8 @@ export function ms(v: number | null | undefined): string {
 
 // ---------- dialogs ----------
 
-// The last element that had focus. Opening a drawer may change the URL and the
-// page draw itself again (a new generation): the button pressed is then gone from the page, and
-// focus is on <body>, by the time the dialog opens.
+// The last element that had focus. When the button pressed was drawn again before its dialog
+// opened (a list refreshing under it), focus has fallen to <body>: this one stands in.
 let lastFocus: HTMLElement | null = null;
 if (typeof document !== 'undefined')
   document.addEventListener('focusin', (e) => {
