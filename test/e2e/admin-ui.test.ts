@@ -205,7 +205,7 @@ describe('admin UI in Chromium', { timeout: 90_000 }, () => {
     expect(published.status).toBe(202);
     await nav(page).getByRole('link', { name: 'Deliveries' }).click();
     await page.getByRole('heading', { name: 'Deliveries', exact: true }).waitFor();
-    const row = page.getByRole('button', { name: /Open delivery dlv_\w+ \(ticket\.created\)/ });
+    const row = page.getByRole('button', { name: /Open delivery dlv_\w+: ticket\.created/ });
     await row.waitFor();
     deliveryId = /dlv_\w+/.exec((await row.getAttribute('aria-label'))!)![0];
     const delivered = await until(

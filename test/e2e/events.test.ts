@@ -178,15 +178,15 @@ describe('publishing events from the admin UI', { timeout: 90_000 }, () => {
   it('lists published events, filtered by type and time in the URL', async () => {
     expect((await api('POST', '/event-types', { name: 'ticket.closed' })).status).toBe(201);
     await page.goto(`${base}/events`);
-    await page.getByRole('button', { name: `Open event ${eventId} (ticket.created)` }).waitFor();
+    await page.getByRole('button', { name: `Open event ${eventId}: ticket.created` }).waitFor();
     await page.getByLabel('Event type').selectOption('ticket.closed');
     await page.getByText('No events match these filters').waitFor();
     expect(page.url()).toContain('event_type=ticket.closed');
     await page.getByLabel('Event type').selectOption('ticket.created');
     await page.getByLabel('Time').selectOption('1h');
-    await page.getByRole('button', { name: `Open event ${eventId} (ticket.created)` }).waitFor();
+    await page.getByRole('button', { name: `Open event ${eventId}: ticket.created` }).waitFor();
     await page.reload();
-    await page.getByRole('button', { name: `Open event ${eventId} (ticket.created)` }).waitFor();
+    await page.getByRole('button', { name: `Open event ${eventId}: ticket.created` }).waitFor();
     expect(await page.getByLabel('Event type').inputValue()).toBe('ticket.created');
   });
 
@@ -199,10 +199,10 @@ describe('publishing events from the admin UI', { timeout: 90_000 }, () => {
       .getByRole('navigation', { name: 'Main' })
       .getByRole('link', { name: 'Events', exact: true })
       .click();
-    await p.getByRole('button', { name: `Open event ${eventId} (ticket.created)` }).waitFor();
+    await p.getByRole('button', { name: `Open event ${eventId}: ticket.created` }).waitFor();
     expect(await p.getByRole('button', { name: 'Publish event' }).count()).toBe(0);
     await p.goto(`${base}/events?publish=ticket.created`);
-    await p.getByRole('button', { name: `Open event ${eventId} (ticket.created)` }).waitFor();
+    await p.getByRole('button', { name: `Open event ${eventId}: ticket.created` }).waitFor();
     expect(await p.getByRole('heading', { name: 'Publish an event' }).count()).toBe(0);
     await p.goto(`${base}/event-types`);
     await p.getByRole('cell', { name: 'ticket.created', exact: true }).waitFor();

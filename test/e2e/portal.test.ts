@@ -155,7 +155,7 @@ describe('customer portal in Chromium', { timeout: 90_000 }, () => {
       .getByRole('link', { name: 'Deliveries' })
       .click();
     await portal.getByRole('heading', { name: 'Deliveries', exact: true }).waitFor();
-    const row = portal.getByRole('button', { name: /Open delivery dlv_\w+ \(invoice\.paid\)/ });
+    const row = portal.getByRole('button', { name: /Open delivery dlv_\w+: invoice\.paid/ });
     await row.waitFor();
     // The log refreshes by itself: the row turns Succeeded without a reload.
     await portal.getByRole('row').filter({ has: row }).getByText('Succeeded').waitFor();
@@ -286,7 +286,8 @@ describe('customer portal in Chromium', { timeout: 90_000 }, () => {
     expect((await api('GET', '/tenants/globex')).body).toMatchObject({ name: 'Globex' });
     await p.getByRole('link', { name: '← Tenants' }).click();
     await p.getByRole('button', { name: 'Portal settings' }).click();
-    await expect(dialog.getByLabel('Title').inputValue()).resolves.toBe('Example App webhooks');
+    // The form is filled once the settings load, a render after the field appears: wait for it.
+    await expect.poll(() => dialog.getByLabel('Title').inputValue()).toBe('Example App webhooks');
     await dialog.getByLabel('Title').fill('Example App: your webhooks');
     await dialog.getByLabel('Accent colour', { exact: true }).fill('#123456');
     await dialog.getByRole('button', { name: 'Save' }).click();

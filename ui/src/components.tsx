@@ -408,9 +408,45 @@ export function ms(v: number | null | undefined): string {
 
 // ---------- dialogs ----------
 
+// The last element that had focus. When the button pressed was drawn again before its dialog
+// opened (a list refreshing under it), focus has fallen to <body>: this one stands in.
+let lastFocus: HTMLElement | null = null;
+if (typeof document !== 'undefined')
+  document.addEventListener('focusin', (e) => {
+    if (e.target instanceof HTMLElement) lastFocus = e.target;
+  });
+
+/** A way to find `el` again once the page has drawn it anew: its id, or its accessible name. */
+function selectorOf(el: HTMLElement): string | null {
+  if (el.id) return `#${CSS.escape(el.id)}`;
+  const label = el.getAttribute('aria-label');
+  if (label) return `${el.tagName.toLowerCase()}[aria-label="${CSS.escape(label)}"]`;
+  return null;
+}
+
 /**
- * A modal on the native <dialog>: the browser traps focus, Escape closes it,
- * and the rest of the page is inert while it is open.
+ * What had focus when a dialog opened, as a function that gives focus back to it: a keyboard
+ * user goes on where they were (WCAG 2.4.3) rather than at the top of the page. An opener the
+ * page drew again meanwhile is found again by its id or its accessible name.
+ */
+function rememberOpener(): () => void {
+  const active = document.activeElement;
+  const el = active instanceof HTMLElement && active !== document.body ? active : lastFocus;
+  if (!el) return () => {};
+  const selector = selectorOf(el);
+  const find = () =>
+    el.isConnected ? el : selector ? document.querySelector<HTMLElement>(selector) : null;
+  return () => {
+    const now = find();
+    if (now) now.focus();
+    // The page may draw the opener again only after the state change that closed the dialog.
+    else window.requestAnimationFrame(() => find()?.focus());
+  };
+}
+
+/**
+ * A modal on the native <dialog>: the browser traps focus, Escape closes it, the rest of the page
+ * is inert while it is open, and focus goes back to its opener when it closes.
  */
 export function Modal({
   open,
@@ -430,19 +466,32 @@ export function Modal({
   wide?: boolean;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
+  // The browser's `close` event follows every close(), ours included: only one the page did not
+  // ask for (open still true) is reported. Reporting ours again made a drawer whose onClose
+  // edits the URL navigate twice, and the second time reload the page, focus and all.
+  const openRef = useRef(open);
+  openRef.current = open;
   useEffect(() => {
     const d = ref.current;
-    if (!d) return;
-    if (open && !d.open) d.showModal();
-    if (!open && d.open) d.close();
-    setDialogOpen(d, open);
-    return () => setDialogOpen(d, false);
+    if (!d || !open) return;
+    // Taken before showModal() moves focus into the dialog.
+    const opener = rememberOpener();
+    if (!d.open) d.showModal();
+    setDialogOpen(d, true);
+    // Closed by Escape, its close button, a click outside, or the dialog leaving the page.
+    return () => {
+      if (d.open) d.close();
+      setDialogOpen(d, false);
+      opener();
+    };
   }, [open]);
   return (
     <dialog
       ref={ref}
       className={drawer ? 'drawer' : `modal${wide ? ' modal-wide' : ''}`}
-      onClose={onClose}
+      onClose={() => {
+        if (openRef.current) onClose();
+      }}
       onCancel={(e) => {
         e.preventDefault();
         onClose();

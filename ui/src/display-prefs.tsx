@@ -37,12 +37,15 @@ export function DisplayPrefs() {
   );
 }
 
-/** Sets data-theme on <html> from the theme preference ('system' leaves it to the media query). */
+declare global {
+  interface Window {
+    /** ui/public/theme.js: sets data-theme on <html> before the first paint, and on a change. */
+    hooklineTheme?: { set: (theme: string) => void };
+  }
+}
+
+/** Hands a change of the theme switch to ui/public/theme.js, the one place that sets data-theme. */
 export function useThemeAttribute(): void {
   const { theme } = usePrefs();
-  useEffect(() => {
-    const root = document.documentElement;
-    if (theme === 'system') root.removeAttribute('data-theme');
-    else root.setAttribute('data-theme', theme);
-  }, [theme]);
+  useEffect(() => window.hooklineTheme?.set(theme), [theme]);
 }

@@ -1,4 +1,4 @@
-import { useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type ReactNode } from 'react';
 import { Button, ErrorBox, errorText, Loading, useResource, type Resource } from './components';
 
 /**
@@ -123,6 +123,31 @@ function StaleNote({ error, onRetry }: { error: unknown; onRetry: () => void }) 
   );
 }
 
+/**
+ * Gives every body cell a `data-label`, the text of its column's header: on a phone the rows are
+ * stacked, one cell a line, each after its column's name (styles.css, "stacked rows"). A cell
+ * spanning columns takes the first one's name, one spanning all none, nor does an empty header.
+ */
+function labelCells(table: HTMLTableElement | null): void {
+  const header = table?.tHead?.rows[0];
+  if (!table || !header) return;
+  const names: string[] = [];
+  for (const th of Array.from(header.cells))
+    for (let i = 0; i < th.colSpan; i++) names.push(th.textContent?.trim() ?? '');
+  for (const body of Array.from(table.tBodies))
+    for (const row of Array.from(body.rows)) {
+      let column = 0;
+      for (const cell of Array.from(row.cells)) {
+        const name = cell.colSpan >= names.length ? '' : (names[column] ?? '');
+        if (cell.dataset.label !== name) {
+          if (name) cell.dataset.label = name;
+          else delete cell.dataset.label;
+        }
+        column += cell.colSpan;
+      }
+    }
+}
+
 /** A table in its scrolling wrapper. `className` adds to `table` (table-click, table-fixed); `cols` are the classes of a colgroup. */
 export function Table({
   head,
@@ -137,9 +162,20 @@ export function Table({
   label?: string;
   children: ReactNode;
 }) {
+  const ref = useRef<HTMLTableElement>(null);
+  useLayoutEffect(() => labelCells(ref.current), [head]);
+  useEffect(() => {
+    const table = ref.current;
+    if (!table) return;
+    // Rows are drawn by their own components too (a refresh, a row's own state): label them as
+    // they come.
+    const watch = new MutationObserver(() => labelCells(table));
+    watch.observe(table, { childList: true, subtree: true });
+    return () => watch.disconnect();
+  }, []);
   return (
     <div className="table-wrap">
-      <table className={className ? `table ${className}` : 'table'} aria-label={label}>
+      <table ref={ref} className={className ? `table ${className}` : 'table'} aria-label={label}>
         {cols && (
           <colgroup>
             {cols.map((c) => (

@@ -267,7 +267,7 @@ export function Deliveries({
               <button
                 className="linkish mono"
                 onClick={(e) => (e.stopPropagation(), onOpen(d.id))}
-                aria-label={`Open delivery ${d.id} (${d.event_type})`}
+                aria-label={`Open delivery ${d.id}: ${d.event_type}`}
               >
                 {d.event_type}
               </button>

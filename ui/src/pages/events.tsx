@@ -151,7 +151,7 @@ export function Events() {
               <button
                 className="linkish mono"
                 onClick={(ev) => (ev.stopPropagation(), setQuery({ event: e.id }))}
-                aria-label={`Open event ${e.id} (${e.event_type})`}
+                aria-label={`Open event ${e.id}: ${e.event_type}`}
               >
                 {e.event_type}
               </button>
