@@ -94,7 +94,7 @@ describe('lists that keep still and say what happened', { timeout: 90_000 }, () 
     const row = page.getByRole('row', { name: new RegExp(eventId) });
     await row.getByText('1 delivered').waitFor();
     await row.getByText('1 failed').waitFor();
-    const operational = page.getByRole('button', { name: /\(hookline\.webhook\.disabled\)/ });
+    const operational = page.getByRole('button', { name: /: hookline\.webhook\.disabled$/ });
     expect(await operational.count()).toBe(0);
 
     await page.getByLabel('Show operational events (hookline.*)').check();
@@ -170,7 +170,7 @@ describe('lists that keep still and say what happened', { timeout: 90_000 }, () 
     await banner.waitFor();
     expect(await rows.count()).toBe(before);
     await banner.getByRole('button', { name: 'Show' }).click();
-    const open = page.getByRole('button', { name: `Open event ${eventId} (ticket.created)` });
+    const open = page.getByRole('button', { name: `Open event ${eventId}: ticket.created` });
     await open.click();
     await page.getByRole('dialog').getByText('Succeeded').first().waitFor();
     const detail = `/api/v1/events/${eventId}`;
