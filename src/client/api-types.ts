@@ -925,6 +925,17 @@ export interface Operations {
         last_triggered_at: string | null;
         last_success_at: string | null;
         disabled_reason: string | null;
+        /** The circuit breaker: a webhook failing too often in a row is held and probed. */
+        circuit: {
+          /** closed: deliveries go. open: they wait, without using attempts, until next_probe_at. half_open: one probe delivery is out; its success closes the circuit. */
+          state: "closed" | "open" | "half_open";
+          /** When the circuit last opened (kept while probes fail) or closed; null if it never opened. */
+          since: string | null;
+          /** open: when the next probe goes. half_open: when the probe out now may be replaced (its lease ends). null when closed. */
+          next_probe_at: string | null;
+          /** Probes failed since it opened; each doubles the wait before the next. */
+          probes_failed: number;
+        };
         created_at: string;
         updated_at: string;
         created_by: string | null;
@@ -1056,6 +1067,17 @@ export interface Operations {
       last_triggered_at: string | null;
       last_success_at: string | null;
       disabled_reason: string | null;
+      /** The circuit breaker: a webhook failing too often in a row is held and probed. */
+      circuit: {
+        /** closed: deliveries go. open: they wait, without using attempts, until next_probe_at. half_open: one probe delivery is out; its success closes the circuit. */
+        state: "closed" | "open" | "half_open";
+        /** When the circuit last opened (kept while probes fail) or closed; null if it never opened. */
+        since: string | null;
+        /** open: when the next probe goes. half_open: when the probe out now may be replaced (its lease ends). null when closed. */
+        next_probe_at: string | null;
+        /** Probes failed since it opened; each doubles the wait before the next. */
+        probes_failed: number;
+      };
       created_at: string;
       updated_at: string;
       created_by: string | null;
@@ -1126,6 +1148,17 @@ export interface Operations {
       last_triggered_at: string | null;
       last_success_at: string | null;
       disabled_reason: string | null;
+      /** The circuit breaker: a webhook failing too often in a row is held and probed. */
+      circuit: {
+        /** closed: deliveries go. open: they wait, without using attempts, until next_probe_at. half_open: one probe delivery is out; its success closes the circuit. */
+        state: "closed" | "open" | "half_open";
+        /** When the circuit last opened (kept while probes fail) or closed; null if it never opened. */
+        since: string | null;
+        /** open: when the next probe goes. half_open: when the probe out now may be replaced (its lease ends). null when closed. */
+        next_probe_at: string | null;
+        /** Probes failed since it opened; each doubles the wait before the next. */
+        probes_failed: number;
+      };
       created_at: string;
       updated_at: string;
       created_by: string | null;
@@ -1254,6 +1287,17 @@ export interface Operations {
       last_triggered_at: string | null;
       last_success_at: string | null;
       disabled_reason: string | null;
+      /** The circuit breaker: a webhook failing too often in a row is held and probed. */
+      circuit: {
+        /** closed: deliveries go. open: they wait, without using attempts, until next_probe_at. half_open: one probe delivery is out; its success closes the circuit. */
+        state: "closed" | "open" | "half_open";
+        /** When the circuit last opened (kept while probes fail) or closed; null if it never opened. */
+        since: string | null;
+        /** open: when the next probe goes. half_open: when the probe out now may be replaced (its lease ends). null when closed. */
+        next_probe_at: string | null;
+        /** Probes failed since it opened; each doubles the wait before the next. */
+        probes_failed: number;
+      };
       created_at: string;
       updated_at: string;
       created_by: string | null;
@@ -1295,6 +1339,28 @@ export interface Operations {
     };
     status: 204;
     response: void;
+  };
+  /** Close the webhook’s circuit: its held deliveries go now */
+  "POST /webhooks/{id}/circuit/reset": {
+    request: {
+      params: {
+        id: string;
+      };
+    };
+    status: 200;
+    response: {
+      /** The circuit breaker: a webhook failing too often in a row is held and probed. */
+      circuit: {
+        /** closed: deliveries go. open: they wait, without using attempts, until next_probe_at. half_open: one probe delivery is out; its success closes the circuit. */
+        state: "closed" | "open" | "half_open";
+        /** When the circuit last opened (kept while probes fail) or closed; null if it never opened. */
+        since: string | null;
+        /** open: when the next probe goes. half_open: when the probe out now may be replaced (its lease ends). null when closed. */
+        next_probe_at: string | null;
+        /** Probes failed since it opened; each doubles the wait before the next. */
+        probes_failed: number;
+      };
+    };
   };
   "GET /webhooks/{id}/deliveries": {
     request: {

@@ -3,6 +3,7 @@ import type { SecretBox } from '../core/secret-box.js';
 import { endpointView, type EndpointView, type StoredEndpoint } from '../core/endpoint-security.js';
 import type { Filter } from '../core/filter.js';
 import type { Transformation } from '../core/transformation.js';
+import { circuitView, type CircuitColumns, type CircuitView } from '../core/circuit.js';
 
 /** A secret of an earlier rotation, still signing until `expires_at`; `secret` is stored sealed like the current one. */
 export interface PreviousSecret {
@@ -45,7 +46,7 @@ interface WebhookState<T> {
 }
 
 /** One row of `webhooks`, as both adapters return it. `secret` is sealed (see secret-box.ts). */
-export interface WebhookRow extends WebhookSettings, WebhookState<Date> {
+export interface WebhookRow extends WebhookSettings, WebhookState<Date>, CircuitColumns {
   org_id: string;
   secret: string;
   previous_secrets: PreviousSecret[];
@@ -60,6 +61,8 @@ export interface WebhookRow extends WebhookSettings, WebhookState<Date> {
 export interface WebhookJson extends WebhookSettings, WebhookState<string>, EndpointView {
   /** When the current run of failed attempts began (the UI's "failing since"). */
   first_failure_at: string | null;
+  /** The circuit breaker (docs/delivery-states.md, "Circuit breaker"). */
+  circuit: CircuitView;
 }
 
 export const settableFields = [
@@ -108,6 +111,7 @@ export function toWebhookJson(row: WebhookRow): WebhookJson {
     last_triggered_at: iso(row.last_triggered_at),
     last_success_at: iso(row.last_success_at),
     disabled_reason: row.disabled_reason,
+    circuit: circuitView(row),
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
     created_by: row.created_by,
@@ -203,7 +207,8 @@ export async function insertWebhook(
 
 /**
  * Writes the given settings (only those present) to one webhook. Switching it back
- * on starts it afresh: the failure run and the reason Hookline disabled it are cleared.
+ * on starts it afresh: the failure run, the reason Hookline disabled it and its
+ * circuit (docs/delivery-states.md, "Circuit breaker") are cleared.
  */
 export async function updateWebhook(
   q: Queryable,
@@ -231,6 +236,10 @@ export async function updateWebhook(
       'failure_count = CASE WHEN is_active THEN failure_count ELSE 0 END',
       'first_failure_at = CASE WHEN is_active THEN first_failure_at ELSE NULL END',
       'disabled_reason = NULL',
+      "circuit_since = CASE WHEN is_active OR circuit_state = 'closed' THEN circuit_since ELSE now() END",
+      "circuit_state = CASE WHEN is_active THEN circuit_state ELSE 'closed' END",
+      'circuit_next_probe_at = CASE WHEN is_active THEN circuit_next_probe_at ELSE NULL END',
+      'circuit_probes_failed = CASE WHEN is_active THEN circuit_probes_failed ELSE 0 END',
     );
   }
   const { rows } = await q.query<WebhookRow>(

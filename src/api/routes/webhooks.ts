@@ -60,6 +60,7 @@ import {
   transformationErrors,
   TransformationSchema,
 } from '../routing-schemas.js';
+import { CircuitSchema } from '../circuit-schema.js';
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Timestamp = Type.String({ format: 'date-time' });
@@ -98,6 +99,7 @@ const Webhook = Type.Object({
   disabled_reason: Nullable(
     Type.String({ description: 'Why Hookline switched the webhook off, if it did.' }),
   ),
+  circuit: CircuitSchema,
   created_at: Timestamp,
   updated_at: Timestamp,
   created_by: Nullable(Type.String({ description: 'Key id' })),
