@@ -17,6 +17,7 @@ import {
 import { Link, navigate, useTitle } from '../router';
 import { useSession } from '../session';
 import { failingText, HealthBanner } from '../health';
+import { CircuitBanner } from '../circuit';
 import { useUrlQuery } from '../filters';
 import { EventList, WebhookStatus } from './webhooks';
 import { Deliveries, useUrlLogFilters } from './deliveries';
@@ -128,6 +129,7 @@ export function WebhookDetail({ id }: { id: string }) {
         }
       />
       <HealthBanner w={w} action={resume} />
+      <CircuitBanner w={w} onReset={hook.reload} />
 
       <Tabs
         label="Webhook sections"
