@@ -52,9 +52,9 @@ export interface ClaimedDelivery {
  *   is open waits as a whole until its probe time; then one of its due deliveries
  *   (a fifo webhook's head) is claimed and the webhook turns half_open with the
  *   probe time moved to the end of the lease, in the same statement. The webhook
- *   row is locked first (SKIP LOCKED), so of several workers only one probes: the
- *   others skip the locked row, and one that reaches it after the commit re-reads
- *   it (READ COMMITTED) and finds the probe time moved on. A probe whose worker
+ *   row is locked before the delivery (SKIP LOCKED), so of several workers only
+ *   one probes: the others skip the locked row, and one that reaches it after the
+ *   commit re-reads it (READ COMMITTED) and finds the probe time moved on. A probe whose worker
  *   dies is not stuck: when the lease ends the probe time has come again.
  * - fifo webhooks: only the lowest-seq non-terminal delivery may be claimed.
  *   One index probe per fifo webhook finds its head; the head is claimable
@@ -79,24 +79,29 @@ export interface ClaimedDelivery {
  * closed can only have come from `probe_rows`, which is what `circuit_probe` says.
  */
 const CLAIM_SQL = `
-WITH probe_hooks AS (
-  SELECT pw.id, pw.ordering
+WITH probe_cand AS (
+  SELECT pw.id AS webhook_id, h.id
     FROM webhooks pw
+   CROSS JOIN LATERAL (SELECT x.id, x.status, x.next_attempt_at FROM deliveries x
+                        WHERE x.webhook_id = pw.id AND x.status IN ('pending', 'sending')
+                          AND (pw.ordering = 'fifo' OR (x.status = 'pending' AND x.next_attempt_at <= now()))
+                        ORDER BY x.seq LIMIT 1) h
    WHERE pw.circuit_state <> 'closed' AND pw.circuit_next_probe_at <= now() AND pw.is_active AND NOT pw.relay
-     AND pw.id <> ALL($4::text[])
+     AND pw.id <> ALL($4::text[]) AND h.status = 'pending' AND h.next_attempt_at <= now()
    ORDER BY pw.circuit_next_probe_at
    LIMIT $1
+), probe_hooks AS (
+  -- Locked only when there is something to probe with: an open webhook with nothing due is not
+  -- written to (a row lock is a write) by every claim of every worker.
+  SELECT pw.id
+    FROM webhooks pw
+   WHERE pw.id IN (SELECT webhook_id FROM probe_cand)
+     AND pw.circuit_state <> 'closed' AND pw.circuit_next_probe_at <= now()
    FOR NO KEY UPDATE OF pw SKIP LOCKED
 ), probe_rows AS (
   SELECT d.id, d.webhook_id
     FROM deliveries d
-   WHERE d.id IN (SELECT h.id
-                    FROM probe_hooks ph
-                   CROSS JOIN LATERAL (SELECT x.id, x.status, x.next_attempt_at FROM deliveries x
-                                        WHERE x.webhook_id = ph.id AND x.status IN ('pending', 'sending')
-                                          AND (ph.ordering = 'fifo' OR (x.status = 'pending' AND x.next_attempt_at <= now()))
-                                        ORDER BY x.seq LIMIT 1) h
-                   WHERE h.status = 'pending' AND h.next_attempt_at <= now())
+   WHERE d.id IN (SELECT c.id FROM probe_cand c WHERE c.webhook_id IN (SELECT id FROM probe_hooks))
      AND d.status = 'pending'
    FOR UPDATE OF d SKIP LOCKED
 ), probed AS (
