@@ -9,11 +9,14 @@
 --   ends and another may go (its worker died). NULL when closed.
 -- circuit_probes_failed: probes failed since the circuit opened; the probe interval doubles with
 --   each (capped), and a success or a reset sets it back to 0.
+-- circuit_failures: the webhook's own number of failed attempts in a row that opens it (0: never);
+--   NULL: the server's --circuit-failures.
 ALTER TABLE webhooks ADD COLUMN circuit_state text NOT NULL DEFAULT 'closed'
   CHECK (circuit_state IN ('closed', 'open', 'half_open'));
 ALTER TABLE webhooks ADD COLUMN circuit_since timestamptz;
 ALTER TABLE webhooks ADD COLUMN circuit_next_probe_at timestamptz;
 ALTER TABLE webhooks ADD COLUMN circuit_probes_failed integer NOT NULL DEFAULT 0;
+ALTER TABLE webhooks ADD COLUMN circuit_failures integer;
 -- The claim (src/worker/claim.ts, CLAIM_SQL's `probe_hooks` and the NOT IN lists of `heads` and
 -- `others`) and the worker's next-due look (msUntilNextDue) read the webhooks whose circuit is
 -- not closed on every claim: with every circuit closed this probe finds nothing at once.

@@ -919,6 +919,7 @@ export interface Operations {
           code: string;
           enabled: boolean;
         } | null;
+        circuit_failures: number | null;
         /** Failed attempts in a row, every retry counted (not deliveries); 0 after a success. */
         failure_count: number;
         first_failure_at: string | null;
@@ -1032,6 +1033,7 @@ export interface Operations {
           code: string;
           enabled: boolean;
         } | null;
+        circuit_failures?: number | null;
         /** whsec_ + base64 of 24–64 bytes (keyed by the decoded bytes), or an imported secret of 24–128 printable ASCII characters (keyed by its UTF-8 bytes); generated when absent */
         secret?: string;
         /** The application’s own id of its customer: ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$ */
@@ -1061,6 +1063,7 @@ export interface Operations {
         code: string;
         enabled: boolean;
       } | null;
+      circuit_failures: number | null;
       /** Failed attempts in a row, every retry counted (not deliveries); 0 after a success. */
       failure_count: number;
       first_failure_at: string | null;
@@ -1142,6 +1145,7 @@ export interface Operations {
         code: string;
         enabled: boolean;
       } | null;
+      circuit_failures: number | null;
       /** Failed attempts in a row, every retry counted (not deliveries); 0 after a success. */
       failure_count: number;
       first_failure_at: string | null;
@@ -1256,6 +1260,7 @@ export interface Operations {
           code: string;
           enabled: boolean;
         } | null;
+        circuit_failures?: number | null;
       };
     };
     status: 200;
@@ -1281,6 +1286,7 @@ export interface Operations {
         code: string;
         enabled: boolean;
       } | null;
+      circuit_failures: number | null;
       /** Failed attempts in a row, every retry counted (not deliveries); 0 after a success. */
       failure_count: number;
       first_failure_at: string | null;

@@ -28,6 +28,8 @@ export interface WebhookSettings {
   filter?: Filter | null;
   include_fields?: string[] | null;
   transformation?: Transformation | null;
+  /** Failed attempts in a row that open its circuit (0: never); null or absent: the server's --circuit-failures. */
+  circuit_failures?: number | null;
 }
 
 /** What Hookline keeps about a webhook beside its settings; `T` is how a time is held (Date in a row, ISO text in the API). */
@@ -80,6 +82,7 @@ export const settableFields = [
   'filter',
   'include_fields',
   'transformation',
+  'circuit_failures',
 ] as const satisfies ReadonlyArray<keyof WebhookSettings>;
 
 // A jsonb column that may be SQL NULL: JSON.stringify(null) would store the JSON value null.
@@ -106,6 +109,7 @@ export function toWebhookJson(row: WebhookRow): WebhookJson {
     filter: row.filter ?? null,
     include_fields: row.include_fields ?? null,
     transformation: row.transformation ?? null,
+    circuit_failures: row.circuit_failures ?? null,
     failure_count: row.failure_count,
     first_failure_at: iso(row.first_failure_at),
     last_triggered_at: iso(row.last_triggered_at),
@@ -178,8 +182,8 @@ export async function insertWebhook(
   const { rows } = await q.query<WebhookRow>(
     `INSERT INTO webhooks (id, org_id, name, url, description, events, custom_headers, is_active, timeout_seconds,
        retry_attempts, retry_delay_seconds, rate_limit_per_second, ordering, secret, created_by, updated_by, tenant_id,
-       filter, include_fields, transformation)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $18, $19) RETURNING *`,
+       filter, include_fields, transformation, circuit_failures)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $18, $19, $20) RETURNING *`,
     [
       w.id,
       w.orgId,
@@ -200,6 +204,7 @@ export async function insertWebhook(
       jsonOrNull(w.filter),
       w.include_fields ?? null,
       jsonOrNull(w.transformation),
+      w.circuit_failures ?? null,
     ],
   );
   return rows[0];

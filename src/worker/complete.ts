@@ -231,13 +231,13 @@ export function healthDeltas(outcomes: Outcome[]): Map<string, HealthDelta> {
 
 /** What opens a circuit and how long it waits (see docs/delivery-states.md, "Circuit breaker"). */
 export interface CircuitOptions extends ProbeWaitOptions {
-  /** config.circuitFailures: failed attempts in a row that open it; 0: never. */
+  /** config.circuitFailures: failed attempts in a row that open it (0: never), unless the webhook sets its own. */
   failures: number;
   /** For tests: the clock the probe times are computed from. */
   now?: number;
 }
 
-/** Relay webhooks (hookline listen) have no circuit: their CLI forwards to a local URL. */
+/** What the relay passes: relay webhooks (hookline listen) have no circuit, their CLI forwards to a local URL. */
 const NO_CIRCUIT: CircuitOptions = { failures: 0, maxSeconds: 1 };
 
 /**
@@ -272,14 +272,15 @@ export async function updateWebhookHealth(
                 AS u(id, any_success, fails, first_fail, last_success, last_triggered, probe, probe_sent, open_at, reopen_at)
      ), locked AS (
        SELECT w.id, w.failure_count AS old_failure_count, w.first_failure_at AS old_first_failure_at,
-              w.circuit_state AS old_circuit_state, w.circuit_since AS old_circuit_since
+              w.circuit_state AS old_circuit_state, w.circuit_since AS old_circuit_since,
+              CASE WHEN w.relay THEN 0 ELSE COALESCE(w.circuit_failures, $11::int) END AS opens_at
          FROM webhooks w WHERE w.id = ANY($1::text[]) ORDER BY w.id FOR NO KEY UPDATE
      ), n AS (
        SELECT u.*, l.old_failure_count, l.old_first_failure_at, l.old_circuit_state, l.old_circuit_since,
               CASE WHEN u.any_success THEN u.fails ELSE l.old_failure_count + u.fails END AS failure_count,
               CASE WHEN u.any_success THEN 'closed'
-                   WHEN l.old_circuit_state = 'closed' AND $11::int > 0
-                        AND l.old_failure_count + u.fails >= $11::int AND u.fails > 0 THEN 'open'
+                   WHEN l.old_circuit_state = 'closed' AND l.opens_at > 0
+                        AND l.old_failure_count + u.fails >= l.opens_at AND u.fails > 0 THEN 'open'
                    WHEN l.old_circuit_state <> 'closed' AND u.probe THEN 'open'
                    ELSE l.old_circuit_state END AS circuit_state
          FROM u JOIN locked l ON l.id = u.id

@@ -58,7 +58,7 @@ async function flakyReceiver(holdMs = 0) {
   };
 }
 
-async function setup(url: string) {
+async function setup(url: string, hook: Record<string, unknown> = {}) {
   const o = await t.newOrg();
   expect((await o.admin('POST', '/event-types', { name: 'thing.happened' })).status).toBe(201);
   const res = await o.admin('POST', '/webhooks', {
@@ -67,6 +67,7 @@ async function setup(url: string) {
     events: ['thing.happened'],
     retry_attempts: 10,
     retry_delay_seconds: 10,
+    ...hook,
   });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return { o, hookId: res.body.id as string };
@@ -202,6 +203,36 @@ describe('a webhook whose receiver fails, then recovers', () => {
       .find((e) => e.type === 'hookline.webhook.circuit_closed');
     expect(closed.data).toMatchObject({ webhook_id: hookId, reason: 'reset' });
     expect((await o.admin('POST', '/webhooks/wh_nope/circuit/reset')).status).toBe(404);
+  });
+});
+
+describe('a webhook’s own circuit_failures', () => {
+  it('0 never opens its circuit; 1 opens it at the first failure', async () => {
+    if (workers.length === 0) await worker();
+    const flaky = await flakyReceiver();
+    const never = await setup(flaky.rx.url, { circuit_failures: 0, retry_attempts: FAILURES + 1 });
+    expect((await never.o.viewer('GET', `/webhooks/${never.hookId}`)).body.circuit_failures).toBe(
+      0,
+    );
+    await publish(never.o, 0);
+    await until(
+      async () => (await deliveriesOf(never.hookId))[0]?.status === 'failed',
+      20_000,
+      async () => `exhausted: ${JSON.stringify(await deliveriesOf(never.hookId))}`,
+    );
+    expect((await deliveriesOf(never.hookId))[0].attempts).toBe(FAILURES + 2);
+    expect((await circuitOf(never.o, never.hookId)).state).toBe('closed');
+
+    const soon = await setup(flaky.rx.url, { circuit_failures: 1 });
+    await publish(soon.o, 0);
+    await waitCircuit(soon.o, soon.hookId, (c) => c.state !== 'closed', 'open');
+    const patched = await soon.o.admin('PATCH', `/webhooks/${soon.hookId}`, {
+      circuit_failures: null,
+    });
+    expect(patched.body.circuit_failures).toBeNull();
+    expect(
+      (await soon.o.admin('PATCH', `/webhooks/${soon.hookId}`, { circuit_failures: -1 })).status,
+    ).toBe(422);
   });
 });
 

@@ -84,6 +84,7 @@ const Webhook = Type.Object({
   filter: Nullable(FilterSchema),
   include_fields: Nullable(IncludeFieldsSchema),
   transformation: Nullable(TransformationSchema),
+  circuit_failures: Nullable(Type.Integer()),
   failure_count: Type.Integer({
     description:
       'Failed attempts in a row, every retry counted (not deliveries); 0 after a success.',
@@ -151,6 +152,14 @@ const fields = {
   filter: Nullable(FilterSchema),
   include_fields: Nullable(IncludeFieldsSchema),
   transformation: Nullable(TransformationSchema),
+  circuit_failures: Nullable(
+    Type.Integer({
+      minimum: 0,
+      maximum: 1000,
+      description:
+        'Failed attempts in a row that open the circuit (0: never); null: the server setting (--circuit-failures, default 5)',
+    }),
+  ),
 };
 const CreateBody = Type.Object(
   {
@@ -176,6 +185,7 @@ const CreateBody = Type.Object(
           'filter',
           'include_fields',
           'transformation',
+          'circuit_failures',
         ] as const
       ).map((k) => [k, Type.Optional(fields[k])]),
     ),
@@ -215,6 +225,7 @@ const defaults: Omit<WebhookSettings, 'name' | 'url' | 'events'> = {
   filter: null,
   include_fields: null,
   transformation: null,
+  circuit_failures: null,
 };
 
 /** Errors in the given subscriptions: malformed patterns, and types or categories this organization lacks. */

@@ -248,6 +248,14 @@ function Configuration({ w }: { w: Webhook }) {
         <dd>{w.timeout_seconds}s</dd>
         <dt>Rate limit</dt>
         <dd>{w.rate_limit_per_second ? `${w.rate_limit_per_second} requests/s` : 'Unlimited'}</dd>
+        <dt>Circuit breaker</dt>
+        <dd>
+          {w.circuit_failures === null
+            ? 'Server default'
+            : w.circuit_failures === 0
+              ? 'Off'
+              : `Opens after ${w.circuit_failures} failed attempts in a row`}
+        </dd>
         <dt>Ordering</dt>
         <dd>{w.ordering === 'fifo' ? <Badge tone="purple">FIFO</Badge> : 'Unordered'}</dd>
         <dt>Headers</dt>
