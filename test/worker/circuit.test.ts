@@ -207,7 +207,7 @@ describe('a webhook whose receiver fails, then recovers', () => {
 });
 
 describe('a webhook’s own circuit_failures', () => {
-  it('0 never opens its circuit; 1 opens it at the first failure', async () => {
+  it('0 never opens its circuit; 1 opens it at the first failure; re-enabling closes it', async () => {
     if (workers.length === 0) await worker();
     const flaky = await flakyReceiver();
     const never = await setup(flaky.rx.url, { circuit_failures: 0, retry_attempts: FAILURES + 1 });
@@ -230,6 +230,10 @@ describe('a webhook’s own circuit_failures', () => {
       circuit_failures: null,
     });
     expect(patched.body.circuit_failures).toBeNull();
+    // Switched off and on again, it starts afresh: its circuit closed too.
+    await soon.o.admin('PATCH', `/webhooks/${soon.hookId}`, { is_active: false });
+    const back = await soon.o.admin('PATCH', `/webhooks/${soon.hookId}`, { is_active: true });
+    expect(back.body.circuit).toMatchObject({ state: 'closed', next_probe_at: null });
     expect(
       (await soon.o.admin('PATCH', `/webhooks/${soon.hookId}`, { circuit_failures: -1 })).status,
     ).toBe(422);
