@@ -38,6 +38,10 @@ export interface Config {
   portalRateLimitPerMinute: number;
   /** A webhook failing every delivery for this long is disabled. */
   disableAfterDays: number;
+  /** Failed attempts in a row that open a webhook's circuit (0: never; docs/delivery-states.md, "Circuit breaker"). */
+  circuitFailures: number;
+  /** The longest wait between two probes of an open circuit. */
+  circuitMaxProbeSeconds: number;
   logLevel: string;
   /** json or pretty; unset: pretty when standard error is a terminal, else json. */
   logFormat?: LogFormat;
@@ -226,6 +230,23 @@ export const settings: Setting[] = [
     kind: 'int',
     default: 5,
     description: 'disable a webhook whose deliveries all failed for this many days',
+  },
+  {
+    key: 'circuitFailures',
+    env: 'HOOKLINE_CIRCUIT_FAILURES',
+    flag: '--circuit-failures',
+    kind: 'int',
+    default: 5,
+    description:
+      "failed attempts in a row that open a webhook's circuit: its deliveries wait for one probe to succeed (0: never)",
+  },
+  {
+    key: 'circuitMaxProbeSeconds',
+    env: 'HOOKLINE_CIRCUIT_MAX_PROBE_SECONDS',
+    flag: '--circuit-max-probe-seconds',
+    kind: 'int',
+    default: 3600,
+    description: 'longest wait between two probes of an open circuit, in seconds',
   },
   {
     key: 'logLevel',
@@ -483,6 +504,9 @@ export function loadConfig(
   }
   if (config.workerBatchSize < 1 || config.workerConcurrency < 1) {
     throw new ConfigError('--worker-batch and --worker-concurrency must be at least 1');
+  }
+  if (config.circuitMaxProbeSeconds < 1) {
+    throw new ConfigError('--circuit-max-probe-seconds must be at least 1');
   }
   if (config.transformMemoryMb < 1 || config.transformTimeoutMs < 1) {
     throw new ConfigError('--transform-memory-mb and --transform-timeout-ms must be at least 1');

@@ -971,12 +971,24 @@ export interface Operations {
           code: string;
           enabled: boolean;
         } | null;
+        circuit_failures: number | null;
         /** Failed attempts in a row, every retry counted (not deliveries); 0 after a success. */
         failure_count: number;
         first_failure_at: string | null;
         last_triggered_at: string | null;
         last_success_at: string | null;
         disabled_reason: string | null;
+        /** The circuit breaker: a webhook failing too often in a row is held and probed. */
+        circuit: {
+          /** closed: deliveries go. open: they wait, without using attempts, until next_probe_at. half_open: one probe delivery is out; its success closes the circuit. */
+          state: "closed" | "open" | "half_open";
+          /** When the circuit last opened (kept while probes fail) or closed; null if it never opened. */
+          since: string | null;
+          /** open: when the next probe goes. half_open: when the probe out now may be replaced (its lease ends). null when closed. */
+          next_probe_at: string | null;
+          /** Probes failed since it opened; each doubles the wait before the next. */
+          probes_failed: number;
+        };
         created_at: string;
         updated_at: string;
         created_by: string | null;
@@ -1075,6 +1087,7 @@ export interface Operations {
           code: string;
           enabled: boolean;
         } | null;
+        circuit_failures?: number | null;
         /** whsec_ + base64 of 24–64 bytes (keyed by the decoded bytes), or an imported secret of 24–128 printable ASCII characters (keyed by its UTF-8 bytes); generated when absent */
         secret?: string;
         /** The application’s own id of its customer: ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$ */
@@ -1104,12 +1117,24 @@ export interface Operations {
         code: string;
         enabled: boolean;
       } | null;
+      circuit_failures: number | null;
       /** Failed attempts in a row, every retry counted (not deliveries); 0 after a success. */
       failure_count: number;
       first_failure_at: string | null;
       last_triggered_at: string | null;
       last_success_at: string | null;
       disabled_reason: string | null;
+      /** The circuit breaker: a webhook failing too often in a row is held and probed. */
+      circuit: {
+        /** closed: deliveries go. open: they wait, without using attempts, until next_probe_at. half_open: one probe delivery is out; its success closes the circuit. */
+        state: "closed" | "open" | "half_open";
+        /** When the circuit last opened (kept while probes fail) or closed; null if it never opened. */
+        since: string | null;
+        /** open: when the next probe goes. half_open: when the probe out now may be replaced (its lease ends). null when closed. */
+        next_probe_at: string | null;
+        /** Probes failed since it opened; each doubles the wait before the next. */
+        probes_failed: number;
+      };
       created_at: string;
       updated_at: string;
       created_by: string | null;
@@ -1176,12 +1201,24 @@ export interface Operations {
         code: string;
         enabled: boolean;
       } | null;
+      circuit_failures: number | null;
       /** Failed attempts in a row, every retry counted (not deliveries); 0 after a success. */
       failure_count: number;
       first_failure_at: string | null;
       last_triggered_at: string | null;
       last_success_at: string | null;
       disabled_reason: string | null;
+      /** The circuit breaker: a webhook failing too often in a row is held and probed. */
+      circuit: {
+        /** closed: deliveries go. open: they wait, without using attempts, until next_probe_at. half_open: one probe delivery is out; its success closes the circuit. */
+        state: "closed" | "open" | "half_open";
+        /** When the circuit last opened (kept while probes fail) or closed; null if it never opened. */
+        since: string | null;
+        /** open: when the next probe goes. half_open: when the probe out now may be replaced (its lease ends). null when closed. */
+        next_probe_at: string | null;
+        /** Probes failed since it opened; each doubles the wait before the next. */
+        probes_failed: number;
+      };
       created_at: string;
       updated_at: string;
       created_by: string | null;
@@ -1281,6 +1318,7 @@ export interface Operations {
           code: string;
           enabled: boolean;
         } | null;
+        circuit_failures?: number | null;
       };
     };
     status: 200;
@@ -1306,12 +1344,24 @@ export interface Operations {
         code: string;
         enabled: boolean;
       } | null;
+      circuit_failures: number | null;
       /** Failed attempts in a row, every retry counted (not deliveries); 0 after a success. */
       failure_count: number;
       first_failure_at: string | null;
       last_triggered_at: string | null;
       last_success_at: string | null;
       disabled_reason: string | null;
+      /** The circuit breaker: a webhook failing too often in a row is held and probed. */
+      circuit: {
+        /** closed: deliveries go. open: they wait, without using attempts, until next_probe_at. half_open: one probe delivery is out; its success closes the circuit. */
+        state: "closed" | "open" | "half_open";
+        /** When the circuit last opened (kept while probes fail) or closed; null if it never opened. */
+        since: string | null;
+        /** open: when the next probe goes. half_open: when the probe out now may be replaced (its lease ends). null when closed. */
+        next_probe_at: string | null;
+        /** Probes failed since it opened; each doubles the wait before the next. */
+        probes_failed: number;
+      };
       created_at: string;
       updated_at: string;
       created_by: string | null;
@@ -1355,6 +1405,28 @@ export interface Operations {
     };
     status: 204;
     response: void;
+  };
+  /** Close the webhook’s circuit: its held deliveries go now */
+  "POST /webhooks/{id}/circuit/reset": {
+    request: {
+      params: {
+        id: string;
+      };
+    };
+    status: 200;
+    response: {
+      /** The circuit breaker: a webhook failing too often in a row is held and probed. */
+      circuit: {
+        /** closed: deliveries go. open: they wait, without using attempts, until next_probe_at. half_open: one probe delivery is out; its success closes the circuit. */
+        state: "closed" | "open" | "half_open";
+        /** When the circuit last opened (kept while probes fail) or closed; null if it never opened. */
+        since: string | null;
+        /** open: when the next probe goes. half_open: when the probe out now may be replaced (its lease ends). null when closed. */
+        next_probe_at: string | null;
+        /** Probes failed since it opened; each doubles the wait before the next. */
+        probes_failed: number;
+      };
+    };
   };
   "GET /webhooks/{id}/deliveries": {
     request: {

@@ -19,6 +19,15 @@ export const builtinEventTypes: Array<{ name: string; description: string }> = [
   },
   { name: 'hookline.delivery.exhausted', description: 'A delivery failed its last retry.' },
   { name: 'hookline.webhook.recovered', description: 'A failing webhook succeeded again.' },
+  // Also inserted for the organizations of an older database by sql/000090_circuit.sql.
+  {
+    name: 'hookline.webhook.circuit_opened',
+    description: 'A webhook failed too often in a row: its deliveries wait for a probe to succeed.',
+  },
+  {
+    name: 'hookline.webhook.circuit_closed',
+    description: "A webhook's circuit closed again: its waiting deliveries go now.",
+  },
 ];
 
 export function isBuiltinEventType(name: string): boolean {

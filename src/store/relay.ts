@@ -161,7 +161,7 @@ export async function completeRelayDelivery(
             e.payload::text AS payload_text, e.created_at AS event_created_at,
             w.url, w.name AS webhook_name, w.is_active, w.timeout_seconds, w.retry_attempts, w.retry_delay_seconds,
             w.rate_limit_per_second, w.ordering, w.custom_headers, w.secret, w.previous_secrets,
-            w.updated_at AS webhook_updated_at
+            w.updated_at AS webhook_updated_at, false AS circuit_probe, 0 AS circuit_probes_failed
        FROM deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id
       WHERE d.id = $1 AND d.webhook_id = $2 AND d.status = 'sending' AND d.worker_id = $3 AND w.relay
         FOR UPDATE OF d`,

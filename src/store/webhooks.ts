@@ -4,6 +4,7 @@ import type { SecretBox } from '../core/secret-box.js';
 import { endpointView, type EndpointView, type StoredEndpoint } from '../core/endpoint-security.js';
 import type { Filter } from '../core/filter.js';
 import type { Transformation } from '../core/transformation.js';
+import { circuitView, type CircuitColumns, type CircuitView } from '../core/circuit.js';
 
 /** A secret of an earlier rotation, still signing until `expires_at`; `secret` is stored sealed like the current one. */
 export interface PreviousSecret {
@@ -28,6 +29,8 @@ export interface WebhookSettings {
   filter?: Filter | null;
   include_fields?: string[] | null;
   transformation?: Transformation | null;
+  /** Failed attempts in a row that open its circuit (0: never); null or absent: the server's --circuit-failures. */
+  circuit_failures?: number | null;
 }
 
 /** What Hookline keeps about a webhook beside its settings; `T` is how a time is held (Date in a row, ISO text in the API). */
@@ -49,7 +52,7 @@ interface WebhookState<T> {
 }
 
 /** One row of `webhooks`, as both adapters return it. `secret` is sealed (see secret-box.ts). */
-export interface WebhookRow extends WebhookSettings, WebhookState<Date> {
+export interface WebhookRow extends WebhookSettings, WebhookState<Date>, CircuitColumns {
   org_id: string;
   secret: string;
   previous_secrets: PreviousSecret[];
@@ -64,6 +67,8 @@ export interface WebhookRow extends WebhookSettings, WebhookState<Date> {
 export interface WebhookJson extends WebhookSettings, WebhookState<string>, EndpointView {
   /** When the current run of failed attempts began (the UI's "failing since"). */
   first_failure_at: string | null;
+  /** The circuit breaker (docs/delivery-states.md, "Circuit breaker"). */
+  circuit: CircuitView;
 }
 
 export const settableFields = [
@@ -81,6 +86,7 @@ export const settableFields = [
   'filter',
   'include_fields',
   'transformation',
+  'circuit_failures',
 ] as const satisfies ReadonlyArray<keyof WebhookSettings>;
 
 // A jsonb column that may be SQL NULL: JSON.stringify(null) would store the JSON value null.
@@ -107,11 +113,13 @@ export function toWebhookJson(row: WebhookRow): WebhookJson {
     filter: row.filter ?? null,
     include_fields: row.include_fields ?? null,
     transformation: row.transformation ?? null,
+    circuit_failures: row.circuit_failures ?? null,
     failure_count: row.failure_count,
     first_failure_at: iso(row.first_failure_at),
     last_triggered_at: iso(row.last_triggered_at),
     last_success_at: iso(row.last_success_at),
     disabled_reason: row.disabled_reason,
+    circuit: circuitView(row),
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
     created_by: row.created_by,
@@ -180,8 +188,8 @@ export async function insertWebhook(
   const { rows } = await q.query<WebhookRow>(
     `INSERT INTO webhooks (id, org_id, name, url, description, events, custom_headers, is_active, timeout_seconds,
        retry_attempts, retry_delay_seconds, rate_limit_per_second, ordering, secret, created_by, updated_by, tenant_id,
-       filter, include_fields, transformation)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $18, $19)
+       filter, include_fields, transformation, circuit_failures)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $18, $19, $20)
      RETURNING *, ${WEBHOOK_KEY_NAMES}`,
     [
       w.id,
@@ -203,6 +211,7 @@ export async function insertWebhook(
       jsonOrNull(w.filter),
       w.include_fields ?? null,
       jsonOrNull(w.transformation),
+      w.circuit_failures ?? null,
     ],
   );
   return rows[0];
@@ -210,7 +219,8 @@ export async function insertWebhook(
 
 /**
  * Writes the given settings (only those present) to one webhook. Switching it back
- * on starts it afresh: the failure run and the reason Hookline disabled it are cleared.
+ * on starts it afresh: the failure run, the reason Hookline disabled it and its
+ * circuit (docs/delivery-states.md, "Circuit breaker") are cleared.
  */
 export async function updateWebhook(
   q: Queryable,
@@ -238,6 +248,10 @@ export async function updateWebhook(
       'failure_count = CASE WHEN is_active THEN failure_count ELSE 0 END',
       'first_failure_at = CASE WHEN is_active THEN first_failure_at ELSE NULL END',
       'disabled_reason = NULL',
+      "circuit_since = CASE WHEN is_active OR circuit_state = 'closed' THEN circuit_since ELSE now() END",
+      "circuit_state = CASE WHEN is_active THEN circuit_state ELSE 'closed' END",
+      'circuit_next_probe_at = CASE WHEN is_active THEN circuit_next_probe_at ELSE NULL END',
+      'circuit_probes_failed = CASE WHEN is_active THEN circuit_probes_failed ELSE 0 END',
     );
   }
   const { rows } = await q.query<WebhookRow>(

@@ -40,10 +40,22 @@ export interface ClaimedDelivery {
   endpoint_security: StoredEndpoint;
   include_fields: string[] | null;
   transformation: Transformation | null;
+  /** Claimed as its webhook's circuit probe (docs/delivery-states.md, "Circuit breaker"). */
+  circuit_probe: boolean;
+  /** Probes failed since the circuit opened, as the claim found it (sets the next probe's wait). */
+  circuit_probes_failed: number;
 }
 
 /**
- * Two kinds of due work, heads first:
+ * Three kinds of due work, probes first:
+ * - probes (docs/delivery-states.md, "Circuit breaker"): a webhook whose circuit
+ *   is open waits as a whole until its probe time; then one of its due deliveries
+ *   (a fifo webhook's head) is claimed and the webhook turns half_open with the
+ *   probe time moved to the end of the lease, in the same statement. The webhook
+ *   row is locked before the delivery (SKIP LOCKED), so of several workers only
+ *   one probes: the others skip the locked row, and one that reaches it after the
+ *   commit re-reads it (READ COMMITTED) and finds the probe time moved on. A probe whose worker
+ *   dies is not stuck: when the lease ends the probe time has come again.
  * - fifo webhooks: only the lowest-seq non-terminal delivery may be claimed.
  *   One index probe per fifo webhook finds its head; the head is claimable
  *   when it is pending and due. While it is being sent (`sending`) or waits
@@ -51,8 +63,10 @@ export interface ClaimedDelivery {
  *   the lock the status is checked again, so two workers that both saw the
  *   same head cannot both take it.
  * - every other webhook: the oldest due deliveries. Rows of fifo and relay
- *   webhooks are skipped by a hashed id check, so a long line held behind a
- *   failing fifo head costs the others next to nothing.
+ *   webhooks, and of active webhooks whose circuit is not closed, are skipped by
+ *   a hashed id check, so a long line held behind a failing fifo head or an open
+ *   circuit costs the others next to nothing. (An inactive webhook's deliveries
+ *   are claimed only to be cancelled, so its circuit does not hold them.)
  * Relay webhooks (hookline listen) are sent by the CLI that claims them
  * through /relay, never by workers. Webhooks this worker has no room for
  * (`busy`: every slot taken, see webhook-slots.ts) are skipped too, and of
@@ -60,9 +74,42 @@ export interface ClaimedDelivery {
  * only hand back stays in the queue, for another worker or a later claim.
  * `= ANY(ARRAY(…))` rather than a join on the CTE: the planner then walks the
  * primary key for the claimed ids instead of hashing the whole table.
+ * The final join reads the webhook as the statement began, before `probed`
+ * turned it half_open: a claimed row of an active webhook whose circuit was not
+ * closed can only have come from `probe_rows`, which is what `circuit_probe` says.
  */
 const CLAIM_SQL = `
-WITH heads AS (
+WITH probe_cand AS (
+  SELECT pw.id AS webhook_id, h.id
+    FROM webhooks pw
+   CROSS JOIN LATERAL (SELECT x.id, x.status, x.next_attempt_at FROM deliveries x
+                        WHERE x.webhook_id = pw.id AND x.status IN ('pending', 'sending')
+                          AND (pw.ordering = 'fifo' OR (x.status = 'pending' AND x.next_attempt_at <= now()))
+                        ORDER BY x.seq LIMIT 1) h
+   WHERE pw.circuit_state <> 'closed' AND pw.circuit_next_probe_at <= now() AND pw.is_active AND NOT pw.relay
+     AND pw.id <> ALL($4::text[]) AND h.status = 'pending' AND h.next_attempt_at <= now()
+   ORDER BY pw.circuit_next_probe_at
+   LIMIT $1
+), probe_hooks AS (
+  -- Locked only when there is something to probe with: an open webhook with nothing due is not
+  -- written to (a row lock is a write) by every claim of every worker.
+  SELECT pw.id
+    FROM webhooks pw
+   WHERE pw.id IN (SELECT webhook_id FROM probe_cand)
+     AND pw.circuit_state <> 'closed' AND pw.circuit_next_probe_at <= now()
+   FOR NO KEY UPDATE OF pw SKIP LOCKED
+), probe_rows AS (
+  SELECT d.id, d.webhook_id
+    FROM deliveries d
+   WHERE d.id IN (SELECT c.id FROM probe_cand c WHERE c.webhook_id IN (SELECT id FROM probe_hooks))
+     AND d.status = 'pending'
+   FOR UPDATE OF d SKIP LOCKED
+), probed AS (
+  UPDATE webhooks w
+     SET circuit_state = 'half_open', circuit_next_probe_at = now() + make_interval(secs => $2)
+   WHERE w.id IN (SELECT webhook_id FROM probe_rows)
+  RETURNING w.id
+), heads AS (
   SELECT d.id
     FROM deliveries d
    WHERE d.id IN (SELECT h.id
@@ -70,14 +117,16 @@ WITH heads AS (
                    CROSS JOIN LATERAL (SELECT x.id, x.status, x.next_attempt_at FROM deliveries x
                                         WHERE x.webhook_id = fw.id AND x.status IN ('pending', 'sending')
                                         ORDER BY x.seq LIMIT 1) h
-                   WHERE fw.ordering = 'fifo' AND NOT fw.relay AND h.status = 'pending' AND h.next_attempt_at <= now())
+                   WHERE fw.ordering = 'fifo' AND NOT fw.relay AND (fw.circuit_state = 'closed' OR NOT fw.is_active)
+                     AND h.status = 'pending' AND h.next_attempt_at <= now())
      AND d.status = 'pending'
    FOR UPDATE OF d SKIP LOCKED
 ), others AS (
   SELECT d.id, d.webhook_id, d.next_attempt_at
     FROM deliveries d
    WHERE d.status = 'pending' AND d.next_attempt_at <= now()
-     AND d.webhook_id NOT IN (SELECT sw.id FROM webhooks sw WHERE sw.ordering = 'fifo' OR sw.relay)
+     AND d.webhook_id NOT IN (SELECT sw.id FROM webhooks sw
+                               WHERE sw.ordering = 'fifo' OR sw.relay OR (sw.circuit_state <> 'closed' AND sw.is_active))
      AND d.webhook_id <> ALL($4::text[])
    ORDER BY d.next_attempt_at
    LIMIT $1
@@ -87,9 +136,11 @@ WITH heads AS (
          COALESCE(r.room, $7) AS room
     FROM others o LEFT JOIN unnest($5::text[], $6::int[]) AS r(webhook_id, room) ON r.webhook_id = o.webhook_id
 ), due AS (
-  -- Heads first, so a large backlog elsewhere never starves fifo webhooks. Rows locked here
+  -- Probes and heads first, so a large backlog elsewhere never starves them. Rows locked here
   -- but cut (by the LIMIT, or past their webhook's room) are simply unlocked when the statement ends.
-  (SELECT id FROM heads UNION ALL (SELECT id FROM ranked WHERE n <= room ORDER BY next_attempt_at)) LIMIT $1
+  (SELECT id FROM probe_rows WHERE webhook_id IN (SELECT id FROM probed)
+   UNION ALL SELECT id FROM heads
+   UNION ALL (SELECT id FROM ranked WHERE n <= room ORDER BY next_attempt_at)) LIMIT $1
 )
 UPDATE deliveries d
    SET status = 'sending', lease_expires_at = now() + make_interval(secs => $2), worker_id = $3, updated_at = now()
@@ -99,7 +150,8 @@ RETURNING d.id, d.org_id, d.webhook_id, d.event_id, d.event_type, d.attempts, d.
           e.payload::text AS payload_text, e.created_at AS event_created_at,
           w.url, w.name AS webhook_name, w.tenant_id, w.is_active, w.timeout_seconds, w.retry_attempts, w.retry_delay_seconds,
           w.rate_limit_per_second, w.ordering, w.custom_headers, w.secret, w.previous_secrets,
-          w.updated_at AS webhook_updated_at, w.endpoint_security, w.include_fields, w.transformation`;
+          w.updated_at AS webhook_updated_at, w.endpoint_security, w.include_fields, w.transformation,
+          (w.circuit_state <> 'closed' AND w.is_active) AS circuit_probe, w.circuit_probes_failed`;
 
 /** No per-webhook bound: what a worker without slots (tests, tools) passes. */
 export const UNBOUNDED_ROOM: ClaimRoom = { busy: [], ids: [], rooms: [], fresh: 2 ** 31 - 1 };
@@ -122,12 +174,14 @@ export async function claimDeliveries(
 
 /**
  * Milliseconds until the earliest pending delivery due after `since` (the
- * moment the last claim began), or undefined when there is none. Rows due
- * before `since` are left out: the claim saw them and could not take them
- * (fifo rows held behind their head, rows locked by another worker), and
- * counting them would spin the loop. A retry that came due while the claim
- * ran is counted (it reads as 0 ms: claim again now), unless it is a `busy`
- * webhook's, which the claim skipped: the loop is woken when one has room.
+ * moment the last claim began), or the earliest circuit probe time after it,
+ * or undefined when there is none. Rows due before `since` are left out: the
+ * claim saw them and could not take them (fifo rows held behind their head,
+ * rows locked by another worker), and counting them would spin the loop. A
+ * retry that came due while the claim ran is counted (it reads as 0 ms: claim
+ * again now), unless it is a `busy` webhook's, which the claim skipped: the
+ * loop is woken when one has room. Rows held by an open circuit are left out
+ * too: their webhook's probe time is what wakes the loop.
  */
 export async function msUntilNextDue(
   q: Queryable,
@@ -135,8 +189,14 @@ export async function msUntilNextDue(
   busy: string[] = [],
 ): Promise<number | undefined> {
   const { rows } = await q.query<{ ms: number | null }>(
-    `SELECT (extract(epoch FROM min(next_attempt_at) - now()) * 1000)::float8 AS ms
-       FROM deliveries WHERE status = 'pending' AND next_attempt_at > $1 AND webhook_id <> ALL($2::text[])`,
+    `SELECT (extract(epoch FROM LEAST(
+              (SELECT min(next_attempt_at) FROM deliveries
+                WHERE status = 'pending' AND next_attempt_at > $1 AND webhook_id <> ALL($2::text[])
+                  AND webhook_id NOT IN (SELECT id FROM webhooks
+                                          WHERE circuit_state <> 'closed' AND circuit_next_probe_at > now() AND is_active)),
+              (SELECT min(circuit_next_probe_at) FROM webhooks
+                WHERE circuit_state <> 'closed' AND circuit_next_probe_at > $1 AND id <> ALL($2::text[]))
+            ) - now()) * 1000)::float8 AS ms`,
     [since.toISOString(), busy],
     { name: 'hookline_next_due' },
   );

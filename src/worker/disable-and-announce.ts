@@ -2,8 +2,9 @@
  * What the worker does to webhooks, and what it says about it: disabling a
  * webhook (410 Gone, or failing for too long) with its pending deliveries
  * cancelled, and the operational events hookline.webhook.disabled,
- * hookline.delivery.exhausted and hookline.webhook.recovered, published into
- * the webhook's organization like any other event.
+ * hookline.delivery.exhausted, hookline.webhook.recovered and
+ * hookline.webhook.circuit_opened / circuit_closed, published into the
+ * webhook's organization like any other event.
  */
 import type { Db, Queryable } from '../store/db.js';
 import { publishEvents, type PublishInput } from '../store/events.js';
@@ -157,7 +158,45 @@ export function operationalEvents(
       },
     });
   }
+  for (const h of health) {
+    const wasClosed = h.old_circuit_state === 'closed';
+    if (wasClosed === (h.circuit_state === 'closed')) continue;
+    const webhook = {
+      webhook_id: h.id,
+      webhook_name: h.name,
+      tenant_id: h.tenant_id ?? null,
+      url: h.url,
+    };
+    add(
+      h.org_id,
+      wasClosed
+        ? {
+            eventType: 'hookline.webhook.circuit_opened',
+            payload: {
+              ...webhook,
+              failed_attempts: h.failure_count,
+              next_probe_at: h.circuit_next_probe_at?.toISOString() ?? null,
+            },
+          }
+        : circuitClosedEvent(webhook, h.old_circuit_since, 'probe_succeeded'),
+    );
+  }
   return byOrg;
+}
+
+/**
+ * hookline.webhook.circuit_closed: the worker's (a probe succeeded) or an admin's
+ * (POST /webhooks/{id}/circuit/reset).
+ */
+export function circuitClosedEvent(
+  webhook: { webhook_id: string; webhook_name: string; tenant_id: string | null; url: string },
+  openedAt: Date | null,
+  reason: 'probe_succeeded' | 'reset',
+): PublishInput {
+  return {
+    eventType: 'hookline.webhook.circuit_closed',
+    payload: { ...webhook, opened_at: openedAt?.toISOString() ?? null, reason },
+  };
 }
 
 /** Publishes operational events, one transaction per organization; returns how many deliveries they made. */

@@ -360,7 +360,11 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
 
     let health: WebhookHealth[] = [];
     try {
-      health = await updateWebhookHealth(db, applied);
+      health = await updateWebhookHealth(db, applied, {
+        failures: config.circuitFailures,
+        maxSeconds: config.circuitMaxProbeSeconds,
+        scale: config.retryDelayScale,
+      });
     } catch (err) {
       log.error({ err }, 'could not update webhook health');
     }
@@ -374,8 +378,14 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
     ) {
       wakeAll();
     }
-    // A fifo head reached an outcome: the next in line may go, here or in another worker.
-    if (applied.some((o) => o.delivery.ordering === 'fifo')) wakeAll();
+    // A fifo head reached an outcome, or a circuit moved (closed: its queue goes at once; opened or
+    // probed: the loops must learn the next probe time; docs/delivery-states.md, "Circuit breaker"):
+    // the next in line may go, here or in another worker.
+    if (
+      applied.some((o) => o.delivery.ordering === 'fifo' || o.delivery.circuit_probe) ||
+      health.some((h) => h.circuit_state !== h.old_circuit_state)
+    )
+      wakeAll();
     // A retry due before the idle timer: look again now so the timer is set right.
     else if (applied.some((o) => o.nextAttemptAt && o.nextAttemptAt.getTime() < timerAt)) wake();
   }

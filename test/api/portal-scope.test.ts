@@ -24,6 +24,7 @@ const portalMay = new Set([
   'POST /webhooks/{id}/rotate-secret',
   'POST /webhooks/{id}/replay',
   'POST /webhooks/{id}/test',
+  'POST /webhooks/{id}/circuit/reset',
   'GET /webhooks/{id}/stats',
   'GET /webhooks/{id}/deliveries',
   'GET /deliveries',

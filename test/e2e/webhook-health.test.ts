@@ -227,5 +227,41 @@ describe('failing webhooks in the admin UI', { timeout: 90_000 }, () => {
     expect(await retired.textContent()).not.toContain(iso);
   });
 
+  it('shows an open circuit in the list and on the page, and closes it from the banner', async () => {
+    const flaky = await startReceiver();
+    flaky.setStatus(500);
+    try {
+      const r = await api('POST', '/webhooks', {
+        name: 'Flaky',
+        url: flaky.url,
+        events: ['order.paid'],
+        retry_attempts: 1,
+        retry_delay_seconds: 10,
+        circuit_failures: 1,
+      });
+      expect(r.status).toBe(201);
+      const id = r.body.id as string;
+      expect((await api('POST', '/events', { event_type: 'order.paid', payload: {} })).status).toBe(
+        202,
+      );
+      await until('Flaky’s circuit to open', async () => {
+        const w = (await api('GET', `/webhooks/${id}`)).body;
+        return w.circuit.state === 'open' ? w : undefined;
+      });
+      await page.goto(`${base}/webhooks`);
+      await page.getByRole('row').filter({ hasText: 'Flaky' }).getByText('Circuit open').waitFor();
+      await page.goto(`${base}/webhooks/${id}`);
+      const banner = page.getByRole('status').filter({ hasText: 'Circuit open' });
+      await banner.getByText(/deliveries wait without using their attempts/).waitFor();
+      flaky.setStatus(200);
+      await banner.getByRole('button', { name: 'Close circuit' }).click();
+      await page.getByText('Circuit closed: the held deliveries go now.').waitFor();
+      await banner.waitFor({ state: 'detached' });
+      expect((await api('GET', `/webhooks/${id}`)).body.circuit.state).toBe('closed');
+    } finally {
+      await flaky.close();
+    }
+  });
+
   afterAll(() => expect(errors).toEqual([]));
 });

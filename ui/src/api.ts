@@ -229,6 +229,8 @@ export const api = {
   webhookSecret: (id: string) => request<{ secret: string }>('GET', `/webhooks/${enc(id)}/secret`),
   rotateSecret: (id: string, grace_seconds: number) =>
     request<{ secret: string }>('POST', `/webhooks/${enc(id)}/rotate-secret`, { grace_seconds }),
+  resetCircuit: (id: string) =>
+    request<{ circuit: Webhook['circuit'] }>('POST', `/webhooks/${enc(id)}/circuit/reset`),
   testWebhook: (id: string, body: { event_type?: string; payload?: unknown }) =>
     request<TestResult>('POST', `/webhooks/${enc(id)}/test`, body),
   replay: (

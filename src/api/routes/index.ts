@@ -13,6 +13,7 @@ import { tenantRoutes } from './tenants.js';
 import { portalSessionRoutes } from './portal-sessions.js';
 import { portalSettingsRoutes } from './portal-settings.js';
 import { routingRoutes } from './routing.js';
+import { circuitRoutes } from './circuit.js';
 
 /** Every /api/v1 route group. Each file owns one resource. */
 export async function apiRoutes(api: FastifyInstance): Promise<void> {
@@ -30,4 +31,5 @@ export async function apiRoutes(api: FastifyInstance): Promise<void> {
   await api.register(portalSessionRoutes);
   await api.register(portalSettingsRoutes);
   await api.register(routingRoutes);
+  await api.register(circuitRoutes);
 }

@@ -61,6 +61,7 @@ import {
   transformationErrors,
   TransformationSchema,
 } from '../routing-schemas.js';
+import { CircuitSchema } from '../circuit-schema.js';
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Timestamp = Type.String({ format: 'date-time' });
@@ -84,6 +85,7 @@ const Webhook = Type.Object({
   filter: Nullable(FilterSchema),
   include_fields: Nullable(IncludeFieldsSchema),
   transformation: Nullable(TransformationSchema),
+  circuit_failures: Nullable(Type.Integer()),
   failure_count: Type.Integer({
     description:
       'Failed attempts in a row, every retry counted (not deliveries); 0 after a success.',
@@ -99,6 +101,7 @@ const Webhook = Type.Object({
   disabled_reason: Nullable(
     Type.String({ description: 'Why Hookline switched the webhook off, if it did.' }),
   ),
+  circuit: CircuitSchema,
   created_at: Timestamp,
   updated_at: Timestamp,
   created_by: Nullable(Type.String({ description: 'Key id' })),
@@ -157,6 +160,14 @@ const fields = {
   filter: Nullable(FilterSchema),
   include_fields: Nullable(IncludeFieldsSchema),
   transformation: Nullable(TransformationSchema),
+  circuit_failures: Nullable(
+    Type.Integer({
+      minimum: 0,
+      maximum: 1000,
+      description:
+        'Failed attempts in a row that open the circuit (0: never); null: the server setting (--circuit-failures, default 5)',
+    }),
+  ),
 };
 const CreateBody = Type.Object(
   {
@@ -182,6 +193,7 @@ const CreateBody = Type.Object(
           'filter',
           'include_fields',
           'transformation',
+          'circuit_failures',
         ] as const
       ).map((k) => [k, Type.Optional(fields[k])]),
     ),
@@ -221,6 +233,7 @@ const defaults: Omit<WebhookSettings, 'name' | 'url' | 'events'> = {
   filter: null,
   include_fields: null,
   transformation: null,
+  circuit_failures: null,
 };
 
 /** Errors in the given subscriptions: malformed patterns, and types or categories this organization lacks. */

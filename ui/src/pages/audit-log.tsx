@@ -37,6 +37,7 @@ const knownActions = [
   'webhook.tested',
   'webhook.replayed',
   'webhook.secret_rotated',
+  'webhook.circuit_reset',
   'delivery.*',
   'delivery.retried',
   'delivery.skipped',

@@ -17,6 +17,7 @@ import {
 import { Link, navigate, useTitle } from '../router';
 import { useSession } from '../session';
 import { failingText, HealthBanner } from '../health';
+import { CircuitBanner } from '../circuit';
 import { useUrlQuery } from '../filters';
 import { EventList, WebhookStatus } from './webhooks';
 import { Deliveries, useUrlLogFilters } from './deliveries';
@@ -128,6 +129,7 @@ export function WebhookDetail({ id }: { id: string }) {
         }
       />
       <HealthBanner w={w} action={resume} />
+      <CircuitBanner w={w} onReset={hook.reload} />
 
       <Tabs
         label="Webhook sections"
@@ -246,6 +248,14 @@ function Configuration({ w }: { w: Webhook }) {
         <dd>{w.timeout_seconds}s</dd>
         <dt>Rate limit</dt>
         <dd>{w.rate_limit_per_second ? `${w.rate_limit_per_second} requests/s` : 'Unlimited'}</dd>
+        <dt>Circuit breaker</dt>
+        <dd>
+          {w.circuit_failures === null
+            ? 'Server default'
+            : w.circuit_failures === 0
+              ? 'Off'
+              : `Opens after ${w.circuit_failures} failed attempts in a row`}
+        </dd>
         <dt>Ordering</dt>
         <dd>{w.ordering === 'fifo' ? <Badge tone="purple">FIFO</Badge> : 'Unordered'}</dd>
         <dt>Headers</dt>

@@ -87,6 +87,7 @@ interface FormState {
   retry_attempts: string;
   retry_delay_seconds: string;
   rate_limit_per_second: string;
+  circuit_failures: string;
   ordering: Ordering;
   headers: HeaderRow[];
   routing: RoutingState;
@@ -99,6 +100,11 @@ const numberFields = [
   { key: 'retry_attempts', label: 'Retries', hint: '0–10 after the first attempt' },
   { key: 'retry_delay_seconds', label: 'Retry delay (s)', hint: '10–3600, doubled each retry' },
   { key: 'rate_limit_per_second', label: 'Rate limit (req/s)', hint: 'Empty: unlimited' },
+  {
+    key: 'circuit_failures',
+    label: 'Circuit opens after',
+    hint: 'Failed attempts in a row; empty: server default, 0: never',
+  },
 ] as const;
 
 let rowIds = 1;
@@ -114,6 +120,7 @@ function fromWebhook(w?: Webhook): FormState {
     retry_attempts: String(w?.retry_attempts ?? 5),
     retry_delay_seconds: String(w?.retry_delay_seconds ?? 60),
     rate_limit_per_second: w?.rate_limit_per_second == null ? '' : String(w.rate_limit_per_second),
+    circuit_failures: w?.circuit_failures == null ? '' : String(w.circuit_failures),
     ordering: w?.ordering ?? 'none',
     headers: Object.entries(w?.custom_headers ?? {}).map(([name, value]) => ({
       id: rowIds++,
@@ -150,6 +157,10 @@ function validate(s: FormState, creating: boolean): Errors {
   if (s.rate_limit_per_second.trim() && !/^[1-9]\d*$/.test(s.rate_limit_per_second.trim())) {
     e.rate_limit_per_second = 'A whole number of requests per second, or empty for no limit.';
   }
+  if (s.circuit_failures.trim()) {
+    const c = intIn(s.circuit_failures, 0, 1000, 'Circuit');
+    if (c) e.circuit_failures = c;
+  }
   const seen = new Set<string>();
   for (const h of s.headers) {
     const p = headerNameProblem(h.name);
@@ -185,6 +196,7 @@ function toInput(
     retry_attempts: Number(s.retry_attempts),
     retry_delay_seconds: Number(s.retry_delay_seconds),
     rate_limit_per_second: s.rate_limit_per_second.trim() ? Number(s.rate_limit_per_second) : null,
+    circuit_failures: s.circuit_failures.trim() ? Number(s.circuit_failures) : null,
     ordering: s.ordering,
     custom_headers: Object.fromEntries(
       s.headers.filter((h) => h.name.trim()).map((h) => [h.name.trim(), h.value]),
@@ -207,6 +219,7 @@ function serverErrors(err: ApiError, s: FormState): { fields: Errors; rest: stri
     'retry_attempts',
     'retry_delay_seconds',
     'rate_limit_per_second',
+    'circuit_failures',
     'ordering',
     'filter',
     'include_fields',

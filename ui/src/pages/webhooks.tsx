@@ -6,10 +6,12 @@ import { useSession } from '../session';
 import { Sparkbars } from '../charts';
 import { formatReason } from '../health';
 import { useFirstPageLoads } from '../held-rows';
+import { CircuitBadge, circuitHolds } from '../circuit';
 
 export function WebhookStatus({ w }: { w: Webhook }) {
   if (w.disabled_reason) return <Badge tone="red">Disabled</Badge>;
   if (!w.is_active) return <Badge tone="neutral">Paused</Badge>;
+  if (circuitHolds(w)) return <CircuitBadge w={w} />;
   if (w.failure_count > 0) return <Badge tone="amber">Failing</Badge>;
   return <Badge tone="green">Active</Badge>;
 }
