@@ -55,6 +55,8 @@ interface OpenTx {
   wake?: () => void;
   /** Set when BEGIN itself failed: every later statement of this transaction gets this error. */
   failed?: unknown;
+  /** Commit or rollback received: a statement sent after it fails, as in process. */
+  ended?: boolean;
 }
 
 const port = parentPort!;
@@ -146,9 +148,10 @@ function dispatch(db: Db, r: ThreadRequest): void {
     case 'commit':
     case 'rollback': {
       const t = txs.get(r.tx!);
-      if (!t) return fail(r.id)(new Error('Transaction is closed'));
+      if (!t || t.ended) return fail(r.id)(new Error('Transaction is closed'));
       if (t.failed !== undefined) return answerFailed(r.tx!, t, r);
       t.queue.push(r);
+      if (r.op !== 'query') t.ended = true;
       t.wake?.();
       return;
     }

@@ -8,7 +8,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { pgErrorCode, PgCode, type Db } from '../../src/store/db.js';
+import { pgErrorCode, PgCode, type Db, type Queryable } from '../../src/store/db.js';
 import { openPglite } from '../../src/store/pglite.js';
 import { createTestDatabase, testStore, type TestDatabase } from '../support/db.js';
 import { until } from '../support/receiver.js';
@@ -117,6 +117,13 @@ describe.runIf(testStore === 'pglite')('PGlite on its own thread', () => {
     ).rejects.toBe(boom);
     const { rows } = await db.query('SELECT count(*)::int AS n FROM thread_tx');
     expect(rows[0].n).toBe(3);
+
+    // A transaction's handle used after its commit fails, as in process, instead of waiting forever.
+    let kept: Queryable | undefined;
+    await db.transaction(async (tx) => {
+      kept = tx;
+    });
+    await expect(kept!.query('SELECT 1')).rejects.toThrow(/closed/);
   });
 
   it('answers the main thread’s timers while a long statement runs', async () => {
