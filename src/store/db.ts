@@ -1,7 +1,8 @@
 /**
  * The one interface every part of Hookline talks to the database through.
- * Two adapters implement it: PGlite (embedded, in-process) and node-postgres (a real server).
- * Both speak the same SQL dialect, so queries are written once.
+ * Two adapters implement it: PGlite (embedded, in-process) and node-postgres (a real server);
+ * a third, src/store/pglite-thread.ts, runs the PGlite one on a thread of its own (the default
+ * for the embedded store). Both databases speak the same SQL dialect, so queries are written once.
  */
 
 export type Row = Record<string, any>;

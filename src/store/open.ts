@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from './db.js';
 import { openPglite } from './pglite.js';
+import { openPgliteThread } from './pglite-thread.js';
 import { openPostgres } from './postgres.js';
 import type { ListenLog } from './pg-listener.js';
 import { migrate } from './migrate.js';
@@ -15,6 +16,12 @@ export interface OpenDbOptions {
   migrate?: boolean;
   /** PostgreSQL: where the LISTEN connection reports drops and recoveries. */
   log?: ListenLog;
+  /**
+   * Embedded store: run PGlite on a thread of its own (src/store/pglite-thread.ts), so its
+   * SQL does not hold up the API and the sender; the default. `false` keeps it on the main
+   * thread (src/store/pglite.ts), as before.
+   */
+  pgliteThread?: boolean;
 }
 
 function isAlive(pid: number): boolean {
@@ -54,7 +61,11 @@ export function lockDataDir(dir: string): () => void {
   throw new ConfigError(`could not lock the embedded database in ${dir}`);
 }
 
-/** A real PostgreSQL server when a URL is given, the embedded PGlite in `dataDir/db` otherwise. */
+/**
+ * A real PostgreSQL server when a URL is given, the embedded PGlite in `dataDir/db` otherwise,
+ * on a thread of its own unless `pgliteThread` is false. The data-dir lock stays with this
+ * process (its pid), whichever thread runs the database.
+ */
 export async function openDb(opts: OpenDbOptions): Promise<Db> {
   let db: Db;
   if (opts.databaseUrl) {
@@ -63,7 +74,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
     const dir = join(opts.dataDir, 'db');
     const release = lockDataDir(opts.dataDir);
     try {
-      const pglite = await openPglite(dir);
+      const pglite = await (opts.pgliteThread === false ? openPglite : openPgliteThread)(dir);
       db = { ...pglite, close: () => pglite.close().finally(release) };
     } catch (err) {
       release();

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
 import type { Db } from '../../src/store/db.js';
-import { openPglite } from '../../src/store/pglite.js';
+import { openPgliteThread } from '../../src/store/pglite-thread.js';
 import { openPostgres } from '../../src/store/postgres.js';
 
 /** Which store this test run is against: set per vitest project. */
@@ -64,7 +64,8 @@ export async function createTestDatabase(
   }
   const dir = mkdtempSync(join(tmpdir(), 'hookline-pglite-'));
   if (!opts.empty) cpSync(inject('pgliteTemplateDir'), dir, { recursive: true });
-  const db = await openPglite(dir);
+  // The embedded store as Hookline runs it (src/store/open.ts): on a thread of its own.
+  const db = await openPgliteThread(dir);
   return {
     db,
     dir,
