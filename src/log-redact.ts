@@ -19,7 +19,8 @@ const MASK = '***';
 const CREDENTIALS: [RegExp, string][] = [
   [/-----BEGIN [A-Z0-9 ]*-----[\s\S]*?(?:-----END [A-Z0-9 ]*-----|$)/g, '[PEM block]'],
   [/\b(whsec|whpk|hk|hlp)_[A-Za-z0-9+/=_-]+/g, `$1_${MASK}`],
-  [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, `$1 ${MASK}`],
+  // A scheme and its token; a plain lowercase word after it ("basic auth") is prose, not a token.
+  [/\b([Bb]earer|[Bb]asic|BEARER|BASIC)\s+(?![a-z]+\b)[A-Za-z0-9._~+/=-]+/g, `$1 ${MASK}`],
 ];
 
 /** Masks every credential-shaped part of a string (signing secrets, keys, tokens, PEM blocks). */

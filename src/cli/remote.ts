@@ -5,6 +5,7 @@
  */
 import { Option, type Command } from 'commander';
 import { createClient, HooklineApiError, type HooklineClient } from '../client/client.js';
+import { redactText } from '../log-redact.js';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
 
@@ -69,6 +70,11 @@ function causeCode(err: unknown): string | undefined {
 
 /** An API error as one line for a person; `server` names where a connection failed. */
 export function describeError(err: unknown, server?: string): string {
+  // What a server or a URL echoes can hold a credential (docs/security.md, "Logs").
+  return redactText(describeUnmasked(err, server));
+}
+
+function describeUnmasked(err: unknown, server?: string): string {
   if (err instanceof HooklineApiError && err.code === 'NETWORK_ERROR' && server) {
     // undici says only "fetch failed"; what a person needs is where, why, and what to check.
     const why =

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { redactDbMessage, redactText, serializeError } from '../../src/log-redact.js';
+import { describeError } from '../../src/cli/remote.js';
 
 const pem =
   '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49\n-----END PRIVATE KEY-----';
@@ -18,6 +19,11 @@ describe('redactText', () => {
     expect(redactText('webhook wh_01abc disabled (hook_name)')).toBe(
       'webhook wh_01abc disabled (hook_name)',
     );
+    // A scheme's name in prose is not a credential.
+    expect(redactText('uses basic auth, or a bearer token')).toBe(
+      'uses basic auth, or a bearer token',
+    );
+    expect(redactText('Basic dXNlcjpwYXNz and bearer 0a1b2c3d')).toBe('Basic *** and bearer ***');
   });
 });
 
@@ -63,5 +69,12 @@ describe('createLogger', () => {
     log.info({ headers: { 'x-a': 'v1' }, body: 'v2', note: 'Bearer v3' }, 'with hk_v4');
     expect(lines.join('')).not.toMatch(/tok|v1|v2|v3|v4/);
     expect(JSON.parse(lines[0]).msg).toBe('invalid input syntax for type json: "***"');
+  });
+});
+
+describe("the CLI's error line", () => {
+  it('masks what a server or a URL echoes back', () => {
+    const line = describeError(new Error('refused Bearer abcDEF123 for hk_live0123456789'));
+    expect(line).toBe('refused Bearer *** for hk_***');
   });
 });
