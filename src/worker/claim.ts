@@ -218,17 +218,29 @@ export async function releaseExpiredLeases(q: Queryable, limit = 1000): Promise<
   return rowCount;
 }
 
-/** Gives this worker's unsent claims back at once (shutdown): no waiting for the lease. */
+/**
+ * Gives this worker's unsent claims back at once (shutdown): no waiting for the lease. A circuit
+ * probe among them hands its webhook's probe back too (the probe time comes again now), or the
+ * webhook would wait for the lease it no longer needs (docs/delivery-states.md, "Circuit breaker").
+ */
 export async function releaseClaims(
   q: Queryable,
   workerId: string,
-  ids: string[],
+  claims: Array<Pick<ClaimedDelivery, 'id' | 'webhook_id' | 'circuit_probe'>>,
 ): Promise<number> {
-  if (ids.length === 0) return 0;
-  const { rowCount } = await q.query(
-    `UPDATE deliveries SET status = 'pending', lease_expires_at = NULL, worker_id = NULL, next_attempt_at = now(), updated_at = now()
-      WHERE id = ANY($1::text[]) AND status = 'sending' AND worker_id = $2`,
-    [ids, workerId],
+  if (claims.length === 0) return 0;
+  const probes = claims.filter((c) => c.circuit_probe).map((c) => c.webhook_id);
+  const { rows } = await q.query<{ n: number }>(
+    `WITH released AS (
+       UPDATE deliveries SET status = 'pending', lease_expires_at = NULL, worker_id = NULL, next_attempt_at = now(), updated_at = now()
+        WHERE id = ANY($1::text[]) AND status = 'sending' AND worker_id = $2
+       RETURNING webhook_id
+     ), probes AS (
+       UPDATE webhooks SET circuit_next_probe_at = now()
+        WHERE id = ANY($3::text[]) AND circuit_state = 'half_open' AND id IN (SELECT webhook_id FROM released)
+     )
+     SELECT count(*)::int AS n FROM released`,
+    [claims.map((c) => c.id), workerId, probes],
   );
-  return rowCount;
+  return rows[0]?.n ?? 0;
 }

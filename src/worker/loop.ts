@@ -174,11 +174,9 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
       stats.claimed += claimed.length;
       if (!running) {
         // Stopped while the claim ran: hand them straight back.
-        await releaseClaims(
-          db,
-          id,
-          claimed.map((c) => c.id),
-        ).catch((err) => log.warn({ err }, 'could not release claims'));
+        await releaseClaims(db, id, claimed).catch((err) =>
+          log.warn({ err }, 'could not release claims'),
+        );
         break;
       }
       for (const c of claimed) dispatch(c);
@@ -425,7 +423,7 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
         }
         closed = true;
         await flush();
-        const unsent = [...inflight.keys()];
+        const unsent = [...inflight.values()];
         if (unsent.length > 0) {
           const n = await releaseClaims(db, id, unsent).catch(
             (err) => (log.warn({ err }, 'could not release claims'), 0),

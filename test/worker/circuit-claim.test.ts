@@ -7,7 +7,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, testStore, type TestDatabase } from '../support/db.js';
 import { seedDelivery, seedWebhook, type WebhookSeed } from '../support/delivery-rows.js';
-import { claimDeliveries, msUntilNextDue, releaseExpiredLeases } from '../../src/worker/claim.js';
+import {
+  claimDeliveries,
+  msUntilNextDue,
+  releaseClaims,
+  releaseExpiredLeases,
+} from '../../src/worker/claim.js';
 
 let tdb: TestDatabase;
 const org = 'org_circuit';
@@ -70,6 +75,23 @@ describe('claiming with an open circuit', () => {
     expect(c.circuit_next_probe_at!.getTime()).toBeGreaterThan(Date.now());
     const again = await claimDeliveries(tdb.db, 'w2', 100, 60);
     expect(again.filter((x) => x.webhook_id === hook)).toEqual([]);
+  });
+
+  it('hands the probe back with a probe released at shutdown: the next one may go at once', async () => {
+    const { hook, ids } = await openHook(2, -1000);
+    const probe = (await claimDeliveries(tdb.db, 'w1', 100, 60)).filter(
+      (c) => c.webhook_id === hook,
+    );
+    expect(probe.map((c) => c.id)).toEqual([ids[0]]);
+    expect(await releaseClaims(tdb.db, 'w1', probe)).toBe(1);
+    const c = await circuitOf(hook);
+    expect(c.circuit_state).toBe('half_open');
+    expect(c.circuit_next_probe_at!.getTime()).toBeLessThanOrEqual(Date.now() + 1000);
+    // Without waiting for the 60 s lease, the next claim probes again (with the same delivery).
+    const next = (await claimDeliveries(tdb.db, 'w2', 100, 60)).filter(
+      (x) => x.webhook_id === hook,
+    );
+    expect(next.map((x) => [x.id, x.circuit_probe])).toEqual([[ids[0], true]]);
   });
 
   it('probes a fifo webhook with its head only', async () => {
