@@ -98,6 +98,24 @@ describe('at phone width (390×844)', { timeout: 120_000 }, () => {
     await p.context().close();
   });
 
+  it("keeps the audit log's target, key and changes at tablet width (768 px) too", async () => {
+    const { page: p } = await newPage(browser, { width: 768, height: 1024, errors });
+    await signIn(p, base, ADMIN_KEY);
+    await visit(p, base, {
+      name: 'audit-log',
+      path: '/audit-log',
+      ready: (q) => q.getByText('api_key.created').first().waitFor(),
+    });
+    const row = p.getByRole('row').filter({ hasText: 'api_key.created' }).first();
+    for (const column of ['Target', 'Key', 'Changes']) {
+      const cell = row.locator(`td[data-label="${column}"]`);
+      expect(await cell.isVisible(), column).toBe(true);
+      expect((await cell.innerText()).trim().length, column).toBeGreaterThan(0);
+    }
+    expect(await overflow(p)).toBe(0);
+    await p.context().close();
+  });
+
   it('logged no console errors', () => {
     expect(errors).toEqual([]);
   });

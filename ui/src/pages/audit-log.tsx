@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { Fragment, useMemo } from 'react';
 import { all, api } from '../api';
 import { Code, Empty, formatTime, PageHeader, useResource } from '../components';
 import {
@@ -200,20 +200,32 @@ export function AuditLog() {
               <>
                 <th>When</th>
                 <th>Action</th>
-                <th className="hide-sm">Target</th>
-                <th className="hide-sm">Key</th>
-                <th className="hide-sm">Changes</th>
+                <th>Target</th>
+                <th>Key</th>
+                <th>Changes</th>
               </>
             }
             row={(e) => (
               <tr key={e.id}>
                 <td className="nowrap">{formatTime(e.created_at)}</td>
-                <td className="mono small">{e.action}</td>
-                <td className="hide-sm">
+                <td className="mono small">
+                  {/* May break after its dots, so a tablet fits the row's every column. */}
+                  {e.action.split('.').map((part, i) => (
+                    <Fragment key={i}>
+                      {i > 0 && (
+                        <>
+                          .<wbr />
+                        </>
+                      )}
+                      {part}
+                    </Fragment>
+                  ))}
+                </td>
+                <td>
                   <span className="muted small">{e.target_type}</span>{' '}
                   {targetLink(e.target_type, e.target_id, e.target_name)}
                 </td>
-                <td className="hide-sm small">
+                <td className="small">
                   {e.key_id ? (
                     <span title={e.key_id}>
                       {e.actor_name || keyNames.get(e.key_id) || (
@@ -224,7 +236,7 @@ export function AuditLog() {
                     <span className="muted">system</span>
                   )}
                 </td>
-                <td className="hide-sm changes">
+                <td className="changes">
                   {e.changes && Object.keys(e.changes).length > 0 ? (
                     <details>
                       <summary>{Object.keys(e.changes).join(', ')}</summary>
