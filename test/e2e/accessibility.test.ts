@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import {
   ADMIN_KEY,
+  callApi,
   camera,
   ensureUiBuilt,
   launchBrowser,
@@ -112,6 +113,32 @@ describe('accessibility (axe-core) in Chromium', { timeout: 240_000 }, () => {
       await page.context().close();
     });
   }
+
+  it("keeps an organization's dark or pale accent readable as text in the portal", async () => {
+    // A navy brand is unreadable on the dark theme's navy as it is, a pale one on the light page.
+    const accents: Array<['light' | 'dark', string]> = [
+      ['dark', '#1a237e'],
+      ['light', '#f5c542'],
+    ];
+    const found: Record<string, Violation[]> = {};
+    try {
+      for (const [theme, accent_color] of accents) {
+        const set = await callApi(base, ADMIN_KEY, 'PATCH', '/portal-settings', { accent_color });
+        expect(set.status, JSON.stringify(set.body)).toBe(200);
+        const page = await themedPage(theme);
+        await page.goto(seeded.portalUrl);
+        await page.getByText('Acme receiver').waitFor();
+        for (const screen of portalScreens(seeded).slice(0, 3)) {
+          await visit(page, base, screen);
+          await check(page, `${theme} ${accent_color} ${screen.name}`, found);
+        }
+        await page.context().close();
+      }
+    } finally {
+      await callApi(base, ADMIN_KEY, 'PATCH', '/portal-settings', { accent_color: null });
+    }
+    expect(found).toEqual({});
+  });
 
   it('returns focus to the opener when a dialog closes with Escape or its close button', async () => {
     const page = await themedPage('light');
