@@ -11,7 +11,7 @@ import type { Queryable } from './db.js';
 import type { WebhookRow } from './webhooks.js';
 import { insertWebhook } from './webhooks.js';
 import type { AttemptResult } from '../worker/send.js';
-import type { ClaimedDelivery } from '../worker/claim.js';
+import { claimRelayRows, type ClaimedDelivery } from '../queue/claim.js';
 import { decide } from '../worker/decide.js';
 import { recordOutcomes, updateWebhookHealth } from '../worker/complete.js';
 
@@ -91,9 +91,8 @@ export interface RelayClaim {
 }
 
 /**
- * Claims up to `limit` due deliveries of one relay webhook: the worker's lease
- * (status `sending` until `leaseSeconds` from now, `worker_id` = the lease token),
- * taken with SKIP LOCKED, so two API processes never hand out the same one.
+ * Claims up to `limit` due deliveries of one relay webhook (the queue's
+ * claimRelayRows) with the events the CLI sends.
  */
 export async function claimRelayDeliveries(
   tx: Queryable,
@@ -102,22 +101,7 @@ export async function claimRelayDeliveries(
   leaseSeconds: number,
   limit: number,
 ): Promise<RelayClaim[]> {
-  const { rows } = await tx.query<{
-    id: string;
-    event_id: string;
-    event_type: string;
-    attempts: number;
-  }>(
-    `WITH due AS (
-       SELECT id FROM deliveries
-        WHERE webhook_id = $1 AND status = 'pending' AND next_attempt_at <= now()
-        ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED)
-     UPDATE deliveries d
-        SET status = 'sending', lease_expires_at = now() + make_interval(secs => $3), worker_id = $2, updated_at = now()
-       FROM due WHERE d.id = due.id
-     RETURNING d.id, d.event_id, d.event_type, d.attempts`,
-    [webhookId, lease, leaseSeconds, limit],
-  );
+  const rows = await claimRelayRows(tx, webhookId, lease, leaseSeconds, limit);
   if (rows.length === 0) return [];
   const { rows: events } = await tx.query<{ id: string; created_at: Date; payload_text: string }>(
     'SELECT id, created_at, payload::text AS payload_text FROM events WHERE id = ANY($1::text[])',
