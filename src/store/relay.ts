@@ -11,9 +11,10 @@ import type { Queryable } from './db.js';
 import type { WebhookRow } from './webhooks.js';
 import { insertWebhook } from './webhooks.js';
 import type { AttemptResult } from '../worker/send.js';
-import { claimRelayRows, type ClaimedDelivery } from '../queue/claim.js';
+import { claimRelayRows } from '../queue/claim.js';
+import { lockRelayClaim, recordOutcomes } from '../queue/record.js';
 import { decide } from '../worker/decide.js';
-import { recordOutcomes, updateWebhookHealth } from '../worker/complete.js';
+import { updateWebhookHealth } from '../worker/complete.js';
 
 export type RelayWebhookRow = WebhookRow & { relay: boolean };
 
@@ -140,18 +141,7 @@ export async function completeRelayDelivery(
     retryDelayScale: number;
   },
 ): Promise<{ outcome: RelayOutcome; attempt: number } | undefined> {
-  const { rows } = await tx.query<ClaimedDelivery>(
-    `SELECT d.id, d.org_id, d.webhook_id, d.event_id, d.event_type, d.attempts, d.manual_attempts,
-            e.payload::text AS payload_text, e.created_at AS event_created_at,
-            w.url, w.name AS webhook_name, w.is_active, w.timeout_seconds, w.retry_attempts, w.retry_delay_seconds,
-            w.rate_limit_per_second, w.ordering, w.custom_headers, w.secret, w.previous_secrets,
-            w.updated_at AS webhook_updated_at, false AS circuit_probe, 0 AS circuit_probes_failed
-       FROM deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id
-      WHERE d.id = $1 AND d.webhook_id = $2 AND d.status = 'sending' AND d.worker_id = $3 AND w.relay
-        FOR UPDATE OF d`,
-    [r.deliveryId, r.webhookId, r.lease],
-  );
-  const claimed = rows[0];
+  const claimed = await lockRelayClaim(tx, r.webhookId, r.deliveryId, r.lease);
   if (!claimed) return undefined;
   const outcome = decide(claimed, r.result, { scale: r.retryDelayScale });
   const updated = await recordOutcomes(tx, r.lease, [outcome]);
