@@ -18,7 +18,12 @@ export const DELIVERY_STATUSES = [
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 /** The final statuses: no worker sends them again unless an operator retries or replays them. */
-export const TERMINAL_STATUSES = ['succeeded', 'failed', 'cancelled', 'skipped'] as const;
+export const TERMINAL_STATUSES: readonly DeliveryStatus[] = [
+  'succeeded',
+  'failed',
+  'cancelled',
+  'skipped',
+];
 
 /** SQL list of the final statuses, for `status IN ${TERMINAL_SQL}`. */
 export const TERMINAL_SQL = `(${TERMINAL_STATUSES.map((s) => `'${s}'`).join(', ')})`;

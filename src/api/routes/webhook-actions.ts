@@ -10,7 +10,7 @@ import {
   type PreviousSecret,
   type WebhookRow,
 } from '../../store/webhooks.js';
-import { countReplay, requeueReplayBatch, type ReplayFilter } from '../../store/delivery-log.js';
+import { countReplay, requeueReplayBatch, type ReplayFilter } from '../../queue/replay.js';
 import { insertAttempt } from '../../store/attempts.js';
 import { createSecretBox } from '../../core/secret-box.js';
 import { generateSecret, secretProblem } from '../../core/signing.js';
