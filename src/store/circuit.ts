@@ -1,6 +1,6 @@
 /**
  * An admin closing a webhook's circuit by hand (docs/delivery-states.md, "Circuit breaker").
- * The worker's own transitions are written with the claim (src/worker/claim.ts) and with the
+ * The worker's own transitions are written with the claim (src/queue/claim.ts) and with the
  * batch's health (src/worker/complete.ts).
  */
 import type { Queryable } from './db.js';

@@ -1,22 +1,16 @@
 /**
  * The read and operator side of deliveries: the delivery log with its filters,
  * one delivery with its attempts, and the operator's actions on the queue
- * (manual retry, replay, skip). The worker's claim/complete queries live in
- * src/worker; both sides share the contract of docs/delivery-states.md ("Manual retry").
+ * (the lock an action takes; the transitions themselves, manual retry, replay and
+ * skip, are the queue's, in src/queue/). Both follow docs/delivery-states.md.
  */
 import type { Queryable } from './db.js';
+import { TERMINAL_STATUSES, type DeliveryStatus } from '../queue/statements.js';
 
-export type DeliveryStatus =
-  'pending' | 'sending' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
+export { TERMINAL_STATUSES, type DeliveryStatus };
 /** The status the API shows: `retrying` is a pending delivery that has been tried before. */
 export type ShownStatus = DeliveryStatus | 'retrying';
 
-export const TERMINAL_STATUSES: readonly DeliveryStatus[] = [
-  'succeeded',
-  'failed',
-  'cancelled',
-  'skipped',
-];
 export const SHOWN_STATUSES: readonly ShownStatus[] = [
   'pending',
   'retrying',
@@ -198,91 +192,6 @@ export async function listAttempts(q: Queryable, deliveryId: string): Promise<At
   return rows;
 }
 
-// Manual retry (docs/delivery-states.md, "Manual retry"): back in the queue now, with one more attempt in the worker's
-// budget, and no lease, so any worker may take it at once. A delivery taken from a worker
-// mid-send counts that attempt now: the worker logs it under the number it claimed
-// (attempts + 1) but no longer owns the row to raise `attempts`, so the next send is numbered
-// after it instead of repeating its number.
-const REQUEUE_SET = `status = 'pending', next_attempt_at = now(), manual_attempts = manual_attempts + 1,
-  attempts = attempts + CASE WHEN status = 'sending' THEN 1 ELSE 0 END,
-  lease_expires_at = NULL, worker_id = NULL, completed_at = NULL, updated_at = now()`;
-
-/** Queues one more attempt of a delivery now, whatever its status. Callers wake the worker. */
-export async function requeueDelivery(
-  q: Queryable,
-  orgId: string,
-  id: string,
-): Promise<DeliveryRow | undefined> {
-  const { rows } = await q.query<DeliveryRow>(
-    `UPDATE deliveries SET ${REQUEUE_SET} WHERE org_id = $1 AND id = $2 RETURNING *`,
-    [orgId, id],
-  );
-  return rows[0];
-}
-
-export interface ReplayFilter {
-  webhookId: string;
-  since: Date;
-  until?: Date;
-  /** `failed`: only failed deliveries; `all`: every finished one (succeeded, failed, cancelled, skipped). */
-  status: 'failed' | 'all';
-  eventType?: string;
-}
-
-// Replay takes finished deliveries only: one still in the queue is already going out, and
-// re-queueing a `sending` one would take it from the worker that holds it. Test sends are
-// not traffic, so they are never replayed.
-function replayWhere(first: number): string {
-  const p = (n: number) => `$${first + n}`;
-  return `webhook_id = ${p(0)} AND NOT is_test
-    AND created_at >= ${p(1)} AND (${p(2)}::timestamptz IS NULL OR created_at < ${p(2)})
-    AND (CASE WHEN ${p(3)} = 'failed' THEN status = 'failed'
-              ELSE status IN ('succeeded', 'failed', 'cancelled', 'skipped') END)
-    AND (${p(4)}::text IS NULL OR event_type = ${p(4)})`;
-}
-
-function replayParams(f: ReplayFilter): unknown[] {
-  return [f.webhookId, f.since, f.until ?? null, f.status, f.eventType ?? null];
-}
-
-/** How many deliveries a replay would queue (the dry run). */
-export async function countReplay(q: Queryable, f: ReplayFilter): Promise<number> {
-  const { rows } = await q.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM deliveries WHERE ${replayWhere(1)}`,
-    replayParams(f),
-  );
-  return rows[0].n;
-}
-
-/**
- * Re-queues the next batch of matching deliveries with ids above `afterId`, in id order,
- * and returns the last id it touched (undefined when nothing was left). Walking by id means
- * a delivery the worker fails again while the replay is still running is not queued twice.
- */
-export async function requeueReplayBatch(
-  q: Queryable,
-  f: ReplayFilter,
-  afterId: string | undefined,
-  batchSize: number,
-): Promise<{ count: number; lastId: string | undefined }> {
-  const { rows } = await q.query<{ id: string }>(
-    `UPDATE deliveries SET ${REQUEUE_SET}
-      WHERE id IN (
-        SELECT id FROM deliveries
-         WHERE ${replayWhere(1)} AND ($6::text IS NULL OR id > $6)
-         ORDER BY id LIMIT $7
-         FOR UPDATE)
-      RETURNING id`,
-    [...replayParams(f), afterId ?? null, batchSize],
-  );
-  if (rows.length === 0) return { count: 0, lastId: undefined };
-  const lastId = rows
-    .map((r) => r.id)
-    .sort()
-    .at(-1);
-  return { count: rows.length, lastId };
-}
-
 export type DeliveryWithWebhook = DeliveryRow & {
   ordering: 'none' | 'fifo';
   is_active: boolean;
@@ -299,17 +208,6 @@ export async function lockDeliveryForAction(
     `SELECT d.*, w.ordering, w.is_active, w.tenant_id FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
       WHERE d.org_id = $1 AND d.id = $2 AND w.deleted_at IS NULL FOR UPDATE OF d`,
     [orgId, id],
-  );
-  return rows[0];
-}
-
-/** Marks a delivery skipped: finished, never sent again, so a fifo line moves on. */
-export async function markSkipped(q: Queryable, id: string): Promise<DeliveryRow> {
-  const { rows } = await q.query<DeliveryRow>(
-    `UPDATE deliveries SET status = 'skipped', completed_at = now(), lease_expires_at = NULL, worker_id = NULL,
-            updated_at = now()
-      WHERE id = $1 RETURNING *`,
-    [id],
   );
   return rows[0];
 }

@@ -5,12 +5,13 @@
  * event then exists exactly when the application's change commits.
  */
 import { createHash } from 'node:crypto';
-import { ID_ALPHABET, newId } from '../ids.js';
+import { newId } from '../ids.js';
 import { HooklineError, validationFailed, type FieldError } from '../errors.js';
 import { matchingEntries, subscribes } from '../core/matching.js';
 import { payloadProblems } from '../core/payload-schema.js';
 import { passingFilters, type Filtered } from './fan-out-filters.js';
 import { pgErrorCode, type Queryable } from './db.js';
+import { insertDeliveries, PUBLISH_ONE_DELIVERIES } from '../queue/fan-out.js';
 
 /** The largest payload accepted, serialized. */
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
@@ -332,22 +333,15 @@ async function fanOut(
   }
   if (dIds.length > 0) {
     // Rows go in array order, so seq (fifo order) follows publish order within a batch too.
-    await tx.query(
-      `INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type)
-       SELECT u.id, $1, u.webhook_id, u.event_id, u.event_type
-         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS u(id, webhook_id, event_id, event_type, n)
-        ORDER BY u.n`,
-      [orgId, dIds, dHooks, dEvents, dTypes],
-    );
+    await insertDeliveries(tx, orgId, {
+      ids: dIds,
+      webhookIds: dHooks,
+      eventIds: dEvents,
+      eventTypes: dTypes,
+    });
   }
   return { total: dIds.length, perEvent };
 }
-
-// Delivery ids made by the database in newId's format: the event id's time part, then 16
-// characters of Crockford base32, each the low 5 bits of one byte of a random UUID (79 random
-// bits: one of those bits is the UUID's fixed version). gen_random_uuid() is in core PostgreSQL
-// (13+) and PGlite, drawn from the strong random source; called once per row in `h` below.
-const RANDOM_PART = `(SELECT string_agg(substr('${ID_ALPHABET}', (get_byte(h.r, i) & 31) + 1, 1), '' ORDER BY i) FROM generate_series(0, 15) AS i)`;
 
 /**
  * Why `publishSimple` did not publish: the input needs checks it does not make
@@ -442,12 +436,7 @@ async function publishStatement(
          SELECT w.id, uuid_send(gen_random_uuid()) AS r FROM w
             -- IN (SELECT unnest): a hashed subplan; = ANY(array) would compare each row with every id.
           WHERE w.filter IS NULL OR w.id IN (SELECT unnest($7::text[]))
-       ), d AS (
-         INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type)
-         SELECT 'dlv_' || $6::text || ${RANDOM_PART}, $1::text, h.id, e.id, $2::text
-           FROM e, h ORDER BY h.id
-         RETURNING 1
-       )
+       ), d AS (${PUBLISH_ONE_DELIVERIES})
        SELECT (SELECT created_at FROM e) AS created_at, (SELECT count(*) FROM d)::int AS deliveries,
               (SELECT json_agg(json_build_object('id', f.id, 'filter', f.filter)) FROM f) AS filtered
          FROM t`,

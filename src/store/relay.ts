@@ -11,9 +11,10 @@ import type { Queryable } from './db.js';
 import type { WebhookRow } from './webhooks.js';
 import { insertWebhook } from './webhooks.js';
 import type { AttemptResult } from '../worker/send.js';
-import type { ClaimedDelivery } from '../worker/claim.js';
+import { claimRelayRows } from '../queue/claim.js';
+import { lockRelayClaim, recordOutcomes } from '../queue/record.js';
 import { decide } from '../worker/decide.js';
-import { recordOutcomes, updateWebhookHealth } from '../worker/complete.js';
+import { updateWebhookHealth } from '../worker/complete.js';
 
 export type RelayWebhookRow = WebhookRow & { relay: boolean };
 
@@ -91,9 +92,8 @@ export interface RelayClaim {
 }
 
 /**
- * Claims up to `limit` due deliveries of one relay webhook: the worker's lease
- * (status `sending` until `leaseSeconds` from now, `worker_id` = the lease token),
- * taken with SKIP LOCKED, so two API processes never hand out the same one.
+ * Claims up to `limit` due deliveries of one relay webhook (the queue's
+ * claimRelayRows) with the events the CLI sends.
  */
 export async function claimRelayDeliveries(
   tx: Queryable,
@@ -102,22 +102,7 @@ export async function claimRelayDeliveries(
   leaseSeconds: number,
   limit: number,
 ): Promise<RelayClaim[]> {
-  const { rows } = await tx.query<{
-    id: string;
-    event_id: string;
-    event_type: string;
-    attempts: number;
-  }>(
-    `WITH due AS (
-       SELECT id FROM deliveries
-        WHERE webhook_id = $1 AND status = 'pending' AND next_attempt_at <= now()
-        ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED)
-     UPDATE deliveries d
-        SET status = 'sending', lease_expires_at = now() + make_interval(secs => $3), worker_id = $2, updated_at = now()
-       FROM due WHERE d.id = due.id
-     RETURNING d.id, d.event_id, d.event_type, d.attempts`,
-    [webhookId, lease, leaseSeconds, limit],
-  );
+  const rows = await claimRelayRows(tx, webhookId, lease, leaseSeconds, limit);
   if (rows.length === 0) return [];
   const { rows: events } = await tx.query<{ id: string; created_at: Date; payload_text: string }>(
     'SELECT id, created_at, payload::text AS payload_text FROM events WHERE id = ANY($1::text[])',
@@ -156,18 +141,7 @@ export async function completeRelayDelivery(
     retryDelayScale: number;
   },
 ): Promise<{ outcome: RelayOutcome; attempt: number } | undefined> {
-  const { rows } = await tx.query<ClaimedDelivery>(
-    `SELECT d.id, d.org_id, d.webhook_id, d.event_id, d.event_type, d.attempts, d.manual_attempts,
-            e.payload::text AS payload_text, e.created_at AS event_created_at,
-            w.url, w.name AS webhook_name, w.is_active, w.timeout_seconds, w.retry_attempts, w.retry_delay_seconds,
-            w.rate_limit_per_second, w.ordering, w.custom_headers, w.secret, w.previous_secrets,
-            w.updated_at AS webhook_updated_at, false AS circuit_probe, 0 AS circuit_probes_failed
-       FROM deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id
-      WHERE d.id = $1 AND d.webhook_id = $2 AND d.status = 'sending' AND d.worker_id = $3 AND w.relay
-        FOR UPDATE OF d`,
-    [r.deliveryId, r.webhookId, r.lease],
-  );
-  const claimed = rows[0];
+  const claimed = await lockRelayClaim(tx, r.webhookId, r.deliveryId, r.lease);
   if (!claimed) return undefined;
   const outcome = decide(claimed, r.result, { scale: r.retryDelayScale });
   const updated = await recordOutcomes(tx, r.lease, [outcome]);

@@ -1,114 +1,13 @@
 /**
- * Recording outcomes: one statement per batch writes the attempts and the new
- * delivery states (UPDATE … FROM unnest), and one more the webhooks' health.
- * No transaction per delivery: the hot path is a couple of round trips per
- * batch, whatever its size.
+ * Recording outcomes: the queue's recordOutcomes (src/queue/record.ts) writes
+ * a batch's attempts and new delivery states in one statement, and this file
+ * the webhooks' health in one more. No transaction per delivery: the hot path
+ * is a couple of round trips per batch, whatever its size.
  */
 import type { Db, Queryable } from '../store/db.js';
-import { newId } from '../ids.js';
 import type { Outcome } from './decide.js';
+import { recordOutcomes } from '../queue/record.js';
 import { probeWaitMs, type CircuitState, type ProbeWaitOptions } from '../core/circuit.js';
-
-/**
- * The delivery rows are updated only while this worker still holds them
- * under the claim the outcome belongs to (status sending, worker_id ours,
- * attempts as claimed): a delivery whose lease expired and was taken by
- * another worker, or that an admin retried meanwhile (a retry mid-send counts
- * the attempt in flight, so even a new claim by this same worker no longer
- * matches the old one), is left alone.
- * The attempt is logged either way (it happened) unless the delivery is gone:
- * its webhook was deleted while it was in flight, and its log went with it.
- * Only a delete that commits while this statement runs can still fail the
- * foreign key; recordOutcomesSafely then retries the batch row by row.
- * The rows are found by primary key (`= ANY(ARRAY(…))`, as in the claim), and
- * `COLLATE "C"` (same meaning for an equality) keeps the status test from
- * matching the lease index's predicate: otherwise the planner, whose
- * statistics see few `sending` rows, hashes every `sending` row through that
- * index. When a worker fell behind there were tens of thousands (EXPLAIN: 60 ms
- * for 60,000, then 620 ms with the array as a filter, against 1.5 ms by key),
- * so each record took longer and it fell further behind.
- */
-const RECORD_SQL = `
-WITH o AS (
-  SELECT * FROM json_to_recordset($1::json)
-           AS o(id text, claimed int, status text, attempts int, next_at timestamptz, code int, err text, attempted_at timestamptz)
-), upd AS (
-  UPDATE deliveries d
-     SET status = o.status,
-         attempts = o.attempts,
-         next_attempt_at = COALESCE(o.next_at, d.next_attempt_at),
-         lease_expires_at = NULL,
-         worker_id = NULL,
-         last_status_code = CASE WHEN o.attempted_at IS NULL THEN d.last_status_code ELSE o.code END,
-         last_error = CASE WHEN o.attempted_at IS NULL THEN d.last_error ELSE o.err END,
-         last_attempt_at = COALESCE(o.attempted_at, d.last_attempt_at),
-         completed_at = CASE WHEN o.status IN ('succeeded', 'failed', 'cancelled', 'skipped') THEN now() END,
-         updated_at = now()
-    FROM o
-   WHERE d.id = ANY(ARRAY(SELECT id FROM o)) AND d.id = o.id
-     AND d.status = 'sending' COLLATE "C" AND d.worker_id = $2 AND d.attempts = o.claimed
-  RETURNING d.id
-), att AS (
-  INSERT INTO delivery_attempts
-    (id, org_id, delivery_id, webhook_id, attempt, started_at, duration_ms, request_headers,
-     response_status, response_headers, response_body, error, error_detail)
-  SELECT a.id, a.org_id, a.delivery_id, a.webhook_id, a.attempt, a.started_at, a.duration_ms, a.request_headers,
-         a.response_status, a.response_headers, a.response_body, a.error, a.error_detail
-    FROM json_to_recordset($3::json)
-         AS a(id text, org_id text, delivery_id text, webhook_id text, attempt int, started_at timestamptz, duration_ms int,
-              request_headers jsonb, response_status int, response_headers jsonb, response_body text, error text, error_detail text)
-   WHERE EXISTS (SELECT 1 FROM deliveries x WHERE x.id = a.delivery_id)
-)
-SELECT id FROM upd`;
-
-/**
- * Writes a batch of outcomes; returns the ids of the deliveries whose state was updated.
- * The batch travels as two JSON documents: one JSON.stringify per batch on this
- * side and one C-speed parse on the server beat escaping twenty parallel arrays.
- */
-export async function recordOutcomes(
-  q: Queryable,
-  workerId: string,
-  outcomes: Outcome[],
-): Promise<Set<string>> {
-  if (outcomes.length === 0) return new Set();
-  const states = outcomes.map((o) => ({
-    id: o.delivery.id,
-    claimed: o.delivery.attempts,
-    status: o.status,
-    attempts: o.attempts,
-    next_at: o.nextAttemptAt ?? null,
-    code: o.result?.status ?? null,
-    err: o.result?.error ?? null,
-    attempted_at: o.result?.startedAt ?? null,
-  }));
-  const attempts = [];
-  for (const o of outcomes) {
-    const r = o.result;
-    if (!r) continue;
-    attempts.push({
-      id: newId('att', r.startedAt.getTime()),
-      org_id: o.delivery.org_id,
-      delivery_id: o.delivery.id,
-      webhook_id: o.delivery.webhook_id,
-      attempt: o.attempts,
-      started_at: r.startedAt,
-      duration_ms: r.durationMs,
-      request_headers: r.requestHeaders,
-      response_status: r.status,
-      response_headers: r.responseHeaders,
-      response_body: r.responseBody,
-      error: r.error,
-      error_detail: r.errorDetail,
-    });
-  }
-  const { rows } = await q.query<{ id: string }>(
-    RECORD_SQL,
-    [JSON.stringify(states), workerId, JSON.stringify(attempts)],
-    { name: 'hookline_record' },
-  );
-  return new Set(rows.map((r) => r.id));
-}
 
 /**
  * Records a batch, and when the batch statement fails (one bad row, a webhook

@@ -4,7 +4,7 @@
  */
 import { nextAttemptDelayMs } from '../core/retry.js';
 import type { AttemptResult } from './send.js';
-import type { ClaimedDelivery } from './claim.js';
+import type { ClaimedDelivery } from '../queue/claim.js';
 
 export type OutcomeKind =
   'succeeded' | 'retrying' | 'failed' | 'cancelled' | 'deferred' | 'skipped';

@@ -12,6 +12,7 @@ import { recordAudit } from '../store/audit.js';
 import { OPERATIONAL_PREFIX } from '../core/matching.js';
 import type { Outcome } from './decide.js';
 import type { WebhookHealth } from './complete.js';
+import { cancelPendingOfWebhooks } from '../queue/finish.js';
 
 export interface DisabledWebhook {
   id: string;
@@ -39,10 +40,9 @@ export async function disableWebhooks(
     [list.map((x) => x.id), list.map((x) => x.reason)],
   );
   if (rows.length === 0) return rows;
-  await tx.query(
-    `UPDATE deliveries SET status = 'cancelled', completed_at = now(), updated_at = now(), lease_expires_at = NULL, worker_id = NULL
-      WHERE webhook_id = ANY($1::text[]) AND status = 'pending'`,
-    [rows.map((r) => r.id)],
+  await cancelPendingOfWebhooks(
+    tx,
+    rows.map((r) => r.id),
   );
   for (const r of rows) {
     await recordAudit(tx, {

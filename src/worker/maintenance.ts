@@ -6,7 +6,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../store/db.js';
 import type { Metrics } from '../metrics.js';
 import type { Logger } from '../log.js';
-import { releaseExpiredLeases } from './claim.js';
+import { releaseExpiredLeases } from '../queue/release.js';
 import { pruneOldData } from './retention.js';
 import { purgeDeletedWebhooks, purgeIsDue } from './tenant-purge.js';
 

@@ -7,12 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, testStore, type TestDatabase } from '../support/db.js';
 import { seedDelivery, seedWebhook, type WebhookSeed } from '../support/delivery-rows.js';
-import {
-  claimDeliveries,
-  msUntilNextDue,
-  releaseClaims,
-  releaseExpiredLeases,
-} from '../../src/worker/claim.js';
+import { claimDeliveries, msUntilNextDue } from '../../src/queue/claim.js';
+import { releaseClaims, releaseExpiredLeases } from '../../src/queue/release.js';
 
 let tdb: TestDatabase;
 const org = 'org_circuit';

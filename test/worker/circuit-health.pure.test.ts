@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { healthDeltas } from '../../src/worker/complete.js';
 import { decide, deferred } from '../../src/worker/decide.js';
-import type { ClaimedDelivery } from '../../src/worker/claim.js';
+import type { ClaimedDelivery } from '../../src/queue/claim.js';
 import type { AttemptResult } from '../../src/worker/send.js';
 
 const delivery = (id: string, webhookId: string, probe: boolean): ClaimedDelivery =>

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { seedDelivery, seedWebhook } from '../support/delivery-rows.js';
-import { claimDeliveries, msUntilNextDue } from '../../src/worker/claim.js';
+import { claimDeliveries, msUntilNextDue } from '../../src/queue/claim.js';
 
 let tdb: TestDatabase;
 const org = 'org_room';

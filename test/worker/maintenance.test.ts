@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { pruneOldData } from '../../src/worker/retention.js';
-import { claimDeliveries, releaseExpiredLeases } from '../../src/worker/claim.js';
+import { claimDeliveries } from '../../src/queue/claim.js';
+import { releaseExpiredLeases } from '../../src/queue/release.js';
 import { createRateLimiter } from '../../src/worker/rate-limit.js';
 import { newId } from '../../src/ids.js';
 

@@ -13,13 +13,13 @@ import {
   listAttempts,
   listDeliveries,
   lockDeliveryForAction,
-  markSkipped,
-  requeueDelivery,
   toAttemptJson,
   toDeliveryJson,
   type DeliveryFilter,
   type ShownStatus,
 } from '../../store/delivery-log.js';
+import { markSkipped } from '../../queue/finish.js';
+import { requeueDelivery } from '../../queue/retry.js';
 import { attemptView } from '../reader-view.js';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);

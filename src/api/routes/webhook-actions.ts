@@ -10,7 +10,8 @@ import {
   type PreviousSecret,
   type WebhookRow,
 } from '../../store/webhooks.js';
-import { countReplay, requeueReplayBatch, type ReplayFilter } from '../../store/delivery-log.js';
+import { countReplay, requeueReplayBatch, type ReplayFilter } from '../../queue/replay.js';
+import { insertFinishedTestDelivery } from '../../queue/fan-out.js';
 import { insertAttempt } from '../../store/attempts.js';
 import { createSecretBox } from '../../core/secret-box.js';
 import { generateSecret, secretProblem } from '../../core/signing.js';
@@ -366,23 +367,18 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
           'INSERT INTO events (id, org_id, event_type, payload, created_at, tenant_id) VALUES ($1, $2, $3, $4, $5, $6)',
           [eventId, orgId, eventType, payloadText, createdAt, row.tenant_id],
         );
-        await tx.query(
-          `INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type, status, attempts, is_test,
-                                   last_status_code, last_error, last_attempt_at, completed_at, created_at, next_attempt_at)
-           VALUES ($1, $2, $3, $4, $5, $6, 1, true, $7, $8, $9, now(), $10, $10)`,
-          [
-            deliveryId,
-            orgId,
-            row.id,
-            eventId,
-            eventType,
-            status,
-            result.status,
-            result.error,
-            result.startedAt,
-            createdAt,
-          ],
-        );
+        await insertFinishedTestDelivery(tx, {
+          id: deliveryId,
+          orgId,
+          webhookId: row.id,
+          eventId,
+          eventType,
+          status,
+          statusCode: result.status,
+          error: result.error,
+          attemptedAt: result.startedAt,
+          createdAt,
+        });
         await insertAttempt(tx, {
           orgId,
           deliveryId,

@@ -1,14 +1,17 @@
 /**
- * Claiming work: due deliveries are taken in batches with FOR UPDATE SKIP
- * LOCKED and marked `sending` under a lease, so any number of workers on one
- * PostgreSQL share the queue without sending a claimed delivery twice. A lease
- * that expires (its worker died) is handed back by the reaper.
+ * Claiming work (docs/delivery-states.md: `pending` → `sending`): due
+ * deliveries are taken in batches with FOR UPDATE SKIP LOCKED and marked
+ * `sending` under a lease, so any number of workers on one PostgreSQL share the
+ * queue without sending a claimed delivery twice. A lease that expires (its
+ * worker died) is handed back by the reaper (release.ts). The relay's claim
+ * (`hookline listen`) takes a relay webhook's rows under the same lease.
  */
 import type { Queryable } from '../store/db.js';
 import type { PreviousSecret } from '../store/webhooks.js';
 import type { StoredEndpoint } from '../core/endpoint-security.js';
-import type { ClaimRoom } from './webhook-slots.js';
+import type { ClaimRoom } from '../worker/webhook-slots.js';
 import type { Transformation } from '../core/transformation.js';
+import { CLAIMED_COLUMNS } from './statements.js';
 
 /** A claimed delivery with everything needed to send it: no further reads on the hot path. */
 export interface ClaimedDelivery {
@@ -146,11 +149,7 @@ UPDATE deliveries d
    SET status = 'sending', lease_expires_at = now() + make_interval(secs => $2), worker_id = $3, updated_at = now()
   FROM events e, webhooks w
  WHERE d.id = ANY(ARRAY(SELECT id FROM due)) AND e.id = d.event_id AND w.id = d.webhook_id
-RETURNING d.id, d.org_id, d.webhook_id, d.event_id, d.event_type, d.attempts, d.manual_attempts,
-          e.payload::text AS payload_text, e.created_at AS event_created_at,
-          w.url, w.name AS webhook_name, w.tenant_id, w.is_active, w.timeout_seconds, w.retry_attempts, w.retry_delay_seconds,
-          w.rate_limit_per_second, w.ordering, w.custom_headers, w.secret, w.previous_secrets,
-          w.updated_at AS webhook_updated_at, w.endpoint_security, w.include_fields, w.transformation,
+RETURNING ${CLAIMED_COLUMNS},
           (w.circuit_state <> 'closed' AND w.is_active) AS circuit_probe, w.circuit_probes_failed`;
 
 /** No per-webhook bound: what a worker without slots (tests, tools) passes. */
@@ -204,43 +203,37 @@ export async function msUntilNextDue(
   return ms === null || ms === undefined ? undefined : Math.max(0, ms);
 }
 
-/**
- * Hands expired leases back to the queue (their worker died or hung), in
- * bounded batches. Returns how many were released.
- */
-export async function releaseExpiredLeases(q: Queryable, limit = 1000): Promise<number> {
-  const { rowCount } = await q.query(
-    `UPDATE deliveries SET status = 'pending', lease_expires_at = NULL, worker_id = NULL, next_attempt_at = now(), updated_at = now()
-      WHERE id IN (SELECT id FROM deliveries WHERE status = 'sending' AND lease_expires_at < now()
-                    ORDER BY lease_expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)`,
-    [limit],
-  );
-  return rowCount;
+/** A relay webhook's delivery as its claim returns it. */
+export interface RelayClaimRow {
+  id: string;
+  event_id: string;
+  event_type: string;
+  attempts: number;
 }
 
 /**
- * Gives this worker's unsent claims back at once (shutdown): no waiting for the lease. A circuit
- * probe among them hands its webhook's probe back too (the probe time comes again now), or the
- * webhook would wait for the lease it no longer needs (docs/delivery-states.md, "Circuit breaker").
+ * Claims up to `limit` due deliveries of one relay webhook (`pending` →
+ * `sending`, docs/delivery-states.md) in seq order: the worker's lease (until
+ * `leaseSeconds` from now, `worker_id` = the lease token), taken with SKIP
+ * LOCKED, so two API processes never hand out the same one.
  */
-export async function releaseClaims(
-  q: Queryable,
-  workerId: string,
-  claims: Array<Pick<ClaimedDelivery, 'id' | 'webhook_id' | 'circuit_probe'>>,
-): Promise<number> {
-  if (claims.length === 0) return 0;
-  const probes = claims.filter((c) => c.circuit_probe).map((c) => c.webhook_id);
-  const { rows } = await q.query<{ n: number }>(
-    `WITH released AS (
-       UPDATE deliveries SET status = 'pending', lease_expires_at = NULL, worker_id = NULL, next_attempt_at = now(), updated_at = now()
-        WHERE id = ANY($1::text[]) AND status = 'sending' AND worker_id = $2
-       RETURNING webhook_id
-     ), probes AS (
-       UPDATE webhooks SET circuit_next_probe_at = now()
-        WHERE id = ANY($3::text[]) AND circuit_state = 'half_open' AND id IN (SELECT webhook_id FROM released)
-     )
-     SELECT count(*)::int AS n FROM released`,
-    [claims.map((c) => c.id), workerId, probes],
+export async function claimRelayRows(
+  tx: Queryable,
+  webhookId: string,
+  lease: string,
+  leaseSeconds: number,
+  limit: number,
+): Promise<RelayClaimRow[]> {
+  const { rows } = await tx.query<RelayClaimRow>(
+    `WITH due AS (
+       SELECT id FROM deliveries
+        WHERE webhook_id = $1 AND status = 'pending' AND next_attempt_at <= now()
+        ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED)
+     UPDATE deliveries d
+        SET status = 'sending', lease_expires_at = now() + make_interval(secs => $3), worker_id = $2, updated_at = now()
+       FROM due WHERE d.id = due.id
+     RETURNING d.id, d.event_id, d.event_type, d.attempts`,
+    [webhookId, lease, leaseSeconds, limit],
   );
-  return rows[0]?.n ?? 0;
+  return rows;
 }

@@ -1,0 +1,46 @@
+/**
+ * The pieces of SQL every delivery transition shares, written once. The
+ * states and the moves between them are described in docs/delivery-states.md;
+ * every statement that writes a delivery's `status`, lease (`lease_expires_at`,
+ * `worker_id`) or inserts a delivery lives in this folder (src/queue/).
+ */
+
+/** Every status a delivery can have (docs/delivery-states.md, "States"). */
+export const DELIVERY_STATUSES = [
+  'pending',
+  'sending',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'skipped',
+] as const;
+
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** The final statuses: no worker sends them again unless an operator retries or replays them. */
+export const TERMINAL_STATUSES: readonly DeliveryStatus[] = [
+  'succeeded',
+  'failed',
+  'cancelled',
+  'skipped',
+];
+
+/** SQL list of the final statuses, for `status IN ${TERMINAL_SQL}`. */
+export const TERMINAL_SQL = `(${TERMINAL_STATUSES.map((s) => `'${s}'`).join(', ')})`;
+
+/** SET fragment that drops a delivery's lease: no worker holds it any more. */
+export const CLEAR_LEASE = 'lease_expires_at = NULL, worker_id = NULL';
+
+/** SET fragment that hands a leased delivery back to the queue, due now and unleased. */
+export const BACK_TO_QUEUE = `status = 'pending', ${CLEAR_LEASE}, next_attempt_at = now(), updated_at = now()`;
+
+/**
+ * The columns of a claimed delivery (`ClaimedDelivery`) read from the delivery
+ * `d`, its event `e` and its webhook `w`, except the circuit probe columns,
+ * which each claim adds its own way.
+ */
+export const CLAIMED_COLUMNS = `d.id, d.org_id, d.webhook_id, d.event_id, d.event_type, d.attempts, d.manual_attempts,
+          e.payload::text AS payload_text, e.created_at AS event_created_at,
+          w.url, w.name AS webhook_name, w.tenant_id, w.is_active, w.timeout_seconds, w.retry_attempts, w.retry_delay_seconds,
+          w.rate_limit_per_second, w.ordering, w.custom_headers, w.secret, w.previous_secrets,
+          w.updated_at AS webhook_updated_at, w.endpoint_security, w.include_fields, w.transformation`;
