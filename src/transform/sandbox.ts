@@ -3,7 +3,7 @@
  * (quickjs-emscripten), on a thread of their own (sandbox-worker.ts): the
  * script never touches Node's realm, and the process's event loop keeps
  * answering HTTP while scripts run. Runs go one at a time, so memory stays
- * bounded by one run's limit. The interrupt handler stops a script at its
+ * bounded by one run's limit (and a window of inputs waiting beside it). The interrupt handler stops a script at its
  * deadline; a native operation that does not return to it (a huge
  * String.repeat) is stopped by terminating the thread once the deadline
  * and a grace period have passed, and the next run gets a new thread
@@ -29,18 +29,49 @@ export interface SandboxJob extends SandboxLimits {
 
 /** How long past its deadline a run may take before its thread is terminated. */
 const GRACE_MS = 1000;
+/**
+ * Runs handed to the thread ahead of the one it is running. The thread still runs one at a
+ * time; what the window saves is the round trip through this (busy) event loop between two
+ * runs, which cost more than the runs themselves (BENCHMARKS.md, "Transformation").
+ */
+const WINDOW = 16;
 
 // Compiled, the thread is the .js beside this file; run from source, the .ts.
 const compiled = new URL('./sandbox-worker.js', import.meta.url);
 const source = new URL('./sandbox-worker.ts', import.meta.url);
 
+interface Run {
+  job: SandboxJob;
+  resolve: (r: RunResult) => void;
+}
+
 interface Thread {
   worker: Worker;
   ready: Promise<void>;
+  /** Runs handed to this thread, oldest first: its answers come in this order. */
+  sent: Run[];
+  /** Stops the oldest run if it outlives its deadline (set while `sent` is not empty). */
+  watchdog?: NodeJS.Timeout;
 }
 
 let thread: Thread | undefined;
-let queue: Promise<unknown> = Promise.resolve();
+/** Runs no thread has yet. */
+const waiting: Run[] = [];
+
+/** The oldest run's deadline starts when the thread reaches it (its predecessor answered). */
+function armWatchdog(t: Thread): void {
+  if (t.watchdog || t.sent.length === 0) return;
+  t.watchdog = setTimeout(() => {
+    t.watchdog = undefined;
+    const stuck = t.sent.shift();
+    // What was queued behind it never ran: the next thread gets it.
+    waiting.unshift(...t.sent.splice(0));
+    if (thread === t) thread = undefined;
+    void t.worker.terminate();
+    stuck?.resolve({ ok: false, message: 'ran out of time (stopped at the time limit)' });
+    pump();
+  }, t.sent[0].job.timeoutMs + GRACE_MS);
+}
 
 function startThread(): Thread {
   // From source (tests), the thread registers tsx's loader before importing the .ts.
@@ -55,48 +86,53 @@ function startThread(): Thread {
     worker.once('message', () => resolve());
     worker.once('error', reject);
   });
-  const t: Thread = { worker, ready };
+  const t: Thread = { worker, ready, sent: [] };
+  worker.on('message', (r: RunResult | 'ready') => {
+    if (r === 'ready') return;
+    clearTimeout(t.watchdog);
+    t.watchdog = undefined;
+    t.sent.shift()?.resolve(r);
+    armWatchdog(t);
+    pump();
+  });
   worker.once('exit', () => {
+    clearTimeout(t.watchdog);
     if (thread === t) thread = undefined;
+    // The engine failed (the thread answered its run first, then left) or the thread was
+    // terminated: the runs it had not reached go to the next thread.
+    waiting.unshift(...t.sent.splice(0));
+    pump();
   });
   return t;
 }
 
-function runOnThread(job: SandboxJob): Promise<RunResult> {
-  return new Promise<RunResult>((resolve) => {
-    const t = (thread ??= startThread());
-    t.ready.then(
-      () => {
-        // `timer` is read by finish only after it is set (finish runs on a later event).
-        const finish = (r: RunResult) => {
-          clearTimeout(timer);
-          t.worker.off('message', onMessage);
-          t.worker.off('exit', onExit);
-          resolve(r);
-        };
-        const onMessage = (r: RunResult) => finish(r);
-        const onExit = () => finish({ ok: false, message: 'the sandbox stopped it' });
-        t.worker.on('message', onMessage);
-        t.worker.on('exit', onExit);
-        const timer = setTimeout(() => {
-          if (thread === t) thread = undefined;
-          void t.worker.terminate();
-          finish({ ok: false, message: 'ran out of time (stopped at the time limit)' });
-        }, job.timeoutMs + GRACE_MS);
-        t.worker.postMessage(job);
-      },
-      (err: unknown) => {
-        if (thread === t) thread = undefined;
-        resolve({ ok: false, message: `the sandbox did not start: ${(err as Error).message}` });
-      },
-    );
-  });
+/** Hands waiting runs to the thread (started when there is none), up to WINDOW ahead. */
+function pump(): void {
+  if (waiting.length === 0) return;
+  const t = (thread ??= startThread());
+  t.ready.then(
+    () => {
+      if (thread !== t) return;
+      while (t.sent.length < WINDOW && waiting.length > 0) {
+        const run = waiting.shift()!;
+        t.sent.push(run);
+        t.worker.postMessage(run.job);
+      }
+      armWatchdog(t);
+    },
+    (err: unknown) => {
+      if (thread === t) thread = undefined;
+      for (const run of waiting.splice(0))
+        run.resolve({ ok: false, message: `the sandbox did not start: ${(err as Error).message}` });
+    },
+  );
 }
 
 function evaluate(code: string, input: string | null, limits: SandboxLimits): Promise<RunResult> {
-  const run = queue.then(() => runOnThread({ code, input, ...limits }));
-  queue = run;
-  return run;
+  return new Promise<RunResult>((resolve) => {
+    waiting.push({ job: { code, input, ...limits }, resolve });
+    pump();
+  });
 }
 
 /** Runs the script's handler on one input. Never rejects for anything the script does. */

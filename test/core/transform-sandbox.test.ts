@@ -50,6 +50,25 @@ describe('the transformation sandbox', () => {
     expect(await fail('const x = 1;')).toMatch(/must define function handler/);
   });
 
+  it('gives each of many runs in flight at once its own answer, a failing one among them', async () => {
+    const ok = (n: number) =>
+      runTransformation(`function handler(w) { w.payload.data.n = ${n}; return w }`, input, limits);
+    const runs = Array.from({ length: 40 }, (_, n) =>
+      n === 20
+        ? runTransformation(
+            'function handler() { const a = []; while (true) a.push("x".repeat(1e5)) }',
+            input,
+            tight,
+          )
+        : ok(n),
+    );
+    const results = await Promise.all(runs);
+    results.forEach((r, n) => {
+      if (n === 20) expect(r.ok, 'the runaway run').toBe(false);
+      else expect(r.ok && JSON.parse(r.json).payload.data.n, `run ${n}`).toBe(n);
+    });
+  });
+
   it('has no I/O and no timers in the context', async () => {
     const r = await runTransformation(
       'function handler() { return [typeof setTimeout, typeof fetch, typeof require, typeof process] }',
