@@ -32,7 +32,7 @@ const GRACE_MS = 1000;
 /**
  * Runs handed to the thread ahead of the one it is running. The thread still runs one at a
  * time; what the window saves is the round trip through this (busy) event loop between two
- * runs, which cost more than the runs themselves (BENCHMARKS.md, "Transformation").
+ * runs, which cost more than the runs themselves (BENCHMARKS.md, phase "Transformations").
  */
 const WINDOW = 16;
 
