@@ -19,14 +19,18 @@ export interface DeliveriesSummary {
   skipped: number;
 }
 
-/** One row of the list, as both adapters return it. */
-export interface EventListRow {
+/** An event as the events table holds it, as both adapters return it. */
+export interface EventRow {
   id: string;
   tenant_id: string | null;
   event_type: string;
   payload: unknown;
   idempotency_key: string | null;
   created_at: Date;
+}
+
+/** One row of the list: the event and its deliveries' outcomes. */
+export interface EventListRow extends EventRow {
   deliveries_summary: DeliveriesSummary;
 }
 

@@ -12,7 +12,20 @@
 import type { Queryable } from './db.js';
 import { idTime } from '../ids.js';
 /** How far a delivery id's time may be from its created_at (clocks, a slow transaction). */
-export const ID_SLACK_MS = 10 * 60_000;
+const ID_SLACK_MS = 10 * 60_000;
+
+/**
+ * The delivery ids that can belong to deliveries created between `since` and `now`: ids begin
+ * with their creation time, so the range finds a window through the (org_id, id) and
+ * (webhook_id, id) indexes; created_at stays the exact test. The id's time is the publisher's
+ * clock and created_at the database's: ID_SLACK_MS covers the difference.
+ */
+export function deliveryIdRange(since: Date, now: Date): [low: string, high: string] {
+  return [
+    `dlv_${idTime(since.getTime() - ID_SLACK_MS)}`,
+    `dlv_${idTime(now.getTime() + ID_SLACK_MS)}${'z'.repeat(16)}`,
+  ];
+}
 
 export type StatsWindow = '1h' | '24h' | '7d' | '30d';
 
@@ -84,14 +97,8 @@ export async function computeStats(
   const ofTenant = `($5::text IS NULL OR webhook_id IN (SELECT w.id FROM webhooks w WHERE w.org_id = $1 AND w.tenant_id = $5))`;
   const scope = `org_id = $1 AND ($2::text IS NULL OR webhook_id = $2) AND ${ofTenant} AND created_at >= $3 AND created_at <= $4 AND NOT is_test`;
   const params = [orgId, webhookId, since, now, tenantId];
-  // Delivery ids begin with their creation time, so an id range finds the window through the
-  // (org_id, id) and (webhook_id, id) indexes; created_at stays the exact test. The id's time is the
-  // publisher's clock and created_at the database's: ID_SLACK_MS covers the difference.
   const idRange = `id >= $7 AND id <= $8`;
-  const ids = [
-    `dlv_${idTime(since.getTime() - ID_SLACK_MS)}`,
-    `dlv_${idTime(now.getTime() + ID_SLACK_MS)}${'z'.repeat(16)}`,
-  ];
+  const ids = deliveryIdRange(since, now);
 
   // One pass over the window's deliveries, grouped by bucket; the totals are the sums of the
   // buckets. date_bin on the epoch keeps buckets on round boundaries (and is timestamp

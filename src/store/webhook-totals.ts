@@ -6,8 +6,7 @@
  * one query and one request instead of 50 of each.
  */
 import type { Queryable } from './db.js';
-import { idTime } from '../ids.js';
-import { ID_SLACK_MS, WINDOWS, type StatsWindow } from './stats.js';
+import { deliveryIdRange, WINDOWS, type StatsWindow } from './stats.js';
 
 export interface WebhookTotals {
   webhook_id: string;
@@ -57,8 +56,7 @@ export async function webhookTotals(
     buckets,
   };
   if (webhookIds.length === 0) return { ...page, data: [] };
-  // The webhooks first (scope), then their deliveries by bucket; the id range finds the window
-  // through the (webhook_id, id) index, as in computeStats.
+  // The webhooks first (scope), then their deliveries by bucket, found by their id range.
   const { rows } = await q.query<{
     id: string;
     start: Date | null;
@@ -83,16 +81,7 @@ export async function webhookTotals(
       WHERE w.org_id = $1 AND w.id = ANY($2::text[]) AND w.deleted_at IS NULL
         AND ($7::text IS NULL OR w.tenant_id = $7)
       ORDER BY w.id`,
-    [
-      orgId,
-      webhookIds,
-      since,
-      now,
-      `dlv_${idTime(since.getTime() - ID_SLACK_MS)}`,
-      `dlv_${idTime(now.getTime() + ID_SLACK_MS)}${'z'.repeat(16)}`,
-      tenantId,
-      bucketMs / 1000,
-    ],
+    [orgId, webhookIds, since, now, ...deliveryIdRange(since, now), tenantId, bucketMs / 1000],
   );
   const byId = new Map<string, WebhookTotals>();
   for (const r of rows) {

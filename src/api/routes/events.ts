@@ -10,7 +10,7 @@ import {
   type PublishedEvent,
   type PublishInput,
 } from '../../store/events.js';
-import { listEvents, type EventListRow } from '../../store/event-list.js';
+import { listEvents, type EventListRow, type EventRow } from '../../store/event-list.js';
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Timestamp = Type.String({ format: 'date-time' });
@@ -120,15 +120,6 @@ const ListQuery = Type.Object(
 );
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const IdempotencyHeader = Type.Object({ 'idempotency-key': Type.Optional(IdempotencyKey) });
-
-interface EventRow {
-  id: string;
-  tenant_id: string | null;
-  event_type: string;
-  payload: unknown;
-  idempotency_key: string | null;
-  created_at: Date;
-}
 
 const toAccepted = (e: PublishedEvent) => ({
   id: e.id,
