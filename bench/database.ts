@@ -83,3 +83,14 @@ export async function startBenchPostgres(
     },
   };
 }
+
+/** Runs `fn` on a connection of its own to `url`, closed after. */
+export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}

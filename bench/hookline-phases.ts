@@ -12,8 +12,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import type { BenchPostgres } from './database.js';
+import { withClient, type BenchPostgres } from './database.js';
 import { expectStatus, newAdminKey, startHookline, type HooklineProcess } from './hookline.js';
 import { nowMs } from './payload.js';
 import type { Plan } from './plan.js';
@@ -31,6 +30,7 @@ import {
 import type { Receiver } from './receiver-client.js';
 import { scaleOut, type ScaleOutResult } from './scale-out.js';
 import { vacuumHeldBack, type VacuumHeldResult } from './vacuum-hold.js';
+import { snapshotTables, writesSince, type TableWrites } from './table-writes.js';
 import { backlogPublisher, measureSteady, waitFor, type SteadyResult } from './steady.js';
 
 export type Store = 'pglite' | 'postgres';
@@ -43,6 +43,8 @@ export interface BacklogResult {
   complete: boolean;
   cpu_s_per_1000?: number;
   db_cpu_s_per_1000?: number;
+  /** PostgreSQL: row writes per delivery, from queueing to the last record (table-writes.ts). */
+  writes?: TableWrites;
 }
 
 export interface IsolationResult {
@@ -264,6 +266,7 @@ export async function benchStore(store: Store, ctx: StoreContext): Promise<Store
     );
 
     const backlogEvents = plan.backlogDeliveries / 10;
+    const tablesBefore = databaseUrl ? await snapshotTables(databaseUrl) : undefined;
     const queued = await phase('queue backlog', 20, async () => {
       const t = nowMs();
       for (let n = 0; n < backlogEvents; n += 500)
@@ -313,6 +316,7 @@ export async function benchStore(store: Store, ctx: StoreContext): Promise<Store
         log(
           `${store} backlog: ${got.distinct.toLocaleString('en-US')} of ${n.toLocaleString('en-US')} in ${((nowMs() - readyAt) / 1000).toFixed(1)} s`,
         );
+        if (r.complete && tablesBefore) r.writes = await writesSince(databaseUrl!, tablesBefore, n);
         if (!r.complete) {
           // The rest would go out before the next phases' deliveries (oldest first): it goes with its webhooks.
           for (const id of hooks.drain) await full.call('DELETE', `/webhooks/${id}`);
@@ -515,16 +519,6 @@ export async function benchStore(store: Store, ctx: StoreContext): Promise<Store
     rmSync(dataDir, { recursive: true, force: true });
   }
   return result;
-}
-
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
 }
 
 async function resetStatements(url: string): Promise<void> {

@@ -364,6 +364,18 @@ export function table(r: Results): string {
     '',
   ]);
   rows.push([
+    'Row writes per delivery, backlog drain (delivery row, of them HOT; attempt rows)',
+    ...both((s) => {
+      const w = s.backlog?.writes;
+      if (!w) return '–';
+      const d = w.deliveries;
+      return `${n2(d.ins + d.upd)} (${n2(d.hot)} HOT); ${n2(w.delivery_attempts.ins)}`;
+    }),
+    '',
+    '',
+    '',
+  ]);
+  rows.push([
     'Peak RSS (MiB)',
     ...both((s) => n0(s.process?.peak_rss_mb)),
     '',

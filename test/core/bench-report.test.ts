@@ -186,6 +186,21 @@ describe('bench tables', () => {
     expect(byName(r).get('postgres p99 publish→first attempt at 1,000/s')?.value).toBe(372);
   });
 
+  it('shows the row writes of a delivery on PostgreSQL, and a dash without them', () => {
+    const w = { ins: 0, upd: 0, hot: 0, del: 0, indexes: 5 };
+    const backlog = {
+      deliveries: 10_000,
+      complete: true,
+      writes: {
+        deliveries: { ins: 1, upd: 2, hot: 0.5, del: 0, indexes: 7 },
+        delivery_attempts: { ...w, ins: 1 },
+        webhooks: w,
+      },
+    };
+    const text = table(results({ backlog }, { backlog: { deliveries: 10_000, complete: true } }));
+    expect(text).toMatch(/Row writes per delivery[^|]*\| – +\| 3\.00 \(0\.50 HOT\); 1\.00 /);
+  });
+
   it('shows the CPU of each scale-out process in cores, and nothing without the phase', () => {
     const one = steady(2_000, { cores: { api: 0.1, worker_1: 0.9, postgres: 0.6 } });
     const two = steady(3_000, { cores: { api: 0.1, worker_1: 0.7, worker_2: 0.7, postgres: 1 } });
