@@ -7,6 +7,7 @@ import type { Db } from '../store/db.js';
 import type { Metrics } from '../metrics.js';
 import type { Logger } from '../log.js';
 import { releaseExpiredLeases } from '../queue/release.js';
+import { readQueueGauges } from '../queue/gauges.js';
 import { pruneOldData } from './retention.js';
 import { purgeDeletedWebhooks, purgeIsDue } from './tenant-purge.js';
 
@@ -25,15 +26,10 @@ export interface MaintenanceDeps {
 }
 
 /** Reads the queue depth and the age of the oldest due delivery into the gauges. */
-export async function updateQueueGauges(db: Db, metrics: Metrics): Promise<void> {
-  const { rows } = await db.query<{ depth: number; oldest: number | null }>(
-    `SELECT (SELECT count(*) FROM deliveries WHERE status = 'pending')
-          + (SELECT count(*) FROM deliveries WHERE status = 'sending') AS depth,
-            (SELECT extract(epoch FROM now() - min(next_attempt_at))::float8
-               FROM deliveries WHERE status = 'pending' AND next_attempt_at <= now()) AS oldest`,
-  );
-  metrics.queueDepth.set(rows[0]?.depth ?? 0);
-  metrics.oldestPendingAge.set(rows[0]?.oldest ?? 0);
+async function updateQueueGauges(db: Db, metrics: Metrics): Promise<void> {
+  const g = await readQueueGauges(db);
+  metrics.queueDepth.set(g.depth);
+  metrics.oldestPendingAge.set(g.oldestDueSeconds);
 }
 
 /** Starts the chores; returns a function that stops them and waits for the one running. */
