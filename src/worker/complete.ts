@@ -137,7 +137,7 @@ export interface CircuitOptions extends ProbeWaitOptions {
 }
 
 /** What the relay passes: relay webhooks (hookline listen) have no circuit, their CLI forwards to a local URL. */
-const NO_CIRCUIT: CircuitOptions = { failures: 0, maxSeconds: 1 };
+export const NO_CIRCUIT: CircuitOptions = { failures: 0, maxSeconds: 1 };
 
 /**
  * Applies a batch's attempts to failure_count, first_failure_at,

@@ -201,7 +201,7 @@ export function circuitClosedEvent(
 
 /** Publishes operational events, one transaction per organization; returns how many deliveries they made. */
 export async function publishOperational(
-  db: Db,
+  db: Pick<Db, 'transaction'>,
   byOrg: Map<string, PublishInput[]>,
   onError: (err: unknown) => void,
 ): Promise<number> {
