@@ -25,7 +25,7 @@ export interface ProducerDeps {
   concurrency: number;
   /** With nothing due and no wake, look at the queue anyway this often: the safety net under NOTIFY. */
   idlePollMs: number;
-  log: Logger;
+  log: Pick<Logger, 'error' | 'warn'>;
 }
 
 export interface Producer {
