@@ -3,8 +3,9 @@
  * webhooks that answered 410 Gone are disabled (before the batch is
  * recorded), then the webhooks' health and circuits move, webhooks failing
  * for too long are disabled, operational events are published, and workers
- * are woken when what was recorded lets more work go. The worker and the
- * relay record through recordWithFollowUps, each with its own policy.
+ * are woken when what was recorded lets more work go. The worker records
+ * its batches through recordWithFollowUps; the relay, which records one
+ * attempt under its own lock, runs followUp after it; each with its policy.
  */
 import type { Config } from '../config.js';
 import type { Db } from '../store/db.js';
