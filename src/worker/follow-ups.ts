@@ -11,8 +11,8 @@ import type { Config } from '../config.js';
 import type { Db } from '../store/db.js';
 import type { Logger } from '../log.js';
 import type { Outcome } from './decide.js';
-import { NO_CIRCUIT, updateWebhookHealth, type CircuitOptions } from './complete.js';
-import type { WebhookHealth } from './complete.js';
+import { NO_CIRCUIT, updateWebhookHealth, type CircuitOptions } from './webhook-health.js';
+import type { WebhookHealth } from './webhook-health.js';
 import {
   disableWebhooks,
   goneWebhooks,

@@ -9,7 +9,7 @@
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import type { Outcome } from './decide.js';
-import { recordOutcomesSafely } from './complete.js';
+import { recordOutcomes } from '../queue/record.js';
 
 /** How long an outcome may wait for others to share its statement. */
 export const FLUSH_DELAY_MS = 5;
@@ -79,6 +79,37 @@ export function createRecorder(opts: RecorderOptions): Recorder {
       return buffer.length;
     },
   };
+}
+
+/**
+ * Records a batch, and when the batch statement fails (one bad row, a webhook
+ * deleted mid-flight), each outcome on its own, so one row never blocks the rest.
+ * Outcomes that still fail stay `sending` and return to the queue when their lease expires.
+ */
+export async function recordOutcomesSafely(
+  db: Db,
+  workerId: string,
+  outcomes: Outcome[],
+  onError: (err: unknown, o?: Outcome) => void,
+): Promise<Set<string>> {
+  try {
+    return await recordOutcomes(db, workerId, outcomes);
+  } catch (err) {
+    if (outcomes.length === 1) {
+      onError(err, outcomes[0]);
+      return new Set();
+    }
+    onError(err);
+    const done = new Set<string>();
+    for (const o of outcomes) {
+      try {
+        for (const id of await recordOutcomes(db, workerId, [o])) done.add(id);
+      } catch (e) {
+        onError(e, o);
+      }
+    }
+    return done;
+  }
 }
 
 /**
