@@ -1,8 +1,8 @@
 /**
  * The circuit breaker's rules (docs/delivery-states.md, "Circuit breaker"), pure: how long an
  * open circuit waits before each probe, and how the API shows a circuit. The transitions
- * themselves are written where the worker records outcomes (src/worker/complete.ts) and
- * claims (src/queue/claim.ts), and by an admin's reset (src/store/circuit.ts).
+ * themselves are written with a batch's health (src/worker/webhook-health.ts), with the
+ * claim (src/queue/claim.ts), and by an admin's reset (src/store/circuit.ts).
  */
 
 /** closed: deliveries go; open: they wait for the probe time; half_open: one probe is out. */

@@ -1,7 +1,7 @@
 /**
  * An admin closing a webhook's circuit by hand (docs/delivery-states.md, "Circuit breaker").
  * The worker's own transitions are written with the claim (src/queue/claim.ts) and with the
- * batch's health (src/worker/complete.ts).
+ * batch's health (src/worker/webhook-health.ts).
  */
 import type { Queryable } from './db.js';
 import type { WebhookRow } from './webhooks.js';

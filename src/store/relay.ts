@@ -7,14 +7,15 @@
  * record it like any attempt.
  */
 import { newId } from '../ids.js';
-import type { Queryable } from './db.js';
+import type { Db, Queryable } from './db.js';
+import type { Logger } from '../log.js';
 import type { WebhookRow } from './webhooks.js';
 import { insertWebhook } from './webhooks.js';
 import type { AttemptResult } from '../worker/send.js';
 import { claimRelayRows } from '../queue/claim.js';
 import { lockRelayClaim, recordOutcomes } from '../queue/record.js';
 import { decide } from '../worker/decide.js';
-import { updateWebhookHealth } from '../worker/complete.js';
+import { followUp, RELAY_POLICY } from '../worker/follow-ups.js';
 
 export type RelayWebhookRow = WebhookRow & { relay: boolean };
 
@@ -125,29 +126,40 @@ export type RelayOutcome = 'succeeded' | 'retrying' | 'failed';
 
 /**
  * Records the attempt the CLI made and moves the delivery on with the worker's
- * own rules and statements (decide, recordOutcomes, updateWebhookHealth): 2xx
- * succeeds; otherwise a retry with backoff (or at the Retry-After of a 429/503)
- * until 1 + retry_attempts + manual_attempts attempts, then failed. Returns
+ * own rules and statements (decide, recordOutcomes, then followUp under the
+ * relay's policy, as the worker follows up its batches): 2xx succeeds;
+ * otherwise a retry with backoff (or at the Retry-After of a 429/503) until
+ * 1 + retry_attempts + manual_attempts attempts, then failed. Returns
  * undefined when the lease is no longer held (it expired and the delivery was
  * handed out again, or an admin changed it meanwhile).
  */
 export async function completeRelayDelivery(
-  tx: Queryable,
+  db: Db,
   r: {
     webhookId: string;
     deliveryId: string;
     lease: string;
     result: AttemptResult;
     retryDelayScale: number;
+    log: Pick<Logger, 'error' | 'warn'>;
+    /** Wakes the workers (app.deps.wake). */
+    wake: () => void;
   },
 ): Promise<{ outcome: RelayOutcome; attempt: number } | undefined> {
-  const claimed = await lockRelayClaim(tx, r.webhookId, r.deliveryId, r.lease);
-  if (!claimed) return undefined;
-  const outcome = decide(claimed, r.result, { scale: r.retryDelayScale });
-  const updated = await recordOutcomes(tx, r.lease, [outcome]);
-  if (!updated.has(claimed.id)) return undefined;
-  await updateWebhookHealth(tx, [outcome]);
-  return { outcome: outcome.kind as RelayOutcome, attempt: outcome.attempts };
+  // The claim stays locked until its outcome is recorded: a report sent twice records one attempt.
+  const recorded = await db.transaction(async (tx) => {
+    const claimed = await lockRelayClaim(tx, r.webhookId, r.deliveryId, r.lease);
+    if (!claimed) return undefined;
+    const outcome = decide(claimed, r.result, { scale: r.retryDelayScale });
+    const updated = await recordOutcomes(tx, r.lease, [outcome]);
+    return updated.has(claimed.id) ? outcome : undefined;
+  });
+  if (!recorded) return undefined;
+  // The CLI's long-poll looks for retries falling due on its own: no timer to correct here.
+  await followUp({ db, log: r.log, policy: RELAY_POLICY, wakeAll: r.wake, dueAt: () => {} }, [
+    recorded,
+  ]);
+  return { outcome: recorded.kind as RelayOutcome, attempt: recorded.attempts };
 }
 
 /** Switches a relay webhook off when its CLI stops: no deliveries pile up while nobody listens. */

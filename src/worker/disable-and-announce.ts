@@ -11,7 +11,7 @@ import { publishEvents, type PublishInput } from '../store/events.js';
 import { recordAudit } from '../store/audit.js';
 import { OPERATIONAL_PREFIX } from '../core/matching.js';
 import type { Outcome } from './decide.js';
-import type { WebhookHealth } from './complete.js';
+import type { WebhookHealth } from './webhook-health.js';
 import { cancelPendingOfWebhooks } from '../queue/finish.js';
 
 export interface DisabledWebhook {
@@ -201,7 +201,7 @@ export function circuitClosedEvent(
 
 /** Publishes operational events, one transaction per organization; returns how many deliveries they made. */
 export async function publishOperational(
-  db: Db,
+  db: Pick<Db, 'transaction'>,
   byOrg: Map<string, PublishInput[]>,
   onError: (err: unknown) => void,
 ): Promise<number> {

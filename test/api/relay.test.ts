@@ -163,6 +163,27 @@ describe('relay webhooks (hookline listen)', () => {
     ).toEqual({ outcome: 'failed', attempt: 2 });
   });
 
+  it("records a relayed 410 in the webhook's health and leaves the session on, with no operational event", async () => {
+    const id = (await start('gone')).body.id;
+    await t.db.query('UPDATE webhooks SET retry_attempts = 0 WHERE id = $1', [id]);
+    await t.org.admin('POST', '/events', { event_type: 'relay.poked', payload: {} });
+    const d = (await t.org.admin('GET', `/relay/${id}/next?wait=0`)).body.deliveries[0];
+    const done = await t.org.admin(
+      'POST',
+      `/relay/${id}/deliveries/${d.id}/result`,
+      result(d.lease, 410),
+    );
+    expect(done.body).toEqual({ outcome: 'failed', attempt: 1 });
+    const hook = (await t.org.admin('GET', `/webhooks/${id}`)).body;
+    expect(hook).toMatchObject({ is_active: true, disabled_reason: null, failure_count: 1 });
+    expect(hook.last_triggered_at).not.toBeNull();
+    const { rows } = await t.db.query(
+      "SELECT 1 FROM events WHERE org_id = $1 AND event_type LIKE 'hookline.%' AND payload->>'webhook_id' = $2",
+      [t.org.orgId, id],
+    );
+    expect(rows).toEqual([]);
+  });
+
   it('wakes a waiting long-poll on another API process when an event is published', async () => {
     const id = (await start('wake')).body.id;
     // A second API process on the same database.

@@ -3,7 +3,7 @@
  * probe came back, and whether it made a request at all.
  */
 import { describe, expect, it } from 'vitest';
-import { healthDeltas } from '../../src/worker/complete.js';
+import { healthDeltas } from '../../src/worker/webhook-health.js';
 import { decide, deferred } from '../../src/worker/decide.js';
 import type { ClaimedDelivery } from '../../src/queue/claim.js';
 import type { AttemptResult } from '../../src/worker/send.js';

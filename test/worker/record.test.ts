@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { claimDeliveries } from '../../src/queue/claim.js';
-import { recordOutcomesSafely } from '../../src/worker/complete.js';
+import { recordOutcomesSafely } from '../../src/worker/recorder.js';
 import { decide } from '../../src/worker/decide.js';
 import type { AttemptResult } from '../../src/worker/send.js';
 import { newId } from '../../src/ids.js';

@@ -137,7 +137,7 @@ const ResultReply = Type.Object({
 });
 
 export async function relayRoutes(app: FastifyInstance): Promise<void> {
-  const { db, config } = app.deps;
+  const { db, config, wake } = app.deps;
   const box = createSecretBox(config.encryptionKey);
   const tags = ['Relay (hookline listen)'];
 
@@ -301,26 +301,26 @@ export async function relayRoutes(app: FastifyInstance): Promise<void> {
       const { orgId } = request.auth;
       const webhook = await loadRelay(orgId, request.params.id);
       const b = request.body;
-      const done = await db.transaction((tx) =>
-        completeRelayDelivery(tx, {
-          webhookId: webhook.id,
-          deliveryId: request.params.deliveryId,
-          lease: b.lease,
-          retryDelayScale: config.retryDelayScale,
-          result: {
-            ok: b.ok,
-            startedAt: new Date(b.started_at),
-            durationMs: b.duration_ms,
-            requestHeaders: b.request_headers,
-            status: b.status,
-            responseHeaders: b.response_headers,
-            responseBody: b.response_body?.slice(0, 4096) ?? null,
-            error: b.error,
-            errorDetail: b.error_detail,
-            retryAfter: b.retry_after,
-          },
-        }),
-      );
+      const done = await completeRelayDelivery(db, {
+        log: request.log,
+        wake,
+        webhookId: webhook.id,
+        deliveryId: request.params.deliveryId,
+        lease: b.lease,
+        retryDelayScale: config.retryDelayScale,
+        result: {
+          ok: b.ok,
+          startedAt: new Date(b.started_at),
+          durationMs: b.duration_ms,
+          requestHeaders: b.request_headers,
+          status: b.status,
+          responseHeaders: b.response_headers,
+          responseBody: b.response_body?.slice(0, 4096) ?? null,
+          error: b.error,
+          errorDetail: b.error_detail,
+          retryAfter: b.retry_after,
+        },
+      });
       if (!done)
         throw new HooklineError(
           'CONFLICT',

@@ -18,12 +18,11 @@ import { generateSecret, secretProblem } from '../../core/signing.js';
 import {
   deliveryDispatcher,
   internalFailure,
-  sendAttempt,
   type AttemptMessage,
   type AttemptResult,
   type AttemptTarget,
 } from '../../worker/send.js';
-import { prepareTransformed } from '../../worker/transform-step.js';
+import { transformAndSend } from '../../worker/executor.js';
 import { newId } from '../../ids.js';
 import { EVENT_TYPE_NAME } from './event-types.js';
 import { createSlidingWindow } from '../sliding-window.js';
@@ -140,20 +139,14 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
     message: AttemptMessage,
     target: AttemptTarget,
   ): Promise<{ result: AttemptResult; skipped: boolean }> {
-    if (row.transformation?.enabled) {
-      let p;
-      try {
-        p = await prepareTransformed(row.transformation, target, message, config);
-      } catch (err) {
-        // As in the worker: Hookline's own problem is a recorded attempt, not a 500.
-        return { result: internalFailure(err), skipped: false };
-      }
-      if (p.kind !== 'send') return { result: p.result, skipped: p.kind === 'skip' };
-      target = { ...target, url: p.url, customHeaders: p.headers };
-      message = { ...message, body: p.body };
+    const send = { dispatcher: deliveryDispatcher(config), timeoutScale: config.timeoutScale };
+    try {
+      const a = await transformAndSend(row.transformation, target, message, config, send);
+      return { result: a.result, skipped: a.kind === 'skip' };
+    } catch (err) {
+      // As in the worker: Hookline's own problem is a recorded attempt, not a 500.
+      return { result: internalFailure(err), skipped: false };
     }
-    const opts = { dispatcher: deliveryDispatcher(config), timeoutScale: config.timeoutScale };
-    return { result: await sendAttempt(target, message, opts), skipped: false };
   }
 
   async function loadOwned(request: FastifyRequest, id: string): Promise<WebhookRow> {
@@ -354,7 +347,8 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
       const status = skipped ? 'skipped' : result.ok ? 'succeeded' : 'failed';
 
       // Written after the send, already finished: the worker never sees it as due, so the
-      // test is sent exactly once and never retried.
+      // test is sent exactly once and never retried. Never claimed, it is not recorded by
+      // recordOutcomes, and no follow-up (health, disabling) reads a test.
       await db.transaction(async (tx) => {
         // Locks the webhook against a concurrent DELETE until the test is recorded; deleted
         // during the send, there is nothing to record it under.

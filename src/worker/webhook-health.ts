@@ -1,44 +1,13 @@
 /**
- * Recording outcomes: the queue's recordOutcomes (src/queue/record.ts) writes
- * a batch's attempts and new delivery states in one statement, and this file
- * the webhooks' health in one more. No transaction per delivery: the hot path
- * is a couple of round trips per batch, whatever its size.
+ * The webhooks' health after a batch of outcomes: failure counts, last
+ * success and trigger times, and the circuit, in one statement per batch
+ * (the outcomes themselves are recorded by src/worker/recorder.ts). No
+ * transaction per delivery: the hot path is a couple of round trips per
+ * batch, whatever its size.
  */
-import type { Db, Queryable } from '../store/db.js';
+import type { Queryable } from '../store/db.js';
 import type { Outcome } from './decide.js';
-import { recordOutcomes } from '../queue/record.js';
 import { probeWaitMs, type CircuitState, type ProbeWaitOptions } from '../core/circuit.js';
-
-/**
- * Records a batch, and when the batch statement fails (one bad row, a webhook
- * deleted mid-flight), each outcome on its own, so one row never blocks the rest.
- * Outcomes that still fail stay `sending` and return to the queue when their lease expires.
- */
-export async function recordOutcomesSafely(
-  db: Db,
-  workerId: string,
-  outcomes: Outcome[],
-  onError: (err: unknown, o?: Outcome) => void,
-): Promise<Set<string>> {
-  try {
-    return await recordOutcomes(db, workerId, outcomes);
-  } catch (err) {
-    if (outcomes.length === 1) {
-      onError(err, outcomes[0]);
-      return new Set();
-    }
-    onError(err);
-    const done = new Set<string>();
-    for (const o of outcomes) {
-      try {
-        for (const id of await recordOutcomes(db, workerId, [o])) done.add(id);
-      } catch (e) {
-        onError(e, o);
-      }
-    }
-    return done;
-  }
-}
 
 export interface WebhookHealth {
   id: string;
@@ -137,7 +106,7 @@ export interface CircuitOptions extends ProbeWaitOptions {
 }
 
 /** What the relay passes: relay webhooks (hookline listen) have no circuit, their CLI forwards to a local URL. */
-const NO_CIRCUIT: CircuitOptions = { failures: 0, maxSeconds: 1 };
+export const NO_CIRCUIT: CircuitOptions = { failures: 0, maxSeconds: 1 };
 
 /**
  * Applies a batch's attempts to failure_count, first_failure_at,
