@@ -39,16 +39,23 @@ const LOCKDOWN = `(() => {
     defineProperty(p, 'constructor', { value: noCode });
   defineProperty(globalThis, 'Function', { value: noCode });
   defineProperty(globalThis, 'eval', { value: noCode });
+  // Objects whose prototypes only syntax or a built-in's result reaches (QuickJS has the
+  // iterator helpers of ES2025 and Iterator.concat). A QuickJS upgrade that adds such a
+  // prototype must add it here and to hiddenKinds in test/core/transform-sandbox.test.ts.
+  const values = () => [][Symbol.iterator]();
   const todo = [
     globalThis,
     ...kin,
     kin[0](),
     kin[2](),
-    [][Symbol.iterator](),
+    values(),
     new Map()[Symbol.iterator](),
     new Set()[Symbol.iterator](),
     ''[Symbol.iterator](),
     ''.matchAll(/./g),
+    values().map?.((x) => x),
+    globalThis.Iterator?.from?.({ next: () => ({ done: true }) }),
+    globalThis.Iterator?.concat?.(),
   ];
   const seen = new Set();
   while (todo.length > 0) {

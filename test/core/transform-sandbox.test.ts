@@ -107,6 +107,20 @@ describe('the transformation sandbox', () => {
     }
   });
 
+  // Objects whose prototypes no global names: iterators, iterator helpers, generators.
+  const hiddenKinds = [
+    '[].values()',
+    'new Map().keys()',
+    'new Set().values()',
+    '"a"[Symbol.iterator]()',
+    '"a".matchAll(/a/g)',
+    '[].values().map((x) => x)',
+    'Iterator.from({ next: () => ({ done: true }) })',
+    'Iterator.concat()',
+    '(function* () {})',
+    '(async function () {})',
+    '(async function* () {})',
+  ];
   // Each writes where a later run of another script could read it, then returns normally.
   const polluters: Record<string, string> = {
     'a global': 'function handler(w) { globalThis.leak = "secret"; return w }',
@@ -126,17 +140,24 @@ describe('the transformation sandbox', () => {
       'function handler(w) { (() => {}).constructor("globalThis.leak = \'secret\'")(); return w }',
     'a promise reaction left queued':
       'function handler(w) { Promise.resolve().then(() => { globalThis.leak = "secret" }); return w }',
+    // One by one: a write that fails must not stop the others.
+    'the prototypes only built-ins reach': `function handler(w) {
+      for (const o of [${hiddenKinds.join(', ')}])
+        try { Object.getPrototypeOf(o).leak = "secret" } catch {}
+      return w;
+    }`,
     'a script that breaks out of a wrapper':
       '}); let leak = "secret"; (function () { function handler(w) { return w }',
   };
   const probe = `function handler(w) {
-    return [typeof leak, ({}).leak, [].leak, JSON.parse("{}").leak, Object.getPrototypeOf(globalThis) === Object.prototype];
+    const hidden = [${hiddenKinds.join(', ')}].some((o) => o.leak !== undefined);
+    return [typeof leak, ({}).leak, [].leak, JSON.parse("{}").leak, Object.getPrototypeOf(globalThis) === Object.prototype, hidden];
   }`;
 
   it.each(Object.entries(polluters))('lets no run read what one left in %s', async (_, code) => {
     await runTransformation(code, input, limits);
     const r = await runTransformation(probe, input, limits);
-    expect(r.ok && JSON.parse(r.json)).toEqual(['undefined', null, null, null, true]);
+    expect(r.ok && JSON.parse(r.json)).toEqual(['undefined', null, null, null, true, false]);
   });
 
   it('runs scripts that write to built-ins or need sloppy mode as before', async () => {
