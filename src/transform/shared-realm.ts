@@ -14,10 +14,12 @@ const MAX_CACHED_CODE = 256 * 1024;
 
 /**
  * Scripts that say `this` or `arguments` run in a fresh context only: strict mode changes
- * what those mean without an error to fall back on. (A match inside a string is only a
- * missed shortcut.)
+ * what those mean without an error to fall back on. So do scripts that say `globalThis`,
+ * the only other way to the global object: there, top-level declarations are its
+ * properties; here they are the factory's variables. (A match inside a string or a comment
+ * is only a missed shortcut.)
  */
-const SLOPPY_ONLY = /\b(?:this|arguments)\b/;
+const FRESH_ONLY = /\b(?:this|arguments|globalThis)\b/;
 
 // Evaluated once per context. Code from strings (eval, Function and its generator and async
 // kin) would run sloppy, where a write to a frozen object fails silently, and could declare
@@ -114,7 +116,7 @@ export function sharedRealm(runtime: QuickJSRuntime): SharedRealm {
     f = null;
     // The script alone must parse as a script (compiled, not run) before it is wrapped: then
     // its brackets balance and nothing in it can close the wrapper and run at the top level.
-    const alone = SLOPPY_ONLY.test(code)
+    const alone = FRESH_ONLY.test(code)
       ? undefined
       : context.evalCode(code, 'transformation.js', { compileOnly: true });
     if (alone && !alone.error) {

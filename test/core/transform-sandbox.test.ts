@@ -149,15 +149,17 @@ describe('the transformation sandbox', () => {
     'a script that breaks out of a wrapper':
       '}); let leak = "secret"; (function () { function handler(w) { return w }',
   };
+  // Runs in the shared context (it names neither this, arguments nor globalThis); typeof
+  // leak also finds a leak on the global object's prototype.
   const probe = `function handler(w) {
     const hidden = [${hiddenKinds.join(', ')}].some((o) => o.leak !== undefined);
-    return [typeof leak, ({}).leak, [].leak, JSON.parse("{}").leak, Object.getPrototypeOf(globalThis) === Object.prototype, hidden];
+    return [typeof leak, ({}).leak, [].leak, JSON.parse("{}").leak, hidden];
   }`;
 
   it.each(Object.entries(polluters))('lets no run read what one left in %s', async (_, code) => {
     await runTransformation(code, input, limits);
     const r = await runTransformation(probe, input, limits);
-    expect(r.ok && JSON.parse(r.json)).toEqual(['undefined', null, null, null, true, false]);
+    expect(r.ok && JSON.parse(r.json)).toEqual(['undefined', null, null, null, false]);
   });
 
   it('runs scripts that write to built-ins or need sloppy mode as before', async () => {
@@ -167,6 +169,7 @@ describe('the transformation sandbox', () => {
       ['function handler() { const o = {}; o.toString = () => "mine"; return String(o) }', 'mine'],
       ['function handler() { undeclared = 5; return undeclared }', 5],
       ['function handler() { return typeof this }', 'object'],
+      ['var v = 4; function handler() { return globalThis.v }', 4],
       ['function handler(a) { arguments[0] = 7; return a }', 7],
       ['function handler() { return Function("return 1 + 1")() }', 2],
       ['function handler() { return Function("globalThis.g = 1; return g")() }', 1],
