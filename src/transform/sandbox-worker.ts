@@ -1,12 +1,14 @@
 /**
- * The sandbox's thread (see sandbox.ts): loads QuickJS once and keeps one
- * runtime (memory limit and deadline set per run, a stack limit), in which it
- * runs one script at a time: first in the shared context of shared-realm.ts,
- * where nothing a run does survives it; a script that fails there runs again
- * in a fresh context of its own. Any failure drops the runtime
- * and everything in it, so a run that ran out of memory or time cannot leave
- * anything behind for the next. QuickJS alone has no I/O and no timers;
- * nothing from Node is put into a context.
+ * The sandbox's thread (see sandbox.ts): loads QuickJS once, then runs one
+ * script at a time, first in the shared context of shared-realm.ts (its own
+ * runtime, kept between runs, where nothing a run does survives it). A script
+ * that throws there runs again in a fresh runtime and context, made for the
+ * run and discarded after it. A shared run that ran out of memory or time,
+ * hit an engine error or left promise jobs queued drops the shared runtime,
+ * so it leaves nothing behind for the next run. Every runtime has the run's
+ * memory limit, a stack limit and an interrupt handler at its deadline.
+ * QuickJS alone has no I/O and no timers; nothing from Node is put into a
+ * context.
  */
 import { parentPort } from 'node:worker_threads';
 import {
@@ -30,34 +32,36 @@ const CALL = `(() => {
   if (typeof text !== 'string') throw new TypeError('handler returned nothing JSON can hold');
   return text;
 })()`;
-/** Scripts remembered as needing a fresh context (they failed shared and not fresh). */
+/** Scripts remembered as needing a fresh context (how many, at most). */
 const MAX_FRESH_ONLY = 1000;
 
 const QuickJS = await getQuickJS();
 
-let runtime: QuickJSRuntime | undefined;
-let shared: SharedRealm | undefined;
-/** The current run's deadline, read by the runtime's interrupt handler. */
+/** The shared context and its runtime: set up once (a few ms), kept while runs leave it clean. */
+let shared: { runtime: QuickJSRuntime; realm: SharedRealm } | undefined;
+/** The current run's deadline, read by every runtime's interrupt handler. */
 let deadline = 0;
 let timedOut = false;
+/** Scripts that failed in the shared context but not in a fresh one, or left jobs queued there. */
 const freshOnly = new Set<string>();
 
-/** The thread's runtime (a new one after a failure), with this job's memory limit. */
-function theRuntime(job: SandboxJob): QuickJSRuntime {
-  if (!runtime) {
-    runtime = QuickJS.newRuntime();
-    runtime.setMaxStackSize(STACK_BYTES);
-    runtime.setInterruptHandler(() => (timedOut = Date.now() > deadline));
-  }
+function newRuntime(job: SandboxJob): QuickJSRuntime {
+  const runtime = QuickJS.newRuntime();
+  runtime.setMaxStackSize(STACK_BYTES);
+  runtime.setInterruptHandler(() => (timedOut = Date.now() > deadline));
   runtime.setMemoryLimit(job.memoryMb * 1024 * 1024);
   return runtime;
 }
 
-function dropRuntime(): void {
-  shared?.dispose();
+function dropShared(): void {
+  shared?.realm.dispose();
+  shared?.runtime.dispose();
   shared = undefined;
-  runtime?.dispose();
-  runtime = undefined;
+}
+
+function rememberFreshOnly(code: string): void {
+  if (freshOnly.size >= MAX_FRESH_ONLY) freshOnly.clear();
+  freshOnly.add(code);
 }
 
 /**
@@ -82,10 +86,12 @@ function errorMessage(ctx: QuickJSContext, handle: QuickJSHandle, thrown: boolea
   return `threw ${JSON.stringify(dumped)?.slice(0, 200) ?? String(dumped)}`;
 }
 
-/** The run in a fresh context of the runtime (and a syntax check, when `input` is null). */
-function runFresh(rt: QuickJSRuntime, job: SandboxJob): RunResult {
-  const ctx = rt.newContext();
+/** The run in a fresh runtime and context (and a syntax check, when `input` is null). */
+function runFresh(job: SandboxJob): RunResult {
+  const runtime = newRuntime(job);
+  let context: QuickJSContext | undefined;
   try {
+    const ctx = (context = runtime.newContext());
     const script = ctx.evalCode(job.code, 'transformation.js', { compileOnly: job.input === null });
     if (script.error) {
       const message = errorMessage(ctx, script.error, false);
@@ -107,22 +113,26 @@ function runFresh(rt: QuickJSRuntime, job: SandboxJob): RunResult {
     call.value.dispose();
     return { ok: true, json };
   } finally {
-    ctx.dispose();
+    context?.dispose();
+    runtime.dispose();
   }
 }
 
-/** The shared context, set up (once per runtime) before the run's deadline starts. */
+/** The shared context with this job's memory limit, set up before the run's deadline starts. */
 function theSharedRealm(job: SandboxJob): SharedRealm | undefined {
-  const rt = theRuntime(job);
-  if (shared) return shared;
-  deadline = Infinity;
-  try {
-    return (shared = sharedRealm(rt));
-  } catch {
-    // It did not fit in this run's memory limit: the run goes to a fresh context.
-    dropRuntime();
-    return undefined;
+  if (!shared) {
+    deadline = Infinity;
+    const runtime = newRuntime(job);
+    try {
+      shared = { runtime, realm: sharedRealm(runtime) };
+    } catch {
+      // It did not fit in this run's memory limit: the run goes to a fresh context.
+      runtime.dispose();
+      return undefined;
+    }
   }
+  shared.runtime.setMemoryLimit(job.memoryMb * 1024 * 1024);
+  return shared.realm;
 }
 
 /** The run in the shared context; null when the script is to run in a fresh one instead. */
@@ -141,32 +151,28 @@ function run(job: SandboxJob): RunResult {
   // One deadline for the job: a rerun in a fresh context gets what is left of it.
   deadline = Date.now() + job.timeoutMs;
   timedOut = false;
-  let sharedFailure: RunResult | undefined;
+  let failedShared = false;
   if (realm && input !== null) {
     const r = runShared(realm, code, input);
-    if (r?.ok) return finish(r);
+    // A promise's reactions never run and would hold the context: start over, and run this
+    // script fresh from now on (where its runtime goes with the run).
+    if (shared?.runtime.hasPendingJob()) {
+      dropShared();
+      rememberFreshOnly(code);
+    }
+    if (r?.ok) return r;
     if (r) {
-      dropRuntime();
-      // Out of time or memory says nothing about strict mode or frozen built-ins.
-      if (r.message.startsWith('ran out of')) return r;
-      sharedFailure = r;
+      // Out of time or memory says nothing about strict mode or frozen built-ins; an engine
+      // error (InternalError: stack overflow …) may have left the runtime half-way.
+      const resources = r.message.startsWith('ran out of');
+      if (resources || r.message.includes('InternalError')) dropShared();
+      if (resources) return r;
+      failedShared = true;
     }
   }
-  const result = runFresh(theRuntime(job), job);
+  const result = runFresh(job);
   // It failed shared but not fresh: it needs sloppy mode or writes to built-ins.
-  if (sharedFailure && result.ok) {
-    if (freshOnly.size >= MAX_FRESH_ONLY) freshOnly.clear();
-    freshOnly.add(code);
-  }
-  return finish(result);
-}
-
-/**
- * After a run: a failure, or jobs a run left queued (a promise's reactions, which never run and
- * would hold its context), drop the runtime.
- */
-function finish(result: RunResult): RunResult {
-  if (!result.ok || runtime?.hasPendingJob()) dropRuntime();
+  if (failedShared && result.ok) rememberFreshOnly(code);
   return result;
 }
 

@@ -183,6 +183,17 @@ describe('the transformation sandbox', () => {
     }
   });
 
+  it('runs a script that leaves promise jobs queued, and one that throws, run after run', async () => {
+    const queued = 'function handler() { Promise.resolve().then(() => 0); return "ran" }';
+    const throws = 'function handler() { throw new RangeError("bad event") }';
+    for (let i = 0; i < 3; i++) {
+      const a = await runTransformation(queued, input, limits);
+      expect(a.ok && JSON.parse(a.json)).toBe('ran');
+      const b = await runTransformation(throws, input, limits);
+      expect(b.ok ? '' : b.message).toBe('threw RangeError: bad event');
+    }
+  });
+
   it('starts clean after a run that ran out of time or memory', async () => {
     const leak = 'var n = 0; function handler() { n += 1; return [n, typeof globalThis.leak] }';
     for (const code of [
