@@ -3,7 +3,8 @@
  * QuickJS context whose built-ins are frozen, in which a script runs as
  * strict-mode code inside a factory function evaluated once per script, so
  * each run gets fresh top-level bindings without a new context (creating one
- * costs several times a small run). Frozen, nothing a run can reach outlives
+ * costs several times a small run: 0.35 CPU-ms with its runtime, against
+ * 0.04 for the bench's script here). Frozen, nothing a run can reach outlives
  * it: a write to a built-in, to the global object or to an inherited built-in
  * property throws, and the caller runs the script again in a fresh context.
  */
@@ -89,7 +90,7 @@ export interface SharedRealm {
   dispose(): void;
 }
 
-/** Creates the shared context in `runtime` (freezing it takes about a millisecond, once). */
+/** Creates the shared context in `runtime` (the walk that freezes it costs about 5 CPU-ms). */
 export function sharedRealm(runtime: QuickJSRuntime): SharedRealm {
   const context = runtime.newContext();
   const locked = context.evalCode(LOCKDOWN, 'lockdown.js');

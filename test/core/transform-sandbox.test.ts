@@ -194,6 +194,16 @@ describe('the transformation sandbox', () => {
     }
   });
 
+  it('gives each run the whole memory limit, run after run', async () => {
+    // 6 MB held in a cycle (which only QuickJS's cycle collector frees) of the 16 MiB limit.
+    const code =
+      'function handler() { const o = { s: "x".repeat(6e6) }; o.self = o; return o.s.length }';
+    for (let i = 0; i < 5; i++) {
+      const r = await runTransformation(code, input, limits);
+      expect(r.ok ? JSON.parse(r.json) : r.message).toBe(6e6);
+    }
+  });
+
   it('starts clean after a run that ran out of time or memory', async () => {
     const leak = 'var n = 0; function handler() { n += 1; return [n, typeof globalThis.leak] }';
     for (const code of [
