@@ -2,8 +2,9 @@
  * The transformation phase: deliveries/s at fan-out 10 to webhooks with a
  * small transformation, against as many webhooks without one, measured the
  * same way back to back (docs/routing.md, "Transformations"). Each attempt of
- * the transformed side runs the script in a fresh QuickJS context, one run at
- * a time per process, so this is what the sandbox costs the worker.
+ * the transformed side runs the script in the sandbox thread (its shared
+ * QuickJS context, docs/routing.md "Limits"), one run at a time per process,
+ * so this is what the sandbox costs the worker.
  */
 import { expectStatus, type HooklineProcess } from './hookline.js';
 import { payload } from './payload.js';
