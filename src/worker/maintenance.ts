@@ -27,10 +27,12 @@ export interface MaintenanceDeps {
 /** Reads the queue depth and the age of the oldest due delivery into the gauges. */
 export async function updateQueueGauges(db: Db, metrics: Metrics): Promise<void> {
   const { rows } = await db.query<{ depth: number; oldest: number | null }>(
-    `SELECT (SELECT count(*) FROM deliveries WHERE status = 'pending')
-          + (SELECT count(*) FROM deliveries WHERE status = 'sending') AS depth,
-            (SELECT extract(epoch FROM now() - min(next_attempt_at))::float8
-               FROM deliveries WHERE status = 'pending' AND next_attempt_at <= now()) AS oldest`,
+    // One pass over the pending rows (deliveries_webhook_due_idx, sql/000100_claim_by_webhook.sql)
+    // for their number and the oldest due time.
+    `SELECT p.n + (SELECT count(*) FROM deliveries WHERE status = 'sending') AS depth, p.oldest
+       FROM (SELECT count(*) AS n,
+                    extract(epoch FROM now() - min(next_attempt_at) FILTER (WHERE next_attempt_at <= now()))::float8 AS oldest
+               FROM deliveries WHERE status = 'pending') p`,
   );
   metrics.queueDepth.set(rows[0]?.depth ?? 0);
   metrics.oldestPendingAge.set(rows[0]?.oldest ?? 0);
