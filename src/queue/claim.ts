@@ -50,24 +50,6 @@ export interface ClaimedDelivery {
 }
 
 /**
- * `pending_hooks(webhook_id, head)`: every webhook with pending deliveries and the earliest
- * `next_attempt_at` among them, one index probe each (a loose index scan of
- * deliveries_webhook_due_idx: the first entry of a webhook, then a jump past all of its entries
- * to the next webhook's first). Its cost follows the number of webhooks with pending rows,
- * never how many rows one of them has waiting. For a `WITH RECURSIVE` list.
- */
-const PENDING_HOOKS = `pending_hooks AS (
-  (SELECT x.webhook_id, x.next_attempt_at AS head FROM deliveries x
-    WHERE x.status = 'pending' ORDER BY x.webhook_id, x.next_attempt_at LIMIT 1)
-  UNION ALL
-  SELECT n.webhook_id, n.head
-    FROM pending_hooks p
-   CROSS JOIN LATERAL (SELECT x.webhook_id, x.next_attempt_at AS head FROM deliveries x
-                        WHERE x.status = 'pending' AND x.webhook_id > p.webhook_id
-                        ORDER BY x.webhook_id, x.next_attempt_at LIMIT 1) n
-)`;
-
-/**
  * Three kinds of due work, probes first:
  * - probes (docs/delivery-states.md, "Circuit breaker"): a webhook whose circuit
  *   is open waits as a whole until its probe time; then one of its due deliveries
@@ -84,14 +66,15 @@ const PENDING_HOOKS = `pending_hooks AS (
  *   the lock the status is checked again, so two workers that both saw the
  *   same head cannot both take it.
  * - every other webhook (docs/delivery-states.md, "Claiming"): taken webhook by
- *   webhook, not row by row. `pending_hooks` finds each webhook with pending rows
- *   and its oldest due time, one index probe each; fifo and relay webhooks, active
- *   webhooks whose circuit is not closed, and the ones this worker has no room for
- *   (`busy`: every slot taken, see webhook-slots.ts) are dropped there, as one row
- *   each, before any of their deliveries is read: a long line held behind a fifo
- *   head, an open circuit or a busy worker costs a claim the same with 10 rows or
- *   100,000. Of the rest, oldest due first, each gives its oldest due rows, as many
- *   as it has room for, until the batch is full. (An inactive webhook's deliveries
+ *   webhook, not row by row. `ready` walks the webhooks whose time has come
+ *   (webhook_schedule, src/queue/schedule.ts), earliest first; fifo and relay
+ *   webhooks, active webhooks whose circuit is not closed, and the ones this worker
+ *   has no room for (`busy`: every slot taken, see webhook-slots.ts) are dropped
+ *   there, as one row each, before any of their deliveries is read: a long line
+ *   held behind a fifo head, an open circuit or a busy worker costs a claim the same
+ *   with 10 rows or 100,000. A webhook with nothing due is not even walked once its
+ *   time has been moved on. Of the rest, in that order, each gives its oldest due
+ *   rows, as many as it has room for, until the batch is full. (An inactive webhook's deliveries
  *   are claimed only to be cancelled, so its circuit does not hold them.)
  * Relay webhooks (hookline listen) are sent by the CLI that claims them
  * through /relay, never by workers. What this worker could only hand back
@@ -103,7 +86,7 @@ const PENDING_HOOKS = `pending_hooks AS (
  * closed can only have come from `probe_rows`, which is what `circuit_probe` says.
  */
 const CLAIM_SQL = `
-WITH RECURSIVE ${PENDING_HOOKS}, probe_cand AS (
+WITH probe_cand AS (
   SELECT pw.id AS webhook_id, h.id
     FROM webhooks pw
    CROSS JOIN LATERAL (SELECT x.id, x.status, x.next_attempt_at FROM deliveries x
@@ -146,16 +129,22 @@ WITH RECURSIVE ${PENDING_HOOKS}, probe_cand AS (
      AND d.status = 'pending'
    FOR UPDATE OF d SKIP LOCKED
 ), ready AS (
-  -- The webhooks whose oldest pending row is due and that send on their own, oldest first. At
-  -- most $1 of them: each gives at least its oldest row (unless another worker holds them all).
-  SELECT ph.webhook_id, ph.head, COALESCE(r.room, $7) AS room
-    FROM pending_hooks ph
-    JOIN webhooks ow ON ow.id = ph.webhook_id
-    LEFT JOIN unnest($5::text[], $6::int[]) AS r(webhook_id, room) ON r.webhook_id = ph.webhook_id
-   WHERE ph.head <= now() AND ow.ordering <> 'fifo' AND NOT ow.relay
-     AND (ow.circuit_state = 'closed' OR NOT ow.is_active)
-     AND ph.webhook_id <> ALL($4::text[])
-   ORDER BY ph.head
+  -- The webhooks whose time has come (webhook_schedule), in that order, that send on their own
+  -- and have a due row: a probe of each one's oldest pending row, only for the webhooks that
+  -- pass the checks on their two rows, and only until $1 are found (each gives at least its
+  -- oldest row, unless another worker holds them all).
+  SELECT s.webhook_id,
+         COALESCE((SELECT r.room FROM unnest($5::text[], $6::int[]) AS r(webhook_id, room)
+                    WHERE r.webhook_id = s.webhook_id), $7) AS room
+    FROM webhook_schedule s
+    JOIN webhooks ow ON ow.id = s.webhook_id
+   CROSS JOIN LATERAL (SELECT x.next_attempt_at AS head FROM deliveries x
+                        WHERE x.webhook_id = s.webhook_id AND x.status = 'pending'
+                        ORDER BY x.webhook_id, x.next_attempt_at LIMIT 1) h
+   WHERE s.claimable_at <= now() AND h.head <= now()
+     AND ow.ordering <> 'fifo' AND NOT ow.relay AND (ow.circuit_state = 'closed' OR NOT ow.is_active)
+     AND s.webhook_id <> ALL($4::text[])
+   ORDER BY s.claimable_at
    LIMIT $1
 ), others AS (
   -- Webhook by webhook in that order, the oldest due rows each has room for, until $1: a nested
@@ -235,18 +224,20 @@ export async function msUntilNextDue(
   return ms === null || ms === undefined ? undefined : Math.max(0, ms);
 }
 
-// Per webhook with pending rows (not busy, not held by an open circuit), its earliest row due
-// after $1: its head when that is after $1, else one probe into its own rows.
-const NEXT_DUE_SQL = `WITH RECURSIVE ${PENDING_HOOKS}
-SELECT (extract(epoch FROM LEAST(
-          (SELECT min(CASE WHEN ph.head > $1 THEN ph.head
-                           ELSE (SELECT x.next_attempt_at FROM deliveries x
-                                  WHERE x.webhook_id = ph.webhook_id AND x.status = 'pending' AND x.next_attempt_at > $1
-                                  ORDER BY x.webhook_id, x.next_attempt_at LIMIT 1) END)
-             FROM pending_hooks ph
-            WHERE ph.webhook_id <> ALL($2::text[])
-              AND ph.webhook_id NOT IN (SELECT id FROM webhooks
-                                         WHERE circuit_state <> 'closed' AND circuit_next_probe_at > now() AND is_active)),
+// A webhook whose time (webhook_schedule) has not come counts with that time: its rows are due no
+// earlier. One whose time has come counts with its earliest row due after $1, one probe each.
+// Neither when busy here, or held by an open circuit.
+const NOT_WAITING = `s.webhook_id <> ALL($2::text[])
+  AND s.webhook_id NOT IN (SELECT id FROM webhooks
+                            WHERE circuit_state <> 'closed' AND circuit_next_probe_at > now() AND is_active)`;
+const NEXT_DUE_SQL = `SELECT (extract(epoch FROM LEAST(
+          (SELECT min(s.claimable_at) FROM webhook_schedule s
+            WHERE s.claimable_at > now() AND s.claimable_at < 'infinity' AND ${NOT_WAITING}),
+          (SELECT min(n.at) FROM webhook_schedule s
+            CROSS JOIN LATERAL (SELECT x.next_attempt_at AS at FROM deliveries x
+                                 WHERE x.webhook_id = s.webhook_id AND x.status = 'pending' AND x.next_attempt_at > $1
+                                 ORDER BY x.webhook_id, x.next_attempt_at LIMIT 1) n
+            WHERE s.claimable_at <= now() AND ${NOT_WAITING}),
           (SELECT min(circuit_next_probe_at) FROM webhooks
             WHERE circuit_state <> 'closed' AND circuit_next_probe_at > $1 AND id <> ALL($2::text[]))
         ) - now()) * 1000)::float8 AS ms`;
