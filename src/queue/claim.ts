@@ -74,8 +74,9 @@ export interface ClaimedDelivery {
  *   held behind a fifo head, an open circuit or a busy worker costs a claim the same
  *   with 10 rows or 100,000. A webhook with nothing due is not even walked once its
  *   time has been moved on. Of the rest, in that order, each gives its oldest due
- *   rows, as many as it has room for, until the batch is full. (An inactive webhook's deliveries
- *   are claimed only to be cancelled, so its circuit does not hold them.)
+ *   rows, as many as it has room for, until the batch is full. (An inactive
+ *   webhook's deliveries are claimed only to be cancelled, so its circuit does not
+ *   hold them.)
  * Relay webhooks (hookline listen) are sent by the CLI that claims them
  * through /relay, never by workers. What this worker could only hand back
  * stays in the queue, for another worker or a later claim.
@@ -159,7 +160,7 @@ WITH probe_cand AS (
    LIMIT $1
 ), due AS (
   -- Probes and heads first, so a large backlog elsewhere never starves them. Rows locked here
-  -- but cut (by the LIMIT, or past their webhook's room) are simply unlocked when the statement ends.
+  -- but cut by the LIMIT are simply unlocked when the statement ends.
   (SELECT id FROM probe_rows WHERE webhook_id IN (SELECT id FROM probed)
    UNION ALL SELECT id FROM heads
    UNION ALL SELECT id FROM others) LIMIT $1

@@ -9,21 +9,20 @@
 import type { Db } from '../store/db.js';
 
 /**
- * Step one: the webhooks whose time has come with nothing due, locked. FOR UPDATE on
- * the webhook row waits for no one (SKIP LOCKED) and is refused while a statement that
- * makes one of its deliveries pending holds KEY SHARE on it (the trigger's first step,
- * or an insert's foreign key), until that statement's transaction ends.
+ * Step one: the webhooks whose time has come with nothing due, each with its schedule lock
+ * taken exclusive. Only tried (pg_try_advisory_xact_lock), never waited for: a statement that
+ * makes one of the webhook's deliveries pending holds it shared until its transaction ends
+ * (the trigger's first step), and such a webhook is left alone.
  */
 export const SETTLE_LOCK_SQL = `
-SELECT s.webhook_id
-  FROM webhook_schedule s
-  JOIN webhooks w ON w.id = s.webhook_id
- WHERE s.claimable_at <= now()
-   AND NOT EXISTS (SELECT 1 FROM deliveries x
-                    WHERE x.webhook_id = s.webhook_id AND x.status = 'pending' AND x.next_attempt_at <= now())
- ORDER BY s.claimable_at
- LIMIT $1
- FOR UPDATE OF s, w SKIP LOCKED`;
+SELECT c.webhook_id
+  FROM (SELECT s.webhook_id FROM webhook_schedule s
+         WHERE s.claimable_at <= now()
+           AND NOT EXISTS (SELECT 1 FROM deliveries x
+                            WHERE x.webhook_id = s.webhook_id AND x.status = 'pending' AND x.next_attempt_at <= now())
+         ORDER BY s.claimable_at
+         LIMIT $1) c
+ WHERE pg_try_advisory_xact_lock(hashtext('hookline.webhook_schedule'), hashtext(c.webhook_id))`;
 
 /**
  * Step two, a new statement so a new snapshot, taken after the locks: every delivery made
