@@ -29,13 +29,17 @@ SELECT w.id, COALESCE((SELECT min(d.next_attempt_at) FROM deliveries d
 -- writer holds its lock first and settleSchedule leaves the webhook alone, or settleSchedule
 -- commits first and the writer, waiting for its lock, then sees the later time and brings it
 -- forward; a writer that committed before settleSchedule's read is seen by it.
+-- The lock is one of 1,024 per webhook id's hash, not one per webhook: a statement that makes
+-- pending the rows of tens of thousands of webhooks (one event fanned out to all of them) would
+-- otherwise fill the server's lock table ("out of shared memory"). Two webhooks sharing a bucket
+-- only make settleSchedule leave both alone a little more often, which is always safe.
 -- An advisory lock rather than a row lock: nothing else takes it, so a writer that holds
 -- delivery rows and waits for it cannot be waited for in turn (a webhook being deleted waits
 -- for those rows), and settleSchedule never waits for it.
 CREATE FUNCTION deliveries_keep_schedule() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM pg_advisory_xact_lock_shared(hashtext('hookline.webhook_schedule'), hashtext(h.webhook_id))
-     FROM (SELECT DISTINCT n.webhook_id FROM new_rows n WHERE n.status = 'pending' ORDER BY n.webhook_id) h;
+  PERFORM pg_advisory_xact_lock_shared(hashtext('hookline.webhook_schedule'), h.bucket)
+     FROM (SELECT DISTINCT hashtext(n.webhook_id) & 1023 AS bucket FROM new_rows n WHERE n.status = 'pending') h;
   IF NOT FOUND THEN
     RETURN NULL;
   END IF;

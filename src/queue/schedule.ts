@@ -9,8 +9,8 @@
 import type { Db } from '../store/db.js';
 
 /**
- * Step one: the webhooks whose time has come with nothing due, each with its schedule lock
- * taken exclusive. Only tried (pg_try_advisory_xact_lock), never waited for: a statement that
+ * Step one: the webhooks whose time has come with nothing due, each with its schedule lock (its
+ * bucket's: sql/000101_webhook_schedule.sql) taken exclusive. Only tried (pg_try_advisory_xact_lock), never waited for: a statement that
  * makes one of the webhook's deliveries pending holds it shared until its transaction ends
  * (the trigger's first step), and such a webhook is left alone.
  */
@@ -22,7 +22,7 @@ SELECT c.webhook_id
                             WHERE x.webhook_id = s.webhook_id AND x.status = 'pending' AND x.next_attempt_at <= now())
          ORDER BY s.claimable_at
          LIMIT $1) c
- WHERE pg_try_advisory_xact_lock(hashtext('hookline.webhook_schedule'), hashtext(c.webhook_id))`;
+ WHERE pg_try_advisory_xact_lock(hashtext('hookline.webhook_schedule'), hashtext(c.webhook_id) & 1023)`;
 
 /**
  * Step two, a new statement so a new snapshot, taken after the locks: every delivery made

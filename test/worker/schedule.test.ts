@@ -83,6 +83,33 @@ describe('the webhooks’ schedule', () => {
   });
 });
 
+describe('a fan-out to very many webhooks', () => {
+  it('schedules 40,000 webhooks in one statement without filling the lock table', async () => {
+    // One schedule lock per webhook would take 40,000 locks in one transaction: more than the
+    // embedded store's lock table holds ("out of shared memory").
+    const n = 40_000;
+    const prefix = newId('wh');
+    await tdb.db.query(
+      `INSERT INTO webhooks (id, org_id, name, url, events, secret)
+       SELECT $1 || '_' || g, $2, 'many', 'http://127.0.0.1:9/', ARRAY['*'], 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
+         FROM generate_series(1, $3) g`,
+      [prefix, org, n],
+    );
+    const event = await seedEvent(tdb.db, org);
+    await tdb.db.query(
+      `INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type)
+       SELECT $1 || '_' || g, $2, $3 || '_' || g, $4, 'ticket.created' FROM generate_series(1, $5) g`,
+      [newId('dlv'), org, prefix, event, n],
+    );
+    const { rows } = await tdb.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM webhook_schedule WHERE webhook_id LIKE $1 || '\\_%' AND claimable_at <= now()`,
+      [prefix],
+    );
+    expect(rows[0].n).toBe(n);
+    await tdb.db.query(`DELETE FROM webhooks WHERE id LIKE $1 || '\\_%'`, [prefix]);
+  }, 60_000);
+});
+
 describe.skipIf(testStore !== 'postgres')('a publish racing with the move, on PostgreSQL', () => {
   let writer: pg.Client;
   let mover: pg.Client;
