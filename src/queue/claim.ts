@@ -65,16 +65,21 @@ export interface ClaimedDelivery {
  *   for its retry (`pending`, not yet due) nothing behind it qualifies. After
  *   the lock the status is checked again, so two workers that both saw the
  *   same head cannot both take it.
- * - every other webhook: the oldest due deliveries. Rows of fifo and relay
- *   webhooks, and of active webhooks whose circuit is not closed, are skipped by
- *   a hashed id check, so a long line held behind a failing fifo head or an open
- *   circuit costs the others next to nothing. (An inactive webhook's deliveries
- *   are claimed only to be cancelled, so its circuit does not hold them.)
+ * - every other webhook (docs/delivery-states.md, "Claiming"): taken webhook by
+ *   webhook, not row by row. `ready` walks the webhooks whose time has come
+ *   (webhook_schedule, src/queue/schedule.ts), earliest first; fifo and relay
+ *   webhooks, active webhooks whose circuit is not closed, and the ones this worker
+ *   has no room for (`busy`: every slot taken, see webhook-slots.ts) are dropped
+ *   there, as one row each, before any of their deliveries is read: a long line
+ *   held behind a fifo head, an open circuit or a busy worker costs a claim the same
+ *   with 10 rows or 100,000. A webhook with nothing due is not even walked once its
+ *   time has been moved on. Of the rest, in that order, each gives its oldest due
+ *   rows, as many as it has room for, until the batch is full. (An inactive
+ *   webhook's deliveries are claimed only to be cancelled, so its circuit does not
+ *   hold them.)
  * Relay webhooks (hookline listen) are sent by the CLI that claims them
- * through /relay, never by workers. Webhooks this worker has no room for
- * (`busy`: every slot taken, see webhook-slots.ts) are skipped too, and of
- * the others no more is taken than each has room for: what this worker could
- * only hand back stays in the queue, for another worker or a later claim.
+ * through /relay, never by workers. What this worker could only hand back
+ * stays in the queue, for another worker or a later claim.
  * `= ANY(ARRAY(…))` rather than a join on the CTE: the planner then walks the
  * primary key for the claimed ids instead of hashing the whole table.
  * The final join reads the webhook as the statement began, before `probed`
@@ -124,26 +129,41 @@ WITH probe_cand AS (
                      AND h.status = 'pending' AND h.next_attempt_at <= now())
      AND d.status = 'pending'
    FOR UPDATE OF d SKIP LOCKED
-), others AS (
-  SELECT d.id, d.webhook_id, d.next_attempt_at
-    FROM deliveries d
-   WHERE d.status = 'pending' AND d.next_attempt_at <= now()
-     AND d.webhook_id NOT IN (SELECT sw.id FROM webhooks sw
-                               WHERE sw.ordering = 'fifo' OR sw.relay OR (sw.circuit_state <> 'closed' AND sw.is_active))
-     AND d.webhook_id <> ALL($4::text[])
-   ORDER BY d.next_attempt_at
+), ready AS (
+  -- The webhooks whose time has come (webhook_schedule), in that order, that send on their own
+  -- and have a due row: a probe of each one's oldest pending row, only for the webhooks that
+  -- pass the checks on their two rows, and only until $1 are found (each gives at least its
+  -- oldest row, unless another worker holds them all).
+  SELECT s.webhook_id,
+         COALESCE((SELECT r.room FROM unnest($5::text[], $6::int[]) AS r(webhook_id, room)
+                    WHERE r.webhook_id = s.webhook_id), $7) AS room
+    FROM webhook_schedule s
+    JOIN webhooks ow ON ow.id = s.webhook_id
+   CROSS JOIN LATERAL (SELECT x.next_attempt_at AS head FROM deliveries x
+                        WHERE x.webhook_id = s.webhook_id AND x.status = 'pending'
+                        ORDER BY x.webhook_id, x.next_attempt_at LIMIT 1) h
+   WHERE s.claimable_at <= now() AND h.head <= now()
+     AND ow.ordering <> 'fifo' AND NOT ow.relay AND (ow.circuit_state = 'closed' OR NOT ow.is_active)
+     AND s.webhook_id <> ALL($4::text[])
+   ORDER BY s.claimable_at
    LIMIT $1
-   FOR UPDATE OF d SKIP LOCKED
-), ranked AS (
-  SELECT o.id, o.next_attempt_at, row_number() OVER (PARTITION BY o.webhook_id ORDER BY o.next_attempt_at) AS n,
-         COALESCE(r.room, $7) AS room
-    FROM others o LEFT JOIN unnest($5::text[], $6::int[]) AS r(webhook_id, room) ON r.webhook_id = o.webhook_id
+), others AS (
+  -- Webhook by webhook in that order, the oldest due rows each has room for, until $1: a nested
+  -- loop that stops at the LIMIT, so rows are locked only as they are taken.
+  SELECT o.id
+    FROM ready rw
+   CROSS JOIN LATERAL (SELECT d.id FROM deliveries d
+                        WHERE d.webhook_id = rw.webhook_id AND d.status = 'pending' AND d.next_attempt_at <= now()
+                        ORDER BY d.webhook_id, d.next_attempt_at
+                        LIMIT rw.room
+                        FOR UPDATE OF d SKIP LOCKED) o
+   LIMIT $1
 ), due AS (
   -- Probes and heads first, so a large backlog elsewhere never starves them. Rows locked here
-  -- but cut (by the LIMIT, or past their webhook's room) are simply unlocked when the statement ends.
+  -- but cut by the LIMIT are simply unlocked when the statement ends.
   (SELECT id FROM probe_rows WHERE webhook_id IN (SELECT id FROM probed)
    UNION ALL SELECT id FROM heads
-   UNION ALL (SELECT id FROM ranked WHERE n <= room ORDER BY next_attempt_at)) LIMIT $1
+   UNION ALL SELECT id FROM others) LIMIT $1
 )
 UPDATE deliveries d
    SET status = 'sending', lease_expires_at = now() + make_interval(secs => $2), worker_id = $3, updated_at = now()
@@ -163,12 +183,22 @@ export async function claimDeliveries(
   leaseSeconds: number,
   room: ClaimRoom = UNBOUNDED_ROOM,
 ): Promise<ClaimedDelivery[]> {
-  const { rows } = await q.query<ClaimedDelivery>(
-    CLAIM_SQL,
-    [limit, leaseSeconds, workerId, room.busy, room.ids, room.rooms, room.fresh],
-    { name: 'hookline_claim' },
-  );
+  const { text, values } = claimQuery(workerId, limit, leaseSeconds, room);
+  const { rows } = await q.query<ClaimedDelivery>(text, values, { name: 'hookline_claim' });
   return rows;
+}
+
+/** The claim's statement and parameters, for claimDeliveries and for EXPLAIN in tests. */
+export function claimQuery(
+  workerId: string,
+  limit: number,
+  leaseSeconds: number,
+  room: ClaimRoom = UNBOUNDED_ROOM,
+): { text: string; values: unknown[] } {
+  return {
+    text: CLAIM_SQL,
+    values: [limit, leaseSeconds, workerId, room.busy, room.ids, room.rooms, room.fresh],
+  };
 }
 
 /**
@@ -187,20 +217,38 @@ export async function msUntilNextDue(
   since: Date,
   busy: string[] = [],
 ): Promise<number | undefined> {
-  const { rows } = await q.query<{ ms: number | null }>(
-    `SELECT (extract(epoch FROM LEAST(
-              (SELECT min(next_attempt_at) FROM deliveries
-                WHERE status = 'pending' AND next_attempt_at > $1 AND webhook_id <> ALL($2::text[])
-                  AND webhook_id NOT IN (SELECT id FROM webhooks
-                                          WHERE circuit_state <> 'closed' AND circuit_next_probe_at > now() AND is_active)),
-              (SELECT min(circuit_next_probe_at) FROM webhooks
-                WHERE circuit_state <> 'closed' AND circuit_next_probe_at > $1 AND id <> ALL($2::text[]))
-            ) - now()) * 1000)::float8 AS ms`,
-    [since.toISOString(), busy],
-    { name: 'hookline_next_due' },
-  );
+  const { text, values } = nextDueQuery(since, busy);
+  const { rows } = await q.query<{ ms: number | null }>(text, values, {
+    name: 'hookline_next_due',
+  });
   const ms = rows[0]?.ms;
   return ms === null || ms === undefined ? undefined : Math.max(0, ms);
+}
+
+// A webhook whose time (webhook_schedule) has not come counts with that time: its rows are due no
+// earlier. One whose time has come counts with its earliest row due after $1, one probe each.
+// Neither when busy here, or held by an open circuit.
+const NOT_WAITING = `s.webhook_id <> ALL($2::text[])
+  AND s.webhook_id NOT IN (SELECT id FROM webhooks
+                            WHERE circuit_state <> 'closed' AND circuit_next_probe_at > now() AND is_active)`;
+const NEXT_DUE_SQL = `SELECT (extract(epoch FROM LEAST(
+          (SELECT min(s.claimable_at) FROM webhook_schedule s
+            WHERE s.claimable_at > now() AND s.claimable_at < 'infinity' AND ${NOT_WAITING}),
+          (SELECT min(n.at) FROM webhook_schedule s
+            CROSS JOIN LATERAL (SELECT x.next_attempt_at AS at FROM deliveries x
+                                 WHERE x.webhook_id = s.webhook_id AND x.status = 'pending' AND x.next_attempt_at > $1
+                                 ORDER BY x.webhook_id, x.next_attempt_at LIMIT 1) n
+            WHERE s.claimable_at <= now() AND ${NOT_WAITING}),
+          (SELECT min(circuit_next_probe_at) FROM webhooks
+            WHERE circuit_state <> 'closed' AND circuit_next_probe_at > $1 AND id <> ALL($2::text[]))
+        ) - now()) * 1000)::float8 AS ms`;
+
+/** msUntilNextDue's statement and parameters, for it and for EXPLAIN in tests. */
+export function nextDueQuery(
+  since: Date,
+  busy: string[] = [],
+): { text: string; values: unknown[] } {
+  return { text: NEXT_DUE_SQL, values: [since.toISOString(), busy] };
 }
 
 /** A relay webhook's delivery as its claim returns it. */

@@ -62,13 +62,25 @@ export async function migrate(db: Db, migrations = loadMigrations()): Promise<nu
 }
 
 /**
- * Splits a migration script on semicolons that end a line. Migrations are our own
- * files, written so that no statement body has a line ending in ';' (no functions
- * with bodies; use a DO block on one line, or a new helper, if that ever changes).
+ * Splits a migration script on semicolons that end a line, outside dollar-quoted
+ * bodies (`$$ … $$`, a function's), whose statements end lines too. Whole-line
+ * comments outside such bodies are dropped.
  */
 export function splitStatements(sql: string): string[] {
-  return sql
-    .split(/;\s*$/m)
-    .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
-    .filter((s) => s.length > 0);
+  const statements: string[] = [];
+  let current: string[] = [];
+  let inBody = false;
+  const push = (text: string) => {
+    if (text.trim().length > 0) statements.push(text.trim());
+  };
+  for (const line of sql.split('\n')) {
+    if (!inBody && /^\s*--/.test(line)) continue;
+    if ((line.match(/\$\$/g)?.length ?? 0) % 2 === 1) inBody = !inBody;
+    if (!inBody && /;\s*$/.test(line)) {
+      push([...current, line.replace(/;\s*$/, '')].join('\n'));
+      current = [];
+    } else current.push(line);
+  }
+  push(current.join('\n'));
+  return statements;
 }

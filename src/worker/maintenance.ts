@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../store/db.js';
 import type { Metrics } from '../metrics.js';
 import type { Logger } from '../log.js';
+import { settleSchedule } from '../queue/schedule.js';
 import { releaseExpiredLeases } from '../queue/release.js';
 import { readQueueGauges } from '../queue/gauges.js';
 import { pruneOldData } from './retention.js';
@@ -49,6 +50,8 @@ export function startMaintenance(deps: MaintenanceDeps): () => Promise<void> {
         log.warn({ released }, 'handed back deliveries whose lease expired');
         deps.wake();
       }
+      // Webhooks whose due work has all been taken: claims stop looking at them until their next.
+      await settleSchedule(db);
       if (Date.now() - lastGauges >= GAUGES_EVERY_MS) {
         lastGauges = Date.now();
         await updateQueueGauges(db, metrics);

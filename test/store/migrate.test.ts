@@ -88,4 +88,11 @@ describe('migrations', { timeout: 180_000 }, () => {
       splitStatements('-- a comment\nCREATE TABLE a (x int);\n\nCREATE INDEX b ON a (x);\n'),
     ).toEqual(['CREATE TABLE a (x int)', 'CREATE INDEX b ON a (x)']);
   });
+
+  it('keeps a function body whole, semicolons and all', () => {
+    const body = 'AS $$\nBEGIN\n  PERFORM 1;\n  RETURN NULL;\nEND\n$$';
+    expect(
+      splitStatements(`CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql ${body};\nSELECT 1;\n`),
+    ).toEqual([`CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql ${body}`, 'SELECT 1']);
+  });
 });
