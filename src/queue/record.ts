@@ -1,7 +1,8 @@
 /**
  * Recording what happened to claimed deliveries (docs/delivery-states.md):
- * the batched outcome statement of the worker, which the relay and the test
- * send share, and the relay's lock on the claim it reports.
+ * the batched outcome statement of the worker, which the relay shares, and
+ * the relay's lock on the claim it reports. (A test send records its own
+ * finished delivery: fan-out.ts, insertFinishedTestDelivery.)
  */
 import type { Queryable } from '../store/db.js';
 import { newId } from '../ids.js';
