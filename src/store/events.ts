@@ -9,7 +9,14 @@ import { newId } from '../ids.js';
 import { HooklineError, validationFailed, type FieldError } from '../errors.js';
 import { matchingEntries, subscribes } from '../core/matching.js';
 import { payloadProblems } from '../core/payload-schema.js';
-import { passingFilters, type Filtered } from './fan-out-filters.js';
+import {
+  cachedFilteredSet,
+  judge,
+  passingFilters,
+  rememberFilteredSet,
+  type Filtered,
+  type Verdict,
+} from './fan-out-filters.js';
 import { pgErrorCode, type Queryable } from './db.js';
 import { insertDeliveries, PUBLISH_ONE_DELIVERIES } from '../queue/fan-out.js';
 
@@ -357,9 +364,12 @@ export type NotSimple = 'input' | 'type' | 'conflict';
  * subscribed active webhooks (src/core/matching.ts, as `events && entries`) and
  * inserts their deliveries. One statement is atomic, so this keeps the
  * "event and deliveries together" rule without BEGIN/COMMIT round trips.
- * When subscribed webhooks have a filter, the first statement writes nothing
- * and returns them; their filters are judged in JavaScript and a second run of
- * the same statement publishes (still one statement that writes).
+ *
+ * Filters are judged in JavaScript before the statement, against the filtered
+ * set this process last saw for the (tenant, type) (src/store/fan-out-filters.ts).
+ * The statement publishes only if that set still holds (same webhooks, none
+ * updated since); otherwise it writes nothing and returns the set as it is, and
+ * the event is judged again. So the steady state is one round trip.
  *
  * When it does not apply it writes nothing and says why (`NotSimple`); the
  * caller then runs `publishEvents`, which makes every check and gives the exact
@@ -374,35 +384,52 @@ export async function publishSimple(
   const text = input.payloadText ?? JSON.stringify(input.payload ?? null);
   if (Buffer.byteLength(text) > MAX_PAYLOAD_BYTES) return 'input';
   const id = newId('evt');
-  let row = await publishStatement(q, orgId, input, id, text, null);
-  if (row && row !== 'conflict' && row.filtered) {
-    // Webhooks with a filter are subscribed: the statement wrote nothing and named them.
-    // Their filters are judged here, and the statement runs again with those that pass.
-    const passing = passingFilters(row.filtered, input.eventType, () => JSON.parse(text));
-    row = await publishStatement(q, orgId, input, id, text, [...passing]);
-  }
-  if (row === 'conflict') return row;
-  if (!row || !row.created_at) return 'type';
-  return {
-    id,
-    eventType: input.eventType,
-    createdAt: row.created_at,
-    deliveries: row.deliveries,
-    duplicate: false,
+  const tenantKey = input.tenantId ?? '';
+  let data: unknown;
+  let parsed = false;
+  const payload = () => {
+    if (!parsed) [data, parsed] = [JSON.parse(text), true];
+    return data;
   };
+  let set = cachedFilteredSet(orgId, tenantKey, input.eventType);
+  // Three tries: a set that changes under every one of them is left to the transactional path.
+  for (let tries = 0; tries < 3; tries++) {
+    const verdict = set ? judge(set, input.eventType, payload) : null;
+    const row = await publishStatement(q, orgId, input, id, text, set?.version ?? null, verdict);
+    if (row === 'conflict') return row;
+    if (!row) return 'type';
+    if (row.stale) {
+      set = { version: row.version ?? '', hooks: row.filtered ?? [] };
+      rememberFilteredSet(orgId, tenantKey, input.eventType, set);
+      if (set.hooks.length === 0) set = undefined;
+      continue;
+    }
+    if (!row.created_at) return 'type';
+    return {
+      id,
+      eventType: input.eventType,
+      createdAt: row.created_at,
+      deliveries: row.deliveries,
+      duplicate: false,
+    };
+  }
+  return 'conflict';
 }
 
 interface PublishRow {
   created_at: Date | null;
   deliveries: number;
+  /** The filtered set was not the one expected: nothing was written; here it is. */
+  stale: boolean;
+  version: string | null;
   filtered: Filtered[] | null;
 }
 
 /**
- * publishSimple's statement. With `passed` null, it publishes only when no
- * subscribed webhook has a filter, and otherwise writes nothing and returns
- * them in `filtered`; with `passed` given, those webhooks with a filter get a
- * delivery and the other filtered ones none. Undefined: the type is not plain.
+ * publishSimple's statement. `version` is the filtered set expected (null:
+ * none); when it holds, the event is published and `verdict` decides which
+ * filtered webhooks get a delivery; when not, nothing is written and the
+ * row is `stale`. Undefined: the type is not plain.
  */
 async function publishStatement(
   q: Queryable,
@@ -410,7 +437,8 @@ async function publishStatement(
   input: PublishInput,
   id: string,
   text: string,
-  passed: string[] | null,
+  version: string | null,
+  verdict: Verdict | null,
 ): Promise<PublishRow | undefined | 'conflict'> {
   let rows: PublishRow[];
   try {
@@ -420,25 +448,36 @@ async function publishStatement(
           WHERE org_id = $1 AND name = $2 AND archived_at IS NULL AND schema IS NULL
        ), w AS (
          -- The subscribed active webhooks of the tenant named ('': the organization's own).
-         SELECT w.id, w.filter FROM webhooks w, t
+         SELECT w.id, w.filter, w.updated_at FROM webhooks w, t
           WHERE w.org_id = $1 AND coalesce(w.tenant_id, '') = $8::text AND w.is_active
             AND w.events && ($5::text[] || (t.category || '.*'))
             AND (w.tenant_id IS NULL OR EXISTS (
               SELECT 1 FROM tenants tn WHERE tn.org_id = w.org_id AND tn.id = w.tenant_id AND tn.is_active))
        ), f AS (
-         SELECT w.id, w.filter FROM w WHERE $7::text[] IS NULL AND w.filter IS NOT NULL
+         SELECT w.id, w.filter, w.updated_at FROM w WHERE w.filter IS NOT NULL
+       ), v AS (
+         -- The filtered set's version: its members and when each was last updated (every
+         -- write of a filter sets updated_at). Null when there is none.
+         SELECT md5(string_agg(f.id || '@' || (extract(epoch FROM f.updated_at) * 1000000)::bigint,
+                               ',' ORDER BY f.id)) AS version FROM f
+       ), ok AS (
+         SELECT 1 FROM v WHERE v.version IS NOT DISTINCT FROM $7::text
        ), e AS (
          INSERT INTO events (id, org_id, event_type, payload, tenant_id)
          SELECT $3::text, $1::text, $2::text, $4::text::json, nullif($8::text, '') FROM t
-          WHERE NOT EXISTS (SELECT 1 FROM f)
+          WHERE EXISTS (SELECT 1 FROM ok)
          RETURNING id, created_at
        ), h AS (
          SELECT w.id, uuid_send(gen_random_uuid()) AS r FROM w
             -- IN (SELECT unnest): a hashed subplan; = ANY(array) would compare each row with every id.
-          WHERE w.filter IS NULL OR w.id IN (SELECT unnest($7::text[]))
+            -- $10: the ids listed are those that fail (else those that pass).
+          WHERE w.filter IS NULL OR (w.id IN (SELECT unnest($9::text[]))) <> $10::boolean
        ), d AS (${PUBLISH_ONE_DELIVERIES})
        SELECT (SELECT created_at FROM e) AS created_at, (SELECT count(*) FROM d)::int AS deliveries,
-              (SELECT json_agg(json_build_object('id', f.id, 'filter', f.filter)) FROM f) AS filtered
+              NOT EXISTS (SELECT 1 FROM ok) AS stale,
+              CASE WHEN NOT EXISTS (SELECT 1 FROM ok) THEN (SELECT version FROM v) END AS version,
+              CASE WHEN NOT EXISTS (SELECT 1 FROM ok) THEN
+                (SELECT json_agg(json_build_object('id', f.id, 'filter', f.filter)) FROM f) END AS filtered
          FROM t`,
       [
         orgId,
@@ -447,11 +486,13 @@ async function publishStatement(
         text,
         matchingEntries(input.eventType),
         id.slice(4, 14),
-        passed,
+        version,
         input.tenantId ?? '',
+        verdict?.ids ?? [],
+        verdict?.failing ?? false,
       ],
       // Prepared once per connection on PostgreSQL: parsing and planning were about 40% of its CPU per publish.
-      { name: 'hookline_publish_one_tf' },
+      { name: 'hookline_publish_one_fv' },
     ));
   } catch (err) {
     // Nothing was written (one statement); the transactional path reports or survives it.

@@ -114,6 +114,60 @@ describe('webhook filters at fan-out', () => {
   });
 });
 
+describe('the filtered set remembered between publishes', () => {
+  it('follow every change of the subscribed filtered webhooks, one publish after another', async () => {
+    const org = await t.newOrg();
+    await org.admin('POST', '/event-types', { name: 'leave.approved' });
+    const ids: Record<string, string> = {};
+    const make = async (name: string, filter: unknown) => {
+      const res = await org.admin('POST', '/webhooks', {
+        name,
+        url: 'http://127.0.0.1:9/x',
+        events: ['leave.approved'],
+        filter,
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      ids[name] = res.body.id;
+    };
+    const publish = async (days: number) => {
+      const res = await org.admin('POST', '/events', {
+        event_type: 'leave.approved',
+        payload: { days },
+      });
+      expect(res.status).toBe(202);
+      const { rows } = await t.db.query<{ webhook_id: string }>(
+        'SELECT webhook_id FROM deliveries WHERE event_id = $1',
+        [res.body.id],
+      );
+      expect(rows.length).toBe(res.body.deliveries);
+      return rows.map((r) => Object.keys(ids).find((n) => ids[n] === r.webhook_id)).sort();
+    };
+    await make('long', { 'data.days': { $gte: 10 } });
+    await make('short', { 'data.days': { $lt: 10 } });
+    await make('any', { 'data.days': { $exists: true } });
+    // Two of three pass (the verdict names the one that fails), then one of three.
+    expect(await publish(12)).toEqual(['any', 'long']);
+    expect(await publish(2)).toEqual(['any', 'short']);
+
+    // A changed filter is judged afresh at the next publish.
+    await org.admin('PATCH', `/webhooks/${ids.long}`, { filter: { 'data.days': { $gte: 20 } } });
+    expect(await publish(12)).toEqual(['any']);
+    // A webhook paused, or added, or deleted, changes the set.
+    await org.admin('PATCH', `/webhooks/${ids.any}`, { is_active: false });
+    expect(await publish(25)).toEqual(['long']);
+    await make('exact', { 'data.days': 25 });
+    expect(await publish(25)).toEqual(['exact', 'long']);
+    expect((await org.admin('DELETE', `/webhooks/${ids.long}`)).status).toBe(204);
+    expect(await publish(25)).toEqual(['exact']);
+    // No filtered webhook left: the set remembered must not hold back a plain one.
+    await org.admin('PATCH', `/webhooks/${ids.exact}`, { filter: null });
+    await org.admin('PATCH', `/webhooks/${ids.short}`, { filter: null });
+    expect(await publish(1)).toEqual(['exact', 'short']);
+    await org.admin('PATCH', `/webhooks/${ids.short}`, { filter: { 'data.days': 0 } });
+    expect(await publish(1)).toEqual(['exact']);
+  });
+});
+
 describe('filter validation at save', () => {
   it('answers 422 naming the path and the operator', async () => {
     const res = await t.org.admin('POST', '/webhooks', {
