@@ -11,7 +11,15 @@ import { openPglite } from './pglite.js';
 
 /** What the main thread asks for. `tx` names a transaction the main thread opened with `begin`. */
 export type ThreadRequest =
-  | { op: 'query'; id: number; sql: string; params?: readonly unknown[]; tx?: number }
+  | {
+      op: 'query';
+      id: number;
+      sql: string;
+      params?: readonly unknown[];
+      tx?: number;
+      /** A statement name: prepared once (src/store/pglite-prepared.ts); outside transactions only. */
+      name?: string;
+    }
   /** Opens transaction `tx`; no reply of its own: its `commit` or `rollback` answers for it. */
   | { op: 'begin'; tx: number }
   | { op: 'commit' | 'rollback'; id: number; tx: number }
@@ -141,7 +149,7 @@ function dispatch(db: Db, r: ThreadRequest): void {
   switch (r.op) {
     case 'query':
       if (r.tx === undefined) {
-        db.query(r.sql, r.params).then(ok(r.id), fail(r.id));
+        db.query(r.sql, r.params, r.name ? { name: r.name } : undefined).then(ok(r.id), fail(r.id));
         return;
       }
     // falls through: a statement of a transaction waits in that transaction's queue

@@ -151,12 +151,12 @@ export async function openPgliteThread(dataDir?: string): Promise<Db> {
     failAll(new Error(`the embedded database thread exited (code ${code})`)),
   );
 
-  const query = <R = Row>(sql: string, params?: readonly unknown[], tx?: number) =>
-    call<R>({ op: 'query', id: nextId++, sql, params, tx });
+  const query = <R = Row>(sql: string, params?: readonly unknown[], tx?: number, name?: string) =>
+    call<R>({ op: 'query', id: nextId++, sql, params, tx, name });
 
   return {
     kind: 'pglite',
-    query: (sql, params) => query(sql, params),
+    query: (sql, params, opts) => query(sql, params, undefined, opts?.name),
     async transaction(fn) {
       if (gone) throw gone;
       const tx = nextTx++;

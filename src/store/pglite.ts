@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite, types } from '@electric-sql/pglite';
 import type { Db, Queryable, QueryResult } from './db.js';
+import { preparedStatements } from './pglite-prepared.js';
 
 // int8 counts come back as JS numbers on both adapters (counts never reach 2^53).
 const parsers = { [types.INT8]: (v: string) => Number(v) };
@@ -23,9 +24,16 @@ export async function openPglite(dataDir?: string): Promise<Db> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const pg = await PGlite.create(dataDir);
   const base = wrap(pg);
+  const named = preparedStatements(pg, parsers);
   return {
     kind: 'pglite',
-    query: base.query,
+    async query(sql, params, opts) {
+      if (opts?.name) {
+        const result = await named<any>(opts.name, sql, params);
+        if (result) return result;
+      }
+      return base.query(sql, params);
+    },
     async transaction(fn) {
       return pg.transaction((tx) => fn(wrap(tx)));
     },
