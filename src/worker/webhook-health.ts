@@ -187,6 +187,8 @@ export async function updateWebhookHealth(
       list.map((d) => probeAt(d.probesFailed + 1, d)),
       circuit.failures,
     ],
+    // Run after every recorded batch: prepared once per connection (both stores).
+    { name: 'hookline_webhook_health' },
   );
   return rows;
 }
