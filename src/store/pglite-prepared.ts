@@ -19,16 +19,6 @@ interface Prepared {
   types: number[];
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /**
  * Returns `query(name, text, params)` for `pg`. A name first seen with one text
  * and later given another is run unnamed for the other (names are constants,
@@ -41,7 +31,7 @@ export function preparedStatements(pg: PGlite, parsers: Record<number, Parser>) 
 
   async function prepare(name: string, text: string): Promise<Prepared> {
     const { messages } = await pg.execProtocol(
-      concat([
+      Buffer.concat([
         serialize.parse({ name, text }),
         serialize.describe({ type: 'S', name }),
         serialize.sync(),
@@ -71,7 +61,7 @@ export function preparedStatements(pg: PGlite, parsers: Record<number, Parser>) 
           return serializer ? serializer(v) : String(v);
         });
         const { messages } = await pg.execProtocol(
-          concat([
+          Buffer.concat([
             serialize.bind({ statement: name, values }),
             serialize.describe({ type: 'P' }),
             serialize.execute({}),
