@@ -81,7 +81,11 @@ export interface ClaimedDelivery {
  * through /relay, never by workers. What this worker could only hand back
  * stays in the queue, for another worker or a later claim.
  * `= ANY(ARRAY(…))` rather than a join on the CTE: the planner then walks the
- * primary key for the claimed ids instead of hashing the whole table.
+ * primary key for the claimed ids instead of hashing the whole table. The probe
+ * and head rows are found by primary key too: `COLLATE "C"` (same meaning for an
+ * equality, as in record.ts) keeps their status test from matching the pending
+ * indexes' predicate, which statistics sampled on an empty queue would make the
+ * planner walk whole, for every claim (docs/delivery-states.md, "Claiming").
  * The final join reads the webhook as the statement began, before `probed`
  * turned it half_open: a claimed row of an active webhook whose circuit was not
  * closed can only have come from `probe_rows`, which is what `circuit_probe` says.
@@ -103,31 +107,31 @@ WITH probe_cand AS (
   -- written to (a row lock is a write) by every claim of every worker.
   SELECT pw.id
     FROM webhooks pw
-   WHERE pw.id IN (SELECT webhook_id FROM probe_cand)
+   WHERE pw.id = ANY(ARRAY(SELECT webhook_id FROM probe_cand))
      AND pw.circuit_state <> 'closed' AND pw.circuit_next_probe_at <= now()
    FOR NO KEY UPDATE OF pw SKIP LOCKED
 ), probe_rows AS (
   SELECT d.id, d.webhook_id
     FROM deliveries d
-   WHERE d.id IN (SELECT c.id FROM probe_cand c WHERE c.webhook_id IN (SELECT id FROM probe_hooks))
-     AND d.status = 'pending'
+   WHERE d.id = ANY(ARRAY(SELECT c.id FROM probe_cand c WHERE c.webhook_id IN (SELECT id FROM probe_hooks)))
+     AND d.status = 'pending' COLLATE "C"
    FOR UPDATE OF d SKIP LOCKED
 ), probed AS (
   UPDATE webhooks w
      SET circuit_state = 'half_open', circuit_next_probe_at = now() + make_interval(secs => $2)
-   WHERE w.id IN (SELECT webhook_id FROM probe_rows)
+   WHERE w.id = ANY(ARRAY(SELECT webhook_id FROM probe_rows))
   RETURNING w.id
 ), heads AS (
   SELECT d.id
     FROM deliveries d
-   WHERE d.id IN (SELECT h.id
+   WHERE d.id = ANY(ARRAY(SELECT h.id
                     FROM webhooks fw
                    CROSS JOIN LATERAL (SELECT x.id, x.status, x.next_attempt_at FROM deliveries x
                                         WHERE x.webhook_id = fw.id AND x.status IN ('pending', 'sending')
                                         ORDER BY x.seq LIMIT 1) h
                    WHERE fw.ordering = 'fifo' AND NOT fw.relay AND (fw.circuit_state = 'closed' OR NOT fw.is_active)
-                     AND h.status = 'pending' AND h.next_attempt_at <= now())
-     AND d.status = 'pending'
+                     AND h.status = 'pending' AND h.next_attempt_at <= now()))
+     AND d.status = 'pending' COLLATE "C"
    FOR UPDATE OF d SKIP LOCKED
 ), ready AS (
   -- The webhooks whose time has come (webhook_schedule), in that order, that send on their own
