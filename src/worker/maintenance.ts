@@ -1,6 +1,6 @@
 /**
  * The worker's periodic chores, off the hot path: handing back expired
- * leases, the queue gauges, and retention.
+ * leases, the queue gauges, retention, and on the embedded store vacuum.
  */
 import type { Config } from '../config.js';
 import type { Db } from '../store/db.js';
@@ -9,10 +9,13 @@ import type { Logger } from '../log.js';
 import { settleSchedule } from '../queue/schedule.js';
 import { releaseExpiredLeases } from '../queue/release.js';
 import { readQueueGauges } from '../queue/gauges.js';
+import { vacuumEmbedded } from './embedded-vacuum.js';
 import { pruneOldData } from './retention.js';
 import { purgeDeletedWebhooks, purgeIsDue } from './tenant-purge.js';
 
 const GAUGES_EVERY_MS = 5000;
+// How often the embedded store is looked at for a table to vacuum (src/worker/embedded-vacuum.ts).
+const VACUUM_EVERY_MS = 30_000;
 const RETENTION_EVERY_MS = 60 * 60 * 1000;
 // The first retention pass waits a little, so a restart storm does not start with deletes.
 const RETENTION_FIRST_MS = 60 * 1000;
@@ -41,6 +44,7 @@ export function startMaintenance(deps: MaintenanceDeps): () => Promise<void> {
   let stopped = false;
   let running: Promise<void> | undefined;
   let lastGauges = 0;
+  let lastVacuum = Date.now();
   let nextRetention = Date.now() + RETENTION_FIRST_MS;
 
   const tick = async () => {
@@ -55,6 +59,11 @@ export function startMaintenance(deps: MaintenanceDeps): () => Promise<void> {
       if (Date.now() - lastGauges >= GAUGES_EVERY_MS) {
         lastGauges = Date.now();
         await updateQueueGauges(db, metrics);
+      }
+      if (db.kind === 'pglite' && Date.now() - lastVacuum >= VACUUM_EVERY_MS) {
+        lastVacuum = Date.now();
+        const table = await vacuumEmbedded(db);
+        if (table) log.debug({ table, ms: Date.now() - lastVacuum }, 'vacuumed an embedded table');
       }
       // Deleted tenants' webhooks (store/tenants.ts): a bounded pass per tick until none is left.
       if (await purgeIsDue(db)) {
