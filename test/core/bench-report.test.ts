@@ -118,6 +118,27 @@ describe('bench targets', () => {
     expect(t.get('postgres vs BullMQ')).toMatchObject({ value: null, met: null });
   });
 
+  it('passes isolation only when its window without the hanging webhook held up', () => {
+    const iso = (without: number, withHang: number) => ({
+      hang_timeout_s: 5,
+      healthy_without: steady(without),
+      healthy_with: steady(withHang),
+      ratio: withHang / without,
+      hung_requests: 10,
+    });
+    const held = byName(results({ fanout_10: steady(5_000), isolation: iso(4_500, 4_400) }));
+    expect(held.get('postgres isolation')).toMatchObject({ met: true });
+    const slowSide = byName(results({ fanout_10: steady(5_000), isolation: iso(4_500, 3_000) }));
+    expect(slowSide.get('postgres isolation')).toMatchObject({ met: false });
+    // 2,473 vs 269/s: the baseline collapsed, and a ratio of 9.2 says nothing of isolation.
+    const collapsed = byName(results({ fanout_10: steady(5_000), isolation: iso(269, 2_473) }));
+    expect(collapsed.get('postgres isolation')).toMatchObject({ met: false });
+    expect(collapsed.get('postgres isolation')?.value).toBeCloseTo(9.19, 2);
+    // 4,800 vs 2,713/s beside a fan-out 10 of 5,046/s (2026-12-07 00:15): the baseline was slow.
+    const slowBase = byName(results({ fanout_10: steady(5_046), isolation: iso(2_713, 4_800) }));
+    expect(slowBase.get('postgres isolation')).toMatchObject({ met: false });
+  });
+
   it('reads vacuum held back, scale-out and CPU per delivery', () => {
     const t = byName(
       results({
