@@ -107,7 +107,7 @@ WITH probe_cand AS (
   -- written to (a row lock is a write) by every claim of every worker.
   SELECT pw.id
     FROM webhooks pw
-   WHERE pw.id = ANY(ARRAY(SELECT webhook_id FROM probe_cand))
+   WHERE pw.id IN (SELECT webhook_id FROM probe_cand)
      AND pw.circuit_state <> 'closed' AND pw.circuit_next_probe_at <= now()
    FOR NO KEY UPDATE OF pw SKIP LOCKED
 ), probe_rows AS (
@@ -119,7 +119,7 @@ WITH probe_cand AS (
 ), probed AS (
   UPDATE webhooks w
      SET circuit_state = 'half_open', circuit_next_probe_at = now() + make_interval(secs => $2)
-   WHERE w.id = ANY(ARRAY(SELECT webhook_id FROM probe_rows))
+   WHERE w.id IN (SELECT webhook_id FROM probe_rows)
   RETURNING w.id
 ), heads AS (
   SELECT d.id
