@@ -223,3 +223,33 @@ describe('the claim with statistics taken when the queue was empty', () => {
     expect(cost.buffers).toBeLessThan(BUFFER_BOUND);
   });
 });
+
+describe('the claim among many webhooks', () => {
+  // A product with a webhook per customer endpoint has tens of thousands: each claim must reach
+  // the few it needs (fifo heads, open circuits, the webhooks whose time has come) by index.
+  it('reads as few buffers with 20,000 webhooks', { timeout: 180_000 }, async () => {
+    await tdb.db.query('DELETE FROM deliveries WHERE org_id = $1', [org]);
+    await tdb.db.query('VACUUM (ANALYZE) deliveries');
+    await tdb.db.query(
+      `INSERT INTO webhooks (id, org_id, name, url, events, secret, ordering)
+       SELECT 'wh_many' || lpad(i::text, 6, '0'), $1, 'many', 'http://127.0.0.1:9/hook', '{*}',
+              'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', CASE WHEN i % 1000 = 0 THEN 'fifo' ELSE 'none' END
+         FROM generate_series(1, 20000) AS i`,
+      [org],
+    );
+    await tdb.db.query('VACUUM (ANALYZE) webhooks');
+    const hook = await seedWebhook(tdb.db, org);
+    const rows = [];
+    for (let i = 0; i < 3; i++)
+      rows.push(
+        await seedDelivery(tdb.db, org, hook, { createdAt: new Date(Date.now() - 60_000 + i) }),
+      );
+    const claimed = await rolledBack((tx) => claimDeliveries(tx, 'w1', 5, 60));
+    expect(claimed.map((c) => c.id).sort()).toEqual([...rows].sort());
+    const cost = await rolledBack((tx) => explain(tx, claimQuery('w1', 5, 60)));
+    console.log(
+      `${testStore} claim among 20,000 webhooks: ${cost.buffers} buffers ${cost.ms.toFixed(2)} ms`,
+    );
+    expect(cost.buffers).toBeLessThan(BUFFER_BOUND);
+  });
+});
