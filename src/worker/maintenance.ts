@@ -62,10 +62,10 @@ export function startMaintenance(deps: MaintenanceDeps): () => Promise<void> {
       }
       if (db.kind === 'pglite' && Date.now() - lastVacuum >= VACUUM_EVERY_MS) {
         lastVacuum = Date.now();
-        const table = await vacuumEmbedded(db);
+        const pass = await vacuumEmbedded(db);
         const ms = Date.now() - lastVacuum;
         // A long pass held the one database connection that long: worth an operator's notice.
-        if (table) log[ms >= 500 ? 'info' : 'debug']({ table, ms }, 'vacuumed an embedded table');
+        if (pass) log[ms >= 500 ? 'info' : 'debug']({ ...pass, ms }, 'embedded table maintenance');
       }
       // Deleted tenants' webhooks (store/tenants.ts): a bounded pass per tick until none is left.
       if (await purgeIsDue(db)) {

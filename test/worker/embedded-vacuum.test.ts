@@ -26,23 +26,33 @@ const stats = async () => {
 };
 
 describe.runIf(testStore === 'pglite')('vacuum on the embedded store', () => {
-  it('vacuums and analyzes the table past the threshold, and nothing when none is', async () => {
-    // Settle whatever the migrations left, so only the table made dead below is due.
+  it('vacuums, then analyzes, the table past the thresholds, and nothing when none is', async () => {
+    // Settle whatever the migrations left, so only the table changed below is due.
     while (await vacuumEmbedded(tdb.db));
     expect(await vacuumEmbedded(tdb.db)).toBeUndefined();
 
-    // 2,000 live rows: the threshold is 50 + 400 dead ones.
-    await tdb.db.query('UPDATE vacuum_t SET n = 1 WHERE id <= 300');
+    // 2,000 live rows: vacuum is due past 50 + 400 dead ones, analyze past 50 + 200 changed.
+    await tdb.db.query('UPDATE vacuum_t SET n = 1 WHERE id <= 200');
     expect(await vacuumEmbedded(tdb.db)).toBeUndefined();
-    await tdb.db.query('DELETE FROM vacuum_t WHERE id > 1800');
+    await tdb.db.query('DELETE FROM vacuum_t WHERE id > 1700');
     const before = (await stats())!;
     expect(before.n_dead_tup).toBe(500);
 
-    expect(await vacuumEmbedded(tdb.db)).toBe('vacuum_t');
-    const after = (await stats())!;
-    expect(after.n_dead_tup).toBe(0);
-    expect(after.vacuum_count).toBe(before.vacuum_count + 1);
-    expect(after.analyze_count).toBe(before.analyze_count + 1);
+    // One statement per pass, so each holds the database briefly: the vacuum first.
+    expect(await vacuumEmbedded(tdb.db)).toEqual({ table: 'vacuum_t', action: 'vacuum' });
+    const vacuumed = (await stats())!;
+    expect(vacuumed.n_dead_tup).toBe(0);
+    expect(vacuumed.vacuum_count).toBe(before.vacuum_count + 1);
+    expect(vacuumed.analyze_count).toBe(before.analyze_count);
+
+    expect(await vacuumEmbedded(tdb.db)).toEqual({ table: 'vacuum_t', action: 'analyze' });
+    expect((await stats())!.analyze_count).toBe(before.analyze_count + 1);
+    // A small sample (statistics target 10): 10 histogram buckets, not the default 100.
+    const { rows } = await tdb.db.query<{ bounds: number }>(
+      `SELECT array_length(histogram_bounds::text::text[], 1) AS bounds
+         FROM pg_stats WHERE tablename = 'vacuum_t' AND attname = 'id'`,
+    );
+    expect(rows[0].bounds).toBe(11);
     expect(await vacuumEmbedded(tdb.db)).toBeUndefined();
   });
 });
@@ -60,9 +70,12 @@ describe.runIf(testStore === 'pglite')('vacuum on the embedded store, other thre
     while (await vacuumEmbedded(tdb.db));
     await tdb.db.query('CREATE TABLE vacuum_i (id int PRIMARY KEY)');
     await tdb.db.query('INSERT INTO vacuum_i SELECT i FROM generate_series(1, 1000) i');
+    // 1,000 rows changed is past analyze's threshold, not past vacuum's insert threshold.
+    expect(await vacuumEmbedded(tdb.db)).toEqual({ table: 'vacuum_i', action: 'analyze' });
     expect(await vacuumEmbedded(tdb.db)).toBeUndefined();
     await tdb.db.query('INSERT INTO vacuum_i SELECT i FROM generate_series(1001, 1300) i');
-    expect(await vacuumEmbedded(tdb.db)).toBe('vacuum_i');
+    expect(await vacuumEmbedded(tdb.db)).toEqual({ table: 'vacuum_i', action: 'vacuum' });
+    expect(await vacuumEmbedded(tdb.db)).toEqual({ table: 'vacuum_i', action: 'analyze' });
     expect(await vacuumEmbedded(tdb.db)).toBeUndefined();
   });
 
@@ -76,10 +89,10 @@ describe.runIf(testStore === 'pglite')('vacuum on the embedded store, other thre
          JOIN pg_class c ON c.oid = s.relid WHERE s.schemaname = current_schema()`,
     );
     const oldest = rows[0].oldest;
-    const table = await vacuumEmbedded(tdb.db, oldest - 1);
-    expect(table).toBeDefined();
+    const pass = await vacuumEmbedded(tdb.db, oldest - 1);
+    expect(pass?.action).toBe('vacuum');
     // Its ids were among the oldest; the vacuum froze them.
-    expect(await age(table!)).toBeLessThan(oldest);
+    expect(await age(pass!.table)).toBeLessThan(oldest);
   });
 });
 
