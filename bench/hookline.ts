@@ -52,7 +52,7 @@ export async function startHookline(o: HooklineOptions): Promise<HooklineProcess
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     HOOKLINE_ADMIN_KEY: o.adminKey,
-    HOOKLINE_LOG_LEVEL: 'warn',
+    HOOKLINE_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     HOOKLINE_WORKER: o.worker ? 'true' : 'false',
     // The benchmark measures the pipeline, not the abuse limits.
     HOOKLINE_RATE_LIMIT: '0',
