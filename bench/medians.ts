@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { targetsFor, type Results } from './report.js';
+import { targetsFor, targetValue, type Results } from './report.js';
 
 const files = process.argv.slice(2);
 if (files.length === 0) {
@@ -25,12 +25,6 @@ const median = (xs: number[]) => {
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
-const fmt = (v: number | null | undefined) =>
-  v === null || v === undefined
-    ? '–'
-    : v >= 100
-      ? Math.round(v).toLocaleString('en-US')
-      : v.toFixed(2);
 
 const names = runs[0].targets.map((t) => t.name);
 const head = runs.map((r) => r.started_at.slice(0, 16).replace('T', ' '));
@@ -50,7 +44,7 @@ for (const name of names) {
         ? 'met'
         : 'not met';
   lines.push(
-    `| ${name} | ${of[0]!.target} | ${values.map(fmt).join(' | ')} | ${fmt(measured.length ? median(measured) : null)} | ${verdict} |`,
+    `| ${name} | ${of[0]!.target} | ${values.map(targetValue).join(' | ')} | ${targetValue(measured.length ? median(measured) : null)} | ${verdict} |`,
   );
 }
 process.stdout.write(`Runs: ${files.map((f) => basename(f)).join(', ')}\n\n${lines.join('\n')}\n`);

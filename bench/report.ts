@@ -74,7 +74,7 @@ export const latencyAt = (s: StoreResult | undefined, rate: number): LatencyResu
  * ten healthy webhooks, so the one with the hanging webhook cannot be much faster; a ratio above
  * 1.5 (177% and 920% in 2026-12-07's runs, 356% on 2026-11-23) means the baseline collapsed,
  * and so does a baseline below half the store's fan-out 10 rate (0.04–0.20 of it then; sound
- * runs read 0.68–1.07). Then the engine was slow on one side, which is not a pass.
+ * runs read 0.68–1.15). Then the engine was slow on one side, which is not a pass.
  */
 export function isolationBaselineHeld(s: StoreResult | undefined): boolean {
   const iso = s?.isolation;
@@ -434,10 +434,13 @@ export function scaleOutTable(r: Results): string | undefined {
   );
 }
 
+/** A target's figure as the tables show it: whole from 100 up, two decimals below. */
+export const targetValue = (v: number | null) => (v === null ? '–' : v >= 100 ? n0(v) : n2(v));
+
 export function targetTable(targets: Target[]): string {
   const rows = targets.map(
     (t) =>
-      `| ${t.name} | ${t.target} | ${t.value === null ? '–' : t.value >= 100 ? n0(t.value) : n2(t.value)} | ${t.met === null ? 'not measured' : t.met ? 'met' : 'not met'} |`,
+      `| ${t.name} | ${t.target} | ${targetValue(t.value)} | ${t.met === null ? 'not measured' : t.met ? 'met' : 'not met'} |`,
   );
   return ['| Target | Wanted | Measured | |', '|---|---|---|---|', ...rows].join('\n');
 }
