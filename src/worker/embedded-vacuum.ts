@@ -26,19 +26,25 @@ import type { Db } from '../store/db.js';
 /** Autovacuum's default `autovacuum_freeze_max_age`. */
 export const FREEZE_MAX_AGE = 200_000_000;
 
-const VACUUM_DUE = `(s.n_dead_tup > 50 + 0.2 * s.n_live_tup
-        OR s.n_ins_since_vacuum > 1000 + 0.2 * s.n_live_tup
-        OR age(c.relfrozenxid) > $1)`;
-const ANALYZE_DUE = `s.n_mod_since_analyze > 50 + 0.1 * s.n_live_tup`;
-
-/** Hookline's table most due for VACUUM or else ANALYZE: the oldest ids first, then the most changed. */
+/**
+ * Hookline's table most due for VACUUM or else ANALYZE: ids past the freeze age first, then
+ * vacuum before analyze, then the most changed. Each threshold is written once, in the inner
+ * select.
+ */
 const DUE_SQL = `
-SELECT s.relname, ${VACUUM_DUE} AS vacuum
-  FROM pg_stat_user_tables s
-  JOIN pg_class c ON c.oid = s.relid
- WHERE s.schemaname = current_schema() AND (${VACUUM_DUE} OR ${ANALYZE_DUE})
- ORDER BY age(c.relfrozenxid) > $1 DESC, ${VACUUM_DUE} DESC,
-          s.n_dead_tup + s.n_ins_since_vacuum + s.n_mod_since_analyze DESC
+SELECT relname, vacuum
+  FROM (SELECT s.relname,
+               age(c.relfrozenxid) > $1 AS old,
+               (s.n_dead_tup > 50 + 0.2 * s.n_live_tup
+                OR s.n_ins_since_vacuum > 1000 + 0.2 * s.n_live_tup
+                OR age(c.relfrozenxid) > $1) AS vacuum,
+               s.n_mod_since_analyze > 50 + 0.1 * s.n_live_tup AS analyze_due,
+               s.n_dead_tup + s.n_ins_since_vacuum + s.n_mod_since_analyze AS changed
+          FROM pg_stat_user_tables s
+          JOIN pg_class c ON c.oid = s.relid
+         WHERE s.schemaname = current_schema()) t
+ WHERE vacuum OR analyze_due
+ ORDER BY old DESC, vacuum DESC, changed DESC
  LIMIT 1`;
 
 /** What a pass did, and to which table. */
