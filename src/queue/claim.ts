@@ -1,8 +1,11 @@
 /**
  * Claiming work (docs/delivery-states.md: `pending` → `sending`): due
- * deliveries are taken in batches with FOR UPDATE SKIP LOCKED and marked
- * `sending` under a lease, so any number of workers on one PostgreSQL share the
- * queue without sending a claimed delivery twice. A lease that expires (its
+ * deliveries are taken in batches with FOR UPDATE SKIP LOCKED and put under a
+ * lease (`sending`), so any number of workers on one PostgreSQL share the
+ * queue without sending a claimed delivery twice. The lease is all a claim
+ * writes: the row stays `pending` in `state`, so no indexed column changes and
+ * the update is HOT (sql/000103_hot_claim.sql); every step below skips leased
+ * rows (`CLAIMABLE`). A lease that expires (its
  * worker died) is handed back by the reaper (release.ts). The relay's claim
  * (`hookline listen`) takes a relay webhook's rows under the same lease.
  */
@@ -11,7 +14,7 @@ import type { PreviousSecret } from '../store/webhooks.js';
 import type { StoredEndpoint } from '../core/endpoint-security.js';
 import type { ClaimRoom } from '../worker/webhook-slots.js';
 import type { Transformation } from '../core/transformation.js';
-import { CLAIMED_COLUMNS } from './statements.js';
+import { CLAIMABLE, CLAIMED_COLUMNS } from './statements.js';
 
 /** A claimed delivery with everything needed to send it: no further reads on the hot path. */
 export interface ClaimedDelivery {
@@ -61,9 +64,9 @@ export interface ClaimedDelivery {
  *   dies is not stuck: when the lease ends the probe time has come again.
  * - fifo webhooks: only the lowest-seq non-terminal delivery may be claimed.
  *   One index probe per fifo webhook finds its head; the head is claimable
- *   when it is pending and due. While it is being sent (`sending`) or waits
+ *   when it is unleased and due. While it is being sent (leased) or waits
  *   for its retry (`pending`, not yet due) nothing behind it qualifies. After
- *   the lock the status is checked again, so two workers that both saw the
+ *   the lock the lease is checked again, so two workers that both saw the
  *   same head cannot both take it.
  * - every other webhook (docs/delivery-states.md, "Claiming"): taken webhook by
  *   webhook, not row by row. `ready` walks the webhooks whose time has come
@@ -83,7 +86,7 @@ export interface ClaimedDelivery {
  * `= ANY(ARRAY(…))` rather than a join on the CTE: the planner then walks the
  * primary key for the claimed ids instead of hashing the whole table. The probe
  * and head rows are found by primary key too: `COLLATE "C"` (same meaning for an
- * equality, as in record.ts) keeps their status test from matching the pending
+ * equality, as in record.ts) keeps their state test from matching the pending
  * indexes' predicate, which statistics sampled on an empty queue would make the
  * planner walk whole, for every claim (docs/delivery-states.md, "Claiming").
  * The final join reads the webhook as the statement began, before `probed`
@@ -94,12 +97,12 @@ const CLAIM_SQL = `
 WITH probe_cand AS (
   SELECT pw.id AS webhook_id, h.id
     FROM webhooks pw
-   CROSS JOIN LATERAL (SELECT x.id, x.status, x.next_attempt_at FROM deliveries x
-                        WHERE x.webhook_id = pw.id AND x.status IN ('pending', 'sending')
-                          AND (pw.ordering = 'fifo' OR (x.status = 'pending' AND x.next_attempt_at <= now()))
+   CROSS JOIN LATERAL (SELECT x.id, x.lease_expires_at, x.next_attempt_at FROM deliveries x
+                        WHERE x.webhook_id = pw.id AND x.state = 'pending'
+                          AND (pw.ordering = 'fifo' OR (x.lease_expires_at IS NULL AND x.next_attempt_at <= now()))
                         ORDER BY x.seq LIMIT 1) h
    WHERE pw.circuit_state <> 'closed' AND pw.circuit_next_probe_at <= now() AND pw.is_active AND NOT pw.relay
-     AND pw.id <> ALL($4::text[]) AND h.status = 'pending' AND h.next_attempt_at <= now()
+     AND pw.id <> ALL($4::text[]) AND h.lease_expires_at IS NULL AND h.next_attempt_at <= now()
    ORDER BY pw.circuit_next_probe_at
    LIMIT $1
 ), probe_hooks AS (
@@ -114,7 +117,7 @@ WITH probe_cand AS (
   SELECT d.id, d.webhook_id
     FROM deliveries d
    WHERE d.id = ANY(ARRAY(SELECT c.id FROM probe_cand c WHERE c.webhook_id IN (SELECT id FROM probe_hooks)))
-     AND d.status = 'pending' COLLATE "C"
+     AND d.state = 'pending' COLLATE "C" AND d.lease_expires_at IS NULL
    FOR UPDATE OF d SKIP LOCKED
 ), probed AS (
   UPDATE webhooks w
@@ -126,12 +129,12 @@ WITH probe_cand AS (
     FROM deliveries d
    WHERE d.id = ANY(ARRAY(SELECT h.id
                     FROM webhooks fw
-                   CROSS JOIN LATERAL (SELECT x.id, x.status, x.next_attempt_at FROM deliveries x
-                                        WHERE x.webhook_id = fw.id AND x.status IN ('pending', 'sending')
+                   CROSS JOIN LATERAL (SELECT x.id, x.lease_expires_at, x.next_attempt_at FROM deliveries x
+                                        WHERE x.webhook_id = fw.id AND x.state = 'pending'
                                         ORDER BY x.seq LIMIT 1) h
                    WHERE fw.ordering = 'fifo' AND NOT fw.relay AND (fw.circuit_state = 'closed' OR NOT fw.is_active)
-                     AND h.status = 'pending' AND h.next_attempt_at <= now()))
-     AND d.status = 'pending' COLLATE "C"
+                     AND h.lease_expires_at IS NULL AND h.next_attempt_at <= now()))
+     AND d.state = 'pending' COLLATE "C" AND d.lease_expires_at IS NULL
    FOR UPDATE OF d SKIP LOCKED
 ), ready AS (
   -- The webhooks whose time has come (webhook_schedule), in that order, that send on their own
@@ -144,7 +147,7 @@ WITH probe_cand AS (
     FROM webhook_schedule s
     JOIN webhooks ow ON ow.id = s.webhook_id
    CROSS JOIN LATERAL (SELECT x.next_attempt_at AS head FROM deliveries x
-                        WHERE x.webhook_id = s.webhook_id AND x.status = 'pending'
+                        WHERE x.webhook_id = s.webhook_id AND ${CLAIMABLE('x')}
                         ORDER BY x.webhook_id, x.next_attempt_at LIMIT 1) h
    WHERE s.claimable_at <= now() AND h.head <= now()
      AND ow.ordering <> 'fifo' AND NOT ow.relay AND (ow.circuit_state = 'closed' OR NOT ow.is_active)
@@ -157,7 +160,7 @@ WITH probe_cand AS (
   SELECT o.id
     FROM ready rw
    CROSS JOIN LATERAL (SELECT d.id FROM deliveries d
-                        WHERE d.webhook_id = rw.webhook_id AND d.status = 'pending' AND d.next_attempt_at <= now()
+                        WHERE d.webhook_id = rw.webhook_id AND ${CLAIMABLE('d')} AND d.next_attempt_at <= now()
                         ORDER BY d.webhook_id, d.next_attempt_at
                         LIMIT rw.room
                         FOR UPDATE OF d SKIP LOCKED) o
@@ -170,7 +173,7 @@ WITH probe_cand AS (
    UNION ALL SELECT id FROM others) LIMIT $1
 )
 UPDATE deliveries d
-   SET status = 'sending', lease_expires_at = now() + make_interval(secs => $2), worker_id = $3, updated_at = now()
+   SET lease_expires_at = now() + make_interval(secs => $2), worker_id = $3, updated_at = now()
   FROM events e, webhooks w
  WHERE d.id = ANY(ARRAY(SELECT id FROM due)) AND e.id = d.event_id AND w.id = d.webhook_id
 RETURNING ${CLAIMED_COLUMNS},
@@ -240,7 +243,7 @@ const NEXT_DUE_SQL = `SELECT (extract(epoch FROM LEAST(
             WHERE s.claimable_at > now() AND s.claimable_at < 'infinity' AND ${NOT_WAITING}),
           (SELECT min(n.at) FROM webhook_schedule s
             CROSS JOIN LATERAL (SELECT x.next_attempt_at AS at FROM deliveries x
-                                 WHERE x.webhook_id = s.webhook_id AND x.status = 'pending' AND x.next_attempt_at > $1
+                                 WHERE x.webhook_id = s.webhook_id AND ${CLAIMABLE('x')} AND x.next_attempt_at > $1
                                  ORDER BY x.webhook_id, x.next_attempt_at LIMIT 1) n
             WHERE s.claimable_at <= now() AND ${NOT_WAITING}),
           (SELECT min(circuit_next_probe_at) FROM webhooks
@@ -278,11 +281,11 @@ export async function claimRelayRows(
 ): Promise<RelayClaimRow[]> {
   const { rows } = await tx.query<RelayClaimRow>(
     `WITH due AS (
-       SELECT id FROM deliveries
-        WHERE webhook_id = $1 AND status = 'pending' AND next_attempt_at <= now()
+       SELECT id FROM deliveries x
+        WHERE webhook_id = $1 AND ${CLAIMABLE('x')} AND next_attempt_at <= now()
         ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED)
      UPDATE deliveries d
-        SET status = 'sending', lease_expires_at = now() + make_interval(secs => $3), worker_id = $2, updated_at = now()
+        SET lease_expires_at = now() + make_interval(secs => $3), worker_id = $2, updated_at = now()
        FROM due WHERE d.id = due.id
      RETURNING d.id, d.event_id, d.event_type, d.attempts`,
     [webhookId, lease, leaseSeconds, limit],

@@ -67,7 +67,7 @@ export async function insertFinishedTestDelivery(
   },
 ): Promise<void> {
   await tx.query(
-    `INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type, status, attempts, is_test,
+    `INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type, state, attempts, is_test,
                              last_status_code, last_error, last_attempt_at, completed_at, created_at, next_attempt_at)
      VALUES ($1, $2, $3, $4, $5, $6, 1, true, $7, $8, $9, now(), $10, $10)`,
     [

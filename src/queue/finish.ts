@@ -4,7 +4,7 @@
  */
 import type { Queryable } from '../store/db.js';
 import type { DeliveryRow } from '../store/delivery-log.js';
-import { CLEAR_LEASE } from './statements.js';
+import { CLAIMABLE, CLEAR_LEASE } from './statements.js';
 
 /**
  * Skip: marks a delivery `skipped` (docs/delivery-states.md, "Skip"): finished, never sent
@@ -12,7 +12,7 @@ import { CLEAR_LEASE } from './statements.js';
  */
 export async function markSkipped(q: Queryable, id: string): Promise<DeliveryRow> {
   const { rows } = await q.query<DeliveryRow>(
-    `UPDATE deliveries SET status = 'skipped', completed_at = now(), ${CLEAR_LEASE},
+    `UPDATE deliveries SET state = 'skipped', completed_at = now(), ${CLEAR_LEASE},
             updated_at = now()
       WHERE id = $1 RETURNING *`,
     [id],
@@ -26,8 +26,8 @@ export async function markSkipped(q: Queryable, id: string): Promise<DeliveryRow
  */
 export async function cancelPendingOfWebhooks(tx: Queryable, webhookIds: string[]): Promise<void> {
   await tx.query(
-    `UPDATE deliveries SET status = 'cancelled', completed_at = now(), updated_at = now(), ${CLEAR_LEASE}
-      WHERE webhook_id = ANY($1::text[]) AND status = 'pending'`,
+    `UPDATE deliveries SET state = 'cancelled', completed_at = now(), updated_at = now(), ${CLEAR_LEASE}
+      WHERE webhook_id = ANY($1::text[]) AND ${CLAIMABLE('deliveries')}`,
     [webhookIds],
   );
 }

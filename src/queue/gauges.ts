@@ -16,12 +16,12 @@ export interface QueueGauges {
 /** Reads the queue depth and the age of the oldest due delivery. */
 export async function readQueueGauges(q: Queryable): Promise<QueueGauges> {
   const { rows } = await q.query<{ depth: number; oldest: number | null }>(
-    // One pass over the pending rows (deliveries_webhook_due_idx, sql/000100_claim_by_webhook.sql)
-    // for their number and the oldest due time.
-    `SELECT p.n + (SELECT count(*) FROM deliveries WHERE status = 'sending') AS depth, p.oldest
-       FROM (SELECT count(*) AS n,
-                    extract(epoch FROM now() - min(next_attempt_at) FILTER (WHERE next_attempt_at <= now()))::float8 AS oldest
-               FROM deliveries WHERE status = 'pending') p`,
+    // One pass over the pending rows, leased (`sending`) or not (deliveries_webhook_due_idx,
+    // sql/000100_claim_by_webhook.sql), for their number and the oldest due time of the unleased.
+    `SELECT count(*) AS depth,
+            extract(epoch FROM now() - min(next_attempt_at)
+                                   FILTER (WHERE lease_expires_at IS NULL AND next_attempt_at <= now()))::float8 AS oldest
+       FROM deliveries WHERE state = 'pending'`,
     [],
     { name: 'hookline_queue_gauges' },
   );

@@ -12,8 +12,8 @@ import { CLAIMED_COLUMNS, TERMINAL_SQL } from './statements.js';
 
 /**
  * The delivery rows are updated only while this worker still holds them
- * under the claim the outcome belongs to (status sending, worker_id ours,
- * attempts as claimed): a delivery whose lease expired and was taken by
+ * under the claim the outcome belongs to (pending under a lease with
+ * worker_id ours, attempts as claimed): a delivery whose lease expired and was taken by
  * another worker, or that an admin retried meanwhile (a retry mid-send counts
  * the attempt in flight, so even a new claim by this same worker no longer
  * matches the old one), is left alone.
@@ -22,12 +22,13 @@ import { CLAIMED_COLUMNS, TERMINAL_SQL } from './statements.js';
  * Only a delete that commits while this statement runs can still fail the
  * foreign key; recordOutcomesSafely then retries the batch row by row.
  * The rows are found by primary key (`= ANY(ARRAY(…))`, as in the claim), and
- * `COLLATE "C"` (same meaning for an equality) keeps the status test from
- * matching the lease index's predicate: otherwise the planner, whose
- * statistics see few `sending` rows, hashes every `sending` row through that
- * index. When a worker fell behind there were tens of thousands (EXPLAIN: 60 ms
- * for 60,000, then 620 ms with the array as a filter, against 1.5 ms by key),
- * so each record took longer and it fell further behind.
+ * `COLLATE "C"` (same meaning for an equality) keeps the state test from
+ * matching the pending indexes' predicate: otherwise the planner, whose
+ * statistics may see few pending rows, hashes every one through such an
+ * index. When a worker fell behind there were tens of thousands (EXPLAIN, with
+ * the old lease index: 60 ms for 60,000, then 620 ms with the array as a
+ * filter, against 1.5 ms by key), so each record took longer and it fell
+ * further behind.
  */
 const RECORD_SQL = `
 WITH o AS (
@@ -35,7 +36,7 @@ WITH o AS (
            AS o(id text, claimed int, status text, attempts int, next_at timestamptz, code int, err text, attempted_at timestamptz)
 ), upd AS (
   UPDATE deliveries d
-     SET status = o.status,
+     SET state = o.status,
          attempts = o.attempts,
          next_attempt_at = COALESCE(o.next_at, d.next_attempt_at),
          lease_expires_at = NULL,
@@ -47,7 +48,7 @@ WITH o AS (
          updated_at = now()
     FROM o
    WHERE d.id = ANY(ARRAY(SELECT id FROM o)) AND d.id = o.id
-     AND d.status = 'sending' COLLATE "C" AND d.worker_id = $2 AND d.attempts = o.claimed
+     AND d.state = 'pending' COLLATE "C" AND d.worker_id = $2 AND d.attempts = o.claimed
   RETURNING d.id
 ), att AS (
   INSERT INTO delivery_attempts

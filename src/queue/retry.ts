@@ -11,8 +11,8 @@ import { CLEAR_LEASE } from './statements.js';
 // mid-send counts that attempt now: the worker logs it under the number it claimed
 // (attempts + 1) but no longer owns the row to raise `attempts`, so the next send is numbered
 // after it instead of repeating its number.
-export const REQUEUE_SET = `status = 'pending', next_attempt_at = now(), manual_attempts = manual_attempts + 1,
-  attempts = attempts + CASE WHEN status = 'sending' THEN 1 ELSE 0 END,
+export const REQUEUE_SET = `state = 'pending', next_attempt_at = now(), manual_attempts = manual_attempts + 1,
+  attempts = attempts + CASE WHEN lease_expires_at IS NOT NULL THEN 1 ELSE 0 END,
   ${CLEAR_LEASE}, completed_at = NULL, updated_at = now()`;
 
 /**

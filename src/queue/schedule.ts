@@ -7,6 +7,7 @@
  * so an idle webhook is not looked at again until its next delivery.
  */
 import type { Db } from '../store/db.js';
+import { CLAIMABLE } from './statements.js';
 
 /**
  * Step one: the webhooks whose time has come with nothing due, each with its schedule lock (its
@@ -19,7 +20,7 @@ SELECT c.webhook_id
   FROM (SELECT s.webhook_id FROM webhook_schedule s
          WHERE s.claimable_at <= now()
            AND NOT EXISTS (SELECT 1 FROM deliveries x
-                            WHERE x.webhook_id = s.webhook_id AND x.status = 'pending' AND x.next_attempt_at <= now())
+                            WHERE x.webhook_id = s.webhook_id AND ${CLAIMABLE('x')} AND x.next_attempt_at <= now())
          ORDER BY s.claimable_at
          LIMIT $1) c
  WHERE pg_try_advisory_xact_lock(hashtext('hookline.webhook_schedule'), hashtext(c.webhook_id) & 1023)`;
@@ -33,7 +34,7 @@ SELECT c.webhook_id
 export const SETTLE_MOVE_SQL = `
 UPDATE webhook_schedule s
    SET claimable_at = COALESCE((SELECT x.next_attempt_at FROM deliveries x
-                                 WHERE x.webhook_id = s.webhook_id AND x.status = 'pending'
+                                 WHERE x.webhook_id = s.webhook_id AND ${CLAIMABLE('x')}
                                  ORDER BY x.webhook_id, x.next_attempt_at LIMIT 1), 'infinity')
  WHERE s.webhook_id = ANY($1::text[])`;
 

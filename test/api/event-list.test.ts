@@ -36,7 +36,7 @@ beforeAll(async () => {
   );
   expect(rows).toHaveLength(3);
   await t.db.query(
-    "UPDATE deliveries SET status = 'succeeded', attempts = 1, completed_at = now() WHERE id = $1",
+    "UPDATE deliveries SET state = 'succeeded', attempts = 1, completed_at = now() WHERE id = $1",
     [rows[0].id],
   );
   await t.db.query('UPDATE deliveries SET attempts = 1 WHERE id = $1', [rows[1].id]);

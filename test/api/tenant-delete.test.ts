@@ -38,7 +38,7 @@ describe('deleting a tenant with many deliveries', () => {
     });
     expect(ev.body.deliveries).toBe(1);
     await t.db.query(
-      `INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type, status)
+      `INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type, state)
        SELECT 'dlv_bulk' || lpad(n::text, 6, '0'), $1, $2, $3, 'ticket.created', 'failed'
          FROM generate_series(1, $4::int) AS n`,
       [t.org.orgId, mine.body.id, ev.body.id, ROWS],

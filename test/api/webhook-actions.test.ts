@@ -345,7 +345,7 @@ describe('POST /webhooks/{id}/replay', () => {
     ).rows[0].event_id;
     const n = REPLAY_BATCH * 2 + 50;
     await t.db.query(
-      `INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type, status, attempts, created_at)
+      `INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type, state, attempts, created_at)
        SELECT 'dlv_bulk' || lpad(g::text, 8, '0'), $1, $2, $3, 'ticket.created', 'failed', 6, now() - interval '1 hour'
          FROM generate_series(1, $4::int) g`,
       [t.org.orgId, hook, eventId, n - 1],

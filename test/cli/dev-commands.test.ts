@@ -175,7 +175,7 @@ describe('hookline deliveries tail', () => {
       expect(changes[0].previous).toBeUndefined();
       // A worker finishing it shows as a change of the same delivery.
       await t.db.query(
-        "UPDATE deliveries SET status = 'succeeded', attempts = 1, last_status_code = 200 WHERE event_id = $1",
+        "UPDATE deliveries SET state = 'succeeded', attempts = 1, last_status_code = 200 WHERE event_id = $1",
         [after.body.id],
       );
       await until(

@@ -53,10 +53,10 @@ describe('the queue module is the only home of delivery status and lease writes'
 
   it('recognises each kind of write, and leaves reads and deletes alone', () => {
     const caught = [
-      'UPDATE deliveries SET status = $1',
+      'UPDATE deliveries SET state = $1',
       '  update deliveries d',
       'INSERT INTO deliveries (id, org_id)',
-      "SET status = 'pending', lease_expires_at = NULL, worker_id = NULL",
+      "SET state = 'pending', lease_expires_at = NULL, worker_id = NULL",
       'lease_expires_at = now()',
     ];
     for (const line of caught)

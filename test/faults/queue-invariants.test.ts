@@ -300,7 +300,7 @@ describe('walking the delivery states', () => {
     });
     // What a worker killed mid-request leaves behind: claimed, leased to it, never recorded.
     await t.db.query(
-      `UPDATE deliveries SET status = 'sending', worker_id = 'dead-worker', lease_expires_at = now() + interval '300 milliseconds', next_attempt_at = now() WHERE id = $1`,
+      `UPDATE deliveries SET worker_id = 'dead-worker', lease_expires_at = now() + interval '300 milliseconds', next_attempt_at = now() WHERE id = $1`,
       [id],
     );
     const started = Date.now();

@@ -85,16 +85,18 @@ export async function seedDelivery(
   const status = s.status ?? 'pending';
   const terminal = !['pending', 'sending'].includes(status);
   await q.query(
-    `INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type, status, attempts, is_test, created_at,
-                             next_attempt_at, last_status_code, last_error, last_attempt_at, completed_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+    // `sending` is stored as `pending` under a lease (docs/delivery-states.md, "What is stored").
+    `INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type, state, attempts, is_test, created_at,
+                             next_attempt_at, last_status_code, last_error, last_attempt_at, completed_at,
+                             lease_expires_at, worker_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
     [
       id,
       orgId,
       webhookId,
       eventId,
       eventType,
-      status,
+      status === 'sending' ? 'pending' : status,
       s.attempts ?? (status === 'pending' ? 0 : 1),
       s.isTest ?? false,
       createdAt,
@@ -103,6 +105,8 @@ export async function seedDelivery(
       s.lastError ?? null,
       (s.attempts ?? 1) > 0 && status !== 'pending' ? createdAt : null,
       terminal ? createdAt : null,
+      status === 'sending' ? new Date(Date.now() + 60_000) : null,
+      status === 'sending' ? 'seeded-worker' : null,
     ],
   );
   return id;

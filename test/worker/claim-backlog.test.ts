@@ -122,7 +122,7 @@ async function hold(tx: Queryable, s: Scene, v: Variant): Promise<string[]> {
     await tx.query(`UPDATE webhooks SET ordering = 'fifo' WHERE id = $1`, [s.big]);
     // Its head is out with another worker: nothing behind it may go.
     await tx.query(
-      `UPDATE deliveries SET status = 'sending', worker_id = 'elsewhere', lease_expires_at = now() + interval '1 minute'
+      `UPDATE deliveries SET worker_id = 'elsewhere', lease_expires_at = now() + interval '1 minute'
         WHERE id = (SELECT id FROM deliveries WHERE webhook_id = $1 ORDER BY seq LIMIT 1)`,
       [s.big],
     );
@@ -174,13 +174,23 @@ describe('the claim with a waiting webhook’s large backlog', () => {
     }
     for (const [what, f] of Object.entries(figures)) {
       expect(f[100_000].buffers, what).toBeLessThan(BUFFER_BOUND);
-      expect(f[100_000].buffers, what).toBeLessThanOrEqual(2 * f[1_000].buffers + 20);
+      // A few buffers more per index lookup in the larger table's deeper indexes; a walk of the
+      // waiting webhook's rows would read hundreds more.
+      expect(f[100_000].buffers, what).toBeLessThanOrEqual(f[1_000].buffers + GROWTH_BOUND);
     }
   });
 });
 
 /** A fixed bound, far below one pass over 100,000 index entries (some hundreds of pages). */
 const BUFFER_BOUND = 500;
+/**
+ * What the 100,000-row scene may read beyond the 1,000-row one: its primary key and pending index
+ * are a level deeper, and the claim's lookups by id and by webhook each pay for that. Measured
+ * 32–83 buffers more (the claim writes no index entry since sql/000103_hot_claim.sql, so the
+ * 1,000-row claim reads 62 buffers on PostgreSQL where it read 144); walking the waiting
+ * webhook's rows costs 3,000.
+ */
+const GROWTH_BOUND = 120;
 
 describe('the claim with statistics taken when the queue was empty', () => {
   // Autoanalyze (or the embedded store's maintenance) can sample `deliveries` at the end of a quiet
@@ -191,7 +201,7 @@ describe('the claim with statistics taken when the queue was empty', () => {
     await tdb.db.query('DELETE FROM deliveries WHERE org_id = $1', [org]);
     const past = await seedWebhook(tdb.db, org);
     await tdb.db.query(
-      `INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type, status, attempts, next_attempt_at, created_at)
+      `INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type, state, attempts, next_attempt_at, created_at)
        SELECT 'dlv_past' || lpad(i::text, 7, '0'), $1, $2, $3, 'ticket.created', 'succeeded', 1,
               now() - interval '2 hours', now() - interval '2 hours'
          FROM generate_series(1, 5000) AS i`,

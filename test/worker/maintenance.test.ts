@@ -26,7 +26,7 @@ async function event(ageDays: number, deliveryStatus: string): Promise<string> {
   );
   const d = newId('dlv');
   await tdb.db.query(
-    `INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type, status, next_attempt_at) VALUES ($1, $2, 'wh_m', $3, 'a.b', $4, now() + interval '1 day')`,
+    `INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type, state, next_attempt_at) VALUES ($1, $2, 'wh_m', $3, 'a.b', $4, now() + interval '1 day')`,
     [d, org, id, deliveryStatus],
   );
   await tdb.db.query(
@@ -61,7 +61,7 @@ describe('retention', () => {
 
 describe('leases', () => {
   it('hands a delivery whose lease expired back to the queue, and leaves live leases alone', async () => {
-    await tdb.db.query(`UPDATE deliveries SET status = 'succeeded'`);
+    await tdb.db.query(`UPDATE deliveries SET state = 'succeeded'`);
     const e = await event(0, 'pending');
     await tdb.db.query(`UPDATE deliveries SET next_attempt_at = now() WHERE event_id = $1`, [e]);
     const [claimed] = await claimDeliveries(tdb.db, 'w1', 10, 60);

@@ -43,7 +43,7 @@ async function staleHook(): Promise<string> {
   const hook = await seedWebhook(tdb.db, org);
   await seedDelivery(tdb.db, org, hook, { status: 'succeeded' });
   const id = await seedDelivery(tdb.db, org, hook);
-  await tdb.db.query(`UPDATE deliveries SET status = 'succeeded' WHERE id = $1`, [id]);
+  await tdb.db.query(`UPDATE deliveries SET state = 'succeeded' WHERE id = $1`, [id]);
   expect(await isClaimable(hook)).toBe(true);
   return hook;
 }
@@ -151,7 +151,7 @@ describe.skipIf(testStore !== 'postgres')('a publish racing with the move, on Po
     const id = await seedDelivery(tdb.db, org, hook, { status: 'failed' });
     await writer.query('BEGIN');
     await writer.query(
-      `UPDATE deliveries SET status = 'pending', next_attempt_at = now() WHERE id = $1`,
+      `UPDATE deliveries SET state = 'pending', next_attempt_at = now() WHERE id = $1`,
       [id],
     );
     await settleSchedule(tdb.db);

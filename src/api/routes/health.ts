@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { HooklineError } from '../../errors.js';
+import { readQueueGauges } from '../../queue/gauges.js';
 
 /** Liveness, readiness and Prometheus metrics: no authentication, outside /api/v1. */
 export async function healthRoutes(app: FastifyInstance): Promise<void> {
@@ -18,15 +19,11 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.get('/metrics', { schema: hide }, async (_request, reply) => {
-    // Queue gauges are read at scrape time: one cheap query on the partial index.
+    // Queue gauges are read at scrape time: one pass over the queue's partial index.
     try {
-      const { rows } = await db.query<{ depth: number; oldest: number | null }>(
-        `SELECT count(*)::int AS depth,
-                extract(epoch FROM now() - min(next_attempt_at) FILTER (WHERE status = 'pending' AND next_attempt_at <= now()))::float8 AS oldest
-           FROM deliveries WHERE status IN ('pending', 'sending')`,
-      );
-      metrics.queueDepth.set(rows[0].depth);
-      metrics.oldestPendingAge.set(rows[0].oldest ?? 0);
+      const g = await readQueueGauges(db);
+      metrics.queueDepth.set(g.depth);
+      metrics.oldestPendingAge.set(g.oldestDueSeconds);
     } catch (err) {
       app.log.warn({ err }, 'could not read queue gauges');
     }
