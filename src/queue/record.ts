@@ -19,8 +19,9 @@ import { CLAIMED_COLUMNS, TERMINAL_SQL } from './statements.js';
  * matches the old one), is left alone.
  * The attempt is logged either way (it happened) unless the delivery is gone:
  * its webhook was deleted while it was in flight, and its log went with it.
- * Only a delete that commits while this statement runs can still fail the
- * foreign key; recordOutcomesSafely then retries the batch row by row.
+ * (No foreign key checks that, row by row: sql/000104_attempts_without_fk.sql.
+ * Only a delete that commits while this statement runs can leave the attempt
+ * without its delivery.)
  * The rows are found by primary key (`= ANY(ARRAY(…))`, as in the claim), and
  * `COLLATE "C"` (same meaning for an equality) keeps the state test from
  * matching the pending indexes' predicate: otherwise the planner, whose

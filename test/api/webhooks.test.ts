@@ -338,7 +338,7 @@ describe('changing a webhook', () => {
     expect(rows[0].first_failure_at).toBeNull();
   });
 
-  it('DELETE removes the webhook and its deliveries', async () => {
+  it('DELETE removes the webhook, its deliveries and their attempts', async () => {
     const created = (await t.org.admin('POST', '/webhooks', valid())).body;
     await t.db.query(
       `INSERT INTO events (id, org_id, event_type, payload) VALUES ('evt_cascade', $1, 'ticket.created', '{}')`,
@@ -348,12 +348,19 @@ describe('changing a webhook', () => {
       `INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type) VALUES ('dlv_cascade', $1, $2, 'evt_cascade', 'ticket.created')`,
       [t.org.orgId, created.id],
     );
+    await t.db.query(
+      `INSERT INTO delivery_attempts (id, org_id, delivery_id, webhook_id, attempt, started_at, duration_ms)
+       VALUES ('att_cascade', $1, 'dlv_cascade', $2, 1, now(), 5)`,
+      [t.org.orgId, created.id],
+    );
     const res = await t.org.admin('DELETE', `/webhooks/${created.id}`);
     expect(res.status).toBe(204);
     expect((await t.org.admin('GET', `/webhooks/${created.id}`)).status).toBe(404);
     expect((await t.org.admin('DELETE', `/webhooks/${created.id}`)).status).toBe(404);
     const { rows } = await t.db.query("SELECT 1 FROM deliveries WHERE id = 'dlv_cascade'");
     expect(rows).toHaveLength(0);
+    const attempts = await t.db.query("SELECT 1 FROM delivery_attempts WHERE id = 'att_cascade'");
+    expect(attempts.rows).toHaveLength(0);
   });
 });
 
