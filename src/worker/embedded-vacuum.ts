@@ -20,25 +20,11 @@
  * the claim's plan does not depend on them (docs/delivery-states.md,
  * "Claiming"). A VACUUM (ANALYZE) with the default target held the database
  * for 655 ms in the middle of a latency measurement.
- *
- * Most VACUUM passes skip the indexes (INDEX_CLEANUP OFF, as autovacuum's own
- * failsafe does): they prune the heap, set the visibility map and freeze, but
- * leave the dead index entries, which the full pass reads every index whole to
- * find. On the bench's `deliveries` (about 150,000 rows, six indexes) that is
- * 69 ms against 439 ms, and a pass that lands in a latency window of 10
- * events/s costs its p99 31 ms against 385. Every FULL_EVERY-th vacuum of a
- * table is full, so its indexes are cleaned every few minutes under load.
  */
 import type { Db } from '../store/db.js';
 
 /** Autovacuum's default `autovacuum_freeze_max_age`. */
 export const FREEZE_MAX_AGE = 200_000_000;
-
-/** One VACUUM of a table in this many also cleans its indexes (every 5–10 minutes under load). */
-export const FULL_EVERY = 10;
-
-/** Heap-only vacuums of each table since its last full one, kept by the caller across passes. */
-export type VacuumMemory = Map<string, number>;
 
 /**
  * Hookline's table most due for VACUUM or else ANALYZE: ids past the freeze age first, then
@@ -61,41 +47,30 @@ SELECT relname, vacuum
  ORDER BY old DESC, vacuum DESC, changed DESC
  LIMIT 1`;
 
-/** What a pass did, and to which table: a full VACUUM, one that skipped the indexes, or ANALYZE. */
+/** What a pass did, and to which table. */
 export interface VacuumPass {
   table: string;
-  action: 'vacuum' | 'heap vacuum' | 'analyze';
+  action: 'vacuum' | 'analyze';
 }
 
 /**
  * Vacuums, or else analyzes, the embedded table that most needs it, if any.
- * With `memory`, a vacuum skips the indexes but every `fullEvery`-th of a
- * table; without, each one is full. `freezeMaxAge` is for tests, which cannot
- * age a table by 200 million transactions.
+ * `freezeMaxAge` is for tests, which cannot age a table by 200 million
+ * transactions.
  */
 export async function vacuumEmbedded(
   db: Db,
-  opts: { memory?: VacuumMemory; fullEvery?: number; freezeMaxAge?: number } = {},
+  freezeMaxAge = FREEZE_MAX_AGE,
 ): Promise<VacuumPass | undefined> {
   if (db.kind !== 'pglite') return undefined;
   // PGlite's single process keeps its table statistics to itself until asked to publish them.
   await db.query('SELECT pg_stat_force_next_flush()');
-  const { rows } = await db.query<{ relname: string; vacuum: boolean }>(DUE_SQL, [
-    opts.freezeMaxAge ?? FREEZE_MAX_AGE,
-  ]);
+  const { rows } = await db.query<{ relname: string; vacuum: boolean }>(DUE_SQL, [freezeMaxAge]);
   if (!rows[0]) return undefined;
   const table = rows[0].relname;
   const quoted = `"${table.replaceAll('"', '""')}"`;
   if (rows[0].vacuum) {
-    const light = opts.memory ? (opts.memory.get(table) ?? 0) + 1 : 0;
-    if (light > 0 && light < (opts.fullEvery ?? FULL_EVERY)) {
-      // No truncation either: it would scan the table's end and is only worth it after the full pass.
-      await db.query(`VACUUM (INDEX_CLEANUP OFF, TRUNCATE OFF) ${quoted}`);
-      opts.memory?.set(table, light);
-      return { table, action: 'heap vacuum' };
-    }
     await db.query(`VACUUM ${quoted}`);
-    opts.memory?.set(table, 0);
     return { table, action: 'vacuum' };
   }
   await db.transaction(async (tx) => {

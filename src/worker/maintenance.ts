@@ -9,7 +9,7 @@ import type { Logger } from '../log.js';
 import { settleSchedule } from '../queue/schedule.js';
 import { releaseExpiredLeases } from '../queue/release.js';
 import { readQueueGauges } from '../queue/gauges.js';
-import { vacuumEmbedded, type VacuumMemory } from './embedded-vacuum.js';
+import { vacuumEmbedded } from './embedded-vacuum.js';
 import { pruneOldData } from './retention.js';
 import { purgeDeletedWebhooks, purgeIsDue } from './tenant-purge.js';
 
@@ -45,7 +45,6 @@ export function startMaintenance(deps: MaintenanceDeps): () => Promise<void> {
   let running: Promise<void> | undefined;
   let lastGauges = 0;
   let lastVacuum = Date.now();
-  const vacuumMemory: VacuumMemory = new Map();
   let nextRetention = Date.now() + RETENTION_FIRST_MS;
 
   const tick = async () => {
@@ -63,7 +62,7 @@ export function startMaintenance(deps: MaintenanceDeps): () => Promise<void> {
       }
       if (db.kind === 'pglite' && Date.now() - lastVacuum >= VACUUM_EVERY_MS) {
         lastVacuum = Date.now();
-        const pass = await vacuumEmbedded(db, { memory: vacuumMemory });
+        const pass = await vacuumEmbedded(db);
         const ms = Date.now() - lastVacuum;
         // A long pass held the one database connection that long: worth an operator's notice.
         if (pass) log[ms >= 500 ? 'info' : 'debug']({ ...pass, ms }, 'embedded table maintenance');

@@ -89,47 +89,10 @@ describe.runIf(testStore === 'pglite')('vacuum on the embedded store, other thre
          JOIN pg_class c ON c.oid = s.relid WHERE s.schemaname = current_schema()`,
     );
     const oldest = rows[0].oldest;
-    const pass = await vacuumEmbedded(tdb.db, { freezeMaxAge: oldest - 1 });
+    const pass = await vacuumEmbedded(tdb.db, oldest - 1);
     expect(pass?.action).toBe('vacuum');
     // Its ids were among the oldest; the vacuum froze them.
     expect(await age(pass!.table)).toBeLessThan(oldest);
-  });
-});
-
-describe.runIf(testStore === 'pglite')('vacuum on the embedded store, indexes', () => {
-  it('skips the indexes on all but every fullEvery-th vacuum of a table', async () => {
-    while (await vacuumEmbedded(tdb.db));
-    await tdb.db.query('CREATE TABLE vacuum_x (id int PRIMARY KEY, n int)');
-    await tdb.db.query('CREATE INDEX vacuum_x_n ON vacuum_x (n)');
-    const memory = new Map<string, number>();
-    await tdb.db.query('INSERT INTO vacuum_x SELECT i, i FROM generate_series(1, 1000) i');
-    while (await vacuumEmbedded(tdb.db));
-    const passes = [];
-    for (let round = 1; round <= 3; round++) {
-      // 1,000 dead rows and 1,000 new ones each round: due for a vacuum, then an analyze.
-      await tdb.db.query('DELETE FROM vacuum_x');
-      await tdb.db.query(
-        'INSERT INTO vacuum_x SELECT i, i FROM generate_series($1::int, $1::int + 999) i',
-        [round * 1000 + 1],
-      );
-      // Bounded: a table stays due at most until its next full vacuum.
-      for (let k = 0; k < 10; k++) {
-        const pass = await vacuumEmbedded(tdb.db, { memory, fullEvery: 3 });
-        if (!pass) break;
-        passes.push(pass);
-      }
-    }
-    // Counted per table: the 3rd, the 6th … vacuum is full. (Between them a table can stay due:
-    // ANALYZE counts the dead line pointers a heap vacuum leaves as dead rows.)
-    const vacuums = passes.filter((p) => p.action !== 'analyze');
-    expect(vacuums.length).toBeGreaterThanOrEqual(3);
-    vacuums.forEach((p, i) =>
-      expect(p, `vacuum ${i + 1}`).toEqual({
-        table: 'vacuum_x',
-        action: (i + 1) % 3 === 0 ? 'vacuum' : 'heap vacuum',
-      }),
-    );
-    expect(memory.get('vacuum_x')).toBe(vacuums.length % 3);
   });
 });
 
