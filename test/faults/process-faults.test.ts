@@ -320,6 +320,22 @@ describe.runIf(testStore === 'pglite')('the single embedded-store process killed
       () =>
         `every acknowledged event delivered (${accepted.filter((id) => !seen.has(id)).length} missing):\n${serve.output()}`,
     );
+    // What the killed process sent but never recorded is still leased to it: delivered, but not
+    // finished until its lease ends, the reaper hands it back and the resend is recorded. Wait for
+    // that state, not for the receiver: a quick restart leaves the stop below inside the lease.
+    const unfinished = async () => {
+      const pages = await Promise.all(
+        ['pending', 'retrying', 'sending'].map((s) =>
+          http(serve.url, 'GET', `/deliveries?status=${s}&limit=10`),
+        ),
+      );
+      return pages.flatMap((p) => (p.body as { data: Array<{ id: string }> }).data);
+    };
+    await until(
+      async () => (await unfinished()).length === 0,
+      60_000,
+      async () => `deliveries not finished: ${JSON.stringify(await unfinished())}`,
+    );
     await serve.kill('SIGTERM');
 
     // The data directory, opened after a clean stop: nothing half-stored, nothing left behind.
