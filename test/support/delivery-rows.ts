@@ -6,6 +6,7 @@
 import { newId } from '../../src/ids.js';
 import { generateSecret } from '../../src/core/signing.js';
 import type { Queryable } from '../../src/store/db.js';
+import type { AttemptResult } from '../../src/worker/send.js';
 
 export interface WebhookSeed {
   url?: string;
@@ -163,3 +164,16 @@ export async function auditRows(q: Queryable, orgId: string, action: string) {
   );
   return rows;
 }
+
+/** An attempt the receiver answered 200, for tests that record outcomes without sending. */
+export const answered200: AttemptResult = {
+  ok: true,
+  startedAt: new Date(),
+  durationMs: 3,
+  requestHeaders: { 'webhook-id': 'evt_x' },
+  status: 200,
+  responseHeaders: {},
+  responseBody: 'ok',
+  error: null,
+  errorDetail: null,
+};

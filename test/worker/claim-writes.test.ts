@@ -12,8 +12,8 @@ import { claimDeliveries, UNBOUNDED_ROOM } from '../../src/queue/claim.js';
 import { recordOutcomes } from '../../src/queue/record.js';
 import { releaseClaims } from '../../src/queue/release.js';
 import { decide } from '../../src/worker/decide.js';
-import type { AttemptResult } from '../../src/worker/send.js';
 import { newId } from '../../src/ids.js';
+import { answered200 } from '../support/delivery-rows.js';
 
 let tdb: TestDatabase;
 const org = 'org_claim_writes';
@@ -60,18 +60,6 @@ async function updates(tx: Queryable): Promise<{ upd: number; hot: number }> {
   return rows[0] ?? { upd: 0, hot: 0 };
 }
 
-const answered: AttemptResult = {
-  ok: true,
-  startedAt: new Date(),
-  durationMs: 3,
-  requestHeaders: {},
-  status: 200,
-  responseHeaders: {},
-  responseBody: 'ok',
-  error: null,
-  errorDetail: null,
-};
-
 describe('the writes of a delivery', () => {
   it('claims as HOT updates: no index entry for the lease', async () => {
     const [mine, ...others] = await queue();
@@ -102,7 +90,7 @@ describe('the writes of a delivery', () => {
       const recorded = await recordOutcomes(
         tx,
         'w-hot',
-        claimed.map((c) => decide(c, answered)),
+        claimed.map((c) => decide(c, answered200)),
       );
       expect(recorded.size).toBe(ROWS);
       const record = await updates(tx);

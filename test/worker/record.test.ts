@@ -3,8 +3,8 @@ import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { claimDeliveries } from '../../src/queue/claim.js';
 import { recordOutcomesSafely } from '../../src/worker/recorder.js';
 import { decide } from '../../src/worker/decide.js';
-import type { AttemptResult } from '../../src/worker/send.js';
 import { newId } from '../../src/ids.js';
+import { answered200 } from '../support/delivery-rows.js';
 
 let tdb: TestDatabase;
 const org = 'org_record';
@@ -33,18 +33,6 @@ async function webhookWithDelivery(): Promise<{ webhook: string; delivery: strin
   return { webhook, delivery };
 }
 
-const answered: AttemptResult = {
-  ok: true,
-  startedAt: new Date(),
-  durationMs: 3,
-  requestHeaders: { 'webhook-id': 'evt_x' },
-  status: 200,
-  responseHeaders: {},
-  responseBody: 'ok',
-  error: null,
-  errorDetail: null,
-};
-
 describe('recording outcomes', () => {
   it('records a batch in one statement when a webhook was deleted while its delivery was in flight', async () => {
     const kept = await webhookWithDelivery();
@@ -57,7 +45,7 @@ describe('recording outcomes', () => {
     const recorded = await recordOutcomesSafely(
       tdb.db,
       'w1',
-      claimed.map((c) => decide(c, answered)),
+      claimed.map((c) => decide(c, answered200)),
       (err) => errors.push(err),
     );
     // No fallback to one statement per outcome: the batch went through as a whole.
