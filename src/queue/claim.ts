@@ -14,21 +14,10 @@ import type { PreviousSecret } from '../store/webhooks.js';
 import type { StoredEndpoint } from '../core/endpoint-security.js';
 import type { ClaimRoom } from '../worker/webhook-slots.js';
 import type { Transformation } from '../core/transformation.js';
-import { CLAIMABLE, CLAIMED_COLUMNS } from './statements.js';
+import { CLAIMABLE, CLAIMED_DELIVERY_COLUMNS, CLAIMED_WEBHOOK_COLUMNS } from './statements.js';
 
-/** A claimed delivery with everything needed to send it: no further reads on the hot path. */
-export interface ClaimedDelivery {
-  id: string;
-  org_id: string;
-  webhook_id: string;
-  event_id: string;
-  event_type: string;
-  /** Attempts made before this one. */
-  attempts: number;
-  manual_attempts: number;
-  payload_text: string;
-  event_created_at: Date;
-  // The webhook, as it is now.
+/** A claimed delivery's webhook, as it was when the delivery was claimed. */
+export interface ClaimedWebhook {
   url: string;
   webhook_name: string;
   /** The webhook's tenant (null: the organization's own), for operational events. */
@@ -46,6 +35,20 @@ export interface ClaimedDelivery {
   endpoint_security: StoredEndpoint;
   include_fields: string[] | null;
   transformation: Transformation | null;
+}
+
+/** A claimed delivery with everything needed to send it: no further reads on the hot path. */
+export interface ClaimedDelivery extends ClaimedWebhook {
+  id: string;
+  org_id: string;
+  webhook_id: string;
+  event_id: string;
+  event_type: string;
+  /** Attempts made before this one. */
+  attempts: number;
+  manual_attempts: number;
+  payload_text: string;
+  event_created_at: Date;
   /** Claimed as its webhook's circuit probe (docs/delivery-states.md, "Circuit breaker"). */
   circuit_probe: boolean;
   /** Probes failed since the circuit opened, as the claim found it (sets the next probe's wait). */
@@ -171,13 +174,19 @@ WITH probe_cand AS (
   (SELECT id FROM probe_rows WHERE webhook_id IN (SELECT id FROM probed)
    UNION ALL SELECT id FROM heads
    UNION ALL SELECT id FROM others) LIMIT $1
+), claimed AS (
+  UPDATE deliveries d
+     SET lease_expires_at = now() + make_interval(secs => $2), worker_id = $3, updated_at = now()
+    FROM events e, webhooks w
+   WHERE d.id = ANY(ARRAY(SELECT id FROM due)) AND e.id = d.event_id AND w.id = d.webhook_id
+  RETURNING ${CLAIMED_DELIVERY_COLUMNS},
+            (w.circuit_state <> 'closed' AND w.is_active) AS circuit_probe, w.circuit_probes_failed
 )
-UPDATE deliveries d
-   SET lease_expires_at = now() + make_interval(secs => $2), worker_id = $3, updated_at = now()
-  FROM events e, webhooks w
- WHERE d.id = ANY(ARRAY(SELECT id FROM due)) AND e.id = d.event_id AND w.id = d.webhook_id
-RETURNING ${CLAIMED_COLUMNS},
-          (w.circuit_state <> 'closed' AND w.is_active) AS circuit_probe, w.circuit_probes_failed`;
+-- The webhook's columns on its first row only (claimDeliveries copies them to the rest): a batch
+-- is mostly a few webhooks' rows, and their JSON columns cost more to send and parse than the rest.
+SELECT d.*, ${CLAIMED_WEBHOOK_COLUMNS}
+  FROM (SELECT c.*, row_number() OVER (PARTITION BY c.webhook_id) AS nth FROM claimed c) d
+  LEFT JOIN webhooks w ON d.nth = 1 AND w.id = d.webhook_id`;
 
 /** No per-webhook bound: what a worker without slots (tests, tools) passes. */
 export const UNBOUNDED_ROOM: ClaimRoom = { busy: [], ids: [], rooms: [], fresh: 2 ** 31 - 1 };
@@ -191,8 +200,38 @@ export async function claimDeliveries(
   room: ClaimRoom = UNBOUNDED_ROOM,
 ): Promise<ClaimedDelivery[]> {
   const { text, values } = claimQuery(workerId, limit, leaseSeconds, room);
-  const { rows } = await q.query<ClaimedDelivery>(text, values, { name: 'hookline_claim' });
-  return rows;
+  const { rows } = await q.query<ClaimedDelivery & { nth?: number | string }>(text, values, {
+    name: 'hookline_claim',
+  });
+  const webhooks = new Map<string, ClaimedDelivery>();
+  for (const r of rows) if (Number(r.nth) === 1) webhooks.set(r.webhook_id, r);
+  return rows.map((r) => {
+    const w = webhooks.get(r.webhook_id)!;
+    const { nth: _, ...delivery } = r;
+    return r === w ? delivery : { ...delivery, ...webhookPart(w) };
+  });
+}
+
+/** The columns CLAIMED_WEBHOOK_COLUMNS reads, taken from a claimed row that has them. */
+function webhookPart(w: ClaimedWebhook): ClaimedWebhook {
+  return {
+    url: w.url,
+    webhook_name: w.webhook_name,
+    tenant_id: w.tenant_id,
+    is_active: w.is_active,
+    timeout_seconds: w.timeout_seconds,
+    retry_attempts: w.retry_attempts,
+    retry_delay_seconds: w.retry_delay_seconds,
+    rate_limit_per_second: w.rate_limit_per_second,
+    ordering: w.ordering,
+    custom_headers: w.custom_headers,
+    secret: w.secret,
+    previous_secrets: w.previous_secrets,
+    webhook_updated_at: w.webhook_updated_at,
+    endpoint_security: w.endpoint_security,
+    include_fields: w.include_fields,
+    transformation: w.transformation,
+  };
 }
 
 /** The claim's statement and parameters, for claimDeliveries and for EXPLAIN in tests. */

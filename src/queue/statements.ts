@@ -48,11 +48,19 @@ export const CLAIMABLE = (d: string) => `${d}.state = 'pending' AND ${d}.lease_e
 
 /**
  * The columns of a claimed delivery (`ClaimedDelivery`) read from the delivery
- * `d`, its event `e` and its webhook `w`, except the circuit probe columns,
- * which each claim adds its own way.
+ * `d` and its event `e`.
  */
-export const CLAIMED_COLUMNS = `d.id, d.org_id, d.webhook_id, d.event_id, d.event_type, d.attempts, d.manual_attempts,
-          e.payload::text AS payload_text, e.created_at AS event_created_at,
-          w.url, w.name AS webhook_name, w.tenant_id, w.is_active, w.timeout_seconds, w.retry_attempts, w.retry_delay_seconds,
-          w.rate_limit_per_second, w.ordering, w.custom_headers, w.secret, w.previous_secrets,
+export const CLAIMED_DELIVERY_COLUMNS = `d.id, d.org_id, d.webhook_id, d.event_id, d.event_type, d.attempts, d.manual_attempts,
+          e.payload::text AS payload_text, e.created_at AS event_created_at`;
+
+/** The columns of a claimed delivery (`ClaimedWebhook`) read from its webhook `w`. */
+export const CLAIMED_WEBHOOK_COLUMNS = `w.url, w.name AS webhook_name, w.tenant_id, w.is_active, w.timeout_seconds, w.retry_attempts,
+          w.retry_delay_seconds, w.rate_limit_per_second, w.ordering, w.custom_headers, w.secret, w.previous_secrets,
           w.updated_at AS webhook_updated_at, w.endpoint_security, w.include_fields, w.transformation`;
+
+/**
+ * Both, for a statement that reads one delivery; except the circuit probe
+ * columns, which each claim adds its own way.
+ */
+export const CLAIMED_COLUMNS = `${CLAIMED_DELIVERY_COLUMNS},
+          ${CLAIMED_WEBHOOK_COLUMNS}`;
