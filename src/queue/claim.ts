@@ -15,6 +15,10 @@ import type { StoredEndpoint } from '../core/endpoint-security.js';
 import type { ClaimRoom } from '../worker/webhook-slots.js';
 import type { Transformation } from '../core/transformation.js';
 import { CLAIMABLE, CLAIMED_DELIVERY_COLUMNS, CLAIMED_WEBHOOK_COLUMNS } from './statements.js';
+import { RATE_CLAIM_SECONDS } from '../worker/rate-limit.js';
+
+/** A room that bounds nothing (the claim's int parameters). */
+const UNBOUNDED = 2 ** 31 - 1;
 
 /** A claimed delivery's webhook, as it was when the delivery was claimed. */
 export interface ClaimedWebhook {
@@ -80,7 +84,8 @@ export interface ClaimedDelivery extends ClaimedWebhook {
  *   held behind a fifo head, an open circuit or a busy worker costs a claim the same
  *   with 10 rows or 100,000. A webhook with nothing due is not even walked once its
  *   time has been moved on. Of the rest, in that order, each gives its oldest due
- *   rows, as many as it has room for, until the batch is full. (An inactive
+ *   rows, as many as it has room for (a rate-limited webhook: at most RATE_CLAIM_SECONDS of its
+ *   rate, src/worker/rate-limit.ts), until the batch is full. (An inactive
  *   webhook's deliveries are claimed only to be cancelled, so its circuit does not
  *   hold them.)
  * Relay webhooks (hookline listen) are sent by the CLI that claims them
@@ -145,8 +150,9 @@ WITH probe_cand AS (
   -- pass the checks on their two rows, and only until $1 are found (each gives at least its
   -- oldest row, unless another worker holds them all).
   SELECT s.webhook_id,
-         COALESCE((SELECT r.room FROM unnest($5::text[], $6::int[]) AS r(webhook_id, room)
-                    WHERE r.webhook_id = s.webhook_id), $7) AS room
+         LEAST(COALESCE((SELECT r.room FROM unnest($5::text[], $6::int[]) AS r(webhook_id, room)
+                          WHERE r.webhook_id = s.webhook_id), $7),
+               COALESCE(ow.rate_limit_per_second * ${RATE_CLAIM_SECONDS}, ${UNBOUNDED})) AS room
     FROM webhook_schedule s
     JOIN webhooks ow ON ow.id = s.webhook_id
    CROSS JOIN LATERAL (SELECT x.next_attempt_at AS head FROM deliveries x
@@ -189,7 +195,7 @@ SELECT d.*, ${CLAIMED_WEBHOOK_COLUMNS}
   LEFT JOIN webhooks w ON d.nth = 1 AND w.id = d.webhook_id`;
 
 /** No per-webhook bound: what a worker without slots (tests, tools) passes. */
-export const UNBOUNDED_ROOM: ClaimRoom = { busy: [], ids: [], rooms: [], fresh: 2 ** 31 - 1 };
+export const UNBOUNDED_ROOM: ClaimRoom = { busy: [], ids: [], rooms: [], fresh: UNBOUNDED };
 
 /** Claims up to `limit` due deliveries for `workerId`, leased for `leaseSeconds`, within each webhook's `room`. */
 export async function claimDeliveries(

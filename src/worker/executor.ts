@@ -17,13 +17,11 @@ import { internalFailure, sendAttempt } from './send.js';
 import type { AttemptMessage, AttemptOptions, AttemptResult, AttemptTarget } from './send.js';
 import { cancelled, decide, deferred, skipped, type Outcome } from './decide.js';
 import { prepareTransformed } from './transform-step.js';
-import { createRateLimiter } from './rate-limit.js';
+import { createRateLimiter, MAX_RATE_WAIT_MS, type RateLimiter } from './rate-limit.js';
 import type { Slot, WebhookSlots } from './webhook-slots.js';
 import { createSecretCache } from './secrets.js';
 import { createEndpointCache } from './endpoints.js';
 
-/** A rate-limited send waits in process up to this long; longer, it goes back to the queue. */
-const MAX_RATE_WAIT_MS = 1000;
 /**
  * A delivery over its webhook's in-flight cap waits in process when a slot is expected
  * this soon (and within a tenth of the lease it holds meanwhile), and goes back to the
@@ -73,6 +71,8 @@ export interface ExecutorDeps {
   slots: WebhookSlots;
   /** False once the worker stops: a delivery that waited for a slot meanwhile goes back unsent. */
   running: () => boolean;
+  /** The webhooks' token buckets, shared with the producer's claim room (claim-room.ts). */
+  limiter?: RateLimiter;
   /** Jitter source, for tests. */
   random?: () => number;
 }
@@ -85,7 +85,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
   const { config, metrics, log, dispatcher, slots } = deps;
   const secrets = createSecretCache(createSecretBox(config.encryptionKey));
   const endpoints = createEndpointCache(createSecretBox(config.encryptionKey), config);
-  const limiter = createRateLimiter();
+  const limiter = deps.limiter ?? createRateLimiter();
   const waitMs = slotWaitMs(config);
   const decideOpts = { scale: config.retryDelayScale, random: deps.random };
 
@@ -113,7 +113,19 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     return slot;
   }
 
-  return async function execute(c) {
+  async function execute(c: ClaimedDelivery): Promise<Outcome> {
+    // Counted against the webhook's claim room until it has its token (or will not need one).
+    const reserved = c.rate_limit_per_second
+      ? limiter.expect(c.webhook_id, c.rate_limit_per_second)
+      : () => {};
+    try {
+      return await attempt(c, reserved);
+    } finally {
+      reserved();
+    }
+  }
+
+  async function attempt(c: ClaimedDelivery, reserved: () => void): Promise<Outcome> {
     if (!c.is_active) return cancelled(c);
     // Over its webhook's cap a delivery is deferred without holding a slot: it leaves the
     // worker's in-flight set at once and the producer fills that room with other webhooks' work.
@@ -126,6 +138,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     try {
       if (c.rate_limit_per_second) {
         const wait = limiter.reserve(c.webhook_id, c.rate_limit_per_second);
+        reserved();
         if (wait > MAX_RATE_WAIT_MS) {
           limiter.refund(c.webhook_id);
           metrics.deferrals.inc({ reason: 'rate_limit' });
@@ -164,5 +177,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     } finally {
       slot.release(Date.now(), durationMs);
     }
-  };
+  }
+
+  return execute;
 }

@@ -20,6 +20,8 @@ import { claimDeliveries, msUntilNextDue, type ClaimedDelivery } from '../queue/
 import { releaseClaims } from '../queue/release.js';
 import { deliveryDispatcher } from './send.js';
 import { createWebhookSlots, webhookCap } from './webhook-slots.js';
+import { createRateLimiter } from './rate-limit.js';
+import { slotsAndRates } from './claim-room.js';
 import { createWake } from './wake.js';
 import { startMaintenance } from './maintenance.js';
 import { createProducer } from './producer.js';
@@ -72,6 +74,7 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
   const { db, config, metrics, log } = deps;
   const id = opts.id ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const slots = createWebhookSlots({ cap: webhookCap(config), maxWaitMs: slotWaitMs(config) });
+  const limiter = createRateLimiter();
   const batchSize = config.workerBatchSize;
   const concurrency = config.workerConcurrency;
   const stats = { claimed: 0, recorded: 0, inFlight: 0, deferred: 0 };
@@ -94,7 +97,7 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
     release: (claimed) => releaseClaims(db, id, claimed),
     dispatch,
     inFlight: () => inflight.size,
-    slots,
+    slots: slotsAndRates(slots, limiter),
     batchSize,
     concurrency,
     idlePollMs: opts.idlePollMs ?? SAFETY_NET_MS,
@@ -110,6 +113,7 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
     log,
     dispatcher: opts.dispatcher ?? deliveryDispatcher(config),
     slots,
+    limiter,
     running: () => producer.running,
     random: opts.random,
   });

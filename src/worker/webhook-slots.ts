@@ -38,6 +38,7 @@
  * Pure: no I/O, no clock (`now` comes in), no timers.
  */
 import type { Config } from '../config.js';
+import { RATE_CLAIM_SECONDS } from './rate-limit.js';
 
 /** Weight of the newest attempt duration in the EWMA. */
 const EWMA_WEIGHT = 0.2;
@@ -107,12 +108,28 @@ export interface ClaimRoom {
   fresh: number;
 }
 
-/** Whether a claim took, of some webhook, all the room the worker had for it. */
-export function tookAllRoom(room: ClaimRoom, claimed: Array<{ webhook_id: string }>): boolean {
-  const counts = new Map<string, number>();
-  for (const c of claimed) counts.set(c.webhook_id, (counts.get(c.webhook_id) ?? 0) + 1);
+/**
+ * Whether a claim took, of some webhook, all the room the worker had for it, or all the
+ * claim itself takes of a rate-limited webhook (RATE_CLAIM_SECONDS of its rate).
+ */
+export function tookAllRoom(
+  room: ClaimRoom,
+  claimed: Array<{ webhook_id: string; rate_limit_per_second?: number | null }>,
+): boolean {
+  const counts = new Map<string, { n: number; rate?: number | null }>();
+  for (const c of claimed) {
+    const k = counts.get(c.webhook_id);
+    if (k) k.n++;
+    else counts.set(c.webhook_id, { n: 1, rate: c.rate_limit_per_second });
+  }
   const rooms = new Map(room.ids.map((id, i) => [id, room.rooms[i]]));
-  for (const [id, n] of counts) if (n >= (rooms.get(id) ?? room.fresh)) return true;
+  for (const [id, { n, rate }] of counts) {
+    const bound = Math.min(
+      rooms.get(id) ?? room.fresh,
+      rate ? rate * RATE_CLAIM_SECONDS : Infinity,
+    );
+    if (n >= bound) return true;
+  }
   return false;
 }
 
