@@ -30,6 +30,7 @@ import { newAdminKey } from './hookline.js';
 import { freePort } from './ports.js';
 import { nowMs, payload } from './payload.js';
 import { cpuSeconds, loadAverage } from './proc.js';
+import { median } from './steady.js';
 
 const args = process.argv.slice(2);
 const take = (name: string): string | undefined => {
@@ -232,7 +233,6 @@ try {
 } finally {
   await pgServer.stop();
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 process.stdout.write('medians:\n');
 for (const [dir, xs] of runs)
   process.stdout.write(

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { targetsFor, targetValue, type Results } from './report.js';
+import { median } from './steady.js';
 
 const files = process.argv.slice(2);
 if (files.length === 0) {
@@ -19,12 +20,6 @@ const runs = files.map((f) => {
   const r = JSON.parse(readFileSync(f, 'utf8')) as Results;
   return { ...r, targets: targetsFor(r) };
 });
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 const names = runs[0].targets.map((t) => t.name);
 const head = runs.map((r) => r.started_at.slice(0, 16).replace('T', ' '));

@@ -26,6 +26,7 @@ import type { Db } from '../src/store/db.js';
 import { migrate } from '../src/store/migrate.js';
 import { openPglite } from '../src/store/pglite.js';
 import { openPgliteThread } from '../src/store/pglite-thread.js';
+import { median } from './steady.js';
 
 const args = process.argv.slice(2);
 const take = (name: string, fallback: number): number => {
@@ -118,8 +119,6 @@ async function once(adapter: Adapter, templateDir: string): Promise<Figures> {
     rmSync(dir, { recursive: true, force: true });
   }
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main() {
   const templateDir = mkdtempSync(join(tmpdir(), 'hookline-elu-template-'));
