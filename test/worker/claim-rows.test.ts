@@ -4,10 +4,10 @@ import { claimDeliveries } from '../../src/queue/claim.js';
 import { seedDelivery, seedWebhook } from '../support/delivery-rows.js';
 
 let tdb: TestDatabase;
-const org = 'org_claim_columns';
+const org = 'org_claim_rows';
 beforeAll(async () => {
   tdb = await createTestDatabase();
-  await tdb.db.query(`INSERT INTO organizations (id, name) VALUES ($1, 'claim columns')`, [org]);
+  await tdb.db.query(`INSERT INTO organizations (id, name) VALUES ($1, 'claim rows')`, [org]);
 });
 afterAll(async () => tdb?.drop());
 
@@ -59,5 +59,18 @@ describe('the claim', () => {
       expect(c.payload_text).toBe('{"n":1}');
       expect(c).not.toHaveProperty('nth');
     }
+  });
+
+  it('takes at most two seconds of a rate-limited webhook’s rate, even with no bucket for it yet', async () => {
+    const limited = await seedWebhook(tdb.db, org);
+    const free = await seedWebhook(tdb.db, org);
+    await tdb.db.query('UPDATE webhooks SET rate_limit_per_second = 3 WHERE id = $1', [limited]);
+    for (let i = 0; i < 20; i++) {
+      await seedDelivery(tdb.db, org, limited);
+      await seedDelivery(tdb.db, org, free);
+    }
+    const claimed = await claimDeliveries(tdb.db, 'w2', 100, 60);
+    const n = (id: string) => claimed.filter((c) => c.webhook_id === id).length;
+    expect([n(limited), n(free)]).toEqual([6, 20]);
   });
 });
