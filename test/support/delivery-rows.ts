@@ -129,7 +129,9 @@ export async function seedAttempt(
   deliveryId: string,
   a: AttemptSeed,
 ): Promise<string> {
-  const id = newId('att');
+  const startedAt = a.startedAt ?? new Date();
+  // As the worker names it: the id starts with the time it started (retention reads it).
+  const id = newId('att', startedAt.getTime());
   await q.query(
     `INSERT INTO delivery_attempts (id, org_id, delivery_id, webhook_id, attempt, started_at, duration_ms,
                                     request_headers, response_status, response_headers, response_body, error)
@@ -140,7 +142,7 @@ export async function seedAttempt(
       deliveryId,
       webhookId,
       a.attempt,
-      a.startedAt ?? new Date(),
+      startedAt,
       a.durationMs,
       JSON.stringify({ 'webhook-id': 'evt_x', 'content-type': 'application/json' }),
       a.responseStatus === undefined ? 200 : a.responseStatus,

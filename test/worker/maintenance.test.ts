@@ -31,7 +31,7 @@ async function event(ageDays: number, deliveryStatus: string): Promise<string> {
   );
   await tdb.db.query(
     `INSERT INTO delivery_attempts (id, org_id, delivery_id, webhook_id, attempt, started_at, duration_ms) VALUES ($1, $2, $3, 'wh_m', 1, now() - make_interval(days => $4), 5)`,
-    [newId('att'), org, d, ageDays],
+    [newId('att', Date.now() - ageDays * 86_400_000), org, d, ageDays],
   );
   return id;
 }
