@@ -22,6 +22,9 @@ import type { Slot, WebhookSlots } from './webhook-slots.js';
 import { createSecretCache } from './secrets.js';
 import { createEndpointCache } from './endpoints.js';
 
+/** The settling of a delivery whose webhook has no rate limit: nothing was counted. */
+const NOTHING_EXPECTED = () => {};
+
 /**
  * A delivery over its webhook's in-flight cap waits in process when a slot is expected
  * this soon (and within a tenth of the lease it holds meanwhile), and goes back to the
@@ -117,7 +120,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     // Counted against the webhook's claim room until it has its token (or will not need one).
     const reserved = c.rate_limit_per_second
       ? limiter.expect(c.webhook_id, c.rate_limit_per_second)
-      : () => {};
+      : NOTHING_EXPECTED;
     try {
       return await attempt(c, reserved);
     } finally {

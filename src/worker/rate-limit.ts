@@ -52,19 +52,24 @@ export interface RateLimiter {
   room(webhookId: string, now: number): number | undefined;
 }
 
+/** Burst capacity: one second's worth, so a quiet webhook can take a short burst at once. */
+const capacityOf = (perSecond: number) => Math.max(1, perSecond);
+
+/** The tokens of `b` at `now`: refilled at its rate since `b.at`, up to its capacity. */
+const tokensAt = (b: Bucket, now: number) =>
+  Math.min(capacityOf(b.rate), b.tokens + ((now - b.at) * b.rate) / 1000);
+
 export function createRateLimiter(): RateLimiter {
   const buckets = new Map<string, Bucket>();
 
   /** The webhook's bucket at `now`, refilled; a new one is full. */
   function bucket(webhookId: string, perSecond: number, now: number): Bucket {
-    // Burst capacity: one second's worth, so a quiet webhook can take a short burst at once.
-    const capacity = Math.max(1, perSecond);
     let b = buckets.get(webhookId);
     if (!b || b.rate !== perSecond) {
-      b = { tokens: capacity, at: now, rate: perSecond, expected: b?.expected ?? 0 };
+      b = { tokens: capacityOf(perSecond), at: now, rate: perSecond, expected: b?.expected ?? 0 };
       buckets.set(webhookId, b);
     }
-    b.tokens = Math.min(capacity, b.tokens + ((now - b.at) * perSecond) / 1000);
+    b.tokens = tokensAt(b, now);
     b.at = now;
     return b;
   }
@@ -74,8 +79,7 @@ export function createRateLimiter(): RateLimiter {
    * would have room for one again with each token, and cost a claim per send.
    */
   const roomOf = (b: Bucket, now: number) => {
-    const tokens = Math.min(Math.max(1, b.rate), b.tokens + ((now - b.at) * b.rate) / 1000);
-    const room = Math.floor(tokens + (b.rate * MAX_RATE_WAIT_MS) / 1000) - b.expected;
+    const room = Math.floor(tokensAt(b, now) + (b.rate * MAX_RATE_WAIT_MS) / 1000) - b.expected;
     return room >= Math.max(1, Math.ceil((b.rate * MAX_RATE_WAIT_MS) / 2000)) ? room : 0;
   };
 
@@ -88,7 +92,7 @@ export function createRateLimiter(): RateLimiter {
     },
     refund(webhookId) {
       const b = buckets.get(webhookId);
-      if (b) b.tokens = Math.min(Math.max(1, b.rate), b.tokens + 1);
+      if (b) b.tokens = Math.min(capacityOf(b.rate), b.tokens + 1);
     },
     expect(webhookId, perSecond, now = Date.now()) {
       bucket(webhookId, perSecond, now).expected++;
@@ -106,8 +110,7 @@ export function createRateLimiter(): RateLimiter {
       for (const [id, b] of buckets) {
         // A full bucket with nothing claimed is what a new one would be: dropped, so the claim's
         // room lists only the webhooks their rate holds back now, not every one ever sent to.
-        const full =
-          b.expected === 0 && b.tokens + ((now - b.at) * b.rate) / 1000 >= Math.max(1, b.rate);
+        const full = b.expected === 0 && tokensAt(b, now) >= capacityOf(b.rate);
         if (full) buckets.delete(id);
         else out.set(id, roomOf(b, now));
       }
