@@ -4,8 +4,10 @@
  * lease (`sending`), so any number of workers on one PostgreSQL share the
  * queue without sending a claimed delivery twice. The lease is all a claim
  * writes: the row stays `pending` in `state`, so no indexed column changes and
- * the update is HOT (sql/000103_hot_claim.sql); every step below skips leased
- * rows (`CLAIMABLE`). A lease that expires (its
+ * the update is HOT (sql/000103_hot_claim.sql). The pending rows are found
+ * through the queue's own table (sql/000106_delivery_queue.sql), in due or seq
+ * order, and every step below skips leased rows (`UNLEASED`); the update tests
+ * the state again by key, for a row finished meanwhile. A lease that expires (its
  * worker died) is handed back by the reaper (release.ts). The relay's claim
  * (`hookline listen`) takes a relay webhook's rows under the same lease.
  */
@@ -14,7 +16,12 @@ import type { PreviousSecret } from '../store/webhooks.js';
 import type { StoredEndpoint } from '../core/endpoint-security.js';
 import type { ClaimRoom } from '../worker/webhook-slots.js';
 import type { Transformation } from '../core/transformation.js';
-import { CLAIMABLE, CLAIMED_DELIVERY_COLUMNS, CLAIMED_WEBHOOK_COLUMNS } from './statements.js';
+import {
+  CLAIMED_DELIVERY_COLUMNS,
+  CLAIMED_WEBHOOK_COLUMNS,
+  QUEUED,
+  UNLEASED,
+} from './statements.js';
 import { RATE_CLAIM_SECONDS } from '../worker/rate-limit.js';
 
 /** A room that bounds nothing (the claim's int parameters). */
@@ -93,10 +100,7 @@ export interface ClaimedDelivery extends ClaimedWebhook {
  * stays in the queue, for another worker or a later claim.
  * `= ANY(ARRAY(…))` rather than a join on the CTE: the planner then walks the
  * primary key for the claimed ids instead of hashing the whole table. The probe
- * and head rows are found by primary key too: `COLLATE "C"` (same meaning for an
- * equality, as in record.ts) keeps their state test from matching the pending
- * indexes' predicate, which statistics sampled on an empty queue would make the
- * planner walk whole, for every claim (docs/delivery-states.md, "Claiming").
+ * and head rows are found by primary key too.
  * The final join reads the webhook as the statement began, before `probed`
  * turned it half_open: a claimed row of an active webhook whose circuit was not
  * closed can only have come from `probe_rows`, which is what `circuit_probe` says.
@@ -105,10 +109,10 @@ const CLAIM_SQL = `
 WITH probe_cand AS (
   SELECT pw.id AS webhook_id, h.id
     FROM webhooks pw
-   CROSS JOIN LATERAL (SELECT x.id, x.lease_expires_at, x.next_attempt_at FROM deliveries x
-                        WHERE x.webhook_id = pw.id AND x.state = 'pending'
-                          AND (pw.ordering = 'fifo' OR (x.lease_expires_at IS NULL AND x.next_attempt_at <= now()))
-                        ORDER BY x.seq LIMIT 1) h
+   CROSS JOIN LATERAL (SELECT x.id, x.lease_expires_at, q.next_attempt_at FROM ${QUEUED('q', 'x')}
+                        WHERE q.webhook_id = pw.id
+                          AND (pw.ordering = 'fifo' OR (x.lease_expires_at IS NULL AND q.next_attempt_at <= now()))
+                        ORDER BY q.webhook_id, q.seq LIMIT 1) h
    WHERE pw.circuit_state <> 'closed' AND pw.circuit_next_probe_at <= now() AND pw.is_active AND NOT pw.relay
      AND pw.id <> ALL($4::text[]) AND h.lease_expires_at IS NULL AND h.next_attempt_at <= now()
    ORDER BY pw.circuit_next_probe_at
@@ -125,7 +129,7 @@ WITH probe_cand AS (
   SELECT d.id, d.webhook_id
     FROM deliveries d
    WHERE d.id = ANY(ARRAY(SELECT c.id FROM probe_cand c WHERE c.webhook_id IN (SELECT id FROM probe_hooks)))
-     AND d.state = 'pending' COLLATE "C" AND d.lease_expires_at IS NULL
+     AND d.state = 'pending' AND d.lease_expires_at IS NULL
    FOR UPDATE OF d SKIP LOCKED
 ), probed AS (
   UPDATE webhooks w
@@ -137,12 +141,12 @@ WITH probe_cand AS (
     FROM deliveries d
    WHERE d.id = ANY(ARRAY(SELECT h.id
                     FROM webhooks fw
-                   CROSS JOIN LATERAL (SELECT x.id, x.lease_expires_at, x.next_attempt_at FROM deliveries x
-                                        WHERE x.webhook_id = fw.id AND x.state = 'pending'
-                                        ORDER BY x.seq LIMIT 1) h
+                   CROSS JOIN LATERAL (SELECT q.delivery_id AS id, q.next_attempt_at FROM delivery_queue q
+                                        WHERE q.webhook_id = fw.id
+                                        ORDER BY q.webhook_id, q.seq LIMIT 1) h
                    WHERE fw.ordering = 'fifo' AND NOT fw.relay AND (fw.circuit_state = 'closed' OR NOT fw.is_active)
-                     AND h.lease_expires_at IS NULL AND h.next_attempt_at <= now()))
-     AND d.state = 'pending' COLLATE "C" AND d.lease_expires_at IS NULL
+                     AND h.next_attempt_at <= now()))
+     AND d.state = 'pending' AND d.lease_expires_at IS NULL
    FOR UPDATE OF d SKIP LOCKED
 ), ready AS (
   -- The webhooks whose time has come (webhook_schedule), in that order, that send on their own
@@ -155,9 +159,9 @@ WITH probe_cand AS (
                COALESCE(ow.rate_limit_per_second * ${RATE_CLAIM_SECONDS}, ${UNBOUNDED})) AS room
     FROM webhook_schedule s
     JOIN webhooks ow ON ow.id = s.webhook_id
-   CROSS JOIN LATERAL (SELECT x.next_attempt_at AS head FROM deliveries x
-                        WHERE x.webhook_id = s.webhook_id AND ${CLAIMABLE('x')}
-                        ORDER BY x.webhook_id, x.next_attempt_at LIMIT 1) h
+   CROSS JOIN LATERAL (SELECT q.next_attempt_at AS head FROM ${QUEUED('q', 'x')}
+                        WHERE q.webhook_id = s.webhook_id AND ${UNLEASED('x')}
+                        ORDER BY q.webhook_id, q.next_attempt_at LIMIT 1) h
    WHERE s.claimable_at <= now() AND h.head <= now()
      AND ow.ordering <> 'fifo' AND NOT ow.relay AND (ow.circuit_state = 'closed' OR NOT ow.is_active)
      AND s.webhook_id <> ALL($4::text[])
@@ -168,9 +172,10 @@ WITH probe_cand AS (
   -- loop that stops at the LIMIT, so rows are locked only as they are taken.
   SELECT o.id
     FROM ready rw
-   CROSS JOIN LATERAL (SELECT d.id FROM deliveries d
-                        WHERE d.webhook_id = rw.webhook_id AND ${CLAIMABLE('d')} AND d.next_attempt_at <= now()
-                        ORDER BY d.webhook_id, d.next_attempt_at
+   CROSS JOIN LATERAL (SELECT d.id FROM ${QUEUED('q', 'd')}
+                        WHERE q.webhook_id = rw.webhook_id AND q.next_attempt_at <= now()
+                          AND ${UNLEASED('d')} AND d.next_attempt_at <= now()
+                        ORDER BY q.webhook_id, q.next_attempt_at
                         LIMIT rw.room
                         FOR UPDATE OF d SKIP LOCKED) o
    LIMIT $1
@@ -184,7 +189,7 @@ WITH probe_cand AS (
   UPDATE deliveries d
      SET lease_expires_at = now() + make_interval(secs => $2), worker_id = $3, updated_at = now()
     FROM events e, webhooks w
-   WHERE d.id = ANY(ARRAY(SELECT id FROM due)) AND e.id = d.event_id AND w.id = d.webhook_id
+   WHERE d.id = ANY(ARRAY(SELECT id FROM due)) AND d.state = 'pending' AND e.id = d.event_id AND w.id = d.webhook_id
   RETURNING ${CLAIMED_DELIVERY_COLUMNS},
             (w.circuit_state <> 'closed' AND w.is_active) AS circuit_probe, w.circuit_probes_failed
 )
@@ -287,9 +292,9 @@ const NEXT_DUE_SQL = `SELECT (extract(epoch FROM LEAST(
           (SELECT min(s.claimable_at) FROM webhook_schedule s
             WHERE s.claimable_at > now() AND s.claimable_at < 'infinity' AND ${NOT_WAITING}),
           (SELECT min(n.at) FROM webhook_schedule s
-            CROSS JOIN LATERAL (SELECT x.next_attempt_at AS at FROM deliveries x
-                                 WHERE x.webhook_id = s.webhook_id AND ${CLAIMABLE('x')} AND x.next_attempt_at > $1
-                                 ORDER BY x.webhook_id, x.next_attempt_at LIMIT 1) n
+            CROSS JOIN LATERAL (SELECT q.next_attempt_at AS at FROM ${QUEUED('q', 'x')}
+                                 WHERE q.webhook_id = s.webhook_id AND ${UNLEASED('x')} AND q.next_attempt_at > $1
+                                 ORDER BY q.webhook_id, q.next_attempt_at LIMIT 1) n
             WHERE s.claimable_at <= now() AND ${NOT_WAITING}),
           (SELECT min(circuit_next_probe_at) FROM webhooks
             WHERE circuit_state <> 'closed' AND circuit_next_probe_at > $1 AND id <> ALL($2::text[]))
@@ -326,12 +331,12 @@ export async function claimRelayRows(
 ): Promise<RelayClaimRow[]> {
   const { rows } = await tx.query<RelayClaimRow>(
     `WITH due AS (
-       SELECT id FROM deliveries x
-        WHERE webhook_id = $1 AND ${CLAIMABLE('x')} AND next_attempt_at <= now()
-        ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED)
+       SELECT x.id FROM ${QUEUED('q', 'x')}
+        WHERE q.webhook_id = $1 AND q.next_attempt_at <= now() AND ${UNLEASED('x')} AND x.next_attempt_at <= now()
+        ORDER BY q.webhook_id, q.seq LIMIT $4 FOR UPDATE OF x SKIP LOCKED)
      UPDATE deliveries d
         SET lease_expires_at = now() + make_interval(secs => $3), worker_id = $2, updated_at = now()
-       FROM due WHERE d.id = due.id
+       FROM due WHERE d.id = due.id AND d.state = 'pending'
      RETURNING d.id, d.event_id, d.event_type, d.attempts`,
     [webhookId, lease, leaseSeconds, limit],
   );

@@ -27,7 +27,8 @@ export async function markSkipped(q: Queryable, id: string): Promise<DeliveryRow
 export async function cancelPendingOfWebhooks(tx: Queryable, webhookIds: string[]): Promise<void> {
   await tx.query(
     `UPDATE deliveries SET state = 'cancelled', completed_at = now(), updated_at = now(), ${CLEAR_LEASE}
-      WHERE webhook_id = ANY($1::text[]) AND ${CLAIMABLE('deliveries')}`,
+      WHERE id IN (SELECT q.delivery_id FROM delivery_queue q WHERE q.webhook_id = ANY($1::text[]))
+        AND ${CLAIMABLE('deliveries')}`,
     [webhookIds],
   );
 }

@@ -2,9 +2,10 @@
  * The queue's two gauges (docs/delivery-states.md, "States"): how many
  * deliveries are not yet final and not failed for good (`pending` and
  * `sending`), and how long the oldest due one has waited. Both read only the
- * queue's partial indexes, so the cost follows the queue, not the log.
+ * queue's rows and their leases, so the cost follows the queue, not the log.
  */
 import type { Queryable } from '../store/db.js';
+import { QUEUED_LEASE } from './statements.js';
 
 export interface QueueGauges {
   /** Deliveries `pending` or `sending`. */
@@ -16,12 +17,12 @@ export interface QueueGauges {
 /** Reads the queue depth and the age of the oldest due delivery. */
 export async function readQueueGauges(q: Queryable): Promise<QueueGauges> {
   const { rows } = await q.query<{ depth: number; oldest: number | null }>(
-    // One pass over the pending rows, leased (`sending`) or not (deliveries_webhook_due_idx,
-    // sql/000100_claim_by_webhook.sql), for their number and the oldest due time of the unleased.
+    // One pass over the queue (sql/000106_delivery_queue.sql), leased (`sending`) or not, for
+    // their number and the oldest due time of the unleased.
     `SELECT count(*) AS depth,
-            extract(epoch FROM now() - min(next_attempt_at)
-                                   FILTER (WHERE lease_expires_at IS NULL AND next_attempt_at <= now()))::float8 AS oldest
-       FROM deliveries WHERE state = 'pending'`,
+            extract(epoch FROM now() - min(q.next_attempt_at)
+                                   FILTER (WHERE l.lease_expires_at IS NULL AND q.next_attempt_at <= now()))::float8 AS oldest
+       FROM ${QUEUED_LEASE('q', 'l')}`,
     [],
     { name: 'hookline_queue_gauges' },
   );

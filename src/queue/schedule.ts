@@ -7,7 +7,7 @@
  * so an idle webhook is not looked at again until its next delivery.
  */
 import type { Db } from '../store/db.js';
-import { CLAIMABLE } from './statements.js';
+import { QUEUED, UNLEASED } from './statements.js';
 
 /**
  * Step one: the webhooks whose time has come with nothing due, each with its schedule lock (its
@@ -19,8 +19,8 @@ export const SETTLE_LOCK_SQL = `
 SELECT c.webhook_id
   FROM (SELECT s.webhook_id FROM webhook_schedule s
          WHERE s.claimable_at <= now()
-           AND NOT EXISTS (SELECT 1 FROM deliveries x
-                            WHERE x.webhook_id = s.webhook_id AND ${CLAIMABLE('x')} AND x.next_attempt_at <= now())
+           AND NOT EXISTS (SELECT 1 FROM ${QUEUED('q', 'x')}
+                            WHERE q.webhook_id = s.webhook_id AND q.next_attempt_at <= now() AND ${UNLEASED('x')})
          ORDER BY s.claimable_at
          LIMIT $1) c
  WHERE pg_try_advisory_xact_lock(hashtext('hookline.webhook_schedule'), hashtext(c.webhook_id) & 1023)`;
@@ -33,9 +33,9 @@ SELECT c.webhook_id
  */
 export const SETTLE_MOVE_SQL = `
 UPDATE webhook_schedule s
-   SET claimable_at = COALESCE((SELECT x.next_attempt_at FROM deliveries x
-                                 WHERE x.webhook_id = s.webhook_id AND ${CLAIMABLE('x')}
-                                 ORDER BY x.webhook_id, x.next_attempt_at LIMIT 1), 'infinity')
+   SET claimable_at = COALESCE((SELECT q.next_attempt_at FROM ${QUEUED('q', 'x')}
+                                 WHERE q.webhook_id = s.webhook_id AND ${UNLEASED('x')}
+                                 ORDER BY q.webhook_id, q.next_attempt_at LIMIT 1), 'infinity')
  WHERE s.webhook_id = ANY($1::text[])`;
 
 /**

@@ -5,9 +5,12 @@
  * `worker_id`) or inserts a delivery lives in this folder (src/queue/).
  *
  * What is stored is `state` (every status but `sending`) and the lease; a
- * claimed delivery stays `pending` under its lease, so the claim writes no
- * indexed column and is a HOT update (sql/000103_hot_claim.sql). `status`, the
- * column readers read, is computed from the two: `sending` while leased.
+ * claimed delivery stays `pending` under its lease (sql/000103_hot_claim.sql).
+ * `status`, the column readers read, is computed from the two: `sending` while
+ * leased. The pending deliveries are found through `delivery_queue`, one narrow
+ * row each, kept by triggers (sql/000106_delivery_queue.sql): no index of
+ * `deliveries` covers the state, the due time or the lease, so the claim and the
+ * record are HOT updates.
  */
 
 /** Every status a delivery can have (docs/delivery-states.md, "States"). */
@@ -40,11 +43,37 @@ export const CLEAR_LEASE = 'lease_expires_at = NULL, worker_id = NULL';
 export const BACK_TO_QUEUE = `state = 'pending', ${CLEAR_LEASE}, next_attempt_at = now(), updated_at = now()`;
 
 /**
- * WHERE fragment for a delivery `d` a worker may take: pending and held by no lease. The state
- * test matches the pending indexes' predicate (deliveries_webhook_due_idx, deliveries_fifo_idx);
- * the lease is read from the row, which for a webhook's due rows skips at most those in flight.
+ * WHERE fragment for a delivery `d` a worker may take: pending and held by no lease. The lease
+ * is read from the row, which for a webhook's due rows skips at most those in flight.
  */
 export const CLAIMABLE = (d: string) => `${d}.state = 'pending' AND ${d}.lease_expires_at IS NULL`;
+
+/**
+ * WHERE fragment for a delivery `d` found through the queue (QUEUED, QUEUED_LEASE) that a worker
+ * may take: held by no lease. Its queue row says it is pending in the statement's snapshot; a
+ * statement that locks it tests `state` again where it writes it, by key, since the row may have
+ * changed meanwhile. The state is left out here on purpose: statistics taken on an idle queue
+ * (every row final) would rate it as matching almost no row, and the planner would then read a
+ * webhook's whole backlog and sort it rather than stop at its first rows.
+ */
+export const UNLEASED = (d: string) => `${d}.lease_expires_at IS NULL`;
+
+/**
+ * FROM fragment: the queue's rows `q` (one per pending delivery, sql/000106_delivery_queue.sql)
+ * with their delivery `d`, for the statements that walk a webhook's rows through the queue's
+ * indexes in due or seq order and stop early (a LIMIT): each row found is looked up by key.
+ */
+export const QUEUED = (q: string, d: string) =>
+  `delivery_queue ${q} JOIN deliveries ${d} ON ${d}.id = ${q}.delivery_id`;
+
+/**
+ * FROM fragment for the statements that read the whole queue (the reaper, the gauges): the
+ * queue's rows `q` with their delivery's lease as `l.lease_expires_at`, one lookup by key per
+ * row (`OFFSET 0` keeps it a lookup), never a hash of the whole log, whatever its statistics say.
+ */
+export const QUEUED_LEASE = (q: string, l: string) =>
+  `delivery_queue ${q}
+   CROSS JOIN LATERAL (SELECT y.lease_expires_at FROM deliveries y WHERE y.id = ${q}.delivery_id OFFSET 0) ${l}`;
 
 /**
  * The columns of a claimed delivery (`ClaimedDelivery`) read from the delivery

@@ -1,7 +1,8 @@
 /**
  * What a delivery costs the table (docs/delivery-states.md, "What is stored"): the claim writes
- * only the lease, which no index covers, so each claimed row is a HOT update, and the whole
- * success path is one insert and two updates of which one adds index entries. Read from the
+ * only the lease and the record only the outcome, neither covered by an index of `deliveries`
+ * (the pending rows are found through the queue's own table), so both are HOT updates and the
+ * whole success path adds index entries to `deliveries` once, at the insert. Read from the
  * transaction's own table counters (pg_stat_xact_user_tables), which count this transaction
  * only, at once, on both stores.
  */
@@ -26,11 +27,12 @@ beforeAll(async () => {
 afterAll(async () => tdb?.drop());
 
 /**
- * Five webhooks with ROWS fresh pending deliveries each, of events fanned out to all five (so
- * each page holds the rows of every webhook in turn, as a fan-out writes them). Returns their ids.
+ * `webhooks` webhooks with ROWS fresh pending deliveries each, of events fanned out to all of them
+ * (so each page holds the rows of every webhook in turn, as a fan-out writes them). Returns their
+ * ids.
  */
-async function queue(): Promise<string[]> {
-  const hooks = Array.from({ length: 5 }, () => newId('wh'));
+async function queue(webhooks = 5): Promise<string[]> {
+  const hooks = Array.from({ length: webhooks }, () => newId('wh'));
   for (const webhook of hooks)
     await tdb.db.query(
       `INSERT INTO webhooks (id, org_id, name, url, events, secret) VALUES ($1, $2, 'w', 'http://127.0.0.1:9/', '{a.b}', 's')`,
@@ -86,16 +88,41 @@ describe('the writes of a delivery', () => {
       expect(elsewhere.filter((c) => c.webhook_id === mine)).toEqual([]);
       expect(elsewhere).toHaveLength(4 * ROWS);
 
-      // The outcome is the write that changes what the indexes hold: `state` and the lease.
+      // Another worker's claims, in this same transaction, of the other webhooks' rows.
+      const others4 = await updates(tx);
+      expect(others4.upd - claim.upd).toBe(4 * ROWS);
+    });
+  });
+
+  it('records outcomes as HOT updates: no index entry for the state', async () => {
+    // One webhook of ten: a tenth of each page, whose free space (fillfactor 80) holds a new
+    // version of each of its rows twice, claimed and then recorded in this one transaction, so
+    // nothing depends on when a page is pruned.
+    const [mine, ...others] = await queue(10);
+    await tdb.db.transaction(async (tx) => {
+      const claimed = await claimDeliveries(tx, 'w-rec', 2 * ROWS, 60, {
+        ...UNBOUNDED_ROOM,
+        busy: others,
+      });
+      expect(claimed).toHaveLength(ROWS);
+      const before = await updates(tx);
       const recorded = await recordOutcomes(
         tx,
-        'w-hot',
+        'w-rec',
         claimed.map((c) => decide(c, answered200)),
       );
       expect(recorded.size).toBe(ROWS);
       const record = await updates(tx);
-      expect(record.upd - claim.upd - 4 * ROWS).toBe(ROWS);
+      expect(record.upd - before.upd).toBe(ROWS);
+      expect(record.hot - before.hot).toBe(ROWS);
     });
+    const { rows } = await tdb.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM delivery_queue WHERE webhook_id = $1`,
+      [mine],
+    );
+    expect(rows[0].n).toBe(0);
+    // The other webhooks' rows, so the next test's claims find only its own.
+    await tdb.db.query('DELETE FROM deliveries WHERE webhook_id = ANY($1::text[])', [others]);
   });
 
   it('hands released rows back unleased, to be claimed again', async () => {
