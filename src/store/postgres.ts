@@ -32,6 +32,13 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
   });
   // An idle client that loses its server must not crash the process; the next query reconnects.
   pool.on('error', () => {});
+  // No JIT compilation: the queue's statements are short, but the planner prices a walk of each
+  // webhook's queue rows high enough to cross jit_above_cost, and compiling a plan took about
+  // 300 ms of a statement that runs in 1 (docs/performance-history.md, 2026-12-07 13:12). Set
+  // on each new connection rather than as a startup option, which PgBouncer refuses.
+  pool.on('connect', (client) => {
+    client.query('SET jit = off').catch(() => {});
+  });
   const listener = createListener(url, { log: opts.log });
   let closing: Promise<void> | undefined;
   const query: Queryable['query'] = async (sql, params, opts) => {
