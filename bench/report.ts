@@ -379,12 +379,14 @@ export function table(r: Results): string {
     '',
   ]);
   rows.push([
-    'Row writes per delivery, backlog drain (delivery row, of them HOT; attempt rows)',
+    'Row writes per delivery, backlog drain (delivery row, of them HOT; queue row; attempt rows)',
     ...both((s) => {
       const w = s.backlog?.writes;
       if (!w) return '–';
       const d = w.deliveries;
-      return `${n2(d.ins + d.upd)} (${n2(d.hot)} HOT); ${n2(w.delivery_attempts.ins)}`;
+      const q = w.delivery_queue;
+      const queue = q ? n2(q.ins + q.upd + q.del) : '–';
+      return `${n2(d.ins + d.upd)} (${n2(d.hot)} HOT); ${queue}; ${n2(w.delivery_attempts.ins)}`;
     }),
     '',
     '',

@@ -10,7 +10,7 @@
 import type pg from 'pg';
 import { withClient } from './database.js';
 
-const TABLES = ['deliveries', 'delivery_attempts', 'webhooks'] as const;
+const TABLES = ['deliveries', 'delivery_queue', 'delivery_attempts', 'webhooks'] as const;
 
 interface Counters {
   ins: number;
