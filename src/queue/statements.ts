@@ -49,12 +49,11 @@ export const BACK_TO_QUEUE = `state = 'pending', ${CLEAR_LEASE}, next_attempt_at
 export const CLAIMABLE = (d: string) => `${d}.state = 'pending' AND ${d}.lease_expires_at IS NULL`;
 
 /**
- * WHERE fragment for a delivery `d` found through the queue (QUEUED, QUEUED_LEASE) that a worker
- * may take: held by no lease. Its queue row says it is pending in the statement's snapshot; a
- * statement that locks it tests `state` again where it writes it, by key, since the row may have
- * changed meanwhile. The state is left out here on purpose: statistics taken on an idle queue
- * (every row final) would rate it as matching almost no row, and the planner would then read a
- * webhook's whole backlog and sort it rather than stop at its first rows.
+ * WHERE fragment for a delivery `d` found through the queue (QUEUED) that a worker may take:
+ * held by no lease. Its queue row says it is pending in the statement's snapshot, so the state
+ * is not tested here; a statement that locks the row tests it again where it writes it, by key,
+ * since the row may have changed meanwhile. How these walks stay walks in index order whatever
+ * the statistics say: src/store/planner.ts.
  */
 export const UNLEASED = (d: string) => `${d}.lease_expires_at IS NULL`;
 

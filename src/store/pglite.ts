@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { PGlite, types } from '@electric-sql/pglite';
 import type { Db, Queryable, QueryResult } from './db.js';
 import { preparedStatements } from './pglite-prepared.js';
+import { PLANNER_SETTINGS } from './planner.js';
 
 // int8 counts come back as JS numbers on both adapters (counts never reach 2^53).
 const parsers = { [types.INT8]: (v: string) => Number(v) };
@@ -23,6 +24,7 @@ function wrap(q: Pick<PGlite, 'query'>): Queryable {
 export async function openPglite(dataDir?: string): Promise<Db> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const pg = await PGlite.create(dataDir);
+  await pg.exec(PLANNER_SETTINGS);
   const base = wrap(pg);
   const named = preparedStatements(pg, parsers);
   return {

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Db, Queryable, QueryOptions } from './db.js';
 import { createListener, type ListenLog } from './pg-listener.js';
+import { PLANNER_SETTINGS } from './planner.js';
 
 // int8 (counts, sequences) as numbers, numeric (averages) as numbers, on both adapters alike.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -32,32 +33,59 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
   });
   // An idle client that loses its server must not crash the process; the next query reconnects.
   pool.on('error', () => {});
-  // No JIT compilation: the queue's statements are short, but the planner prices a walk of each
-  // webhook's queue rows high enough to cross jit_above_cost, and compiling a plan took about
-  // 300 ms of a statement that runs in 1 (docs/performance-history.md, 2026-12-07 13:12). Set
-  // on each new connection rather than as a startup option, which PgBouncer refuses.
-  pool.on('connect', (client) => {
-    client.query('SET jit = off').catch(() => {});
-  });
   const listener = createListener(url, { log: opts.log });
   let closing: Promise<void> | undefined;
+
+  // Planner settings, once per connection (src/store/planner.ts): sent before its first query
+  // rather than as a startup option, which PgBouncer refuses, and awaited, so no query of ours
+  // shares the connection with it.
+  const configured = new WeakSet<pg.PoolClient>();
+  /**
+   * A client from the pool, ready for our queries, with `broken` recording an error it raised
+   * while checked out: a checked-out client has no pool listener, and an unhandled 'error'
+   * (the server gone mid-query: a restart, a failover) would kill the process. The query in
+   * progress rejects anyway; the broken client is destroyed on release.
+   */
+  async function checkout(): Promise<{ client: pg.PoolClient; done: (err?: Error) => void }> {
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    const onError = (err: Error) => {
+      broken = err;
+    };
+    client.on('error', onError);
+    const done = (err?: Error) => {
+      client.removeListener('error', onError);
+      client.release(broken ?? err);
+    };
+    if (!configured.has(client)) {
+      try {
+        await client.query(PLANNER_SETTINGS);
+      } catch (err) {
+        done(err as Error);
+        throw err;
+      }
+      configured.add(client);
+    }
+    return { client, done };
+  }
+
   const query: Queryable['query'] = async (sql, params, opts) => {
-    const r = await pool.query(statement(sql, params, opts));
-    return { rows: r.rows, rowCount: r.rowCount ?? 0 };
+    const { client, done } = await checkout();
+    try {
+      const r = await client.query(statement(sql, params, opts));
+      done();
+      return { rows: r.rows, rowCount: r.rowCount ?? 0 };
+    } catch (err) {
+      // As pool.query does: a connection whose statement failed is not reused.
+      done(err as Error);
+      throw err;
+    }
   };
   return {
     kind: 'postgres',
     query,
     async transaction(fn) {
-      const client = await pool.connect();
-      // A checked-out client has no pool listener: if the server goes away mid-transaction
-      // (a restart, a failover) its 'error' event would be unhandled and kill the process.
-      // The query in progress rejects anyway; the broken client is destroyed on release.
-      let broken: Error | undefined;
-      const onError = (err: Error) => {
-        broken = err;
-      };
-      client.on('error', onError);
+      const { client, done } = await checkout();
       try {
         await client.query('BEGIN');
         const result = await fn({
@@ -72,8 +100,7 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
         await client.query('ROLLBACK').catch(() => {});
         throw err;
       } finally {
-        client.removeListener('error', onError);
-        client.release(broken);
+        done();
       }
     },
     // One connection outside the pool carries every channel (src/store/pg-listener.ts).

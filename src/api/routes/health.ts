@@ -19,7 +19,7 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.get('/metrics', { schema: hide }, async (_request, reply) => {
-    // Queue gauges are read at scrape time: one pass over the queue's partial index.
+    // Queue gauges are read at scrape time: one pass over the queue's own table (src/queue/gauges.ts).
     try {
       const g = await readQueueGauges(db);
       metrics.queueDepth.set(g.depth);
