@@ -22,12 +22,14 @@ export async function markSkipped(q: Queryable, id: string): Promise<DeliveryRow
 
 /**
  * Cancels the pending deliveries of webhooks just switched off (`pending` →
- * `cancelled`, docs/delivery-states.md, "States"): they will not go out.
+ * `cancelled`, docs/delivery-states.md, "States"): they will not go out. Found through the
+ * queue and then by primary key (`= ANY(ARRAY(…))`, as in the claim and the reaper), never by
+ * a join the planner could make a read of the whole log.
  */
 export async function cancelPendingOfWebhooks(tx: Queryable, webhookIds: string[]): Promise<void> {
   await tx.query(
     `UPDATE deliveries SET state = 'cancelled', completed_at = now(), updated_at = now(), ${CLEAR_LEASE}
-      WHERE id IN (SELECT q.delivery_id FROM delivery_queue q WHERE q.webhook_id = ANY($1::text[]))
+      WHERE id = ANY(ARRAY(SELECT q.delivery_id FROM delivery_queue q WHERE q.webhook_id = ANY($1::text[])))
         AND ${CLAIMABLE('deliveries')}`,
     [webhookIds],
   );
