@@ -1,6 +1,7 @@
 /**
  * The worker's periodic chores, off the hot path: handing back expired
- * leases, the queue gauges, retention, and on the embedded store vacuum.
+ * leases, the queue gauges, retention, on the embedded store vacuum, and on
+ * both stores the queue tables' own vacuum, on a shorter clock of its own.
  */
 import type { Config } from '../config.js';
 import type { Db } from '../store/db.js';
@@ -9,6 +10,7 @@ import type { Logger } from '../log.js';
 import { settleSchedule } from '../queue/schedule.js';
 import { releaseExpiredLeases } from '../queue/release.js';
 import { readQueueGauges } from '../queue/gauges.js';
+import { vacuumQueueIfDue } from '../queue/vacuum.js';
 import { vacuumEmbedded } from './embedded-vacuum.js';
 import { pruneOldData } from './retention.js';
 import { purgeDeletedWebhooks, purgeIsDue } from './tenant-purge.js';
@@ -16,6 +18,8 @@ import { purgeDeletedWebhooks, purgeIsDue } from './tenant-purge.js';
 const GAUGES_EVERY_MS = 5000;
 // How often the embedded store is looked at for a table to vacuum (src/worker/embedded-vacuum.ts).
 const VACUUM_EVERY_MS = 30_000;
+// How often the queue tables' dead rows are looked at (src/queue/vacuum.ts): a second's deliveries.
+const QUEUE_VACUUM_EVERY_MS = 1000;
 const RETENTION_EVERY_MS = 60 * 60 * 1000;
 // The first retention pass waits a little, so a restart storm does not start with deletes.
 const RETENTION_FIRST_MS = 60 * 1000;
@@ -85,14 +89,31 @@ export function startMaintenance(deps: MaintenanceDeps): () => Promise<void> {
       if (!stopped) log.warn({ err }, 'worker maintenance failed; will retry');
     }
   };
+  // Its own clock: the chores above may take longer than a second after a mass delete.
+  let vacuuming: Promise<void> | undefined;
+  const vacuumQueue = async () => {
+    try {
+      const started = Date.now();
+      const dead = await vacuumQueueIfDue(db);
+      const ms = Date.now() - started;
+      if (dead !== undefined) log[ms >= 500 ? 'info' : 'debug']({ dead, ms }, 'queue vacuum');
+    } catch (err) {
+      if (!stopped) log.warn({ err }, 'queue vacuum failed; will retry');
+    }
+  };
   const timer = setInterval(() => {
     running ??= tick().finally(() => (running = undefined));
   }, reapEvery);
+  const vacuumTimer = setInterval(() => {
+    vacuuming ??= vacuumQueue().finally(() => (vacuuming = undefined));
+  }, QUEUE_VACUUM_EVERY_MS);
   timer.unref();
+  vacuumTimer.unref();
   running = tick().finally(() => (running = undefined));
   return async () => {
     stopped = true;
     clearInterval(timer);
-    await running;
+    clearInterval(vacuumTimer);
+    await Promise.all([running, vacuuming]);
   };
 }
