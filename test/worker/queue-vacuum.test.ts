@@ -4,13 +4,14 @@
  * before, and the worker's maintenance runs it on its own clock.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { createTestDatabase, testStore, type TestDatabase } from '../support/db.js';
 import { testConfig } from '../support/config.js';
 import { seedEvent, seedWebhook } from '../support/delivery-rows.js';
 import { newId } from '../../src/ids.js';
 import { createLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics.js';
 import { insertDeliveries } from '../../src/queue/fan-out.js';
+import { openPostgres } from '../../src/store/postgres.js';
 import { vacuumQueueIfDue } from '../../src/queue/vacuum.js';
 import { startMaintenance } from '../../src/worker/maintenance.js';
 
@@ -107,3 +108,30 @@ describe('the queue tables vacuum', () => {
     }
   });
 });
+
+describe.runIf(testStore === 'postgres')(
+  'the queue tables vacuum, for a role that does not own them',
+  () => {
+    it('leaves them to autovacuum, and the server log without a warning a second', async () => {
+      const role = `hl_not_owner_${process.pid}`;
+      await tdb.db.query(`DROP ROLE IF EXISTS ${role}`);
+      await tdb.db.query(`CREATE ROLE ${role} LOGIN`);
+      const url = new URL(tdb.url!);
+      url.username = role;
+      url.password = '';
+      const other = await openPostgres(url.toString(), { max: 1 });
+      try {
+        await churn(1100);
+        await deadRowsReported(1100);
+        const before = await queueStats();
+        expect(await vacuumQueueIfDue(other, 1000)).toBeUndefined();
+        expect((await queueStats()).vacuums).toBe(before.vacuums);
+        // The owner does vacuum them.
+        expect(await vacuumQueueIfDue(tdb.db, 1000)).toBeGreaterThanOrEqual(1100);
+      } finally {
+        await other.close();
+        await tdb.db.query(`DROP ROLE ${role}`);
+      }
+    });
+  },
+);
