@@ -40,13 +40,30 @@ async function updateQueueGauges(db: Db, metrics: Metrics): Promise<void> {
   metrics.oldestPendingAge.set(g.oldestDueSeconds);
 }
 
-/** Starts the chores; returns a function that stops them and waits for the one running. */
+/**
+ * Runs `chore` every `ms` (and at once when `now`), never two runs at a time; the returned
+ * function stops the clock and waits for the run in progress.
+ */
+function repeat(ms: number, chore: () => Promise<void>, now = false): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  const run = () => {
+    running ??= chore().finally(() => (running = undefined));
+  };
+  const timer = setInterval(run, ms);
+  timer.unref();
+  if (now) run();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+}
+
+/** Starts the chores; returns a function that stops them and waits for the ones running. */
 export function startMaintenance(deps: MaintenanceDeps): () => Promise<void> {
   const { db, config, metrics, log } = deps;
   // Expired leases are looked for a few times per lease, so a dead worker's deliveries wait about one lease.
   const reapEvery = Math.min(10_000, Math.max(200, (config.leaseSeconds * 1000) / 3));
   let stopped = false;
-  let running: Promise<void> | undefined;
   let lastGauges = 0;
   let lastVacuum = Date.now();
   let nextRetention = Date.now() + RETENTION_FIRST_MS;
@@ -89,8 +106,6 @@ export function startMaintenance(deps: MaintenanceDeps): () => Promise<void> {
       if (!stopped) log.warn({ err }, 'worker maintenance failed; will retry');
     }
   };
-  // Its own clock: the chores above may take longer than a second after a mass delete.
-  let vacuuming: Promise<void> | undefined;
   const vacuumQueue = async () => {
     try {
       const started = Date.now();
@@ -101,19 +116,11 @@ export function startMaintenance(deps: MaintenanceDeps): () => Promise<void> {
       if (!stopped) log.warn({ err }, 'queue vacuum failed; will retry');
     }
   };
-  const timer = setInterval(() => {
-    running ??= tick().finally(() => (running = undefined));
-  }, reapEvery);
-  const vacuumTimer = setInterval(() => {
-    vacuuming ??= vacuumQueue().finally(() => (vacuuming = undefined));
-  }, QUEUE_VACUUM_EVERY_MS);
-  timer.unref();
-  vacuumTimer.unref();
-  running = tick().finally(() => (running = undefined));
+  const stopTicks = repeat(reapEvery, tick, true);
+  // Its own clock: the chores above may take longer than a second after a mass delete.
+  const stopQueueVacuum = repeat(QUEUE_VACUUM_EVERY_MS, vacuumQueue);
   return async () => {
     stopped = true;
-    clearInterval(timer);
-    clearInterval(vacuumTimer);
-    await Promise.all([running, vacuuming]);
+    await Promise.all([stopTicks(), stopQueueVacuum()]);
   };
 }
