@@ -11,7 +11,7 @@
  * from 3,700 to 2,300 a second. With this pass about once a second the rate held
  * (docs/performance-history.md, 2026-12-07 15:40). The embedded store has no
  * autovacuum at all, and its general pass (src/worker/embedded-vacuum.ts) looks
- * at one table every 30 s.
+ * at one table every 30 s and leaves these two to this pass.
  *
  * A pass is cheap because it is frequent: the visibility map lets VACUUM skip
  * the pages nothing touched since the last one, and the table holds only the

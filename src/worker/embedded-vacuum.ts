@@ -14,7 +14,13 @@
  * too), or a transaction-id age past 200 million; for ANALYZE, 50 rows changed
  * plus 10%. One statement per pass, on the table most due, vacuum before
  * analyze, so each pass is short: it holds the embedded database, which serves
- * everything else in turn. ANALYZE samples 3,000 rows (statistics target 10)
+ * everything else in turn. The queue's two tables are left to their own pass,
+ * once a second (src/queue/vacuum.ts), unless their ids need freezing: after a
+ * large backlog their heap stays large and nearly empty (that pass does not
+ * truncate it), and an ANALYZE here read all of it: 33–325 ms a statement, as
+ * logged in a latency measurement at 100 events/s, for statistics the queue's
+ * plans do not depend on (src/store/planner.ts; test/worker/claim-backlog.test.ts
+ * claims with stale and with missing ones). ANALYZE samples 3,000 rows (statistics target 10)
  * rather than 30,000: on a 300,000-row `deliveries` that is 25 ms against 205,
  * where its VACUUM takes 70–80 ms, and the coarser statistics are enough, since
  * the claim's plan does not depend on them (docs/delivery-states.md,
@@ -43,7 +49,8 @@ SELECT relname, vacuum
           FROM pg_stat_user_tables s
           JOIN pg_class c ON c.oid = s.relid
          WHERE s.schemaname = current_schema()) t
- WHERE vacuum OR analyze_due
+ WHERE (vacuum OR analyze_due)
+   AND (old OR relname NOT IN ('delivery_queue', 'webhook_schedule'))
  ORDER BY old DESC, vacuum DESC, changed DESC
  LIMIT 1`;
 
