@@ -11,6 +11,7 @@ import { settleSchedule } from '../queue/schedule.js';
 import { releaseExpiredLeases } from '../queue/release.js';
 import { readQueueGauges } from '../queue/gauges.js';
 import { vacuumQueueIfDue } from '../queue/vacuum.js';
+import { reindexQueueIfBloated } from '../queue/reindex.js';
 import { vacuumEmbedded } from './embedded-vacuum.js';
 import { pruneOldData } from './retention.js';
 import { purgeDeletedWebhooks, purgeIsDue } from './tenant-purge.js';
@@ -20,6 +21,8 @@ const GAUGES_EVERY_MS = 5000;
 const VACUUM_EVERY_MS = 30_000;
 // How often the queue tables' dead rows are looked at (src/queue/vacuum.ts): a second's deliveries.
 const QUEUE_VACUUM_EVERY_MS = 1000;
+// After the queue table was too busy for its indexes' rebuild: writers waited for it each time.
+const REINDEX_BUSY_WAIT_MS = 60_000;
 const RETENTION_EVERY_MS = 60 * 60 * 1000;
 // The first retention pass waits a little, so a restart storm does not start with deletes.
 const RETENTION_FIRST_MS = 60 * 1000;
@@ -106,12 +109,20 @@ export function startMaintenance(deps: MaintenanceDeps): () => Promise<void> {
       if (!stopped) log.warn({ err }, 'worker maintenance failed; will retry');
     }
   };
+  let reindexNotBefore = 0;
   const vacuumQueue = async () => {
     try {
       const started = Date.now();
       const dead = await vacuumQueueIfDue(db);
       const ms = Date.now() - started;
-      if (dead !== undefined) log[ms >= 500 ? 'info' : 'debug']({ dead, ms }, 'queue vacuum');
+      if (dead === undefined) return;
+      log[ms >= 500 ? 'info' : 'debug']({ dead, ms }, 'queue vacuum');
+      // Right after a pass, which has just counted the rows queued (src/queue/reindex.ts).
+      if (Date.now() < reindexNotBefore) return;
+      const rebuilt = await reindexQueueIfBloated(db);
+      if (rebuilt === 'busy') reindexNotBefore = Date.now() + REINDEX_BUSY_WAIT_MS;
+      else if (rebuilt)
+        log.info({ ...rebuilt, ms: Date.now() - started - ms }, 'queue indexes rebuilt');
     } catch (err) {
       if (!stopped) log.warn({ err }, 'queue vacuum failed; will retry');
     }
