@@ -34,12 +34,19 @@ export function bloatedAt(live: number): number {
   return Math.max(256, 8 * (3 * Math.ceil(live / 100) + 8));
 }
 
-// The rows queued as the last VACUUM counted them (pg_class.reltuples): this runs after a pass.
-const SIZE_SQL = `
-SELECT coalesce(sum(pg_relation_size(x.indexrelid)), 0)::bigint / 8192 AS pages,
-       (SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = 'delivery_queue'::regclass)::int AS live
-  FROM pg_index x
- WHERE x.indrelid = 'delivery_queue'::regclass`;
+const PAGES_SQL = `
+SELECT coalesce(sum(pg_relation_size(indexrelid)), 0)::bigint / 8192 AS pages
+  FROM pg_index WHERE indrelid = 'delivery_queue'::regclass`;
+
+// The rows queued, counted up to `$1`: enough to tell whether the pages are bloated for them.
+// (The statistics' estimate is no help here: a VACUUM that skips the pages nothing touched
+// carries their old density forward, so after a backlog it still counts the backlog.)
+const LIVE_SQL = `SELECT count(*)::int AS live FROM (SELECT 1 FROM delivery_queue LIMIT $1) q`;
+
+/** The fewest queued rows for which `pages` would not count as bloated (`bloatedAt`). */
+function rowsFitting(pages: number): number {
+  return Math.max(0, Math.ceil((pages / 8 - 8) / 3)) * 100 + 1;
+}
 
 /** What a rebuild found and left: the indexes' pages before and after, and the rows queued. */
 export interface QueueReindex {
@@ -54,10 +61,12 @@ export interface QueueReindex {
  * or another worker was at it.
  */
 export async function reindexQueueIfBloated(db: Db): Promise<QueueReindex | 'busy' | undefined> {
-  const size = async (q: Queryable) =>
-    (await q.query<{ pages: string | number; live: number }>(SIZE_SQL)).rows[0];
-  const before = await size(db);
-  if (Number(before.pages) <= bloatedAt(before.live)) return undefined;
+  const indexPages = async (q: Queryable) =>
+    Number((await q.query<{ pages: string | number }>(PAGES_SQL)).rows[0].pages);
+  const pagesBefore = await indexPages(db);
+  if (pagesBefore <= bloatedAt(0)) return undefined;
+  const { rows: counted } = await db.query<{ live: number }>(LIVE_SQL, [rowsFitting(pagesBefore)]);
+  if (pagesBefore <= bloatedAt(counted[0].live)) return undefined;
   try {
     return await db.transaction(async (tx) => {
       const { rows } = await tx.query<{ locked: boolean }>(
@@ -67,12 +76,8 @@ export async function reindexQueueIfBloated(db: Db): Promise<QueueReindex | 'bus
       if (!rows[0]?.locked) return undefined;
       if (db.kind === 'postgres') await tx.query(`SET LOCAL lock_timeout = '${LOCK_WAIT}'`);
       await tx.query('REINDEX TABLE delivery_queue');
-      const after = await size(tx);
-      return {
-        pagesBefore: Number(before.pages),
-        pagesAfter: Number(after.pages),
-        live: after.live,
-      };
+      const { rows: live } = await tx.query<{ live: number }>(LIVE_SQL, [2 ** 31 - 1]);
+      return { pagesBefore, pagesAfter: await indexPages(tx), live: live[0].live };
     });
   } catch (err) {
     // lock_not_available: the table stayed busy past LOCK_WAIT.

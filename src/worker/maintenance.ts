@@ -117,7 +117,7 @@ export function startMaintenance(deps: MaintenanceDeps): () => Promise<void> {
       const ms = Date.now() - started;
       if (dead === undefined) return;
       log[ms >= 500 ? 'info' : 'debug']({ dead, ms }, 'queue vacuum');
-      // Right after a pass, which has just counted the rows queued (src/queue/reindex.ts).
+      // At most once a pass: the indexes can only have grown while deliveries flow.
       if (Date.now() < reindexNotBefore) return;
       const rebuilt = await reindexQueueIfBloated(db);
       if (rebuilt === 'busy') reindexNotBefore = Date.now() + REINDEX_BUSY_WAIT_MS;
