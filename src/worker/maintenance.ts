@@ -120,8 +120,10 @@ export function startMaintenance(deps: MaintenanceDeps): () => Promise<void> {
       // At most once a pass: the indexes can only have grown while deliveries flow.
       if (Date.now() < reindexNotBefore) return;
       const rebuilt = await reindexQueueIfBloated(db);
-      if (rebuilt === 'busy') reindexNotBefore = Date.now() + REINDEX_BUSY_WAIT_MS;
-      else if (rebuilt)
+      if (rebuilt === 'busy') {
+        reindexNotBefore = Date.now() + REINDEX_BUSY_WAIT_MS;
+        log.debug('queue indexes bloated, table busy: rebuild put off for a minute');
+      } else if (rebuilt)
         log.info({ ...rebuilt, ms: Date.now() - started - ms }, 'queue indexes rebuilt');
     } catch (err) {
       if (!stopped) log.warn({ err }, 'queue vacuum failed; will retry');
