@@ -14,8 +14,9 @@
  * REINDEX (not CONCURRENTLY) holds the table against writes and its indexes
  * against reads while it runs, so on PostgreSQL it only starts if it gets the
  * table within LOCK_WAIT, and gives up otherwise ('busy': the worker tries again
- * a minute later); claims and publishes wait for it at most that long plus the
- * rebuild.
+ * ten seconds later); claims and publishes wait for it at most that long plus
+ * the rebuild. It does not even wait while a VACUUM of the table is running: in
+ * a bench run autovacuum's pass over a million dead rows held it for 20 s.
  * One worker at a time (an advisory lock); a role that does not own the table
  * never gets here (vacuumQueueIfDue runs no pass for it).
  */
@@ -42,6 +43,12 @@ SELECT coalesce(sum(pg_relation_size(indexrelid)), 0)::bigint / 8192 AS pages
 // (The statistics' estimate is no help here: a VACUUM that skips the pages nothing touched
 // carries their old density forward, so after a backlog it still counts the backlog.)
 const LIVE_SQL = `SELECT count(*)::int AS live FROM (SELECT 1 FROM delivery_queue LIMIT $1) q`;
+
+const VACUUMING_SQL = `
+SELECT EXISTS (SELECT 1 FROM pg_locks
+                WHERE locktype = 'relation' AND relation = 'delivery_queue'::regclass
+                  AND mode = 'ShareUpdateExclusiveLock' AND granted
+                  AND pid <> pg_backend_pid()) AS running`;
 
 /** The fewest queued rows for which `pages` would not count as bloated (`bloatedAt`). */
 function rowsFitting(pages: number): number {
@@ -74,6 +81,10 @@ export async function reindexQueueIfBloated(db: Db): Promise<QueueReindex | 'bus
         [REINDEX_LOCK],
       );
       if (!rows[0]?.locked) return undefined;
+      // A VACUUM of the table in progress (autovacuum's, after a mass delete, can take many
+      // seconds) would only make the rebuild wait out LOCK_WAIT: the next pass tries again.
+      const { rows: vacuuming } = await tx.query<{ running: boolean }>(VACUUMING_SQL);
+      if (vacuuming[0]?.running) return undefined;
       if (db.kind === 'postgres') await tx.query(`SET LOCAL lock_timeout = '${LOCK_WAIT}'`);
       await tx.query('REINDEX TABLE delivery_queue');
       const { rows: live } = await tx.query<{ live: number }>(LIVE_SQL, [2 ** 31 - 1]);

@@ -22,7 +22,7 @@ const VACUUM_EVERY_MS = 30_000;
 // How often the queue tables' dead rows are looked at (src/queue/vacuum.ts): a second's deliveries.
 const QUEUE_VACUUM_EVERY_MS = 1000;
 // After the queue table was too busy for its indexes' rebuild: writers waited for it each time.
-const REINDEX_BUSY_WAIT_MS = 60_000;
+const REINDEX_BUSY_WAIT_MS = 10_000;
 const RETENTION_EVERY_MS = 60 * 60 * 1000;
 // The first retention pass waits a little, so a restart storm does not start with deletes.
 const RETENTION_FIRST_MS = 60 * 1000;
@@ -122,7 +122,7 @@ export function startMaintenance(deps: MaintenanceDeps): () => Promise<void> {
       const rebuilt = await reindexQueueIfBloated(db);
       if (rebuilt === 'busy') {
         reindexNotBefore = Date.now() + REINDEX_BUSY_WAIT_MS;
-        log.debug('queue indexes bloated, table busy: rebuild put off for a minute');
+        log.debug('queue indexes bloated, table busy: rebuild put off for 10 s');
       } else if (rebuilt)
         log.info({ ...rebuilt, ms: Date.now() - started - ms }, 'queue indexes rebuilt');
     } catch (err) {
