@@ -5,12 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
+import { startTestMaintenance } from '../support/worker.js';
 import { createTestDatabase, testStore, type TestDatabase } from '../support/db.js';
-import { testConfig } from '../support/config.js';
-import { createLogger } from '../../src/log.js';
-import { createMetrics } from '../../src/metrics.js';
 import { bloatedAt, reindexQueueIfBloated } from '../../src/queue/reindex.js';
-import { startMaintenance } from '../../src/worker/maintenance.js';
 
 let tdb: TestDatabase;
 beforeAll(async () => {
@@ -87,13 +84,7 @@ describe('the queue indexes, in the worker', () => {
   it('are rebuilt by the maintenance after its vacuum pass', async () => {
     await drainedBacklog('wh_worker');
     expect(await indexPages()).toBeGreaterThan(bloatedAt(100));
-    const stop = startMaintenance({
-      db: tdb.db,
-      config: testConfig(),
-      metrics: createMetrics(),
-      log: createLogger({ logLevel: 'silent' }),
-      wake: () => {},
-    });
+    const stop = startTestMaintenance(tdb.db);
     try {
       // Dead rows for the queue's pass to take out (src/queue/vacuum.ts), after which it rebuilds.
       await queue('wh_gone', 1_500);

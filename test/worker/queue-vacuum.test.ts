@@ -4,16 +4,13 @@
  * before, and the worker's maintenance runs it on its own clock.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestMaintenance } from '../support/worker.js';
 import { createTestDatabase, testStore, type TestDatabase } from '../support/db.js';
-import { testConfig } from '../support/config.js';
 import { seedEvent, seedWebhook } from '../support/delivery-rows.js';
 import { newId } from '../../src/ids.js';
-import { createLogger } from '../../src/log.js';
-import { createMetrics } from '../../src/metrics.js';
 import { insertDeliveries } from '../../src/queue/fan-out.js';
 import { openPostgres } from '../../src/store/postgres.js';
 import { vacuumQueueIfDue } from '../../src/queue/vacuum.js';
-import { startMaintenance } from '../../src/worker/maintenance.js';
 
 let tdb: TestDatabase;
 const org = 'org_queue_vacuum';
@@ -91,13 +88,7 @@ describe('the queue tables vacuum', () => {
 
   it('is run by the worker maintenance on its own clock', async () => {
     const before = await queueStats();
-    const stop = startMaintenance({
-      db: tdb.db,
-      config: testConfig(),
-      metrics: createMetrics(),
-      log: createLogger({ logLevel: 'silent' }),
-      wake: () => {},
-    });
+    const stop = startTestMaintenance(tdb.db);
     try {
       await churn(1100);
       await expect
