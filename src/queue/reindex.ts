@@ -20,7 +20,7 @@
  * One worker at a time (an advisory lock); a role that does not own the table
  * never gets here (vacuumQueueIfDue runs no pass for it).
  */
-import type { Db, Queryable } from '../store/db.js';
+import { underTryLock, type Db, type Queryable } from '../store/db.js';
 
 const REINDEX_LOCK = 72_411_970;
 
@@ -73,22 +73,18 @@ export async function reindexQueueIfBloated(db: Db): Promise<QueueReindex | 'bus
   const pagesBefore = await indexPages(db);
   if (pagesBefore <= bloatedAt(0)) return undefined;
   const { rows: counted } = await db.query<{ live: number }>(LIVE_SQL, [rowsFitting(pagesBefore)]);
-  if (pagesBefore <= bloatedAt(counted[0].live)) return undefined;
+  const live = counted[0].live;
+  if (pagesBefore <= bloatedAt(live)) return undefined;
   try {
-    return await db.transaction(async (tx) => {
-      const { rows } = await tx.query<{ locked: boolean }>(
-        'SELECT pg_try_advisory_xact_lock($1) AS locked',
-        [REINDEX_LOCK],
-      );
-      if (!rows[0]?.locked) return undefined;
+    return await underTryLock(db, REINDEX_LOCK, async (tx) => {
       // A VACUUM of the table in progress (autovacuum's, after a mass delete, can take many
       // seconds) would only make the rebuild wait out LOCK_WAIT: the next pass tries again.
       const { rows: vacuuming } = await tx.query<{ running: boolean }>(VACUUMING_SQL);
       if (vacuuming[0]?.running) return undefined;
       if (db.kind === 'postgres') await tx.query(`SET LOCAL lock_timeout = '${LOCK_WAIT}'`);
       await tx.query('REINDEX TABLE delivery_queue');
-      const { rows: live } = await tx.query<{ live: number }>(LIVE_SQL, [2 ** 31 - 1]);
-      return { pagesBefore, pagesAfter: await indexPages(tx), live: live[0].live };
+      // The rows were counted above, below the cap, so exactly: no second count under the lock.
+      return { pagesBefore, pagesAfter: await indexPages(tx), live };
     });
   } catch (err) {
     // lock_not_available: the table stayed busy past LOCK_WAIT.

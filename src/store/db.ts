@@ -73,3 +73,22 @@ export function pgErrorCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
 }
+
+/**
+ * Runs `fn` in a transaction that holds the advisory lock `lock`, so that of the workers
+ * sharing a database only one runs it at a time; resolves to undefined, without running it,
+ * when another holds the lock.
+ */
+export async function underTryLock<T>(
+  db: Db,
+  lock: number,
+  fn: (tx: Queryable) => Promise<T>,
+): Promise<T | undefined> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ locked: boolean }>(
+      'SELECT pg_try_advisory_xact_lock($1) AS locked',
+      [lock],
+    );
+    return rows[0]?.locked ? fn(tx) : undefined;
+  });
+}

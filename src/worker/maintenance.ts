@@ -122,7 +122,10 @@ export function startMaintenance(deps: MaintenanceDeps): () => Promise<void> {
       const rebuilt = await reindexQueueIfBloated(db);
       if (rebuilt === 'busy') {
         reindexNotBefore = Date.now() + REINDEX_BUSY_WAIT_MS;
-        log.debug('queue indexes bloated, table busy: rebuild put off for 10 s');
+        log.debug(
+          { retryInMs: REINDEX_BUSY_WAIT_MS },
+          'queue indexes bloated, table busy: rebuild put off',
+        );
       } else if (rebuilt)
         log.info({ ...rebuilt, ms: Date.now() - started - ms }, 'queue indexes rebuilt');
     } catch (err) {

@@ -4,7 +4,7 @@
  * locks and bloat WAL for minutes). Events go with their deliveries (ON
  * DELETE CASCADE), but never while one of those is still pending or sending.
  */
-import type { Db } from '../store/db.js';
+import { underTryLock, type Db } from '../store/db.js';
 import { idTime } from '../ids.js';
 
 // Only one process prunes at a time; the others skip their turn.
@@ -25,15 +25,7 @@ export interface RetentionOptions {
 }
 
 async function deleteBatch(db: Db, sql: string, params: unknown[]): Promise<number | undefined> {
-  return db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ locked: boolean }>(
-      'SELECT pg_try_advisory_xact_lock($1) AS locked',
-      [RETENTION_LOCK],
-    );
-    if (!rows[0]?.locked) return undefined;
-    const { rowCount } = await tx.query(sql, params);
-    return rowCount;
-  });
+  return underTryLock(db, RETENTION_LOCK, async (tx) => (await tx.query(sql, params)).rowCount);
 }
 
 /** Runs one retention pass. */

@@ -5,7 +5,7 @@
  * A delivery in flight (sending) is left for its lease to end; the worker then cancels it (the
  * webhook is inactive) and a later pass takes it.
  */
-import type { Db } from '../store/db.js';
+import { underTryLock, type Db } from '../store/db.js';
 
 // Only one process purges at a time; the others skip their turn.
 const PURGE_LOCK = 72_411_960;
@@ -24,14 +24,7 @@ export interface PurgeResult {
 }
 
 async function lockedBatch(db: Db, sql: string, params: unknown[]): Promise<number | undefined> {
-  return db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ locked: boolean }>(
-      'SELECT pg_try_advisory_xact_lock($1) AS locked',
-      [PURGE_LOCK],
-    );
-    if (!rows[0]?.locked) return undefined;
-    return (await tx.query(sql, params)).rowCount;
-  });
+  return underTryLock(db, PURGE_LOCK, async (tx) => (await tx.query(sql, params)).rowCount);
 }
 
 /** True when some deleted webhook is waiting to be removed (a read of a small partial index). */
