@@ -1,33 +1,31 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runHookline } from '../support/cli.js';
-import { createTestDatabase, testStore, type TestDatabase } from '../support/db.js';
+import {
+  createProcessStore,
+  createTestDatabase,
+  testStore,
+  type ProcessStore,
+} from '../support/db.js';
 import { settings } from '../../src/config.js';
 import { hashApiKey } from '../../src/core/api-keys.js';
 import { loadMigrations } from '../../src/store/migrate.js';
 import { openPglite } from '../../src/store/pglite.js';
+import { openPostgres } from '../../src/store/postgres.js';
 
-let database: TestDatabase | undefined;
-let dataDir: string | undefined;
+let store: ProcessStore;
 /** Points a CLI run at this file's own, empty database, whichever store is under test. */
 let storeEnv: Record<string, string>;
+/** The embedded store's data directory (PGlite allows one process per directory: the CLI owns it, the test opens it only between runs). */
+let dataDir: string | undefined;
 
 beforeAll(async () => {
-  if (testStore === 'postgres') {
-    database = await createTestDatabase({ empty: true });
-    storeEnv = { DATABASE_URL: database.url! };
-  } else {
-    // PGlite allows one process per directory: the CLI owns this one, the test opens it only between runs.
-    dataDir = mkdtempSync(join(tmpdir(), 'hookline-cli-'));
-    storeEnv = { HOOKLINE_DATA_DIR: dataDir };
-  }
+  store = await createProcessStore({ empty: true });
+  storeEnv = store.env;
+  dataDir = store.dataDir;
 });
-afterAll(async () => {
-  await database?.drop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => store?.drop());
 
 /** The commands a help text lists (commander's "Commands:" section), without `help`. */
 function commandsIn(help: string): string[] {
@@ -87,7 +85,9 @@ describe('hookline CLI', { timeout: 240_000 }, () => {
     expect(key.code, key.stderr).toBe(0);
     const plain = /\b(hk_\w+)\b/.exec(key.stdout)?.[1];
     expect(plain).toBeDefined();
-    const check = database?.db ?? (await openPglite(join(dataDir!, 'db')));
+    const check = dataDir
+      ? await openPglite(join(dataDir, 'db'))
+      : await openPostgres(storeEnv.DATABASE_URL, { max: 1 });
     try {
       const { rows } = await check.query<{ role: string; name: string; org: string }>(
         'SELECT k.role, k.name, o.name AS org FROM api_keys k JOIN organizations o ON o.id = k.org_id WHERE k.key_hash = $1',
@@ -101,7 +101,7 @@ describe('hookline CLI', { timeout: 240_000 }, () => {
       );
       expect(leaked).toEqual([]);
     } finally {
-      if (check !== database?.db) await check.close();
+      await check.close();
     }
   });
 

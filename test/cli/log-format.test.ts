@@ -1,21 +1,17 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnHookline } from '../support/cli.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { createProcessStore, type ProcessStore } from '../support/db.js';
 
-const dbs: TestDatabase[] = [];
+const stores: ProcessStore[] = [];
 afterAll(async () => {
-  for (const d of dbs) await d.drop();
+  for (const s of stores) await s.drop();
 });
 
 describe('hookline serve --log-format pretty', { timeout: 300_000 }, () => {
   it('writes readable lines, not JSON, to a pipe when asked', async () => {
-    const t = await createTestDatabase();
-    dbs.push(t);
-    // Closed here: the process opens the store itself (PGlite allows one opener).
-    await t.db.close();
-    const env: Record<string, string> = { HOOKLINE_LOG_LEVEL: 'info' };
-    if (t.url) env.DATABASE_URL = t.url;
-    if (t.dir) env.HOOKLINE_DATA_DIR = t.dir;
+    const store = await createProcessStore();
+    stores.push(store);
+    const env: Record<string, string> = { ...store.env, HOOKLINE_LOG_LEVEL: 'info' };
     const child = spawnHookline(['serve', '--port', '0', '--log-format', 'pretty'], { env });
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     let stderr = '';

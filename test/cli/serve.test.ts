@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { runHookline, spawnHookline } from '../support/cli.js';
-import { createTestDatabase, testStore } from '../support/db.js';
+import { createProcessStore, testStore } from '../support/db.js';
 import { demoCatalog } from '../../src/store/event-types.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -15,14 +15,17 @@ afterAll(async () => {
 
 /** Environment pointing `hookline` at a new, empty database of the store under test. */
 async function emptyStore(): Promise<Record<string, string>> {
-  if (testStore === 'postgres') {
-    const database = await createTestDatabase({ empty: true });
-    cleanups.push(() => database.drop());
-    return { DATABASE_URL: database.url! };
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'hookline-serve-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return { HOOKLINE_DATA_DIR: dir };
+  const store = await createProcessStore({ empty: true });
+  cleanups.push(() => store.drop());
+  return store.env;
+}
+
+/** Environment for a first start as a user makes it: on the embedded store, a data directory that does not exist yet. */
+async function firstStart(): Promise<Record<string, string>> {
+  if (testStore === 'postgres') return emptyStore();
+  const parent = mkdtempSync(join(tmpdir(), 'hookline-serve-'));
+  cleanups.push(() => rmSync(parent, { recursive: true, force: true }));
+  return { HOOKLINE_DATA_DIR: join(parent, '.hookline') };
 }
 
 interface Served {
@@ -79,7 +82,7 @@ const keyIn = (text: string) => /\b(hk_[A-Za-z0-9]+)\b/.exec(text)?.[1];
 // Each start boots a database and compiles the CLI through tsx: slow on a loaded machine.
 describe('first start and bootstrap', { timeout: 300_000 }, () => {
   it('prints a random admin key once; a restart prints none, and --demo loads the catalog', async () => {
-    const env = await emptyStore();
+    const env = await firstStart();
     const first = await serve(env);
     const key = keyIn(first.stdout());
     expect(key).toBeDefined();

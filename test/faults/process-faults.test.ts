@@ -7,11 +7,14 @@
  * and no publish is half-stored (an event without its deliveries).
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { createTestDatabase, testStore, type TestDatabase } from '../support/db.js';
+import {
+  createProcessStore,
+  createTestDatabase,
+  testStore,
+  type TestDatabase,
+} from '../support/db.js';
 import { startFaultReceiver, type FaultReceiver } from '../support/fault-receiver.js';
 import { until } from '../support/receiver.js';
 import { startTestPostgres, type TestPostgres } from '../support/postgres-server.js';
@@ -275,8 +278,9 @@ describe.runIf(testStore === 'postgres')('PostgreSQL restarted under load', () =
 
 describe.runIf(testStore === 'pglite')('the single embedded-store process killed', () => {
   it('SIGKILL of `hookline serve` while publishing: every acknowledged publish is delivered after a restart, none half-stored', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'hookline-faults-'));
-    cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+    const store = await createProcessStore({ empty: true });
+    cleanups.push(() => store.drop());
+    const dataDir = store.dataDir!;
     const r = await receiver();
     const url = r.url('ok');
     // A short lease: what the killed process had claimed goes out again after it.

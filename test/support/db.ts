@@ -63,7 +63,7 @@ export async function createTestDatabase(
     };
   }
   const dir = mkdtempSync(join(tmpdir(), 'hookline-pglite-'));
-  if (!opts.empty) cpSync(inject('pgliteTemplateDir'), dir, { recursive: true });
+  cpSync(inject(opts.empty ? 'pgliteEmptyDir' : 'pgliteTemplateDir'), dir, { recursive: true });
   // The embedded store as Hookline runs it (src/store/open.ts): on a thread of its own.
   const db = await openPgliteThread(dir);
   return {
@@ -73,5 +73,37 @@ export async function createTestDatabase(
       await db.close().catch(() => {});
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** A store for a `hookline` process a test starts: the environment that points it there. */
+export interface ProcessStore {
+  env: { DATABASE_URL: string } | { HOOKLINE_DATA_DIR: string };
+  /** The embedded store's data directory (the database is in its `db/`). */
+  dataDir?: string;
+  /** Removes the database (after the process has exited). */
+  drop(): Promise<void>;
+}
+
+/**
+ * A new database of the store under test that a `hookline` process opens itself (the
+ * test holds no connection: PGlite allows one opener). `empty`: not migrated, as on a
+ * first start. On the embedded store, a new data directory with the database in `db/`,
+ * copied from the global setup's templates: the same directory a first start leaves,
+ * without the seconds of PGlite's initdb.
+ */
+export async function createProcessStore(opts: { empty?: boolean } = {}): Promise<ProcessStore> {
+  if (testStore === 'postgres') {
+    const database = await createTestDatabase({ empty: opts.empty });
+    await database.db.close();
+    return { env: { DATABASE_URL: database.url! }, drop: () => database.drop() };
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), 'hookline-data-'));
+  const template = inject(opts.empty ? 'pgliteEmptyDir' : 'pgliteTemplateDir');
+  cpSync(template, join(dataDir, 'db'), { recursive: true });
+  return {
+    env: { HOOKLINE_DATA_DIR: dataDir },
+    dataDir,
+    drop: async () => rmSync(dataDir, { recursive: true, force: true }),
   };
 }

@@ -1,10 +1,12 @@
 /**
  * Runs once per test project before any test file. Prepares a migrated template
  * of the store under test, so each test file gets its own fresh database in
- * well under a second (a PGlite directory copy, or CREATE DATABASE … TEMPLATE).
+ * well under a second (a PGlite directory copy, or CREATE DATABASE … TEMPLATE),
+ * and on the embedded store an empty one too (initialized, not migrated), for
+ * the first starts of the `hookline` processes tests run.
  */
 import type { TestProject } from 'vitest/node';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -19,6 +21,7 @@ declare module 'vitest' {
   export interface ProvidedContext {
     pgAdminUrl: string;
     pgliteTemplateDir: string;
+    pgliteEmptyDir: string;
   }
 }
 
@@ -50,13 +53,19 @@ export default async function setup(project: TestProject) {
     await db.close();
     project.provide('pgAdminUrl', adminUrl);
   } else {
-    // PGlite boots in seconds but reopens an existing directory in a fraction of one: migrate once, copy per file.
+    // PGlite's initdb takes seconds (more on a loaded machine) but reopening a directory a
+    // fraction of one: initialize once, migrate a copy, and copy either per test.
+    const empty = mkdtempSync(join(tmpdir(), 'hookline-pglite-empty-'));
+    await (await openPglite(empty)).close();
     const dir = mkdtempSync(join(tmpdir(), 'hookline-pglite-template-'));
+    cpSync(empty, dir, { recursive: true });
     const db = await openPglite(dir);
     await migrate(db);
     await db.close();
+    project.provide('pgliteEmptyDir', empty);
     project.provide('pgliteTemplateDir', dir);
-    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    for (const d of [empty, dir])
+      cleanups.push(async () => rmSync(d, { recursive: true, force: true }));
   }
 
   return async () => {

@@ -3,12 +3,9 @@
  * publishes through the real wake (not the 10 s safety net), draining on SIGTERM.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { spawnHookline } from '../support/cli.js';
-import { createTestDatabase, testStore, type TestDatabase } from '../support/db.js';
+import { createProcessStore } from '../support/db.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 
 const adminKey = 'serve-delivery-admin-key-0123456789abcdef';
@@ -24,16 +21,9 @@ describe('serve delivers', { timeout: 120_000 }, () => {
       HOOKLINE_DEV: '1',
       HOOKLINE_LOG_LEVEL: 'info',
     };
-    if (testStore === 'postgres') {
-      const tdb: TestDatabase = await createTestDatabase();
-      await tdb.db.close(); // serve owns it from here
-      env.DATABASE_URL = tdb.url!;
-      cleanups.push(() => tdb.drop());
-    } else {
-      const dir = mkdtempSync(join(tmpdir(), 'hookline-serve-'));
-      env.HOOKLINE_DATA_DIR = dir;
-      cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    }
+    const store = await createProcessStore({ empty: true });
+    Object.assign(env, store.env);
+    cleanups.push(() => store.drop());
     const rx: Receiver = await startReceiver();
     cleanups.push(() => rx.close());
     const child: ChildProcess = spawnHookline(['serve', '--port', '0'], { env });
