@@ -170,7 +170,14 @@ export function createWorker(deps: WorkerDeps, opts: WorkerOptions = {}): Worker
       if (db.kind === 'postgres')
         unlisten = await db.listen(WAKE_CHANNEL, wake, { onReconnect: wake });
       if (opts.maintenance ?? true)
-        stopMaintenance = startMaintenance({ db, config, metrics, log, wake });
+        stopMaintenance = startMaintenance({
+          db,
+          config,
+          metrics,
+          log,
+          wake,
+          claimed: () => stats.claimed,
+        });
       loopDone = producer.start().catch((err) => log.fatal({ err }, 'the delivery loop stopped'));
       log.info({ worker: id, batch: batchSize, concurrency }, 'delivery worker started');
     },

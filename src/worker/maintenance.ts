@@ -1,7 +1,9 @@
 /**
  * The worker's periodic chores, off the hot path: handing back expired
- * leases, the queue gauges, retention, on the embedded store vacuum, and on
- * both stores the queue tables' own vacuum, on a shorter clock of its own.
+ * leases, the queue gauges, retention, and on both stores the queue tables'
+ * own vacuum; on the embedded store the general table maintenance too, at a
+ * moment the traffic allows (maintenance-moment.ts). The last two have a
+ * one-second clock of their own.
  */
 import type { Config } from '../config.js';
 import type { Db } from '../store/db.js';
@@ -13,14 +15,15 @@ import { readQueueGauges } from '../queue/gauges.js';
 import { vacuumQueueIfDue } from '../queue/vacuum.js';
 import { reindexQueueIfBloated } from '../queue/reindex.js';
 import { vacuumEmbedded } from './embedded-vacuum.js';
+import { isMaintenanceMoment } from './maintenance-moment.js';
 import { pruneOldData } from './retention.js';
 import { purgeDeletedWebhooks, purgeIsDue } from './tenant-purge.js';
 
 const GAUGES_EVERY_MS = 5000;
-// How often the embedded store is looked at for a table to vacuum (src/worker/embedded-vacuum.ts).
-const VACUUM_EVERY_MS = 30_000;
 // How often the queue tables' dead rows are looked at (src/queue/vacuum.ts): a second's deliveries.
 const QUEUE_VACUUM_EVERY_MS = 1000;
+// How often the traffic is sampled for the embedded maintenance (claimedLastSecond): each second.
+const SAMPLE_EVERY_MS = 1000;
 // After the queue table was too busy for its indexes' rebuild: writers waited for it each time.
 const REINDEX_BUSY_WAIT_MS = 10_000;
 const RETENTION_EVERY_MS = 60 * 60 * 1000;
@@ -34,6 +37,8 @@ export interface MaintenanceDeps {
   log: Logger;
   /** Called when expired leases were handed back: there is work. */
   wake: () => void;
+  /** Deliveries this worker has claimed so far: the traffic the embedded maintenance waits on. */
+  claimed?: () => number;
 }
 
 /** Reads the queue depth and the age of the oldest due delivery into the gauges. */
@@ -68,7 +73,6 @@ export function startMaintenance(deps: MaintenanceDeps): () => Promise<void> {
   const reapEvery = Math.min(10_000, Math.max(200, (config.leaseSeconds * 1000) / 3));
   let stopped = false;
   let lastGauges = 0;
-  let lastVacuum = Date.now();
   let nextRetention = Date.now() + RETENTION_FIRST_MS;
 
   const tick = async () => {
@@ -83,13 +87,6 @@ export function startMaintenance(deps: MaintenanceDeps): () => Promise<void> {
       if (Date.now() - lastGauges >= GAUGES_EVERY_MS) {
         lastGauges = Date.now();
         await updateQueueGauges(db, metrics);
-      }
-      if (db.kind === 'pglite' && Date.now() - lastVacuum >= VACUUM_EVERY_MS) {
-        lastVacuum = Date.now();
-        const pass = await vacuumEmbedded(db);
-        const ms = Date.now() - lastVacuum;
-        // A long pass held the one database connection that long: worth an operator's notice.
-        if (pass) log[ms >= 500 ? 'info' : 'debug']({ ...pass, ms }, 'embedded table maintenance');
       }
       // Deleted tenants' webhooks (store/tenants.ts): a bounded pass per tick until none is left.
       if (await purgeIsDue(db)) {
@@ -132,11 +129,40 @@ export function startMaintenance(deps: MaintenanceDeps): () => Promise<void> {
       if (!stopped) log.warn({ err }, 'queue vacuum failed; will retry');
     }
   };
+  let lastPass = Date.now();
+  let claimedBefore = deps.claimed?.() ?? 0;
+  const maintainEmbedded = async () => {
+    // Sampled every second, whether or not a pass is due, so the rate is the last second's.
+    const claimed = deps.claimed?.() ?? 0;
+    const claimedLastSecond = claimed - claimedBefore;
+    claimedBefore = claimed;
+    const moment = isMaintenanceMoment({
+      sinceLastPassMs: Date.now() - lastPass,
+      claimedLastSecond,
+      batchSize: config.workerBatchSize,
+    });
+    if (!moment) return;
+    try {
+      lastPass = Date.now();
+      const pass = await vacuumEmbedded(db);
+      const ms = Date.now() - lastPass;
+      // A long pass held the one database connection that long: worth an operator's notice.
+      if (pass)
+        log[ms >= 500 ? 'info' : 'debug'](
+          { ...pass, ms, claimedLastSecond },
+          'embedded table maintenance',
+        );
+    } catch (err) {
+      if (!stopped) log.warn({ err }, 'embedded table maintenance failed; will retry');
+    }
+  };
   const stopTicks = repeat(reapEvery, tick, true);
-  // Its own clock: the chores above may take longer than a second after a mass delete.
+  // Their own clock: the chores above may take longer than a second after a mass delete.
   const stopQueueVacuum = repeat(QUEUE_VACUUM_EVERY_MS, vacuumQueue);
+  const stopEmbedded =
+    db.kind === 'pglite' ? repeat(SAMPLE_EVERY_MS, maintainEmbedded) : async () => {};
   return async () => {
     stopped = true;
-    await Promise.all([stopTicks(), stopQueueVacuum()]);
+    await Promise.all([stopTicks(), stopQueueVacuum(), stopEmbedded()]);
   };
 }
