@@ -30,7 +30,13 @@ import {
 import type { Receiver } from './receiver-client.js';
 import { scaleOut, type ScaleOutResult } from './scale-out.js';
 import { vacuumHeldBack, type VacuumHeldResult } from './vacuum-hold.js';
-import { snapshotTables, writesSince, type TableWrites } from './table-writes.js';
+import {
+  attemptBytes,
+  snapshotTables,
+  writesSince,
+  type AttemptBytes,
+  type TableWrites,
+} from './table-writes.js';
 import { backlogPublisher, measureSteady, waitFor, type SteadyResult } from './steady.js';
 
 export type Store = 'pglite' | 'postgres';
@@ -45,6 +51,8 @@ export interface BacklogResult {
   db_cpu_s_per_1000?: number;
   /** PostgreSQL: row writes per delivery, from queueing to the last record (table-writes.ts). */
   writes?: TableWrites;
+  /** PostgreSQL: the attempt log's bytes per attempt once the backlog drained (table-writes.ts). */
+  attempt_bytes?: AttemptBytes;
 }
 
 export interface IsolationResult {
@@ -316,7 +324,10 @@ export async function benchStore(store: Store, ctx: StoreContext): Promise<Store
         log(
           `${store} backlog: ${got.distinct.toLocaleString('en-US')} of ${n.toLocaleString('en-US')} in ${((nowMs() - readyAt) / 1000).toFixed(1)} s`,
         );
-        if (r.complete && tablesBefore) r.writes = await writesSince(databaseUrl!, tablesBefore, n);
+        if (r.complete && tablesBefore) {
+          r.writes = await writesSince(databaseUrl!, tablesBefore, n);
+          r.attempt_bytes = await attemptBytes(databaseUrl!);
+        }
         if (!r.complete) {
           // The rest would go out before the next phases' deliveries (oldest first): it goes with its webhooks.
           for (const id of hooks.drain) await full.call('DELETE', `/webhooks/${id}`);

@@ -393,6 +393,16 @@ export function table(r: Results): string {
     '',
   ]);
   rows.push([
+    'Attempt log bytes per attempt, backlog drain (row; on disk with indexes)',
+    ...both((s) => {
+      const b = s.backlog?.attempt_bytes;
+      return b ? `${n0(b.row)}; ${n0(b.total)}` : '–';
+    }),
+    '',
+    '',
+    '',
+  ]);
+  rows.push([
     'Peak RSS (MiB)',
     ...both((s) => n0(s.process?.peak_rss_mb)),
     '',

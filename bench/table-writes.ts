@@ -101,3 +101,33 @@ export async function writesSince(
     return out;
   });
 }
+
+/** The attempt log's size per attempt (issue "delivery engine v2", step 3: a cheaper attempt row). */
+export interface AttemptBytes {
+  attempts: number;
+  /** Mean width of one `delivery_attempts` row (`pg_column_size`), bytes. */
+  row: number;
+  /** The attempt log on disk (table, TOAST and indexes; with its header sets, where stored) per attempt, bytes. */
+  total: number;
+}
+
+/**
+ * Bytes per attempt as the log holds them now: read after the backlog drained, when the
+ * backlog's attempts are the only ones (the phases before it run no worker).
+ */
+export function attemptBytes(url: string): Promise<AttemptBytes> {
+  return withClient(url, async (c) => {
+    const { rows } = await c.query<{ n: number; row: number | null; total: string }>(
+      `SELECT count(*)::int AS n, avg(pg_column_size(a.*))::float8 AS row,
+              pg_total_relation_size('delivery_attempts')
+                + coalesce(pg_total_relation_size(to_regclass('request_header_sets')), 0) AS total
+         FROM delivery_attempts a`,
+    );
+    const r = rows[0];
+    return {
+      attempts: r.n,
+      row: Math.round(r.row ?? 0),
+      total: r.n ? Math.round(Number(r.total) / r.n) : 0,
+    };
+  });
+}
