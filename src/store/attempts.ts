@@ -4,6 +4,7 @@
  */
 import { newId } from '../ids.js';
 import type { Queryable } from './db.js';
+import { WRITE_HEADER_SETS, setsToWrite, splitRequestHeaders } from './request-headers.js';
 
 export interface AttemptRecord {
   orgId: string;
@@ -11,6 +12,9 @@ export interface AttemptRecord {
   webhookId: string;
   /** 1-based number of this attempt for its delivery. */
   attempt: number;
+  /** The delivery's event id and type: the headers that carry them are not stored again. */
+  eventId?: string;
+  eventType?: string;
   startedAt: Date;
   durationMs: number;
   requestHeaders: Record<string, string>;
@@ -34,12 +38,15 @@ export async function insertAttempt(q: Queryable, a: AttemptRecord): Promise<str
 export async function insertAttempts(q: Queryable, list: AttemptRecord[]): Promise<string[]> {
   if (list.length === 0) return [];
   const ids = list.map((a) => newId('att', a.startedAt.getTime()));
+  // The headers every attempt of the webhook repeats go to a shared set (request-headers.ts).
+  const split = list.map((a) => splitRequestHeaders(a.orgId, a.requestHeaders, a));
   await q.query(
-    `INSERT INTO delivery_attempts
+    `WITH ${WRITE_HEADER_SETS('$15')}
+     INSERT INTO delivery_attempts
        (id, org_id, delivery_id, webhook_id, attempt, started_at, duration_ms, request_headers,
-        response_status, response_headers, response_body, error, error_detail)
+        response_status, response_headers, response_body, error, error_detail, header_set)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::timestamptz[], $7::int[],
-                          $8::jsonb[], $9::int[], $10::jsonb[], $11::text[], $12::text[], $13::text[])`,
+                          $8::jsonb[], $9::int[], $10::jsonb[], $11::text[], $12::text[], $13::text[], $14::text[])`,
     [
       ids,
       list.map((a) => a.orgId),
@@ -48,12 +55,14 @@ export async function insertAttempts(q: Queryable, list: AttemptRecord[]): Promi
       list.map((a) => a.attempt),
       list.map((a) => a.startedAt.toISOString()),
       list.map((a) => a.durationMs),
-      list.map((a) => JSON.stringify(a.requestHeaders)),
+      split.map((h) => JSON.stringify(h.own)),
       list.map((a) => a.responseStatus),
       list.map((a) => (a.responseHeaders ? JSON.stringify(a.responseHeaders) : null)),
       list.map((a) => a.responseBody),
       list.map((a) => a.error),
       list.map((a) => a.errorDetail ?? null),
+      split.map((h) => h.set.id),
+      JSON.stringify(setsToWrite(split.map((h) => h.set))),
     ],
   );
   return ids;

@@ -5,6 +5,7 @@
  * skip, are the queue's, in src/queue/). Both follow docs/delivery-states.md.
  */
 import type { Queryable } from './db.js';
+import { joinRequestHeaders } from './request-headers.js';
 import { TERMINAL_STATUSES, type DeliveryStatus } from '../queue/statements.js';
 
 export { TERMINAL_STATUSES, type DeliveryStatus };
@@ -181,15 +182,40 @@ export async function getDelivery(
   return rows[0];
 }
 
-/** Every attempt of one delivery, first to last. */
+/**
+ * Every attempt of one delivery, first to last, with the request headers it sent put
+ * together again from its row and its header set (src/store/request-headers.ts).
+ */
 export async function listAttempts(q: Queryable, deliveryId: string): Promise<AttemptRow[]> {
-  const { rows } = await q.query<AttemptRow>(
-    `SELECT id, delivery_id, attempt, started_at, duration_ms, request_headers, response_status,
-            response_headers, response_body, error
-       FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt, started_at`,
+  const { rows } = await q.query<
+    AttemptRow & {
+      set_headers: Record<string, string> | null;
+      set_derived: string[] | null;
+      event_id: string | null;
+      event_type: string | null;
+    }
+  >(
+    `SELECT a.id, a.delivery_id, a.attempt, a.started_at, a.duration_ms, a.request_headers,
+            a.response_status, a.response_headers, a.response_body, a.error,
+            s.headers AS set_headers, s.derived AS set_derived, d.event_id, d.event_type
+       FROM delivery_attempts a
+       LEFT JOIN request_header_sets s ON s.id = a.header_set
+       LEFT JOIN deliveries d ON d.id = a.delivery_id
+      WHERE a.delivery_id = $1 ORDER BY a.attempt, a.started_at`,
     [deliveryId],
   );
-  return rows;
+  return rows.map(({ set_headers, set_derived, event_id, event_type, ...a }) => ({
+    ...a,
+    request_headers: joinRequestHeaders(
+      a.request_headers,
+      set_headers ? { headers: set_headers, derived: set_derived ?? [] } : null,
+      {
+        eventId: event_id ?? undefined,
+        eventType: event_type ?? undefined,
+        startedAt: a.started_at,
+      },
+    ),
+  }));
 }
 
 export type DeliveryWithWebhook = DeliveryRow & {

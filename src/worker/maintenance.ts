@@ -99,7 +99,7 @@ export function startMaintenance(deps: MaintenanceDeps): () => Promise<void> {
           retentionDays: config.retentionDays,
           stopped: () => stopped,
         });
-        if (pruned.attempts || pruned.events)
+        if (pruned.attempts || pruned.events || pruned.headerSets)
           log.info(pruned, 'retention: removed old attempts and events');
       }
     } catch (err) {

@@ -13,6 +13,8 @@ const RETENTION_LOCK = 72_411_909;
 export interface RetentionResult {
   attempts: number;
   events: number;
+  /** Request header sets no attempt kept can name any more (src/store/request-headers.ts). */
+  headerSets: number;
 }
 
 export interface RetentionOptions {
@@ -33,7 +35,7 @@ export async function pruneOldData(db: Db, opts: RetentionOptions): Promise<Rete
   const batch = opts.batchSize ?? 5000;
   const maxBatches = opts.maxBatches ?? 200;
   const days = opts.retentionDays;
-  const result: RetentionResult = { attempts: 0, events: 0 };
+  const result: RetentionResult = { attempts: 0, events: 0, headerSets: 0 };
   // An attempt's id starts with the time it started (newId('att', startedAt): src/queue/record.ts,
   // src/store/attempts.ts), so the old ones are a range of the primary key and need no index of
   // their own on started_at (sql/000105_attempts_by_id.sql).
@@ -52,6 +54,14 @@ export async function pruneOldData(db: Db, opts: RetentionOptions): Promise<Rete
           WHERE e.created_at < now() - make_interval(days => $1)
             AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status IN ('pending', 'sending'))
           LIMIT $2)`,
+      days,
+    ],
+    [
+      // A set in use has its used_at moved forward at least hourly, so one unused for a day
+      // longer than attempts are kept is named by no attempt that retention keeps.
+      'headerSets',
+      `DELETE FROM request_header_sets WHERE id IN (
+         SELECT id FROM request_header_sets WHERE used_at < now() - make_interval(days => $1 + 1) LIMIT $2)`,
       days,
     ],
   ];

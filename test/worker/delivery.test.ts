@@ -110,6 +110,54 @@ describe('delivering', () => {
     expect(w.last_triggered_at).not.toBeNull();
   });
 
+  it('logs each attempt with the headers its receiver got, storing only the signatures per attempt', async () => {
+    const rx = await receiver((_r, res, n) => res.writeHead(n === 1 ? 500 : 200).end());
+    const { o } = await setup(rx, {
+      retry_delay_seconds: 10,
+      custom_headers: { 'X-Tenant': 'acme', 'x-trace': 'a b' },
+    });
+    const eventId = await publish(o);
+    const d = await waitStatus(eventId, 'succeeded');
+    const detail = await o.admin('GET', `/deliveries/${d.id}`);
+    expect(detail.status).toBe(200);
+    const logged = detail.body.attempt_log.map(
+      (a: { request_headers: Record<string, string> }) => a.request_headers,
+    );
+    expect(logged).toHaveLength(2);
+    for (const [i, headers] of logged.entries()) {
+      const got = rx.requests[i].headers;
+      // undici's own transport headers (host, content-length, connection) are not Hookline's to log.
+      const sent = Object.fromEntries(
+        Object.entries(got).filter(([k]) => !['host', 'content-length', 'connection'].includes(k)),
+      );
+      // The log keeps a custom header's name as configured; HTTP names are case-insensitive.
+      const named = Object.fromEntries(
+        Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]),
+      );
+      expect(named).toEqual(sent);
+      expect(headers['webhook-id']).toBe(eventId);
+      expect(headers['X-Tenant']).toBe('acme');
+    }
+    const rows = await attemptsOf(d.id);
+    for (const r of rows)
+      expect(Object.keys(r.request_headers).sort()).toEqual([
+        'webhook-signature',
+        'x-webhook-signature',
+      ]);
+    expect(rows[0].header_set).toBe(rows[1].header_set);
+    const sets = await t.db.query(
+      'SELECT headers, derived FROM request_header_sets WHERE id = $1',
+      [rows[0].header_set],
+    );
+    expect(sets.rows[0].headers).toMatchObject({ 'X-Tenant': 'acme', 'x-trace': 'a b' });
+    expect([...sets.rows[0].derived].sort()).toEqual([
+      'webhook-id',
+      'webhook-timestamp',
+      'x-webhook-event',
+      'x-webhook-timestamp',
+    ]);
+  });
+
   it('signs so that the standardwebhooks package verifies, with both secrets during a rotation grace', async () => {
     const rx = await receiver();
     const { o, hook } = await setup(rx);

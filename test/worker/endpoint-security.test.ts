@@ -10,6 +10,7 @@ import type { ResolveHost } from '../../src/net/resolve.js';
 import { verifySignature } from '../../sdk/index.js';
 import { authorizationFor } from '../../src/worker/endpoint-auth.js';
 import { webhookDispatcher } from '../../src/net/webhook-dispatchers.js';
+import { listAttempts } from '../../src/store/delivery-log.js';
 
 // Outside --dev, with loopback allowed: the SSRF-pinned connector is the one under test.
 // receiver.test and tokens.test resolve to 127.0.0.1 through the test resolver.
@@ -93,12 +94,21 @@ async function publish(o: OrgFixture, payload: unknown = {}): Promise<string> {
 
 const deliveryOf = async (eventId: string) =>
   (await t.db.query('SELECT * FROM deliveries WHERE event_id = $1', [eventId])).rows[0];
-const attemptsOf = async (deliveryId: string) =>
-  (
-    await t.db.query('SELECT * FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt', [
-      deliveryId,
-    ])
-  ).rows;
+interface LoggedAttempt {
+  error: string | null;
+  error_detail: string | null;
+  request_headers: Record<string, string>;
+}
+
+/** The stored attempt rows, with the request headers as the delivery log reads them back. */
+async function attemptsOf(deliveryId: string): Promise<LoggedAttempt[]> {
+  const { rows } = await t.db.query<LoggedAttempt>(
+    'SELECT * FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt',
+    [deliveryId],
+  );
+  const logged = await listAttempts(t.db, deliveryId);
+  return rows.map((r, i) => ({ ...r, request_headers: logged[i].request_headers }));
+}
 
 async function finished(eventId: string) {
   await until(
@@ -225,6 +235,10 @@ describe('auth', () => {
     const r = await finished(await publish(bearer.o));
     expect(rx.requests[1].headers.authorization).toBe('Bearer static-token-1');
     expect(JSON.stringify(r.attempts[0])).not.toContain('static-token-1');
+    // Nor the header sets the attempts share (src/store/request-headers.ts).
+    const sets = await t.db.query('SELECT headers FROM request_header_sets');
+    expect(sets.rows.length).toBeGreaterThan(0);
+    expect(JSON.stringify(sets.rows)).not.toContain('static-token-1');
   });
 
   it('oauth2 client credentials: fetched once, cached, refreshed once on a 401', async () => {

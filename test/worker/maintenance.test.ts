@@ -42,8 +42,26 @@ describe('retention', () => {
     for (let i = 0; i < 7; i++) old.push(await event(40, 'succeeded'));
     const stillPending = await event(40, 'pending');
     const recent = await event(3, 'failed');
+    // Header sets (src/store/request-headers.ts) go a day after the attempts could name them.
+    for (const [id, ageDays] of [
+      ['hs_old1', 32],
+      ['hs_old2', 40],
+      ['hs_old3', 31.1],
+      ['hs_old4', 400],
+      ['hs_kept', 30.9],
+      ['hs_used', 0],
+    ] as const)
+      await tdb.db.query(
+        `INSERT INTO request_header_sets (id, org_id, headers, derived, used_at)
+         VALUES ($1, $2, '{}', '{}', now() - $3::float8 * interval '1 day')`,
+        [id, org, ageDays],
+      );
     const result = await pruneOldData(tdb.db, { retentionDays: 30, batchSize: 3 });
-    expect(result).toEqual({ attempts: 8, events: 7 });
+    expect(result).toEqual({ attempts: 8, events: 7, headerSets: 4 });
+    const sets = await tdb.db.query<{ id: string }>(
+      'SELECT id FROM request_header_sets ORDER BY id',
+    );
+    expect(sets.rows.map((r) => r.id)).toEqual(['hs_kept', 'hs_used']);
     const left = (await tdb.db.query<{ id: string }>('SELECT id FROM events ORDER BY id')).rows.map(
       (r) => r.id,
     );
@@ -55,6 +73,7 @@ describe('retention', () => {
     expect(await pruneOldData(tdb.db, { retentionDays: 30, batchSize: 3 })).toEqual({
       attempts: 0,
       events: 0,
+      headerSets: 0,
     });
   });
 });

@@ -10,6 +10,7 @@ import {
   type AttemptMessage,
 } from '../../src/worker/send.js';
 import { insertAttempt } from '../../src/store/attempts.js';
+import { listAttempts } from '../../src/store/delivery-log.js';
 import { generateSecret } from '../../src/core/signing.js';
 import { testConfig } from '../support/config.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
@@ -231,7 +232,12 @@ describe('the attempt log', () => {
       response_body: 'nulbyte',
       error: 'http_error',
     });
-    expect(row.request_headers['webhook-id']).toBe(message.eventId);
+    // The row keeps the signatures; the delivery log reads every header sent back.
+    expect(Object.keys(row.request_headers).sort()).toEqual([
+      'webhook-signature',
+      'x-webhook-signature',
+    ]);
+    expect((await listAttempts(db, 'dlv_1'))[0].request_headers).toEqual(r.requestHeaders);
     expect(id.startsWith('att_')).toBe(true);
   });
 });

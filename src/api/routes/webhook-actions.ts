@@ -378,6 +378,8 @@ export async function webhookActionRoutes(app: FastifyInstance): Promise<void> {
           deliveryId,
           webhookId: row.id,
           attempt: 1,
+          eventId,
+          eventType,
           startedAt: result.startedAt,
           durationMs: result.durationMs,
           requestHeaders: result.requestHeaders,

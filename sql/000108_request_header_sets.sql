@@ -1,0 +1,23 @@
+-- An attempt's request headers without what every attempt repeats (docs/delivery-states.md,
+-- "The attempt log"; src/store/request-headers.ts). Each attempt row used to hold all of them:
+-- content-type, user-agent, the custom headers, the event's id and type and the timestamps
+-- beside the signatures, about 430 bytes of JSON parsed into jsonb for every attempt. Now the
+-- headers a webhook's attempts share are one row here, named by a hash of its content; the
+-- attempt row keeps its signatures and the set's name. The event's id and type and the
+-- timestamps are derived from the delivery and `started_at` when the log is read.
+--
+-- Rows written before this migration keep all their headers and no set (`header_set` NULL).
+CREATE TABLE request_header_sets (
+  id        text PRIMARY KEY,
+  org_id    text NOT NULL,
+  headers   jsonb NOT NULL,
+  -- Names whose values are derived from the attempt when it is read.
+  derived   text[] NOT NULL,
+  -- Moved forward at most hourly while the set is used; retention removes the sets unused
+  -- for a day longer than attempts are kept (src/worker/retention.ts).
+  used_at   timestamptz NOT NULL DEFAULT now()
+);
+-- Retention's walk to the unused sets.
+CREATE INDEX request_header_sets_used_idx ON request_header_sets (used_at);
+
+ALTER TABLE delivery_attempts ADD COLUMN header_set text;
