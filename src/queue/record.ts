@@ -98,7 +98,7 @@ export async function recordOutcomes(
     const r = o.result;
     if (!r) continue;
     const d = o.delivery;
-    const { own, set } = splitRequestHeaders(d.org_id, r.requestHeaders, {
+    const { own, set } = splitRequestHeaders(d.webhook_id, r.requestHeaders, {
       eventId: d.event_id,
       eventType: d.event_type,
       startedAt: r.startedAt,

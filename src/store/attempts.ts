@@ -39,7 +39,7 @@ export async function insertAttempts(q: Queryable, list: AttemptRecord[]): Promi
   if (list.length === 0) return [];
   const ids = list.map((a) => newId('att', a.startedAt.getTime()));
   // The headers every attempt of the webhook repeats go to a shared set (request-headers.ts).
-  const split = list.map((a) => splitRequestHeaders(a.orgId, a.requestHeaders, a));
+  const split = list.map((a) => splitRequestHeaders(a.webhookId, a.requestHeaders, a));
   await q.query(
     `WITH ${WRITE_HEADER_SETS('$15')}
      INSERT INTO delivery_attempts

@@ -11,8 +11,9 @@
  * that differs from what it would be derived from (a relay reports what it sent)
  * stays in the attempt row, so what is read back is always what was stored.
  *
- * A set is named by a hash of its organization and content, so the attempts of one
- * webhook share one row. It carries `used_at`, moved forward at most hourly by each
+ * A set is named by a hash of its webhook and content, so the attempts of one
+ * webhook share one row, and it goes when its webhook is deleted (its custom
+ * headers may carry a receiver's credential). It carries `used_at`, moved forward at most hourly by each
  * process that uses it, and retention removes the sets unused for longer than the
  * attempts themselves are kept (src/worker/retention.ts).
  */
@@ -48,7 +49,7 @@ function derivedValue(name: string, facts: AttemptFacts): string | undefined {
 /** One row of `request_header_sets`, as the writers send it. */
 export interface HeaderSet {
   id: string;
-  org_id: string;
+  webhook_id: string;
   headers: Record<string, string>;
   /** Names whose values are derived from the attempt when it is read. */
   derived: string[];
@@ -76,7 +77,7 @@ function setId(content: string): string {
 
 /** Splits what an attempt sent into its own headers and the set it shares. */
 export function splitRequestHeaders(
-  orgId: string,
+  webhookId: string,
   headers: Record<string, string>,
   facts: AttemptFacts,
 ): SplitHeaders {
@@ -95,8 +96,8 @@ export function splitRequestHeaders(
     else if (d === value) derived.push(name);
     else own[name] = value;
   }
-  const id = setId(JSON.stringify([orgId, shared, derived]));
-  return { own, set: { id, org_id: orgId, headers: shared, derived } };
+  const id = setId(JSON.stringify([webhookId, shared, derived]));
+  return { own, set: { id, webhook_id: webhookId, headers: shared, derived } };
 }
 
 /** The headers an attempt sent, put together again from its row and its set (null: none found). */
@@ -148,15 +149,17 @@ export function setsToWrite(sets: Iterable<HeaderSet>, now = Date.now()): Header
  */
 export const WRITE_HEADER_SETS = (param: string) => `
   new_sets AS (
-    INSERT INTO request_header_sets (id, org_id, headers, derived)
-    SELECT n.id, n.org_id, n.headers, n.derived
-      FROM json_to_recordset(${param}::json) AS n(id text, org_id text, headers jsonb, derived text[], refresh boolean)
+    INSERT INTO request_header_sets (id, webhook_id, headers, derived)
+    SELECT n.id, n.webhook_id, n.headers, n.derived
+      FROM json_to_recordset(${param}::json)
+           AS n(id text, webhook_id text, headers jsonb, derived text[], refresh boolean)
      WHERE NOT n.refresh
     ON CONFLICT (id) DO NOTHING
   ), refreshed_sets AS (
-    INSERT INTO request_header_sets (id, org_id, headers, derived)
-    SELECT n.id, n.org_id, n.headers, n.derived
-      FROM json_to_recordset(${param}::json) AS n(id text, org_id text, headers jsonb, derived text[], refresh boolean)
+    INSERT INTO request_header_sets (id, webhook_id, headers, derived)
+    SELECT n.id, n.webhook_id, n.headers, n.derived
+      FROM json_to_recordset(${param}::json)
+           AS n(id text, webhook_id text, headers jsonb, derived text[], refresh boolean)
      WHERE n.refresh
     ON CONFLICT (id) DO UPDATE SET used_at = now()
   )`;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
+import { insertAttempt } from '../../src/store/attempts.js';
 
 let t: TestApp;
 // IP literals: no DNS in tests, and --dev (the test default) allows loopback.
@@ -338,7 +339,7 @@ describe('changing a webhook', () => {
     expect(rows[0].first_failure_at).toBeNull();
   });
 
-  it('DELETE removes the webhook, its deliveries and their attempts', async () => {
+  it('DELETE removes the webhook, its deliveries, their attempts and its header sets', async () => {
     const created = (await t.org.admin('POST', '/webhooks', valid())).body;
     await t.db.query(
       `INSERT INTO events (id, org_id, event_type, payload) VALUES ('evt_cascade', $1, 'ticket.created', '{}')`,
@@ -353,8 +354,32 @@ describe('changing a webhook', () => {
        VALUES ('att_cascade', $1, 'dlv_cascade', $2, 1, now(), 5)`,
       [t.org.orgId, created.id],
     );
+    // A logged attempt's shared headers (src/store/request-headers.ts) go too; another webhook's stay.
+    const other = (await t.org.admin('POST', '/webhooks', valid())).body;
+    for (const webhookId of [created.id, other.id])
+      await insertAttempt(t.db, {
+        orgId: t.org.orgId,
+        deliveryId: 'dlv_cascade',
+        webhookId,
+        attempt: 2,
+        startedAt: new Date(),
+        durationMs: 5,
+        requestHeaders: { 'x-api-key': `receiver-credential-${webhookId}` },
+        responseStatus: 200,
+        responseHeaders: null,
+        responseBody: null,
+        error: null,
+      });
+    const setsOf = async (id: string) =>
+      (await t.db.query('SELECT headers FROM request_header_sets WHERE webhook_id = $1', [id]))
+        .rows;
+    expect(await setsOf(created.id)).toEqual([
+      { headers: { 'x-api-key': `receiver-credential-${created.id}` } },
+    ]);
     const res = await t.org.admin('DELETE', `/webhooks/${created.id}`);
     expect(res.status).toBe(204);
+    expect(await setsOf(created.id)).toEqual([]);
+    expect(await setsOf(other.id)).toHaveLength(1);
     expect((await t.org.admin('GET', `/webhooks/${created.id}`)).status).toBe(404);
     expect((await t.org.admin('DELETE', `/webhooks/${created.id}`)).status).toBe(404);
     const { rows } = await t.db.query("SELECT 1 FROM deliveries WHERE id = 'dlv_cascade'");

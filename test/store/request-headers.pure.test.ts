@@ -51,14 +51,14 @@ describe('request headers stored without what every attempt repeats', () => {
       for (const legacy of ['timestamped', 'body', 'none'] as const) {
         const f = facts(7);
         const headers = sent(f, { scheme, legacy, custom: { 'X-Tenant': 'acme', b: '' } });
-        const { own, set } = splitRequestHeaders('org_1', headers, f);
+        const { own, set } = splitRequestHeaders('wh_1', headers, f);
         expect(joinRequestHeaders(own, set, f), `${scheme}/${legacy}`).toEqual(headers);
       }
   });
 
   it('keeps only the signatures in the attempt, the rest in a set its webhook shares', () => {
-    const a = splitRequestHeaders('org_1', sent(facts(1), { custom: { 'x-a': '1' } }), facts(1));
-    const b = splitRequestHeaders('org_1', sent(facts(2), { custom: { 'x-a': '1' } }), facts(2));
+    const a = splitRequestHeaders('wh_1', sent(facts(1), { custom: { 'x-a': '1' } }), facts(1));
+    const b = splitRequestHeaders('wh_1', sent(facts(2), { custom: { 'x-a': '1' } }), facts(2));
     expect(Object.keys(a.own).sort()).toEqual(['webhook-signature', 'x-webhook-signature']);
     expect(a.set.id).toBe(b.set.id);
     expect(a.set.headers).toEqual({
@@ -74,20 +74,20 @@ describe('request headers stored without what every attempt repeats', () => {
     ]);
   });
 
-  it('names another set for other shared headers or another organization, the same in any order', () => {
+  it('names another set for other shared headers or another webhook, the same in any order', () => {
     const f = facts(3);
-    const base = splitRequestHeaders('org_1', sent(f, { custom: { 'x-a': '1', 'x-b': '2' } }), f);
+    const base = splitRequestHeaders('wh_1', sent(f, { custom: { 'x-a': '1', 'x-b': '2' } }), f);
     const reordered = splitRequestHeaders(
-      'org_1',
+      'wh_1',
       Object.fromEntries(Object.entries(sent(f, { custom: { 'x-b': '2', 'x-a': '1' } })).reverse()),
       f,
     );
     expect(reordered.set.id).toBe(base.set.id);
     expect(
-      splitRequestHeaders('org_1', sent(f, { custom: { 'x-a': '1', 'x-b': '3' } }), f).set.id,
+      splitRequestHeaders('wh_1', sent(f, { custom: { 'x-a': '1', 'x-b': '3' } }), f).set.id,
     ).not.toBe(base.set.id);
     expect(
-      splitRequestHeaders('org_2', sent(f, { custom: { 'x-a': '1', 'x-b': '2' } }), f).set.id,
+      splitRequestHeaders('wh_2', sent(f, { custom: { 'x-a': '1', 'x-b': '2' } }), f).set.id,
     ).not.toBe(base.set.id);
   });
 
@@ -95,7 +95,7 @@ describe('request headers stored without what every attempt repeats', () => {
     // A relay reports the headers it sent: its timestamp may be another second than started_at.
     const f = facts(4);
     const headers = { ...sent(f), 'webhook-timestamp': '1', 'webhook-id': 'evt_other' };
-    const { own, set } = splitRequestHeaders('org_1', headers, f);
+    const { own, set } = splitRequestHeaders('wh_1', headers, f);
     expect(own['webhook-timestamp']).toBe('1');
     expect(own['webhook-id']).toBe('evt_other');
     expect(set.derived).toEqual(['x-webhook-event', 'x-webhook-timestamp']);
@@ -105,7 +105,7 @@ describe('request headers stored without what every attempt repeats', () => {
   it('derives nothing it was not told: no event id, no webhook-id derived', () => {
     const f = facts(5);
     const headers = sent(f);
-    const { own, set } = splitRequestHeaders('org_1', headers, {
+    const { own, set } = splitRequestHeaders('wh_1', headers, {
       startedAt: f.startedAt,
       eventType: f.eventType,
     });
@@ -122,7 +122,7 @@ describe('request headers stored without what every attempt repeats', () => {
 
   it('marks a set for a refresh of used_at at first use, then again only after the interval', () => {
     const f = facts(8);
-    const { set } = splitRequestHeaders(`org_${Math.random()}`, sent(f), f);
+    const { set } = splitRequestHeaders(`wh_${Math.random()}`, sent(f), f);
     const t = 1_000_000;
     expect(setsToWrite([set, set], t)).toEqual([{ ...set, refresh: true }]);
     expect(setsToWrite([set], t + SET_REFRESH_MS - 1)).toEqual([{ ...set, refresh: false }]);

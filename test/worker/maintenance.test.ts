@@ -52,9 +52,9 @@ describe('retention', () => {
       ['hs_used', 0],
     ] as const)
       await tdb.db.query(
-        `INSERT INTO request_header_sets (id, org_id, headers, derived, used_at)
+        `INSERT INTO request_header_sets (id, webhook_id, headers, derived, used_at)
          VALUES ($1, $2, '{}', '{}', now() - $3::float8 * interval '1 day')`,
-        [id, org, ageDays],
+        [id, 'wh_m', ageDays],
       );
     const result = await pruneOldData(tdb.db, { retentionDays: 30, batchSize: 3 });
     expect(result).toEqual({ attempts: 8, events: 7, headerSets: 4 });
