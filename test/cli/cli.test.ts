@@ -36,7 +36,8 @@ function commandsIn(help: string): string[] {
     .filter((name): name is string => !!name && name !== 'help');
 }
 
-// Each run starts Node and compiles the CLI through tsx: seconds each on a loaded machine.
+// Each run starts a Node process (the built CLI under npm test, the sources through tsx under
+// vitest alone: test/support/cli.ts): seconds each on a loaded machine.
 describe('hookline CLI', { timeout: 240_000 }, () => {
   it('migrate applies the schema once; a second run says it is up to date', async () => {
     const first = await runHookline(['migrate'], { env: storeEnv });

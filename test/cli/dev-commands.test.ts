@@ -6,7 +6,8 @@ import { runHookline, spawnHookline } from '../support/cli.js';
 import { until } from '../support/receiver.js';
 import { createClient } from '../../src/client/client.js';
 
-// Each spawn compiles the CLI through tsx: seconds alone, far more on a loaded machine.
+// Each spawn starts a Node process (through tsx when vitest runs alone: test/support/cli.ts):
+// seconds alone, far more on a loaded machine.
 const SPAWN_TIMEOUT = 180_000;
 import { tailDeliveries, type TailChange } from '../../src/cli/tail.js';
 
@@ -111,7 +112,7 @@ describe('hookline trigger', () => {
       await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
       const nowhere = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
       await new Promise<void>((resolve) => closed.close(() => resolve()));
-      // Each spawn compiles the CLI through tsx: run them side by side.
+      // Each spawn starts a Node process: run them side by side.
       const [bad, unknown, noKey, noServer] = await Promise.all([
         runHookline(['trigger', 'cli.poked', '--data', '{nope'], { env: env() }),
         runHookline(['trigger', 'cli.unknown'], { env: env() }),

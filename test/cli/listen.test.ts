@@ -55,7 +55,7 @@ async function startListen() {
       .map((l) => JSON.parse(l) as Record<string, any>);
   await until(
     () => lines().some((l) => l.ready),
-    120_000, // tsx compiles the CLI on each spawn: slow on a loaded machine
+    120_000, // a process start (through tsx when vitest runs alone): slow on a loaded machine
     () => `the ready line; stdout: ${out}; stderr: ${err}`,
   );
   const exited = new Promise<number | null>((r) => child.on('close', r));

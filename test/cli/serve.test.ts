@@ -79,7 +79,7 @@ async function api(url: string, key: string, path: string) {
 
 const keyIn = (text: string) => /\b(hk_[A-Za-z0-9]+)\b/.exec(text)?.[1];
 
-// Each start boots a database and compiles the CLI through tsx: slow on a loaded machine.
+// Each start boots a database in a new Node process (test/support/cli.ts): slow on a loaded machine.
 describe('first start and bootstrap', { timeout: 300_000 }, () => {
   it('prints a random admin key once; a restart prints none, and --demo loads the catalog', async () => {
     const env = await firstStart();
@@ -203,7 +203,7 @@ describe('first start and bootstrap', { timeout: 300_000 }, () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const noDir = { HOOKLINE_DATA_DIR: '/nonexistent/never-created' };
-    // Each spawn compiles the CLI through tsx: run them side by side.
+    // Each spawn starts a Node process: run them side by side.
     const [level, encryption, scheme, unreachable] = await Promise.all([
       runHookline(['serve', '--port', '0', '--log-level', 'loud'], { env: noDir }),
       runHookline(['serve', '--port', '0', '--encryption-key', 'short'], { env: noDir }),

@@ -1,6 +1,7 @@
 /**
  * Shared parts of the process-fault tests: real `hookline serve` / `hookline
- * worker` processes (from source, through tsx), an HTTP publisher that records
+ * worker` processes (test/support/cli.ts: built under npm test, from source
+ * through tsx under vitest alone), an HTTP publisher that records
  * which publishes were acknowledged, and direct queue checks.
  */
 import type { ChildProcess } from 'node:child_process';
