@@ -44,6 +44,12 @@ SELECT coalesce(sum(pg_relation_size(indexrelid)), 0)::bigint / 8192 AS pages
 // carries their old density forward, so after a backlog it still counts the backlog.)
 const LIVE_SQL = `SELECT count(*)::int AS live FROM (SELECT 1 FROM delivery_queue LIMIT $1) q`;
 
+/** The rows queued (pending, leased or not), counted up to `upTo`: a read that stops there. */
+export async function countQueuedUpTo(q: Queryable, upTo: number): Promise<number> {
+  const { rows } = await q.query<{ live: number }>(LIVE_SQL, [upTo]);
+  return rows[0].live;
+}
+
 const VACUUMING_SQL = `
 SELECT EXISTS (SELECT 1 FROM pg_locks
                 WHERE locktype = 'relation' AND relation = 'delivery_queue'::regclass
@@ -64,17 +70,21 @@ export interface QueueReindex {
 
 /**
  * Rebuilds the queue's indexes when they are bloated (`bloatedAt`); returns what it did,
- * 'busy' when the table stayed locked past LOCK_WAIT, or undefined when they were not bloated
- * or another worker was at it.
+ * 'busy' when the table stayed locked past LOCK_WAIT, 'deferred' when `mayRebuild` said not
+ * now (the embedded store's moment, src/worker/maintenance-moment.ts), or undefined when they
+ * were not bloated or another worker was at it.
  */
-export async function reindexQueueIfBloated(db: Db): Promise<QueueReindex | 'busy' | undefined> {
+export async function reindexQueueIfBloated(
+  db: Db,
+  mayRebuild: () => Promise<boolean> = async () => true,
+): Promise<QueueReindex | 'busy' | 'deferred' | undefined> {
   const indexPages = async (q: Queryable) =>
     Number((await q.query<{ pages: string | number }>(PAGES_SQL)).rows[0].pages);
   const pagesBefore = await indexPages(db);
   if (pagesBefore <= bloatedAt(0)) return undefined;
-  const { rows: counted } = await db.query<{ live: number }>(LIVE_SQL, [rowsFitting(pagesBefore)]);
-  const live = counted[0].live;
+  const live = await countQueuedUpTo(db, rowsFitting(pagesBefore));
   if (pagesBefore <= bloatedAt(live)) return undefined;
+  if (!(await mayRebuild())) return 'deferred';
   try {
     return await underTryLock(db, REINDEX_LOCK, async (tx) => {
       // A VACUUM of the table in progress (autovacuum's, after a mass delete, can take many

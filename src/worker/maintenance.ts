@@ -1,9 +1,10 @@
 /**
  * The worker's periodic chores, off the hot path: handing back expired
  * leases, the queue gauges, retention, and on both stores the queue tables'
- * own vacuum; on the embedded store the general table maintenance too, at a
- * moment the traffic allows (maintenance-moment.ts). The last two have a
- * one-second clock of their own.
+ * own vacuum; on the embedded store the general table maintenance too. On the
+ * embedded store the long chores (that maintenance, the queue's index rebuild)
+ * wait for a moment the traffic allows (maintenance-moment.ts). The queue's
+ * vacuum and the embedded maintenance have a one-second clock of their own.
  */
 import type { Config } from '../config.js';
 import type { Db } from '../store/db.js';
@@ -13,9 +14,9 @@ import { settleSchedule } from '../queue/schedule.js';
 import { releaseExpiredLeases } from '../queue/release.js';
 import { readQueueGauges } from '../queue/gauges.js';
 import { vacuumQueueIfDue } from '../queue/vacuum.js';
-import { reindexQueueIfBloated } from '../queue/reindex.js';
+import { countQueuedUpTo, reindexQueueIfBloated } from '../queue/reindex.js';
 import { vacuumEmbedded } from './embedded-vacuum.js';
-import { isMaintenanceMoment } from './maintenance-moment.js';
+import { isMaintenanceMoment, MAINTENANCE_EVERY_MS } from './maintenance-moment.js';
 import { pruneOldData } from './retention.js';
 import { purgeDeletedWebhooks, purgeIsDue } from './tenant-purge.js';
 
@@ -106,7 +107,32 @@ export function startMaintenance(deps: MaintenanceDeps): () => Promise<void> {
       if (!stopped) log.warn({ err }, 'worker maintenance failed; will retry');
     }
   };
+  // The embedded store's traffic, sampled every second on a clock of its own (maintainEmbedded):
+  // its long chores wait for a moment it allows (maintenance-moment.ts).
+  let claimedBefore = deps.claimed?.() ?? 0;
+  let claimedLastSecond = 0;
+  const momentFor = (dueSince: number, every = 0) =>
+    isMaintenanceMoment(
+      {
+        dueForMs: Date.now() - dueSince - every,
+        claimedLastSecond,
+        batchSize: config.workerBatchSize,
+      },
+      (upTo) => countQueuedUpTo(db, upTo),
+    );
+
   let reindexNotBefore = 0;
+  // Since when the embedded queue's indexes have been found bloated and their rebuild put off.
+  let rebuildDueSince: number | undefined;
+  const mayRebuild =
+    db.kind === 'pglite'
+      ? async () => {
+          rebuildDueSince ??= Date.now();
+          const now = await momentFor(rebuildDueSince);
+          if (now) rebuildDueSince = undefined;
+          return now;
+        }
+      : undefined;
   const vacuumQueue = async () => {
     try {
       const started = Date.now();
@@ -116,33 +142,29 @@ export function startMaintenance(deps: MaintenanceDeps): () => Promise<void> {
       log[ms >= 500 ? 'info' : 'debug']({ dead, ms }, 'queue vacuum');
       // At most once a pass: the indexes can only have grown while deliveries flow.
       if (Date.now() < reindexNotBefore) return;
-      const rebuilt = await reindexQueueIfBloated(db);
+      const rebuilt = await reindexQueueIfBloated(db, mayRebuild);
       if (rebuilt === 'busy') {
         reindexNotBefore = Date.now() + REINDEX_BUSY_WAIT_MS;
         log.debug(
           { retryInMs: REINDEX_BUSY_WAIT_MS },
           'queue indexes bloated, table busy: rebuild put off',
         );
-      } else if (rebuilt)
+      } else if (rebuilt === 'deferred')
+        log.debug({ claimedLastSecond }, 'queue indexes bloated, light traffic: rebuild put off');
+      else if (rebuilt)
         log.info({ ...rebuilt, ms: Date.now() - started - ms }, 'queue indexes rebuilt');
     } catch (err) {
       if (!stopped) log.warn({ err }, 'queue vacuum failed; will retry');
     }
   };
   let lastPass = Date.now();
-  let claimedBefore = deps.claimed?.() ?? 0;
   const maintainEmbedded = async () => {
     // Sampled every second, whether or not a pass is due, so the rate is the last second's.
     const claimed = deps.claimed?.() ?? 0;
-    const claimedLastSecond = claimed - claimedBefore;
+    claimedLastSecond = claimed - claimedBefore;
     claimedBefore = claimed;
-    const moment = isMaintenanceMoment({
-      sinceLastPassMs: Date.now() - lastPass,
-      claimedLastSecond,
-      batchSize: config.workerBatchSize,
-    });
-    if (!moment) return;
     try {
+      if (!(await momentFor(lastPass, MAINTENANCE_EVERY_MS))) return;
       lastPass = Date.now();
       const pass = await vacuumEmbedded(db);
       const ms = Date.now() - lastPass;

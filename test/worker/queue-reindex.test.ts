@@ -68,9 +68,13 @@ describe('the queue indexes after a backlog', () => {
     const rows = await queued('wh_kept');
     expect(rows).toHaveLength(100);
 
-    const rebuilt = await reindexQueueIfBloated(tdb.db);
+    // Put off while the embedded store's traffic does not allow it (src/worker/maintenance-moment.ts).
+    expect(await reindexQueueIfBloated(tdb.db, async () => false)).toBe('deferred');
+    expect(await indexPages()).toBe(before);
+
+    const rebuilt = await reindexQueueIfBloated(tdb.db, async () => true);
     expect(rebuilt).toEqual({ pagesBefore: before, pagesAfter: await indexPages(), live: 100 });
-    if (!rebuilt || rebuilt === 'busy') throw new Error('not rebuilt');
+    if (!rebuilt || rebuilt === 'busy' || rebuilt === 'deferred') throw new Error('not rebuilt');
     expect(rebuilt.pagesAfter).toBeLessThan(bloatedAt(100));
     expect(rebuilt.pagesAfter * 10).toBeLessThan(before);
     expect(await queued('wh_kept')).toEqual(rows);
