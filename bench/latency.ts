@@ -21,7 +21,16 @@ export interface LatencyResult {
   max_ms: number;
   /** p99 of the POST /events round trip itself. */
   publish_p99_ms: number;
+  /**
+   * The slowest samples, slowest first: when in the window each was published (s), its
+   * latency and its publish round trip (ms). Whether a p99 comes of a burst, a start or a
+   * pause shows here. (Absent in runs before 2026-12-08.)
+   */
+  slowest?: Array<{ at_s: number; ms: number; publish_ms: number }>;
 }
+
+/** How many of the slowest samples a result names. */
+const SLOWEST = 5;
 
 /** Past this many requests in flight the server is not keeping up: stop offering more rather than pile up. */
 const MAX_IN_FLIGHT = 2000;
@@ -42,6 +51,7 @@ export async function measureLatency(o: {
   await receiver.track(tag);
   const published = new Map<string, number>();
   const roundTrips: number[] = [];
+  const roundTripOf = new Map<string, number>();
   let sent = 0;
   let errors = 0;
   let inflight = 0;
@@ -53,6 +63,7 @@ export async function measureLatency(o: {
       if (res.status === 202 || res.status === 200) {
         published.set(res.body.id, t);
         roundTrips.push(nowMs() - t);
+        roundTripOf.set(res.body.id, nowMs() - t);
       } else errors++;
     } catch {
       errors++;
@@ -83,10 +94,18 @@ export async function measureLatency(o: {
   await waitFor(async () => (await receiver.stats(tag)).distinct, published.size, 20);
   const arrivals = new Map(await receiver.arrivals(tag));
   const lat: number[] = [];
+  const samples: Array<{ at_s: number; ms: number; publish_ms: number }> = [];
   for (const [id, t] of published) {
     const a = arrivals.get(id);
-    if (a !== undefined) lat.push(a - t);
+    if (a === undefined) continue;
+    lat.push(a - t);
+    samples.push({
+      at_s: Number(((t - t0) / 1000).toFixed(2)),
+      ms: Number((a - t).toFixed(1)),
+      publish_ms: Number((roundTripOf.get(id) ?? NaN).toFixed(1)),
+    });
   }
+  samples.sort((a, b) => b.ms - a.ms);
   lat.sort((a, b) => a - b);
   roundTrips.sort((a, b) => a - b);
   return {
@@ -99,5 +118,6 @@ export async function measureLatency(o: {
     p99_ms: percentile(lat, 99),
     max_ms: lat[lat.length - 1] ?? NaN,
     publish_p99_ms: percentile(roundTrips, 99),
+    slowest: samples.slice(0, SLOWEST),
   };
 }
