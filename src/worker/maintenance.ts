@@ -153,6 +153,8 @@ export function startMaintenance(deps: MaintenanceDeps): () => Promise<void> {
         log.debug({ claimedLastSecond }, 'queue indexes bloated, light traffic: rebuild put off');
       else if (rebuilt)
         log.info({ ...rebuilt, ms: Date.now() - started - ms }, 'queue indexes rebuilt');
+      // Not bloated (any more), or another worker's: a later bloat waits from its own start.
+      else rebuildDueSince = undefined;
     } catch (err) {
       if (!stopped) log.warn({ err }, 'queue vacuum failed; will retry');
     }
