@@ -148,18 +148,15 @@ export function setsToWrite(sets: Iterable<HeaderSet>, now = Date.now()): Header
  * name them: inserted when missing, `used_at` moved forward for those marked.
  */
 export const WRITE_HEADER_SETS = (param: string) => `
-  new_sets AS (
+  set_rows AS (
+    SELECT * FROM json_to_recordset(${param}::json)
+                  AS n(id text, webhook_id text, headers jsonb, derived text[], refresh boolean)
+  ), new_sets AS (
     INSERT INTO request_header_sets (id, webhook_id, headers, derived)
-    SELECT n.id, n.webhook_id, n.headers, n.derived
-      FROM json_to_recordset(${param}::json)
-           AS n(id text, webhook_id text, headers jsonb, derived text[], refresh boolean)
-     WHERE NOT n.refresh
+    SELECT id, webhook_id, headers, derived FROM set_rows WHERE NOT refresh
     ON CONFLICT (id) DO NOTHING
   ), refreshed_sets AS (
     INSERT INTO request_header_sets (id, webhook_id, headers, derived)
-    SELECT n.id, n.webhook_id, n.headers, n.derived
-      FROM json_to_recordset(${param}::json)
-           AS n(id text, webhook_id text, headers jsonb, derived text[], refresh boolean)
-     WHERE n.refresh
+    SELECT id, webhook_id, headers, derived FROM set_rows WHERE refresh
     ON CONFLICT (id) DO UPDATE SET used_at = now()
   )`;
